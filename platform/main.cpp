@@ -1,0 +1,70 @@
+// trainvp: the command-line front end of the TrainVP virtual platform.
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <systemc>
+#include <tlm>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "run_command.h"
+
+namespace po = boost::program_options;
+
+namespace {
+
+const char* kUsage =
+    "usage: trainvp <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  run SCENARIO.yaml      simulate the platform described by the scenario\n"
+    "  golden SCENARIO.yaml   train the scenario's network natively (no simulation)\n"
+    "\n"
+    "  trainvp <command> --help   options of a command\n"
+    "  trainvp --version          version\n";
+
+int usage_error(const std::string& message) {
+    std::fprintf(stderr, "trainvp: %s\n", message.c_str());
+    std::fprintf(stderr, "Try 'trainvp --help'.\n");
+    return trainvp::kExitUsage;
+}
+
+}  // namespace
+
+int sc_main(int argc, char* argv[]) {
+    // The banner would precede every run's output; it must be disabled before the kernel starts.
+    setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+    trainvp::install_report_handler();
+
+    if (argc < 2) {
+        std::fputs(kUsage, stderr);
+        return trainvp::kExitUsage;
+    }
+    const std::string command = argv[1];
+    if (command == "--help" || command == "-h" || command == "help") {
+        std::fputs(kUsage, stdout);
+        return 0;
+    }
+    if (command == "--version" || command == "-V") {
+        std::printf("trainvp %s (SystemC %s)\n", TRAINVP_VERSION, sc_core::sc_release());
+        return 0;
+    }
+    try {
+        if (command == "run") return trainvp::run_command(argc - 1, argv + 1);
+        if (command == "golden") return trainvp::golden_cli(argc - 1, argv + 1);
+        return usage_error("unknown command '" + command + "'");
+    } catch (const po::error& e) {
+        return usage_error(e.what());
+    } catch (const trainvp::UserError& e) {
+        std::fprintf(stderr, "trainvp: error: %s\n", e.what());
+        return trainvp::kExitUsage;
+    } catch (const sc_core::sc_report& e) {
+        std::fprintf(stderr, "trainvp: internal error: %s\n", e.what());
+        return trainvp::kExitInternal;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "trainvp: internal error: %s\n", e.what());
+        return trainvp::kExitInternal;
+    }
+}

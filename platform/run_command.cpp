@@ -1,0 +1,150 @@
+#include "run_command.h"
+
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <systemc>
+#include <tlm>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "mem/elf_loader.h"
+#include "platform.h"
+#include "platform_config.h"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace trainvp {
+namespace {
+
+fs::path executable_dir() {
+    std::error_code ec;
+    const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+    return ec ? fs::path() : self.parent_path();
+}
+
+// Relative firmware paths in a scenario are tried against the scenario's directory, then the build tree
+// that holds this executable, so scenarios can name firmware as "sw/apps/hello.elf".
+std::string resolve_firmware(const std::string& firmware, const std::string& scenario_path) {
+    const fs::path fw(firmware);
+    if (fw.is_absolute()) return firmware;
+    const fs::path candidates[] = {fs::path(scenario_path).parent_path() / fw, executable_dir() / fw};
+    for (const auto& c : candidates)
+        if (fs::is_regular_file(c)) return c.lexically_normal().string();
+    throw UserError(scenario_path + ": firmware '" + firmware + "' not found (looked in " +
+                    candidates[0].lexically_normal().string() + " and " + candidates[1].lexically_normal().string() +
+                    ")");
+}
+
+void print_help(const po::options_description& opts, const char* synopsis) {
+    std::cout << "usage: " << synopsis << "\n\n" << opts << "\n";
+}
+
+}  // namespace
+
+Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
+    Scenario s{path, load_yaml_file(path)};
+    for (const auto& o : overrides) apply_override(s.root, o);
+    return s;
+}
+
+int run_command(int argc, char* argv[]) {
+    po::options_description opts("options");
+    std::string log_level_text;
+    opts.add_options()
+        ("help,h", "show this help")
+        ("firmware", po::value<std::string>()->value_name("ELF"), "firmware to run (overrides the scenario's)")
+        ("set", po::value<std::vector<std::string>>()->value_name("KEY=VALUE")->composing(),
+         "override a scenario key, e.g. --set cpu.clock_hz=200e6 (repeatable)")
+        ("dump-config", "print the resolved configuration as YAML and exit")
+        ("max-sim-time", po::value<std::string>()->value_name("T"), "stop after T of simulated time (e.g. 5s)")
+        ("log-level", po::value<std::string>(&log_level_text)->default_value("warning")->value_name("L"),
+         "error, warning, info, debug or trace");
+    po::options_description hidden;
+    hidden.add_options()("scenario", po::value<std::string>());
+    po::options_description all;
+    all.add(opts).add(hidden);
+    po::positional_options_description pos;
+    pos.add("scenario", 1);
+    po::variables_map vm;
+    po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+    po::notify(vm);
+    if (vm.count("help")) {
+        print_help(opts, "trainvp run SCENARIO.yaml [options]");
+        return 0;
+    }
+    if (!vm.count("scenario")) throw po::error("run: missing SCENARIO.yaml");
+
+    LogLevel level;
+    if (!parse_log_level(log_level_text, level))
+        throw UserError("--log-level '" + log_level_text + "': expected error, warning, info, debug or trace");
+    set_log_level(level);
+
+    const std::vector<std::string> sets =
+        vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
+    Scenario scenario = load_scenario(vm["scenario"].as<std::string>(), sets);
+
+    PlatformConfig cfg;
+    ConfigSchema schema;
+    register_platform_keys(schema, cfg);
+    schema.apply(scenario.root, scenario.path);
+    if (vm.count("max-sim-time")) cfg.sim.max_time = vm["max-sim-time"].as<std::string>();
+    if (vm.count("firmware")) cfg.firmware = vm["firmware"].as<std::string>();
+    cfg.validate();
+    const double max_time_s =
+        cfg.sim.max_time.empty() ? 0.0 : parse_duration_s(cfg.sim.max_time, "sim.max_time / --max-sim-time");
+
+    if (vm.count("dump-config")) {
+        schema.dump(std::cout);
+        return 0;
+    }
+
+    if (cfg.firmware.empty())
+        throw UserError(scenario.path + ": no firmware: set the 'firmware' key or pass --firmware ELF");
+    const std::string elf_path =
+        vm.count("firmware") ? cfg.firmware : resolve_firmware(cfg.firmware, scenario.path);
+    const ElfImage image = load_elf(elf_path);
+
+    Platform soc("soc", cfg);
+    soc.load_firmware(image, elf_path);
+    tlm::tlm_global_quantum::instance().set(sc_core::sc_time(cfg.sim.quantum_ns, sc_core::SC_NS));
+
+    const auto wall_start = std::chrono::steady_clock::now();
+    if (max_time_s > 0) sc_core::sc_start(sc_core::sc_time(max_time_s, sc_core::SC_SEC));
+    else sc_core::sc_start();
+    const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+
+    soc.uart0.flush();
+    const auto& st = soc.cpu.core().stats();
+    std::fprintf(stderr,
+                 "trainvp: simulated %s, %llu instructions, %llu cycles, wall %.3f s, %.1f MIPS\n",
+                 sc_core::sc_time_stamp().to_string().c_str(), static_cast<unsigned long long>(st.instret),
+                 static_cast<unsigned long long>(st.cycles), wall_s,
+                 wall_s > 0 ? static_cast<double>(st.instret) / wall_s / 1e6 : 0.0);
+
+    if (soc.simctrl.exited()) {
+        const int code = static_cast<int>(soc.simctrl.exit_code() & 0xff);
+        if (code != 0) std::fprintf(stderr, "trainvp: firmware exited with code %d\n", code);
+        return code;
+    }
+    if (max_time_s > 0 && sc_core::sc_time_stamp() >= sc_core::sc_time(max_time_s, sc_core::SC_SEC)) {
+        std::fprintf(stderr, "trainvp: error: simulated-time limit %s reached before the firmware exited\n",
+                     cfg.sim.max_time.c_str());
+        return kExitTimeLimit;
+    }
+    std::fprintf(stderr,
+                 "trainvp: error: the simulation ran out of activity at %s before the firmware exited "
+                 "(the CPU sleeps in WFI with no interrupt that could wake it)\n",
+                 sc_core::sc_time_stamp().to_string().c_str());
+    return kExitNoExit;
+}
+
+int golden_cli(int, char*[]) { throw UserError("golden: not available in this build yet"); }
+
+}  // namespace trainvp
