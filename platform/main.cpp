@@ -26,16 +26,20 @@ const char* kUsage =
     "  trainvp --version          version\n";
 
 int usage_error(const std::string& message) {
-    std::fprintf(stderr, "trainvp: %s\n", message.c_str());
-    std::fprintf(stderr, "Try 'trainvp --help'.\n");
+    std::fprintf(stderr, "trainvp: %s (see trainvp --help)\n", message.c_str());
     return trainvp::kExitUsage;
 }
 
 }  // namespace
 
-int sc_main(int argc, char* argv[]) {
-    // The banner would precede every run's output; it must be disabled before the kernel starts.
+// Our own main: SystemC prints its banner when the kernel first starts, which can happen before sc_main,
+// so the switch that silences it must be set before handing over to the kernel.
+int main(int argc, char* argv[]) {
     setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+    return sc_core::sc_elab_and_sim(argc, argv);
+}
+
+int sc_main(int argc, char* argv[]) {
     trainvp::install_report_handler();
 
     if (argc < 2) {

@@ -1,0 +1,328 @@
+#include "training_config.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <initializer_list>
+#include <sstream>
+
+#include "common/error.h"
+#include "config_schema.h"
+
+namespace trainvp {
+namespace {
+
+namespace fs = std::filesystem;
+using kern::LayerKind;
+using kern::LayerSpec;
+
+// Reads one scenario tree; every failure names the file, line and dotted key.
+class Reader {
+public:
+    explicit Reader(std::string file) : file_(std::move(file)) {}
+
+    [[noreturn]] void fail(const YAML::Node& node, const std::string& key, const std::string& reason) const {
+        throw UserError(node_location(node, file_) + ": key '" + key + "': " + reason);
+    }
+
+    // A map (or nothing, read as an empty map) whose keys are all in `allowed`.
+    void expect_map(const YAML::Node& node, const std::string& key, std::initializer_list<const char*> allowed) const {
+        if (node.IsNull()) return;
+        if (!node.IsMap()) fail(node, key, "expected a map");
+        for (const auto& kv : node) {
+            const std::string name = kv.first.Scalar();
+            bool ok = false;
+            std::string list;
+            for (const char* a : allowed) {
+                ok = ok || name == a;
+                list += list.empty() ? a : std::string(", ") + a;
+            }
+            if (!ok) fail(kv.first, key + "." + name, "unknown key (expected one of: " + list + ")");
+        }
+    }
+
+    std::string text(const YAML::Node& node, const std::string& key) const {
+        if (!node.IsScalar()) fail(node, key, "expected a single value");
+        return node.Scalar();
+    }
+
+    uint64_t uint(const YAML::Node& node, const std::string& key, uint64_t min, uint64_t max) const {
+        const std::string t = text(node, key);
+        errno = 0;
+        char* end = nullptr;
+        const unsigned long long v = std::strtoull(t.c_str(), &end, 10);
+        if (t.empty() || t[0] == '-' || t[0] == '+' || errno || *end)
+            fail(node, key, "expected a non-negative integer, found '" + t + "'");
+        if (v < min || v > max)
+            fail(node, key, std::to_string(v) + " is out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+        return v;
+    }
+
+    double real(const YAML::Node& node, const std::string& key, double min, double max) const {
+        const std::string t = text(node, key);
+        errno = 0;
+        char* end = nullptr;
+        const double v = std::strtod(t.c_str(), &end);
+        if (t.empty() || errno || *end || !std::isfinite(v)) fail(node, key, "expected a number, found '" + t + "'");
+        if (v < min || v > max) {
+            std::ostringstream os;
+            os << t << " is out of range [" << min << ", " << max << "]";
+            fail(node, key, os.str());
+        }
+        return v;
+    }
+
+    bool boolean(const YAML::Node& node, const std::string& key) const {
+        const std::string t = text(node, key);
+        if (t == "true" || t == "yes" || t == "on") return true;
+        if (t == "false" || t == "no" || t == "off") return false;
+        fail(node, key, "expected true or false, found '" + t + "'");
+    }
+
+    std::string choice(const YAML::Node& node, const std::string& key, std::initializer_list<const char*> choices) const {
+        const std::string t = text(node, key);
+        std::string list;
+        for (const char* c : choices) {
+            if (t == c) return t;
+            list += list.empty() ? c : std::string(", ") + c;
+        }
+        fail(node, key, "'" + t + "' is not one of: " + list);
+    }
+
+    std::vector<std::string> strings(const YAML::Node& node, const std::string& key) const {
+        std::vector<std::string> out;
+        if (node.IsScalar()) return {node.Scalar()};
+        if (!node.IsSequence()) fail(node, key, "expected a list of file names");
+        for (size_t i = 0; i < node.size(); ++i) out.push_back(text(node[i], key + "[" + std::to_string(i) + "]"));
+        return out;
+    }
+
+    kern::FormatRequest format(const YAML::Node& node, const std::string& key) const {
+        try {
+            return kern::parse_format_request(text(node, key));
+        } catch (const UserError& e) {
+            fail(node, key, e.what());
+        }
+    }
+
+    void formats(const YAML::Node& node, const std::string& key, kern::LayerFormatRequests& out) const {
+        expect_map(node, key, {"weights", "activations", "errors", "weight_grads", "master_weights"});
+        if (node.IsNull()) return;
+        for (const auto& kv : node) {
+            kern::Role role;
+            kern::parse_role(kv.first.Scalar(), role);
+            out[role] = format(kv.second, key + "." + kv.first.Scalar());
+        }
+    }
+
+private:
+    std::string file_;
+};
+
+LayerSpec parse_layer(const Reader& r, const YAML::Node& node, const std::string& key) {
+    if (!node.IsMap()) r.fail(node, key, "expected a map with a 'type'");
+    if (!node["type"]) r.fail(node, key + ".type", "missing (conv, fc, relu, maxpool or avgpool)");
+    const std::string type = r.choice(node["type"], key + ".type", {"conv", "fc", "relu", "maxpool", "avgpool"});
+    LayerSpec s;
+    auto u32 = [&](const char* name, uint32_t& field, uint32_t min, uint32_t max) {
+        if (node[name]) field = static_cast<uint32_t>(r.uint(node[name], key + "." + name, min, max));
+    };
+    auto required = [&](const char* name) {
+        if (!node[name]) r.fail(node, key + "." + name, "missing (required for a " + type + " layer)");
+    };
+    if (type == "conv") {
+        s.kind = LayerKind::conv;
+        r.expect_map(node, key, {"type", "out_channels", "kernel", "stride", "pad", "bias", "formats"});
+        required("out_channels");
+        required("kernel");
+        u32("out_channels", s.out_channels, 1, 65536);
+        u32("kernel", s.kernel, 1, 64);
+        u32("stride", s.stride, 1, 64);
+        u32("pad", s.pad, 0, 64);
+    } else if (type == "fc") {
+        s.kind = LayerKind::fc;
+        r.expect_map(node, key, {"type", "out", "bias", "formats"});
+        required("out");
+        u32("out", s.out, 1, 1u << 24);
+    } else if (type == "relu") {
+        s.kind = LayerKind::relu;
+        r.expect_map(node, key, {"type"});
+    } else {
+        s.kind = type == "maxpool" ? LayerKind::maxpool : LayerKind::avgpool;
+        r.expect_map(node, key, {"type", "size", "stride"});
+        u32("size", s.size, 1, 64);
+        u32("stride", s.pool_stride, 1, 64);
+    }
+    if (node["bias"]) s.bias = r.boolean(node["bias"], key + ".bias");
+    if (node["formats"]) r.formats(node["formats"], key + ".formats", s.formats);
+    return s;
+}
+
+void parse_data(const Reader& r, const YAML::Node& node, DataConfig& d) {
+    r.expect_map(node, "data", {"kind", "dir", "train_images", "train_labels", "test_images", "test_labels",
+                                "train_files", "test_files", "train_limit", "test_limit"});
+    if (!node || node.IsNull()) return;
+    if (node["kind"]) d.kind = r.choice(node["kind"], "data.kind", {"mnist", "cifar10"});
+    if (d.kind == "cifar10") d.dir = "data/cifar10";
+    if (node["dir"]) d.dir = r.text(node["dir"], "data.dir");
+    const bool mnist = d.kind == "mnist";
+    for (const char* k : {"train_images", "train_labels", "test_images", "test_labels"})
+        if (node[k] && !mnist) r.fail(node[k], std::string("data.") + k, "only for kind: mnist");
+    for (const char* k : {"train_files", "test_files"})
+        if (node[k] && mnist) r.fail(node[k], std::string("data.") + k, "only for kind: cifar10");
+    if (node["train_images"]) d.train_images = r.text(node["train_images"], "data.train_images");
+    if (node["train_labels"]) d.train_labels = r.text(node["train_labels"], "data.train_labels");
+    if (node["test_images"]) d.test_images = r.text(node["test_images"], "data.test_images");
+    if (node["test_labels"]) d.test_labels = r.text(node["test_labels"], "data.test_labels");
+    if (node["train_files"]) d.train_files = r.strings(node["train_files"], "data.train_files");
+    if (node["test_files"]) d.test_files = r.strings(node["test_files"], "data.test_files");
+    if (node["train_limit"]) d.train_limit = static_cast<uint32_t>(r.uint(node["train_limit"], "data.train_limit", 0, UINT32_MAX));
+    if (node["test_limit"]) d.test_limit = static_cast<uint32_t>(r.uint(node["test_limit"], "data.test_limit", 0, UINT32_MAX));
+    const std::string sep = d.dir.empty() || d.dir.back() == '/' ? "" : "/";
+    if (mnist) {
+        if (d.train_images.empty()) d.train_images = d.dir + sep + "train-images-idx3-ubyte";
+        if (d.train_labels.empty()) d.train_labels = d.dir + sep + "train-labels-idx1-ubyte";
+        if (d.test_images.empty()) d.test_images = d.dir + sep + "t10k-images-idx3-ubyte";
+        if (d.test_labels.empty()) d.test_labels = d.dir + sep + "t10k-labels-idx1-ubyte";
+    } else {
+        if (d.train_files.empty())
+            for (int i = 1; i <= 5; ++i) d.train_files.push_back(d.dir + sep + "data_batch_" + std::to_string(i) + ".bin");
+        if (d.test_files.empty()) d.test_files.push_back(d.dir + sep + "test_batch.bin");
+    }
+}
+
+void parse_training(const Reader& r, const YAML::Node& node, kern::TrainConfig& t) {
+    r.expect_map(node, "training", {"epochs", "batch", "lr", "momentum", "weight_decay", "seed", "init"});
+    if (!node || node.IsNull()) return;
+    if (node["epochs"]) t.epochs = static_cast<uint32_t>(r.uint(node["epochs"], "training.epochs", 0, 100000));
+    if (node["batch"]) t.batch = static_cast<uint32_t>(r.uint(node["batch"], "training.batch", 1, 65536));
+    if (node["lr"]) t.lr = r.real(node["lr"], "training.lr", 0.0, 1000.0);
+    if (node["momentum"]) t.momentum = r.real(node["momentum"], "training.momentum", 0.0, 0.999999);
+    if (node["weight_decay"]) t.weight_decay = r.real(node["weight_decay"], "training.weight_decay", 0.0, 1.0);
+    if (node["seed"]) t.seed = r.uint(node["seed"], "training.seed", 0, UINT64_MAX);
+    if (node["init"])
+        t.init = r.choice(node["init"], "training.init", {"he_uniform", "xavier_uniform"}) == "he_uniform"
+                     ? kern::InitKind::he_uniform
+                     : kern::InitKind::xavier_uniform;
+}
+
+void parse_network(const Reader& r, const YAML::Node& node, const DataConfig& data, TrainingScenario& sc) {
+    if (!node) throw UserError(sc.file + ": key 'network': missing (give network.preset or network.layers)");
+    r.expect_map(node, "network", {"preset", "input", "layers", "formats", "accumulator_bits"});
+    kern::NetworkSpec& n = sc.network;
+    if (data.kind == "cifar10") {
+        n.channels = 3;
+        n.rows = n.cols = 32;
+    }
+    if (node["preset"]) {
+        if (node["layers"]) r.fail(node["layers"], "network.layers", "give either network.preset or network.layers");
+        sc.preset = r.choice(node["preset"], "network.preset", {"lenet5", "mlp"});
+        n.layers = sc.preset == "lenet5" ? kern::lenet5_layers() : kern::mlp_layers();
+    } else if (node["layers"]) {
+        const YAML::Node& layers = node["layers"];
+        if (!layers.IsSequence() || layers.size() == 0) r.fail(layers, "network.layers", "expected a non-empty list");
+        for (size_t i = 0; i < layers.size(); ++i)
+            n.layers.push_back(parse_layer(r, layers[i], "network.layers[" + std::to_string(i) + "]"));
+    } else {
+        r.fail(node, "network", "give network.preset (lenet5, mlp) or network.layers");
+    }
+    if (const YAML::Node in = node["input"]) {
+        r.expect_map(in, "network.input", {"channels", "rows", "cols", "format"});
+        if (in["channels"]) n.channels = static_cast<uint32_t>(r.uint(in["channels"], "network.input.channels", 1, 4096));
+        if (in["rows"]) n.rows = static_cast<uint32_t>(r.uint(in["rows"], "network.input.rows", 1, 65536));
+        if (in["cols"]) n.cols = static_cast<uint32_t>(r.uint(in["cols"], "network.input.cols", 1, 65536));
+        if (in["format"]) n.input_format = r.format(in["format"], "network.input.format");
+    }
+    if (node["formats"]) r.formats(node["formats"], "network.formats", n.formats);
+    if (node["accumulator_bits"])
+        n.accumulator.bits = static_cast<int>(r.uint(node["accumulator_bits"], "network.accumulator_bits", 8,
+                                                     kern::kMaxAccumulatorBits));
+    for (size_t i = 0; i < n.layers.size(); ++i) {
+        const bool compute = n.layers[i].kind == LayerKind::conv || n.layers[i].kind == LayerKind::fc;
+        if (!compute && node["layers"] && node["layers"][i]["formats"])
+            r.fail(node["layers"][i]["formats"], "network.layers[" + std::to_string(i) + "].formats",
+                   "only conv and fc layers have formats (the others keep their input's)");
+    }
+    try {
+        kern::Network probe(n, 1, false);  // shapes and formats, reported against the scenario lines
+    } catch (const kern::NetworkError& e) {
+        if (e.layer != kern::NetworkError::npos && node["layers"])
+            r.fail(node["layers"][e.layer], "network.layers[" + std::to_string(e.layer) + "]", e.what());
+        r.fail(node, "network", e.what());
+    }
+}
+
+bool exists(const fs::path& p) {
+    std::error_code ec;
+    return fs::exists(p, ec);
+}
+
+}  // namespace
+
+TrainingScenario parse_training_scenario(const YAML::Node& root, const std::string& file) {
+    const Reader r(file);
+    if (!root.IsMap()) throw UserError(file + ": expected a map of settings at the top level");
+    TrainingScenario sc;
+    sc.file = file;
+    parse_data(r, root["data"], sc.data);
+    parse_training(r, root["training"], sc.training);
+    parse_network(r, root["network"], sc.data, sc);
+    return sc;
+}
+
+std::string resolve_data_path(const std::string& path, const std::string& scenario_file) {
+    const fs::path p(path);
+    if (p.is_absolute() || exists(p)) return path;
+    const fs::path beside = fs::path(scenario_file).parent_path() / p;
+    if (exists(beside)) return beside.string();
+    return path;
+}
+
+TrainingData load_training_data(const TrainingScenario& sc) {
+    const DataConfig& d = sc.data;
+    auto resolve = [&](const std::string& p) { return resolve_data_path(p, sc.file); };
+    auto resolve_all = [&](const std::vector<std::string>& v) {
+        std::vector<std::string> out;
+        for (const auto& p : v) out.push_back(resolve(p));
+        return out;
+    };
+    TrainingData td;
+    try {
+        if (d.kind == "mnist") {
+            td.train = load_mnist_idx(resolve(d.train_images), resolve(d.train_labels), d.train_limit);
+            td.test = load_mnist_idx(resolve(d.test_images), resolve(d.test_labels), d.test_limit);
+        } else {
+            td.train = load_cifar10_bin(resolve_all(d.train_files), d.train_limit);
+            td.test = load_cifar10_bin(resolve_all(d.test_files), d.test_limit);
+        }
+    } catch (const UserError& e) {
+        std::string hint;
+        if (d.kind == "mnist" && !exists(resolve(d.train_images)))
+            hint = " (run scripts/fetch-mnist.sh, or point data.dir at the MNIST IDX files)";
+        throw UserError(std::string(e.what()) + hint);
+    }
+    return td;
+}
+
+std::string describe_network(const kern::Network& net) {
+    std::ostringstream os;
+    auto shape = [](const kern::Shape& s) {
+        return std::to_string(s.c) + "x" + std::to_string(s.h) + "x" + std::to_string(s.w);
+    };
+    os << "input      " << shape(kern::Shape{net.spec().channels, net.spec().rows, net.spec().cols}) << "  format "
+       << net.input_format().to_string() << "\n";
+    for (const kern::Layer& L : net.layers()) {
+        os << L.name << std::string(L.name.size() < 10 ? 11 - L.name.size() : 1, ' ') << shape(L.in) << " -> "
+           << shape(L.out);
+        if (L.weight)
+            os << "  weights " << L.formats.weights.to_string() << ", activations " << L.formats.activations.to_string()
+               << ", errors " << L.formats.errors.to_string() << ", weight_grads " << L.formats.weight_grads.to_string()
+               << ", master " << L.formats.master_weights.to_string();
+        os << "\n";
+    }
+    os << "accumulator " << net.spec().accumulator.bits << " bits\n";
+    return os.str();
+}
+
+}  // namespace trainvp
