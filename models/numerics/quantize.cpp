@@ -1,0 +1,235 @@
+// Rounding into a format: the per-element function and the array loops (one loop per format x rounding
+// mode, selected once per call, so the inner loops carry no dispatch).
+#include <cmath>
+
+#include "numerics/detail.h"
+#include "numerics/format.h"
+
+namespace trainvp::num {
+
+namespace detail {
+
+const FloatSpec* float_spec(FormatKind kind) {
+    switch (kind) {
+        case FormatKind::fp32:
+            return &kFp32;
+        case FormatKind::fp16:
+            return &kFp16;
+        case FormatKind::bf16:
+            return &kBf16;
+        case FormatKind::fp8_e4m3:
+            return &kE4m3;
+        case FormatKind::fp8_e5m2:
+            return &kE5m2;
+        case FormatKind::fixed:
+        case FormatKind::int8:
+            return nullptr;
+    }
+    return nullptr;
+}
+
+FixedGrid fixed_grid(const Format& fmt) {
+    const int total = fmt.kind == FormatKind::int8 ? 8 : fmt.total_bits;
+    const int frac = fmt.kind == FormatKind::int8 ? -fmt.scale_exp : fmt.frac_bits;
+    FixedGrid g{};
+    g.scale = pow2(frac);
+    g.step = pow2(-frac);
+    g.neg_mag = pow2(total - 1);
+    g.qmax = g.neg_mag - 1.0;
+    // Above 24 bits the top grid values are not floats; the largest float one is 2^(total-1) - 2^(total-25).
+    g.qmax_f = total <= 24 ? g.qmax : g.neg_mag - pow2(total - 25);
+    g.clamp_mag = g.neg_mag + 1.0;
+    return g;
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::Counters;
+
+template <Rounding R>
+void fixed_loop(float* data, size_t n, const detail::FixedGrid& grid, uint64_t stream, uint64_t first,
+                Counters& c) {
+    const detail::FixedGrid g = grid;  // a local copy: stores to data[] cannot alias it
+    uint64_t saturated = 0;
+    uint64_t underflow = 0;
+    for (size_t i = 0; i < n; ++i) {
+        uint32_t threshold = 0;
+        if constexpr (R == Rounding::stochastic) threshold = detail::sr_draw(stream, first + i);
+        data[i] = detail::quantize_fixed<R>(data[i], g, threshold, saturated, underflow);
+    }
+    c.saturated += saturated;
+    c.underflow += underflow;
+}
+
+template <Rounding R>
+void float_loop(float* data, size_t n, const detail::FloatSpec& spec, uint64_t stream, uint64_t first,
+                Counters& c) {
+    Counters local;
+    for (size_t i = 0; i < n; ++i) {
+        uint32_t threshold = 0;
+        if constexpr (R == Rounding::stochastic) threshold = detail::sr_draw(stream, first + i);
+        data[i] = detail::quantize_float_format(data[i], spec, R, threshold, local);
+    }
+    c.saturated += local.saturated;
+    c.underflow += local.underflow;
+}
+
+// Nearest-even and truncation into a narrower binary format, branch-free on the fp32 bit pattern. Inside the
+// target's normal range, rounding drops the low 23-M bits of the pattern (a carry moves into the exponent, as
+// it should). Below it the grid is fixed at 2^(emin-M): nearest-even adds and subtracts C = 2^(emin-M+23),
+// whose ulp is that grid, so the FPU's default rounding does the work; truncation scales and converts to
+// integer. Same results as the generic core (checked by the reference tests and by round_raw cross-checks).
+template <Rounding R, const detail::FloatSpec& S>
+void float_loop_bits(float* data, size_t n, Counters& c) {
+    constexpr int kDrop = 23 - S.mant_bits;
+    constexpr uint32_t kLowMask = (1u << kDrop) - 1;
+    constexpr uint32_t kMinNormal = static_cast<uint32_t>(S.emin() + 127) << 23;
+    // bf16 shares fp32's exponent range, so its subnormals are fp32 subnormals and the bit path covers them.
+    constexpr bool kSameRange = S.emin() == -126;
+    const uint32_t max_bits = detail::float_bits(static_cast<float>(S.max_finite));
+    const float grid = kSameRange ? 0.0f : static_cast<float>(detail::pow2(S.emin() - S.mant_bits));
+    const float inv_grid = kSameRange ? 0.0f : static_cast<float>(detail::pow2(S.mant_bits - S.emin()));
+    const float magic = kSameRange ? 0.0f : static_cast<float>(detail::pow2(S.emin() - S.mant_bits + 23));
+    uint64_t saturated = 0;
+    uint64_t underflow = 0;
+    for (size_t i = 0; i < n; ++i) {
+        const uint32_t u = detail::float_bits(data[i]);
+        const uint32_t sign = u & 0x80000000u;
+        const uint32_t a = u & 0x7FFFFFFFu;
+        const float fa = detail::bits_float(a);
+        uint32_t normal, sub;
+        if constexpr (R == Rounding::nearest_even) {
+            normal = (a + (kLowMask >> 1) + ((a >> kDrop) & 1u)) & ~kLowMask;
+        } else {
+            normal = a & ~kLowMask;
+        }
+        if constexpr (kSameRange) {
+            sub = normal;
+        } else if constexpr (R == Rounding::nearest_even) {
+            sub = detail::float_bits((fa + magic) - magic);
+        } else {
+            const float below = fa < magic ? fa : 0.0f;  // keeps the conversion in range; unused otherwise
+            sub = detail::float_bits(static_cast<float>(static_cast<int32_t>(below * inv_grid)) * grid);
+        }
+        uint32_t r = a < kMinNormal ? sub : normal;
+        const bool finite = a < 0x7F800000u;
+        const bool over = finite & (r > max_bits);
+        const uint32_t overflow_to = (S.has_inf && R == Rounding::nearest_even) ? 0x7F800000u : max_bits;
+        r = over ? overflow_to : r;
+        // Non-finite inputs: NaN and (with infinity) inf pass through; E4M3 saturates infinity.
+        const bool sat_inf = !S.has_inf & (a == 0x7F800000u);
+        r = finite ? r : (sat_inf ? max_bits : a);
+        saturated += static_cast<uint64_t>(over | sat_inf);
+        underflow += static_cast<uint64_t>(finite & (a != 0) & (r == 0));
+        data[i] = detail::bits_float(r | sign);
+    }
+    c.saturated += saturated;
+    c.underflow += underflow;
+}
+
+// Specialised per spec so the constants fold into the loop.
+template <Rounding R, const detail::FloatSpec& S>
+void float_loop_fixed_spec(float* data, size_t n, uint64_t stream, uint64_t first, Counters& c) {
+    if constexpr (R == Rounding::nearest_even || R == Rounding::truncate) {
+        (void)stream;
+        (void)first;
+        float_loop_bits<R, S>(data, n, c);
+    } else {
+        float_loop<R>(data, n, S, stream, first, c);
+    }
+}
+
+template <Rounding R>
+void dispatch_kind(float* data, size_t n, const Format& fmt, uint64_t stream, uint64_t first, Counters& c) {
+    switch (fmt.kind) {
+        case FormatKind::fp32:
+            // Every float is an fp32 value; NaN stays NaN.
+            return;
+        case FormatKind::fp16:
+            return float_loop_fixed_spec<R, detail::kFp16>(data, n, stream, first, c);
+        case FormatKind::bf16:
+            return float_loop_fixed_spec<R, detail::kBf16>(data, n, stream, first, c);
+        case FormatKind::fp8_e4m3:
+            return float_loop_fixed_spec<R, detail::kE4m3>(data, n, stream, first, c);
+        case FormatKind::fp8_e5m2:
+            return float_loop_fixed_spec<R, detail::kE5m2>(data, n, stream, first, c);
+        case FormatKind::fixed:
+        case FormatKind::int8:
+            return fixed_loop<R>(data, n, detail::fixed_grid(fmt), stream, first, c);
+    }
+}
+
+}  // namespace
+
+uint32_t sr_threshold(const SrKey& key, uint64_t index) {
+    return detail::sr_draw(detail::sr_stream(key), index);
+}
+
+void quantize_array(float* data, size_t n, const Format& fmt, const SrKey& key, uint64_t first_index,
+                    QuantStats* stats) {
+    fmt.validate();
+    Counters c;
+    const uint64_t stream = detail::sr_stream(key);
+    switch (fmt.rounding) {
+        case Rounding::truncate:
+            dispatch_kind<Rounding::truncate>(data, n, fmt, stream, first_index, c);
+            break;
+        case Rounding::nearest_even:
+            dispatch_kind<Rounding::nearest_even>(data, n, fmt, stream, first_index, c);
+            break;
+        case Rounding::half_up:
+            dispatch_kind<Rounding::half_up>(data, n, fmt, stream, first_index, c);
+            break;
+        case Rounding::stochastic:
+            dispatch_kind<Rounding::stochastic>(data, n, fmt, stream, first_index, c);
+            break;
+    }
+    if (stats) {
+        stats->values += n;
+        stats->saturated += c.saturated;
+        stats->underflow_to_zero += c.underflow;
+    }
+}
+
+void quantize_array(float* data, size_t n, const Format& fmt, const SrKey& key, QuantStats* stats) {
+    quantize_array(data, n, fmt, key, 0, stats);
+}
+
+float quantize(float x, const Format& fmt, const SrKey& key, uint64_t index, QuantStats* stats) {
+    // The per-element path skips the array loops' set-up; it uses the generic core for the floating kinds,
+    // which the tests hold equal to the array loops' bit paths.
+    fmt.validate();
+    const uint32_t threshold = fmt.rounding == Rounding::stochastic ? sr_threshold(key, index) : 0;
+    Counters c;
+    float r = x;
+    if (const detail::FloatSpec* spec = detail::float_spec(fmt.kind)) {
+        if (fmt.kind != FormatKind::fp32)
+            r = detail::quantize_float_format(x, *spec, fmt.rounding, threshold, c);
+    } else {
+        const detail::FixedGrid g = detail::fixed_grid(fmt);
+        switch (fmt.rounding) {
+            case Rounding::truncate:
+                r = detail::quantize_fixed<Rounding::truncate>(x, g, threshold, c.saturated, c.underflow);
+                break;
+            case Rounding::nearest_even:
+                r = detail::quantize_fixed<Rounding::nearest_even>(x, g, threshold, c.saturated, c.underflow);
+                break;
+            case Rounding::half_up:
+                r = detail::quantize_fixed<Rounding::half_up>(x, g, threshold, c.saturated, c.underflow);
+                break;
+            case Rounding::stochastic:
+                r = detail::quantize_fixed<Rounding::stochastic>(x, g, threshold, c.saturated, c.underflow);
+                break;
+        }
+    }
+    if (stats) {
+        ++stats->values;
+        stats->saturated += c.saturated;
+        stats->underflow_to_zero += c.underflow;
+    }
+    return r;
+}
+
+}  // namespace trainvp::num
