@@ -2,12 +2,10 @@
  * device; the simulation stops and trainvp exits with that status. */
 #include <stdlib.h>
 
-#include "hw/memory_map.h"
-#include "periph/simctrl_regs.h"
-#include "trainvp/mmio.h"
+#include "trainvp/hal.h"
 
 void _exit(int status) {
-    mmio_write32(TRAINVP_SIMCTRL_BASE + SIMCTRL_REG_EXIT, (unsigned)status);
+    simctrl_exit((uint32_t)status);
     for (;;) {
         /* The simulation ends at the write above; never return to the caller. */
     }

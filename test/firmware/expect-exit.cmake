@@ -1,0 +1,35 @@
+# Runs a command and checks its exact exit status and, optionally, its output.
+#   cmake -DEXPECT_EXIT=<code> [-DEXPECT_REGEX=<regex>] -P expect-exit.cmake -- <command> [args...]
+# stdout and stderr are checked together and always echoed, so a failure shows the firmware's report.
+if(NOT DEFINED EXPECT_EXIT)
+    message(FATAL_ERROR "expect-exit: EXPECT_EXIT is not set")
+endif()
+
+set(command)
+set(after_separator FALSE)
+math(EXPR last_arg "${CMAKE_ARGC} - 1")
+foreach(i RANGE 1 ${last_arg})
+    if(after_separator)
+        list(APPEND command "${CMAKE_ARGV${i}}")
+    elseif("${CMAKE_ARGV${i}}" STREQUAL "--")
+        set(after_separator TRUE)
+    endif()
+endforeach()
+if(NOT command)
+    message(FATAL_ERROR "expect-exit: no command after --")
+endif()
+
+execute_process(COMMAND ${command} RESULT_VARIABLE status OUTPUT_VARIABLE output ERROR_VARIABLE output)
+message("${output}")
+
+set(problems "")
+if(NOT "${status}" STREQUAL "${EXPECT_EXIT}")
+    string(APPEND problems "exit status ${status}, expected ${EXPECT_EXIT}. ")
+endif()
+if(DEFINED EXPECT_REGEX AND NOT "${EXPECT_REGEX}" STREQUAL "" AND NOT "${output}" MATCHES "${EXPECT_REGEX}")
+    string(APPEND problems "output does not match \"${EXPECT_REGEX}\". ")
+endif()
+if(problems)
+    list(JOIN command " " command_line)
+    message(FATAL_ERROR "expect-exit: ${problems}\n  command: ${command_line}")
+endif()
