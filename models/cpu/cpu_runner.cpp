@@ -1,0 +1,210 @@
+#include "cpu/cpu_runner.h"
+
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+namespace trainvp {
+
+namespace {
+sc_core::sc_time period_of(const CpuConfig& cfg) {
+    cfg.validate();
+    const sc_core::sc_time p(1.0 / cfg.clock_hz, sc_core::SC_SEC);
+    if (p == sc_core::SC_ZERO_TIME)
+        throw std::invalid_argument("cpu.clock_hz: clock period is below the SystemC time resolution");
+    return p;
+}
+
+// sc_get_status() only reports SC_STOPPED once the kernel has finished the delta in which
+// sc_stop() was called; the simulator status flags the request at once (SystemC 2.3 and 3.0).
+bool simulation_stopped() {
+    return sc_core::sc_get_simulator_status() == sc_core::SC_SIM_USER_STOP ||
+           sc_core::sc_get_status() == sc_core::SC_STOPPED;
+}
+}  // namespace
+
+CpuRunner::CpuRunner(sc_core::sc_module_name name, const CpuConfig& cfg)
+    : sc_module(name),
+      mem_out("mem_out"),
+      irq_software("irq_software"),
+      irq_timer("irq_timer"),
+      irq_external("irq_external"),
+      cfg_(cfg),
+      period_(period_of(cfg)),
+      core_(*this, cfg),
+      log_(this->name()) {
+    mem_out.register_invalidate_direct_mem_ptr(this, &CpuRunner::invalidate_direct_mem_ptr);
+    // Illegal instructions and misaligned accesses are guest mistakes worth a warning (access
+    // faults are already reported by transport()); environment calls, breakpoints and interrupts
+    // are normal control flow.
+    core_.set_trap_hook([this](uint32_t cause, uint32_t epc, uint32_t tval) {
+        const bool fault = cause == 2 || cause == 4 || cause == 6;
+        log_.log(fault ? LogLevel::warning : LogLevel::debug, "trap cause ", cause & 0x7fffffffu,
+                 (cause & 0x80000000u) ? " (interrupt)" : "", " at pc ", hex32(epc), ", mtval ", hex32(tval));
+    });
+    SC_THREAD(thread);
+    SC_METHOD(on_irq_change);
+    sensitive << irq_software << irq_timer << irq_external;
+}
+
+void CpuRunner::set_reset_pc(uint32_t pc) {
+    core_.set_pc(pc);
+}
+
+sc_core::sc_time CpuRunner::current_time() const {
+    return qk_.get_current_time() + cycles_to_time(core_.cycles_in_run() - cycles_accounted_);
+}
+
+void CpuRunner::on_irq_change() {
+    core_.set_irq_line(IrqLine::software, irq_software.read());
+    core_.set_irq_line(IrqLine::timer, irq_timer.read());
+    core_.set_irq_line(IrqLine::external, irq_external.read());
+    irq_changed_.notify();
+}
+
+void CpuRunner::catch_up() {
+    const uint64_t now = core_.cycles_in_run();
+    qk_.inc(cycles_to_time(now - cycles_accounted_));
+    cycles_accounted_ = now;
+}
+
+void CpuRunner::thread() {
+    // The core was reset at construction; state set up before simulation (CSRs, pc) is kept.
+    qk_.reset();
+    for (;;) {
+        // Run to the end of the quantum in one call; the core checks the cycle budget before each
+        // instruction, so a chunk overshoots by at most one instruction.
+        const double to_sync = qk_.time_to_sync() / period_;
+        const uint64_t budget = std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(to_sync)));
+        cycles_accounted_ = 0;
+        const RunResult r = core_.run(UINT64_MAX, budget);
+        qk_.inc(cycles_to_time(r.cycles - cycles_accounted_));
+        cycles_accounted_ = 0;
+
+        if (r.reason == StopReason::stop_requested || simulation_stopped()) {
+            if (!simulation_stopped()) {
+                qk_.sync();
+                log_.info("stop requested at pc ", hex32(core_.pc()), ", ending the simulation");
+                sc_core::sc_stop();
+            }
+            finished_ = true;
+            return;
+        }
+        if (r.reason == StopReason::wfi) {
+            sleep_until_interrupt();
+            continue;
+        }
+        if (r.reason == StopReason::breakpoint) {
+            // No debugger drives this runner; a breakpoint set by a hook without one stops here.
+            log_.warning("breakpoint at ", hex32(core_.pc()), " with no debugger attached, stopping");
+            qk_.sync();
+            sc_core::sc_stop();
+            finished_ = true;
+            return;
+        }
+        if (qk_.need_sync()) qk_.sync();
+    }
+}
+
+// Privileged spec 3.3.3: WFI stalls until an enabled interrupt is pending. The thread waits on
+// the input-line event instead of polling, and the core's cycle counter keeps running.
+void CpuRunner::sleep_until_interrupt() {
+    qk_.sync();
+    const sc_core::sc_time start = sc_core::sc_time_stamp();
+    while (!core_.wfi_wakeup_pending()) sc_core::wait(irq_changed_);
+    const sc_core::sc_time slept = sc_core::sc_time_stamp() - start;
+    time_asleep_ += slept;
+    sleep_remainder_ += slept;
+    const uint64_t cycles = sleep_remainder_.value() / period_.value();
+    sleep_remainder_ = sc_core::sc_time::from_value(sleep_remainder_.value() - cycles * period_.value());
+    core_.account_sleep_cycles(cycles);
+    qk_.reset();
+}
+
+bool CpuRunner::transport(tlm::tlm_command cmd, uint32_t addr, unsigned size, uint8_t* data,
+                          bool sync_after) {
+    tlm::tlm_generic_payload trans;
+    trans.set_command(cmd);
+    trans.set_address(addr);
+    trans.set_data_ptr(data);
+    trans.set_data_length(size);
+    trans.set_streaming_width(size);
+    trans.set_byte_enable_ptr(nullptr);
+    trans.set_dmi_allowed(false);
+    trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+
+    catch_up();
+    sc_core::sc_time delay = qk_.get_local_time();
+    mem_out->b_transport(trans, delay);
+    qk_.set(delay);
+
+    if (trans.is_dmi_allowed() && cfg_.dmi) request_dmi(addr);
+    if (trans.is_response_error()) {
+        log_.warning(cmd == tlm::TLM_WRITE_COMMAND ? "store" : "load", " of ", size, " bytes at ",
+                     hex32(addr), " failed (", trans.get_response_string(), ") at pc ", hex32(core_.pc()),
+                     ": access fault");
+        return false;
+    }
+    if (simulation_stopped()) {
+        // A device ended the simulation (e.g. an exit register): do not run on past it.
+        core_.request_stop();
+    } else if (sync_after) {
+        // Device side effects (an interrupt, a stop) become visible at the access's time. They travel
+        // through delta cycles (device method -> irq signal -> on_irq_change), so let the deltas pending at
+        // this time run before the next instruction; bounded so a zero-time loop elsewhere cannot stall us.
+        qk_.sync();
+        constexpr int kSettleDeltas = 4;
+        for (int i = 0; i < kSettleDeltas && sc_core::sc_pending_activity_at_current_time(); ++i)
+            sc_core::wait(sc_core::SC_ZERO_TIME);
+    } else if (qk_.need_sync()) {
+        qk_.sync();
+    }
+    return true;
+}
+
+bool CpuRunner::load(uint32_t addr, unsigned size, uint32_t& value) {
+    uint8_t buf[4] = {};
+    if (!transport(tlm::TLM_READ_COMMAND, addr, size, buf, true)) return false;
+    value = 0;
+    std::memcpy(&value, buf, size);  // TLM data is in host byte order; host and RV32 are little-endian
+    return true;
+}
+
+bool CpuRunner::store(uint32_t addr, unsigned size, uint32_t value) {
+    uint8_t buf[4];
+    std::memcpy(buf, &value, 4);
+    return transport(tlm::TLM_WRITE_COMMAND, addr, size, buf, true);
+}
+
+bool CpuRunner::fetch(uint32_t addr, uint16_t& parcel) {
+    uint8_t buf[2] = {};
+    if (!transport(tlm::TLM_READ_COMMAND, addr, 2, buf, false)) return false;
+    std::memcpy(&parcel, buf, 2);
+    return true;
+}
+
+void CpuRunner::request_dmi(uint32_t addr) {
+    tlm::tlm_generic_payload trans;
+    trans.set_command(tlm::TLM_READ_COMMAND);
+    trans.set_address(addr);
+    tlm::tlm_dmi dmi;
+    if (!mem_out->get_direct_mem_ptr(trans, dmi)) return;
+    if (dmi.get_start_address() > UINT32_MAX || dmi.get_dmi_ptr() == nullptr) return;
+    DmiRegion region;
+    region.host = dmi.get_dmi_ptr();
+    region.base = static_cast<uint32_t>(dmi.get_start_address());
+    region.end = static_cast<uint32_t>(std::min<sc_dt::uint64>(dmi.get_end_address(), UINT32_MAX));
+    region.readable = dmi.is_read_allowed();
+    region.writable = dmi.is_write_allowed();
+    // DMI latencies are not charged: the per-class cycle costs already model RAM accesses.
+    if (!core_.add_dmi_region(region))
+        log_.debug("DMI table full, ", hex32(region.base), "..", hex32(region.end), " stays on the bus");
+}
+
+void CpuRunner::invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end) {
+    if (start > UINT32_MAX) return;
+    core_.invalidate_dmi(static_cast<uint32_t>(start),
+                         static_cast<uint32_t>(std::min<sc_dt::uint64>(end, UINT32_MAX)));
+}
+
+}  // namespace trainvp

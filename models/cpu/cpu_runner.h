@@ -1,0 +1,94 @@
+// SystemC runner of the RV32 core: owns the thread, the initiator socket, the DMI table and the
+// quantum keeper, and implements the core's CoreBus with blocking transport (loosely timed).
+//
+// Timing: each instruction advances local time by its class's cycles (CpuTiming) times the clock
+// period; a bus access happens at the end of its instruction's cycles, plus whatever latency the
+// target adds. DMI accesses are charged their class's cycles only. After every non-DMI data
+// access the runner syncs, so device side effects appear at the access's time. WFI waits on the
+// interrupt lines (no polling); mcycle keeps counting while asleep.
+//
+// Ending: when a device calls sc_stop() during an access the core stops at that instruction.
+// A stop requested through the core (Rv32Core::request_stop(), e.g. from a tohost or
+// semihosting hook) makes the runner call sc_stop(). Either way the thread returns.
+// Traps: faults are logged as warnings, other traps at debug level (the core's trap hook; a
+// platform that sets its own trap hook replaces this).
+#pragma once
+
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/tlm_quantumkeeper.h>
+#include <cstdint>
+#include <systemc>
+#include <tlm>
+
+#include "common/log.h"
+#include "cpu/cpu_config.h"
+#include "cpu/rv32_core.h"
+
+namespace trainvp {
+
+class CpuRunner : public sc_core::sc_module, private CoreBus {
+  public:
+    tlm_utils::simple_initiator_socket<CpuRunner> mem_out;  // instruction and data bus
+    sc_core::sc_in<bool> irq_software;                      // CLINT msip -> mip.MSIP
+    sc_core::sc_in<bool> irq_timer;                         // CLINT mtimecmp -> mip.MTIP
+    sc_core::sc_in<bool> irq_external;                      // PLIC -> mip.MEIP
+
+    SC_HAS_PROCESS(CpuRunner);
+    // Validates cfg (std::invalid_argument naming the field). The global quantum is the
+    // platform's to set; with a zero quantum the core syncs after every instruction.
+    CpuRunner(sc_core::sc_module_name name, const CpuConfig& cfg);
+
+    // Where the core starts; call before the simulation starts.
+    void set_reset_pc(uint32_t pc);
+    Rv32Core& core() { return core_; }
+    const Rv32Core& core() const { return core_; }
+
+    sc_core::sc_time clock_period() const { return period_; }
+    // The core's notion of now: SystemC time plus the local time it runs ahead, including the
+    // instructions of the current chunk. Use it for a CLINT-backed time source.
+    sc_core::sc_time current_time() const;
+    sc_core::sc_time time_asleep() const { return time_asleep_; }
+    // True once the thread has returned (stop requested or simulation stopped).
+    bool finished() const { return finished_; }
+
+  private:
+    // Exposes how far the next sync point is, so the core runs whole quanta in one call.
+    class QuantumKeeper : public tlm_utils::tlm_quantumkeeper {
+      public:
+        sc_core::sc_time time_to_sync() const {
+            const sc_core::sc_time now = get_current_time();
+            return m_next_sync_point > now ? m_next_sync_point - now : sc_core::SC_ZERO_TIME;
+        }
+    };
+
+    void thread();
+    void sleep_until_interrupt();
+    void on_irq_change();
+
+    // CoreBus
+    bool load(uint32_t addr, unsigned size, uint32_t& value) override;
+    bool store(uint32_t addr, unsigned size, uint32_t value) override;
+    bool fetch(uint32_t addr, uint16_t& parcel) override;
+
+    bool transport(tlm::tlm_command cmd, uint32_t addr, unsigned size, uint8_t* data, bool sync_after);
+    void request_dmi(uint32_t addr);
+    void invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end);
+    // Moves the cycles the core charged since the last call into the quantum keeper.
+    void catch_up();
+    sc_core::sc_time cycles_to_time(uint64_t cycles) const {
+        return sc_core::sc_time::from_value(period_.value() * cycles);
+    }
+
+    CpuConfig cfg_;
+    sc_core::sc_time period_;
+    Rv32Core core_;
+    QuantumKeeper qk_;
+    sc_core::sc_event irq_changed_;
+    uint64_t cycles_accounted_ = 0;  // of the current core.run() call, already in qk_
+    sc_core::sc_time time_asleep_;
+    sc_core::sc_time sleep_remainder_;  // asleep time not yet charged as whole cycles
+    bool finished_ = false;
+    Logger log_;
+};
+
+}  // namespace trainvp
