@@ -19,8 +19,11 @@ namespace {
 }
 
 std::string scalar_text(const YAML::Node& node, const std::string& where, const std::string& key) {
-    if (!node.IsScalar()) fail(where, key, "expected a single value, found a " +
-                                              std::string(node.IsMap() ? "map" : node.IsSequence() ? "list" : "null"));
+    if (!node.IsScalar())
+        fail(where, key,
+             "expected a single value, found a " + std::string(node.IsMap()        ? "map"
+                                                               : node.IsSequence() ? "list"
+                                                                                   : "null"));
     return node.Scalar();
 }
 
@@ -100,10 +103,12 @@ void ConfigSchema::add(const std::string& key, uint64_t* field, const std::strin
         uint64_t v = 0;
         const std::string text = scalar_text(n, where, key);
         if (!parse_uint(text, bytes, v))
-            fail(where, key, "'" + text + "' is not " + (bytes ? "a size in bytes" : "a non-negative integer"));
+            fail(where, key,
+                 "'" + text + "' is not " + (bytes ? "a size in bytes" : "a non-negative integer"));
         if (v < min || v > max)
-            fail(where, key, text + " is out of range [" + (bytes ? show_bytes(min) : std::to_string(min)) + ", " +
-                                 (bytes ? show_bytes(max) : std::to_string(max)) + "]");
+            fail(where, key,
+                 text + " is out of range [" + (bytes ? show_bytes(min) : std::to_string(min)) + ", " +
+                     (bytes ? show_bytes(max) : std::to_string(max)) + "]");
         *field = v;
     };
     e.show = [=] { return bytes ? show_bytes(*field) : std::to_string(*field); };
@@ -118,14 +123,16 @@ void ConfigSchema::add(const std::string& key, uint32_t* field, const std::strin
         const std::string text = scalar_text(n, where, key);
         if (!parse_uint(text, false, v)) fail(where, key, "'" + text + "' is not a non-negative integer");
         if (v < min || v > max)
-            fail(where, key, text + " is out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+            fail(where, key,
+                 text + " is out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
         *field = static_cast<uint32_t>(v);
     };
     e.show = [=] { return std::to_string(*field); };
     entries_.push_back(std::move(e));
 }
 
-void ConfigSchema::add(const std::string& key, double* field, const std::string& help, double min, double max) {
+void ConfigSchema::add(const std::string& key, double* field, const std::string& help, double min,
+                       double max) {
     Entry e{key, help, nullptr, nullptr};
     e.read = [=](const YAML::Node& n, const std::string& where) {
         const std::string text = scalar_text(n, where, key);
@@ -146,9 +153,12 @@ void ConfigSchema::add(const std::string& key, bool* field, const std::string& h
     Entry e{key, help, nullptr, nullptr};
     e.read = [=](const YAML::Node& n, const std::string& where) {
         const std::string text = scalar_text(n, where, key);
-        if (text == "true" || text == "on" || text == "yes") *field = true;
-        else if (text == "false" || text == "off" || text == "no") *field = false;
-        else fail(where, key, "'" + text + "' is not a boolean (true or false)");
+        if (text == "true" || text == "on" || text == "yes")
+            *field = true;
+        else if (text == "false" || text == "off" || text == "no")
+            *field = false;
+        else
+            fail(where, key, "'" + text + "' is not a boolean (true or false)");
     };
     e.show = [=] { return *field ? std::string("true") : std::string("false"); };
     entries_.push_back(std::move(e));
@@ -174,7 +184,9 @@ void ConfigSchema::add(const std::string& key, std::string* field, const std::st
     entries_.push_back(std::move(e));
 }
 
-void ConfigSchema::add_foreign(const std::string& prefix) { foreign_.push_back(prefix); }
+void ConfigSchema::add_foreign(const std::string& prefix) {
+    foreign_.push_back(prefix);
+}
 
 const ConfigSchema::Entry* ConfigSchema::find(const std::string& key) const {
     for (const auto& e : entries_)
@@ -295,7 +307,8 @@ void apply_override(YAML::Node& root, const std::string& assignment) {
             path.push_back(cur[at]);
         } else {
             if (cur.IsScalar())
-                throw UserError("--set '" + assignment + "': '" + parts[i - 1] + "' is a value, not a section");
+                throw UserError("--set '" + assignment + "': '" + parts[i - 1] +
+                                "' is a value, not a section");
             YAML::Node next = cur[p];
             if (!next.IsDefined() || next.IsNull()) {
                 cur[p] = YAML::Node(YAML::NodeType::Map);
@@ -313,7 +326,8 @@ void apply_override(YAML::Node& root, const std::string& assignment) {
             throw UserError("--set '" + assignment + "': index " + last + " is past the end of the list");
         parent[at] = value;
     } else {
-        if (parent.IsScalar()) throw UserError("--set '" + assignment + "': parent of '" + last + "' is a value");
+        if (parent.IsScalar())
+            throw UserError("--set '" + assignment + "': parent of '" + last + "' is a value");
         parent[last] = value;
     }
 }
@@ -326,8 +340,8 @@ double parse_duration_s(const std::string& text, const std::string& what) {
         throw UserError(what + ": '" + text + "' is not a duration (e.g. 10ms, 2s, 500us)");
     std::string unit(end);
     unit.erase(std::remove(unit.begin(), unit.end(), ' '), unit.end());
-    static const std::pair<const char*, double> units[] = {{"s", 1.0},    {"ms", 1e-3}, {"us", 1e-6},
-                                                           {"ns", 1e-9},  {"ps", 1e-12}, {"min", 60.0}};
+    static const std::pair<const char*, double> units[] = {{"s", 1.0},   {"ms", 1e-3},  {"us", 1e-6},
+                                                           {"ns", 1e-9}, {"ps", 1e-12}, {"min", 60.0}};
     for (const auto& [name, scale] : units)
         if (unit == name) return v * scale;
     throw UserError(what + ": '" + text + "' needs a unit: s, ms, us, ns, ps or min");

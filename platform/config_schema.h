@@ -14,7 +14,7 @@
 namespace trainvp {
 
 class ConfigSchema {
-public:
+  public:
     // Integer field with inclusive range; `bytes` accepts size suffixes (KiB, MiB, GiB, K, M, G).
     void add(const std::string& key, uint64_t* field, const std::string& help, uint64_t min, uint64_t max,
              bool bytes = false);
@@ -36,7 +36,7 @@ public:
     // The registered keys in registration order (for docs and tests).
     std::vector<std::string> keys() const;
 
-private:
+  private:
     struct Entry {
         std::string key;
         std::string help;

@@ -20,24 +20,32 @@ json quant_json(const num::QuantStats& s) {
     return json{{"values", s.values}, {"saturated", s.saturated}, {"underflow_to_zero", s.underflow_to_zero}};
 }
 
-json shape_json(const kern::Shape& s) { return json::array({s.c, s.h, s.w}); }
+json shape_json(const kern::Shape& s) {
+    return json::array({s.c, s.h, s.w});
+}
 
 json network_json(const TrainingScenario& sc, const kern::Network& net) {
     json layers = json::array();
     for (const kern::Layer& L : net.layers()) {
-        json l{{"name", L.name}, {"type", kern::layer_kind_name(L.spec.kind)}, {"in", shape_json(L.in)},
+        json l{{"name", L.name},
+               {"type", kern::layer_kind_name(L.spec.kind)},
+               {"in", shape_json(L.in)},
                {"out", shape_json(L.out)}};
         if (L.weight) {
             json f;
             for (int r = 0; r < kern::kRoleCount; ++r)
-                f[kern::role_name(static_cast<kern::Role>(r))] = L.formats[static_cast<kern::Role>(r)].to_string();
+                f[kern::role_name(static_cast<kern::Role>(r))] =
+                    L.formats[static_cast<kern::Role>(r)].to_string();
             l["formats"] = f;
         }
         layers.push_back(l);
     }
     return json{{"preset", sc.preset},
-                {"input", {{"channels", sc.network.channels}, {"rows", sc.network.rows}, {"cols", sc.network.cols},
-                           {"format", net.input_format().to_string()}}},
+                {"input",
+                 {{"channels", sc.network.channels},
+                  {"rows", sc.network.rows},
+                  {"cols", sc.network.cols},
+                  {"format", net.input_format().to_string()}}},
                 {"accumulator_bits", sc.network.accumulator.bits},
                 {"layers", layers}};
 }
@@ -47,18 +55,21 @@ json saturation_json(const kern::Trainer& t) {
     for (const kern::Layer& L : t.network().layers()) {
         json l = json::object();
         for (int r = 0; r < kern::kRoleCount; ++r)
-            if (L.stats.roles[r].values) l[kern::role_name(static_cast<kern::Role>(r))] = quant_json(L.stats.roles[r]);
+            if (L.stats.roles[r].values)
+                l[kern::role_name(static_cast<kern::Role>(r))] = quant_json(L.stats.roles[r]);
         if (L.stats.acc.additions)
-            l["accumulator"] = json{{"additions", L.stats.acc.additions}, {"saturated", L.stats.acc.saturated}};
+            l["accumulator"] =
+                json{{"additions", L.stats.acc.additions}, {"saturated", L.stats.acc.saturated}};
         if (!l.empty()) layers[L.name] = l;
     }
-    return json{{"input", quant_json(t.input_stats())}, {"loss_gradient", quant_json(t.network().loss_stats())},
+    return json{{"input", quant_json(t.input_stats())},
+                {"loss_gradient", quant_json(t.network().loss_stats())},
                 {"layers", layers}};
 }
 
 // One self-overwriting line; only drawn on a terminal and at most ten times a second.
 class Progress {
-public:
+  public:
     Progress(bool enabled, uint32_t epochs) : enabled_(enabled && isatty(fileno(stderr))), epochs_(epochs) {}
     void update(uint32_t epoch, uint32_t done, uint32_t total) {
         if (!enabled_) return;
@@ -74,7 +85,7 @@ public:
         if (enabled_) std::fprintf(stderr, "\r%60s\r", "");
     }
 
-private:
+  private:
     bool enabled_;
     uint32_t epochs_;
     std::chrono::steady_clock::time_point last_{};
@@ -87,7 +98,8 @@ kern::DataView view(const Dataset& d) {
 }  // namespace
 
 int golden_command(const std::string& scenario_path, const YAML::Node& root, const GoldenOptions& opts) {
-    if (opts.threads != 1) throw UserError("golden: --threads " + std::to_string(opts.threads) + ": only 1 thread is supported");
+    if (opts.threads != 1)
+        throw UserError("golden: --threads " + std::to_string(opts.threads) + ": only 1 thread is supported");
     const auto wall_start = std::chrono::steady_clock::now();
     const TrainingScenario sc = parse_training_scenario(root, scenario_path);
     const TrainingData data = load_training_data(sc);
@@ -95,27 +107,31 @@ int golden_command(const std::string& scenario_path, const YAML::Node& root, con
     const kern::TrainConfig& tc = sc.training;
 
     std::printf("scenario %s\n", scenario_path.c_str());
-    std::printf("data     train %u images (%s), test %u images (%s)\n", data.train.count, data.train.source.c_str(),
-                data.test.count, data.test.source.c_str());
-    std::printf("training %u epochs, batch %u, lr %g, momentum %g, weight decay %g, seed %" PRIu64 "\n", tc.epochs,
-                tc.batch, tc.lr, tc.momentum, tc.weight_decay, tc.seed);
+    std::printf("data     train %u images (%s), test %u images (%s)\n", data.train.count,
+                data.train.source.c_str(), data.test.count, data.test.source.c_str());
+    std::printf("training %u epochs, batch %u, lr %g, momentum %g, weight decay %g, seed %" PRIu64 "\n",
+                tc.epochs, tc.batch, tc.lr, tc.momentum, tc.weight_decay, tc.seed);
     std::fputs(describe_network(trainer.network()).c_str(), stdout);
     std::fflush(stdout);
 
     json epochs = json::array();
     Progress progress(opts.progress, tc.epochs);
-    double train_seconds = 0.0;
+    double train_seconds = 0.0, train_cpu_seconds = 0.0;
     kern::EvalResult test{};
     kern::EpochResult last{};
     const kern::DataView train_view = view(data.train), test_view = view(data.test);
     for (uint32_t e = 0; e < tc.epochs; ++e) {
-        last = trainer.train_epoch(train_view, [&](uint32_t done, uint32_t total) { progress.update(e + 1, done, total); });
+        last = trainer.train_epoch(
+            train_view, [&](uint32_t done, uint32_t total) { progress.update(e + 1, done, total); });
         progress.clear();
         test = trainer.evaluate(test_view);
         train_seconds += last.seconds;
-        std::printf("epoch %u/%u  loss %.4f  train %.2f%%  test %.2f%%  test loss %.4f  %.2f s  %.0f images/s\n",
-                    last.epoch, tc.epochs, last.train.loss, 100.0 * last.train.accuracy, 100.0 * test.accuracy,
-                    test.loss, last.seconds, last.images_per_second);
+        train_cpu_seconds += last.cpu_seconds;
+        std::printf(
+            "epoch %u/%u  loss %.4f  train %.2f%%  test %.2f%%  test loss %.4f  %.2f s (cpu %.2f s)  %.0f "
+            "images/s\n",
+            last.epoch, tc.epochs, last.train.loss, 100.0 * last.train.accuracy, 100.0 * test.accuracy,
+            test.loss, last.seconds, last.cpu_seconds, last.images_per_second);
         std::fflush(stdout);
         epochs.push_back(json{{"epoch", last.epoch},
                               {"train_loss", last.train.loss},
@@ -123,6 +139,7 @@ int golden_command(const std::string& scenario_path, const YAML::Node& root, con
                               {"test_loss", test.loss},
                               {"test_accuracy", test.accuracy},
                               {"seconds", last.seconds},
+                              {"cpu_seconds", last.cpu_seconds},
                               {"images_per_second", last.images_per_second}});
     }
     if (tc.epochs == 0) test = trainer.evaluate(test_view);
@@ -131,30 +148,44 @@ int golden_command(const std::string& scenario_path, const YAML::Node& root, con
     summary["scenario"] = scenario_path;
     if (root["name"] && root["name"].IsScalar()) summary["name"] = root["name"].Scalar();
     summary["network"] = network_json(sc, trainer.network());
-    summary["training"] = json{{"epochs", tc.epochs}, {"batch", tc.batch}, {"lr", tc.lr}, {"momentum", tc.momentum},
-                               {"weight_decay", tc.weight_decay}, {"seed", tc.seed},
-                               {"init", tc.init == kern::InitKind::he_uniform ? "he_uniform" : "xavier_uniform"}};
+    summary["training"] =
+        json{{"epochs", tc.epochs},
+             {"batch", tc.batch},
+             {"lr", tc.lr},
+             {"momentum", tc.momentum},
+             {"weight_decay", tc.weight_decay},
+             {"seed", tc.seed},
+             {"init", tc.init == kern::InitKind::he_uniform ? "he_uniform" : "xavier_uniform"}};
     summary["data"] = json{{"kind", sc.data.kind},
                            {"train", {{"source", data.train.source}, {"count", data.train.count}}},
                            {"test", {{"source", data.test.source}, {"count", data.test.count}}}};
     summary["epochs"] = epochs;
-    summary["final"] = json{{"test_accuracy", test.accuracy}, {"test_loss", test.loss},
-                            {"train_accuracy", last.train.accuracy}, {"train_loss", last.train.loss}};
+    summary["final"] = json{{"test_accuracy", test.accuracy},
+                            {"test_loss", test.loss},
+                            {"train_accuracy", last.train.accuracy},
+                            {"train_loss", last.train.loss}};
     summary["train_seconds"] = train_seconds;
-    summary["images_per_second"] = train_seconds > 0 ? double(data.train.count) * tc.epochs / train_seconds : 0.0;
+    summary["train_cpu_seconds"] = train_cpu_seconds;
+    summary["images_per_second"] =
+        train_seconds > 0 ? double(data.train.count) * tc.epochs / train_seconds : 0.0;
     summary["saturation"] = saturation_json(trainer);
     if (!opts.weights_out.empty()) {
         const kern::WeightsManifest m = kern::write_weights(trainer.network(), opts.weights_out);
         json tensors = json::array();
         for (const auto& t : m.tensors)
-            tensors.push_back(json{{"name", t.name}, {"shape", t.shape}, {"offset", t.offset}, {"count", t.count}});
+            tensors.push_back(
+                json{{"name", t.name}, {"shape", t.shape}, {"offset", t.offset}, {"count", t.count}});
         char hash[17];
         std::snprintf(hash, sizeof hash, "%016" PRIx64, m.fnv1a64);
-        summary["weights"] = json{{"file", opts.weights_out}, {"format", "float32-le"}, {"bytes", m.bytes},
-                                  {"fnv1a64", hash}, {"tensors", tensors}};
+        summary["weights"] = json{{"file", opts.weights_out},
+                                  {"format", "float32-le"},
+                                  {"bytes", m.bytes},
+                                  {"fnv1a64", hash},
+                                  {"tensors", tensors}};
         std::printf("weights  %s (%" PRIu64 " bytes, fnv1a64 %s)\n", opts.weights_out.c_str(), m.bytes, hash);
     }
-    summary["wall_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    summary["wall_seconds"] =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
     if (!opts.json_out.empty()) {
         const std::string text = summary.dump(2) + "\n";
         kern::write_file_atomic(opts.json_out, text.data(), text.size());

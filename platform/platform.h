@@ -17,7 +17,7 @@
 namespace trainvp {
 
 class Platform : public sc_core::sc_module {
-public:
+  public:
     Platform(const sc_core::sc_module_name& name, const PlatformConfig& cfg);
 
     // Copies the ELF's PT_LOAD segments into DRAM and sets the CPU's reset pc. A segment outside the
@@ -32,7 +32,7 @@ public:
     Plic plic;
     SimCtrl simctrl;
 
-private:
+  private:
     sc_core::sc_signal<bool> timer_irq_{"timer_irq"};
     sc_core::sc_signal<bool> soft_irq_{"soft_irq"};
     sc_core::sc_signal<bool> external_irq_{"external_irq"};

@@ -14,14 +14,16 @@ void register_platform_keys(ConfigSchema& s, PlatformConfig& c) {
 
     s.add("cpu.clock_hz", &c.cpu.clock_hz, "host CPU clock in Hz", 1e3, 10e9);
     s.add("cpu.hart_id", &c.cpu.hart_id, "value of mhartid", 0, 0xffffffffu);
-    s.add("cpu.dmi", &c.cpu.dmi, "use direct memory interface for RAM (fast); false = every access on the bus");
+    s.add("cpu.dmi", &c.cpu.dmi,
+          "use direct memory interface for RAM (fast); false = every access on the bus");
     s.add("cpu.cycles.alu", &c.cpu.cycles.alu, "cycles per ALU instruction", 1, 1000);
     s.add("cpu.cycles.mul", &c.cpu.cycles.mul, "cycles per multiply", 1, 1000);
     s.add("cpu.cycles.div", &c.cpu.cycles.div, "cycles per divide or remainder", 1, 1000);
     s.add("cpu.cycles.load", &c.cpu.cycles.load, "cycles per load (plus bus latency off DMI)", 1, 1000);
     s.add("cpu.cycles.store", &c.cpu.cycles.store, "cycles per store (plus bus latency off DMI)", 1, 1000);
     s.add("cpu.cycles.branch_taken", &c.cpu.cycles.branch_taken, "cycles per taken branch", 1, 1000);
-    s.add("cpu.cycles.branch_not_taken", &c.cpu.cycles.branch_not_taken, "cycles per branch not taken", 1, 1000);
+    s.add("cpu.cycles.branch_not_taken", &c.cpu.cycles.branch_not_taken, "cycles per branch not taken", 1,
+          1000);
     s.add("cpu.cycles.jump", &c.cpu.cycles.jump, "cycles per jal/jalr", 1, 1000);
     s.add("cpu.cycles.csr", &c.cpu.cycles.csr, "cycles per CSR instruction", 1, 1000);
     s.add("cpu.cycles.system", &c.cpu.cycles.system, "cycles per trap entry, mret, ecall, ebreak, fence.i", 1,
@@ -32,11 +34,12 @@ void register_platform_keys(ConfigSchema& s, PlatformConfig& c) {
           TRAINVP_FW_SIZE, TRAINVP_DRAM_WINDOW, true);
     s.add("ram.read_latency_ns", &c.ram.read_latency_ns, "DRAM read latency per transaction", 0, 1e6);
     s.add("ram.write_latency_ns", &c.ram.write_latency_ns, "DRAM write latency per transaction", 0, 1e6);
-    s.add("ram.bytes_per_ns", &c.ram.bytes_per_ns, "DRAM bandwidth in bytes/ns (GB/s); 0 = unlimited", 0, 1e6);
+    s.add("ram.bytes_per_ns", &c.ram.bytes_per_ns, "DRAM bandwidth in bytes/ns (GB/s); 0 = unlimited", 0,
+          1e6);
     s.add("ram.dmi", &c.ram.dmi, "grant direct memory access to initiators");
 
-    s.add("bus.hop_latency_ns", &c.bus.hop_latency_ns, "latency the interconnect adds to every transaction", 0,
-          1e6);
+    s.add("bus.hop_latency_ns", &c.bus.hop_latency_ns, "latency the interconnect adds to every transaction",
+          0, 1e6);
     s.add("uart.output", &c.uart.output, "where UART TX goes: '-' for stdout, else a file path");
     s.add("clint.timebase_hz", &c.clint.timebase_hz, "mtime frequency in Hz", 1, 10e9);
     s.add("sim.quantum_ns", &c.sim.quantum_ns, "global TLM quantum (temporal decoupling) in ns", 1e-3, 1e9);

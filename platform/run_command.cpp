@@ -11,11 +11,15 @@
 #include <systemc>
 #include <tlm>
 
+#include <memory>
 #include "common/error.h"
 #include "common/log.h"
+#include "cpu/insn_tracer.h"
+#include "host_services.h"
 #include "mem/elf_loader.h"
 #include "platform.h"
 #include "platform_config.h"
+#include "run_report.h"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -38,8 +42,8 @@ std::string resolve_firmware(const std::string& firmware, const std::string& sce
     for (const auto& c : candidates)
         if (fs::is_regular_file(c)) return c.lexically_normal().string();
     throw UserError(scenario_path + ": firmware '" + firmware + "' not found (looked in " +
-                    candidates[0].lexically_normal().string() + " and " + candidates[1].lexically_normal().string() +
-                    ")");
+                    candidates[0].lexically_normal().string() + " and " +
+                    candidates[1].lexically_normal().string() + ")");
 }
 
 void print_help(const po::options_description& opts, const char* synopsis) {
@@ -57,15 +61,18 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
 int run_command(int argc, char* argv[]) {
     po::options_description opts("options");
     std::string log_level_text;
-    opts.add_options()
-        ("help,h", "show this help")
-        ("firmware", po::value<std::string>()->value_name("ELF"), "firmware to run (overrides the scenario's)")
-        ("set", po::value<std::vector<std::string>>()->value_name("KEY=VALUE")->composing(),
-         "override a scenario key, e.g. --set cpu.clock_hz=200e6 (repeatable)")
-        ("dump-config", "print the resolved configuration as YAML and exit")
-        ("max-sim-time", po::value<std::string>()->value_name("T"), "stop after T of simulated time (e.g. 5s)")
-        ("log-level", po::value<std::string>(&log_level_text)->default_value("warning")->value_name("L"),
-         "error, warning, info, debug or trace");
+    opts.add_options()("help,h", "show this help")("firmware", po::value<std::string>()->value_name("ELF"),
+                                                   "firmware to run (overrides the scenario's)")(
+        "set", po::value<std::vector<std::string>>()->value_name("KEY=VALUE")->composing(),
+        "override a scenario key, e.g. --set cpu.clock_hz=200e6 (repeatable)")(
+        "dump-config", "print the resolved configuration as YAML and exit")(
+        "max-sim-time", po::value<std::string>()->value_name("T"),
+        "stop after T of simulated time (e.g. 5s)")(
+        "log-level", po::value<std::string>(&log_level_text)->default_value("warning")->value_name("L"),
+        "error, warning, info, debug or trace")(
+        "trace-insn", po::value<std::string>()->value_name("FILE"),
+        "write every executed instruction (pc, bits, mnemonic, register written) to FILE")(
+        "quiet,q", "do not print the end-of-run summary");
     po::options_description hidden;
     hidden.add_options()("scenario", po::value<std::string>());
     po::options_description all;
@@ -83,7 +90,8 @@ int run_command(int argc, char* argv[]) {
 
     LogLevel level;
     if (!parse_log_level(log_level_text, level))
-        throw UserError("--log-level '" + log_level_text + "': expected error, warning, info, debug or trace");
+        throw UserError("--log-level '" + log_level_text +
+                        "': expected error, warning, info, debug or trace");
     set_log_level(level);
 
     const std::vector<std::string> sets =
@@ -115,19 +123,49 @@ int run_command(int argc, char* argv[]) {
     soc.load_firmware(image, elf_path);
     tlm::tlm_global_quantum::instance().set(sc_core::sc_time(cfg.sim.quantum_ns, sc_core::SC_NS));
 
+    HostServiceOptions host_opts;
+    if (vm.count("semihost-dir")) host_opts.semihost_dir = vm["semihost-dir"].as<std::string>();
+    if (vm.count("semihost-cmdline")) host_opts.semihost_cmdline = vm["semihost-cmdline"].as<std::string>();
+    if (vm.count("gdb")) {
+        host_opts.gdb_port = vm["gdb"].as<int>();
+        if (host_opts.gdb_port <= 0 || host_opts.gdb_port > 65535)
+            throw UserError("--gdb " + std::to_string(host_opts.gdb_port) + ": a port number is 1..65535");
+    }
+    GuestExit guest_exit;
+    const auto semihosting = attach_semihosting(soc, host_opts, guest_exit);
+    const auto tohost = attach_tohost(soc, image, guest_exit);
+    const auto gdb = attach_gdb(soc, image, host_opts, guest_exit);
+
+    std::unique_ptr<InsnTracer> tracer;
+    if (vm.count("trace-insn"))
+        tracer = std::make_unique<InsnTracer>(soc.cpu.core(), vm["trace-insn"].as<std::string>());
+
     const auto wall_start = std::chrono::steady_clock::now();
-    if (max_time_s > 0) sc_core::sc_start(sc_core::sc_time(max_time_s, sc_core::SC_SEC));
-    else sc_core::sc_start();
-    const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    if (max_time_s > 0)
+        sc_core::sc_start(sc_core::sc_time(max_time_s, sc_core::SC_SEC));
+    else
+        sc_core::sc_start();
+    const double wall_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
 
     soc.uart0.flush();
-    const auto& st = soc.cpu.core().stats();
-    std::fprintf(stderr,
-                 "trainvp: simulated %s, %llu instructions, %llu cycles, wall %.3f s, %.1f MIPS\n",
-                 sc_core::sc_time_stamp().to_string().c_str(), static_cast<unsigned long long>(st.instret),
-                 static_cast<unsigned long long>(st.cycles), wall_s,
-                 wall_s > 0 ? static_cast<double>(st.instret) / wall_s / 1e6 : 0.0);
+    if (tracer) tracer->finish();
+    if (!vm.count("quiet")) {
+        RunSummary run;
+        run.simulated = soc.cpu.current_time();
+        run.asleep = soc.cpu.time_asleep();
+        run.wall_s = wall_s;
+        run.clock_hz = cfg.cpu.clock_hz;
+        print_run_summary(stderr, soc.cpu.core().stats(), run);
+    }
 
+    if (guest_exit.requested) {
+        const int code = guest_exit.code & 0xff;
+        if (code != 0)
+            std::fprintf(stderr, "trainvp: firmware exited with code %d (%s)\n", code,
+                         guest_exit.via.c_str());
+        return code;
+    }
     if (soc.simctrl.exited()) {
         const int code = static_cast<int>(soc.simctrl.exit_code() & 0xff);
         if (code != 0) std::fprintf(stderr, "trainvp: firmware exited with code %d\n", code);
@@ -145,6 +183,8 @@ int run_command(int argc, char* argv[]) {
     return kExitNoExit;
 }
 
-int golden_cli(int, char*[]) { throw UserError("golden: not available in this build yet"); }
+int golden_cli(int, char*[]) {
+    throw UserError("golden: not available in this build yet");
+}
 
 }  // namespace trainvp

@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "config_schema.h"
+#include "kernels/gemm.h"
 
 namespace trainvp {
 namespace {
@@ -19,7 +20,7 @@ using kern::LayerSpec;
 
 // Reads one scenario tree; every failure names the file, line and dotted key.
 class Reader {
-public:
+  public:
     explicit Reader(std::string file) : file_(std::move(file)) {}
 
     [[noreturn]] void fail(const YAML::Node& node, const std::string& key, const std::string& reason) const {
@@ -27,8 +28,9 @@ public:
     }
 
     // A map (or nothing, read as an empty map) whose keys are all in `allowed`.
-    void expect_map(const YAML::Node& node, const std::string& key, std::initializer_list<const char*> allowed) const {
-        if (node.IsNull()) return;
+    void expect_map(const YAML::Node& node, const std::string& key,
+                    std::initializer_list<const char*> allowed) const {
+        if (!node || node.IsNull()) return;
         if (!node.IsMap()) fail(node, key, "expected a map");
         for (const auto& kv : node) {
             const std::string name = kv.first.Scalar();
@@ -55,7 +57,9 @@ public:
         if (t.empty() || t[0] == '-' || t[0] == '+' || errno || *end)
             fail(node, key, "expected a non-negative integer, found '" + t + "'");
         if (v < min || v > max)
-            fail(node, key, std::to_string(v) + " is out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+            fail(node, key,
+                 std::to_string(v) + " is out of range [" + std::to_string(min) + ", " + std::to_string(max) +
+                     "]");
         return v;
     }
 
@@ -64,7 +68,8 @@ public:
         errno = 0;
         char* end = nullptr;
         const double v = std::strtod(t.c_str(), &end);
-        if (t.empty() || errno || *end || !std::isfinite(v)) fail(node, key, "expected a number, found '" + t + "'");
+        if (t.empty() || errno || *end || !std::isfinite(v))
+            fail(node, key, "expected a number, found '" + t + "'");
         if (v < min || v > max) {
             std::ostringstream os;
             os << t << " is out of range [" << min << ", " << max << "]";
@@ -80,7 +85,8 @@ public:
         fail(node, key, "expected true or false, found '" + t + "'");
     }
 
-    std::string choice(const YAML::Node& node, const std::string& key, std::initializer_list<const char*> choices) const {
+    std::string choice(const YAML::Node& node, const std::string& key,
+                       std::initializer_list<const char*> choices) const {
         const std::string t = text(node, key);
         std::string list;
         for (const char* c : choices) {
@@ -94,7 +100,8 @@ public:
         std::vector<std::string> out;
         if (node.IsScalar()) return {node.Scalar()};
         if (!node.IsSequence()) fail(node, key, "expected a list of file names");
-        for (size_t i = 0; i < node.size(); ++i) out.push_back(text(node[i], key + "[" + std::to_string(i) + "]"));
+        for (size_t i = 0; i < node.size(); ++i)
+            out.push_back(text(node[i], key + "[" + std::to_string(i) + "]"));
         return out;
     }
 
@@ -108,7 +115,7 @@ public:
 
     void formats(const YAML::Node& node, const std::string& key, kern::LayerFormatRequests& out) const {
         expect_map(node, key, {"weights", "activations", "errors", "weight_grads", "master_weights"});
-        if (node.IsNull()) return;
+        if (!node || node.IsNull()) return;
         for (const auto& kv : node) {
             kern::Role role;
             kern::parse_role(kv.first.Scalar(), role);
@@ -116,14 +123,15 @@ public:
         }
     }
 
-private:
+  private:
     std::string file_;
 };
 
 LayerSpec parse_layer(const Reader& r, const YAML::Node& node, const std::string& key) {
     if (!node.IsMap()) r.fail(node, key, "expected a map with a 'type'");
     if (!node["type"]) r.fail(node, key + ".type", "missing (conv, fc, relu, maxpool or avgpool)");
-    const std::string type = r.choice(node["type"], key + ".type", {"conv", "fc", "relu", "maxpool", "avgpool"});
+    const std::string type =
+        r.choice(node["type"], key + ".type", {"conv", "fc", "relu", "maxpool", "avgpool"});
     LayerSpec s;
     auto u32 = [&](const char* name, uint32_t& field, uint32_t min, uint32_t max) {
         if (node[name]) field = static_cast<uint32_t>(r.uint(node[name], key + "." + name, min, max));
@@ -147,10 +155,10 @@ LayerSpec parse_layer(const Reader& r, const YAML::Node& node, const std::string
         u32("out", s.out, 1, 1u << 24);
     } else if (type == "relu") {
         s.kind = LayerKind::relu;
-        r.expect_map(node, key, {"type"});
+        r.expect_map(node, key, {"type", "formats"});
     } else {
         s.kind = type == "maxpool" ? LayerKind::maxpool : LayerKind::avgpool;
-        r.expect_map(node, key, {"type", "size", "stride"});
+        r.expect_map(node, key, {"type", "size", "stride", "formats"});
         u32("size", s.size, 1, 64);
         u32("stride", s.pool_stride, 1, 64);
     }
@@ -160,25 +168,32 @@ LayerSpec parse_layer(const Reader& r, const YAML::Node& node, const std::string
 }
 
 void parse_data(const Reader& r, const YAML::Node& node, DataConfig& d) {
-    r.expect_map(node, "data", {"kind", "dir", "train_images", "train_labels", "test_images", "test_labels",
-                                "train_files", "test_files", "train_limit", "test_limit"});
-    if (!node || node.IsNull()) return;
-    if (node["kind"]) d.kind = r.choice(node["kind"], "data.kind", {"mnist", "cifar10"});
+    r.expect_map(node, "data",
+                 {"kind", "dir", "train_images", "train_labels", "test_images", "test_labels", "train_files",
+                  "test_files", "train_limit", "test_limit"});
+    const bool given = node && !node.IsNull();
+    if (given && node["kind"]) d.kind = r.choice(node["kind"], "data.kind", {"mnist", "cifar10"});
     if (d.kind == "cifar10") d.dir = "data/cifar10";
-    if (node["dir"]) d.dir = r.text(node["dir"], "data.dir");
     const bool mnist = d.kind == "mnist";
-    for (const char* k : {"train_images", "train_labels", "test_images", "test_labels"})
-        if (node[k] && !mnist) r.fail(node[k], std::string("data.") + k, "only for kind: mnist");
-    for (const char* k : {"train_files", "test_files"})
-        if (node[k] && mnist) r.fail(node[k], std::string("data.") + k, "only for kind: cifar10");
-    if (node["train_images"]) d.train_images = r.text(node["train_images"], "data.train_images");
-    if (node["train_labels"]) d.train_labels = r.text(node["train_labels"], "data.train_labels");
-    if (node["test_images"]) d.test_images = r.text(node["test_images"], "data.test_images");
-    if (node["test_labels"]) d.test_labels = r.text(node["test_labels"], "data.test_labels");
-    if (node["train_files"]) d.train_files = r.strings(node["train_files"], "data.train_files");
-    if (node["test_files"]) d.test_files = r.strings(node["test_files"], "data.test_files");
-    if (node["train_limit"]) d.train_limit = static_cast<uint32_t>(r.uint(node["train_limit"], "data.train_limit", 0, UINT32_MAX));
-    if (node["test_limit"]) d.test_limit = static_cast<uint32_t>(r.uint(node["test_limit"], "data.test_limit", 0, UINT32_MAX));
+    if (given) {
+        if (node["dir"]) d.dir = r.text(node["dir"], "data.dir");
+        for (const char* k : {"train_images", "train_labels", "test_images", "test_labels"})
+            if (node[k] && !mnist) r.fail(node[k], std::string("data.") + k, "only for kind: mnist");
+        for (const char* k : {"train_files", "test_files"})
+            if (node[k] && mnist) r.fail(node[k], std::string("data.") + k, "only for kind: cifar10");
+        if (node["train_images"]) d.train_images = r.text(node["train_images"], "data.train_images");
+        if (node["train_labels"]) d.train_labels = r.text(node["train_labels"], "data.train_labels");
+        if (node["test_images"]) d.test_images = r.text(node["test_images"], "data.test_images");
+        if (node["test_labels"]) d.test_labels = r.text(node["test_labels"], "data.test_labels");
+        if (node["train_files"]) d.train_files = r.strings(node["train_files"], "data.train_files");
+        if (node["test_files"]) d.test_files = r.strings(node["test_files"], "data.test_files");
+        if (node["train_limit"])
+            d.train_limit =
+                static_cast<uint32_t>(r.uint(node["train_limit"], "data.train_limit", 0, UINT32_MAX));
+        if (node["test_limit"])
+            d.test_limit =
+                static_cast<uint32_t>(r.uint(node["test_limit"], "data.test_limit", 0, UINT32_MAX));
+    }
     const std::string sep = d.dir.empty() || d.dir.back() == '/' ? "" : "/";
     if (mnist) {
         if (d.train_images.empty()) d.train_images = d.dir + sep + "train-images-idx3-ubyte";
@@ -187,7 +202,8 @@ void parse_data(const Reader& r, const YAML::Node& node, DataConfig& d) {
         if (d.test_labels.empty()) d.test_labels = d.dir + sep + "t10k-labels-idx1-ubyte";
     } else {
         if (d.train_files.empty())
-            for (int i = 1; i <= 5; ++i) d.train_files.push_back(d.dir + sep + "data_batch_" + std::to_string(i) + ".bin");
+            for (int i = 1; i <= 5; ++i)
+                d.train_files.push_back(d.dir + sep + "data_batch_" + std::to_string(i) + ".bin");
         if (d.test_files.empty()) d.test_files.push_back(d.dir + sep + "test_batch.bin");
     }
 }
@@ -195,11 +211,13 @@ void parse_data(const Reader& r, const YAML::Node& node, DataConfig& d) {
 void parse_training(const Reader& r, const YAML::Node& node, kern::TrainConfig& t) {
     r.expect_map(node, "training", {"epochs", "batch", "lr", "momentum", "weight_decay", "seed", "init"});
     if (!node || node.IsNull()) return;
-    if (node["epochs"]) t.epochs = static_cast<uint32_t>(r.uint(node["epochs"], "training.epochs", 0, 100000));
+    if (node["epochs"])
+        t.epochs = static_cast<uint32_t>(r.uint(node["epochs"], "training.epochs", 0, 100000));
     if (node["batch"]) t.batch = static_cast<uint32_t>(r.uint(node["batch"], "training.batch", 1, 65536));
     if (node["lr"]) t.lr = r.real(node["lr"], "training.lr", 0.0, 1000.0);
     if (node["momentum"]) t.momentum = r.real(node["momentum"], "training.momentum", 0.0, 0.999999);
-    if (node["weight_decay"]) t.weight_decay = r.real(node["weight_decay"], "training.weight_decay", 0.0, 1.0);
+    if (node["weight_decay"])
+        t.weight_decay = r.real(node["weight_decay"], "training.weight_decay", 0.0, 1.0);
     if (node["seed"]) t.seed = r.uint(node["seed"], "training.seed", 0, UINT64_MAX);
     if (node["init"])
         t.init = r.choice(node["init"], "training.init", {"he_uniform", "xavier_uniform"}) == "he_uniform"
@@ -216,12 +234,14 @@ void parse_network(const Reader& r, const YAML::Node& node, const DataConfig& da
         n.rows = n.cols = 32;
     }
     if (node["preset"]) {
-        if (node["layers"]) r.fail(node["layers"], "network.layers", "give either network.preset or network.layers");
+        if (node["layers"])
+            r.fail(node["layers"], "network.layers", "give either network.preset or network.layers");
         sc.preset = r.choice(node["preset"], "network.preset", {"lenet5", "mlp"});
         n.layers = sc.preset == "lenet5" ? kern::lenet5_layers() : kern::mlp_layers();
     } else if (node["layers"]) {
         const YAML::Node& layers = node["layers"];
-        if (!layers.IsSequence() || layers.size() == 0) r.fail(layers, "network.layers", "expected a non-empty list");
+        if (!layers.IsSequence() || layers.size() == 0)
+            r.fail(layers, "network.layers", "expected a non-empty list");
         for (size_t i = 0; i < layers.size(); ++i)
             n.layers.push_back(parse_layer(r, layers[i], "network.layers[" + std::to_string(i) + "]"));
     } else {
@@ -229,15 +249,16 @@ void parse_network(const Reader& r, const YAML::Node& node, const DataConfig& da
     }
     if (const YAML::Node in = node["input"]) {
         r.expect_map(in, "network.input", {"channels", "rows", "cols", "format"});
-        if (in["channels"]) n.channels = static_cast<uint32_t>(r.uint(in["channels"], "network.input.channels", 1, 4096));
+        if (in["channels"])
+            n.channels = static_cast<uint32_t>(r.uint(in["channels"], "network.input.channels", 1, 4096));
         if (in["rows"]) n.rows = static_cast<uint32_t>(r.uint(in["rows"], "network.input.rows", 1, 65536));
         if (in["cols"]) n.cols = static_cast<uint32_t>(r.uint(in["cols"], "network.input.cols", 1, 65536));
         if (in["format"]) n.input_format = r.format(in["format"], "network.input.format");
     }
     if (node["formats"]) r.formats(node["formats"], "network.formats", n.formats);
     if (node["accumulator_bits"])
-        n.accumulator.bits = static_cast<int>(r.uint(node["accumulator_bits"], "network.accumulator_bits", 8,
-                                                     kern::kMaxAccumulatorBits));
+        n.accumulator.bits = static_cast<int>(
+            r.uint(node["accumulator_bits"], "network.accumulator_bits", 8, kern::kMaxAccumulatorBits));
     for (size_t i = 0; i < n.layers.size(); ++i) {
         const bool compute = n.layers[i].kind == LayerKind::conv || n.layers[i].kind == LayerKind::fc;
         if (!compute && node["layers"] && node["layers"][i]["formats"])
@@ -253,7 +274,7 @@ void parse_network(const Reader& r, const YAML::Node& node, const DataConfig& da
     }
 }
 
-bool exists(const fs::path& p) {
+bool path_exists(const fs::path& p) {
     std::error_code ec;
     return fs::exists(p, ec);
 }
@@ -273,9 +294,9 @@ TrainingScenario parse_training_scenario(const YAML::Node& root, const std::stri
 
 std::string resolve_data_path(const std::string& path, const std::string& scenario_file) {
     const fs::path p(path);
-    if (p.is_absolute() || exists(p)) return path;
+    if (p.is_absolute() || path_exists(p)) return path;
     const fs::path beside = fs::path(scenario_file).parent_path() / p;
-    if (exists(beside)) return beside.string();
+    if (path_exists(beside)) return beside.string();
     return path;
 }
 
@@ -298,7 +319,7 @@ TrainingData load_training_data(const TrainingScenario& sc) {
         }
     } catch (const UserError& e) {
         std::string hint;
-        if (d.kind == "mnist" && !exists(resolve(d.train_images)))
+        if (d.kind == "mnist" && !path_exists(resolve(d.train_images)))
             hint = " (run scripts/fetch-mnist.sh, or point data.dir at the MNIST IDX files)";
         throw UserError(std::string(e.what()) + hint);
     }
@@ -310,15 +331,16 @@ std::string describe_network(const kern::Network& net) {
     auto shape = [](const kern::Shape& s) {
         return std::to_string(s.c) + "x" + std::to_string(s.h) + "x" + std::to_string(s.w);
     };
-    os << "input      " << shape(kern::Shape{net.spec().channels, net.spec().rows, net.spec().cols}) << "  format "
-       << net.input_format().to_string() << "\n";
+    os << "input      " << shape(kern::Shape{net.spec().channels, net.spec().rows, net.spec().cols})
+       << "  format " << net.input_format().to_string() << "\n";
     for (const kern::Layer& L : net.layers()) {
         os << L.name << std::string(L.name.size() < 10 ? 11 - L.name.size() : 1, ' ') << shape(L.in) << " -> "
            << shape(L.out);
         if (L.weight)
-            os << "  weights " << L.formats.weights.to_string() << ", activations " << L.formats.activations.to_string()
-               << ", errors " << L.formats.errors.to_string() << ", weight_grads " << L.formats.weight_grads.to_string()
-               << ", master " << L.formats.master_weights.to_string();
+            os << "  weights " << L.formats.weights.to_string() << ", activations "
+               << L.formats.activations.to_string() << ", errors " << L.formats.errors.to_string()
+               << ", weight_grads " << L.formats.weight_grads.to_string() << ", master "
+               << L.formats.master_weights.to_string();
         os << "\n";
     }
     os << "accumulator " << net.spec().accumulator.bits << " bits\n";

@@ -1,5 +1,7 @@
 #include "cpu/cpu_runner.h"
 
+#include <vector>
+
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -181,6 +183,40 @@ bool CpuRunner::fetch(uint32_t addr, uint16_t& parcel) {
     if (!transport(tlm::TLM_READ_COMMAND, addr, 2, buf, false)) return false;
     std::memcpy(&parcel, buf, 2);
     return true;
+}
+
+namespace {
+size_t debug_transport(tlm_utils::simple_initiator_socket<CpuRunner>& socket, tlm::tlm_command cmd,
+                       uint32_t addr, uint8_t* data, size_t length) {
+    size_t done = 0;
+    while (done < length) {
+        // Page-sized pieces, so a range that runs off a region reports how much of it exists.
+        const uint64_t at = uint64_t{addr} + done;
+        if (at > UINT32_MAX) break;
+        const size_t chunk = std::min<size_t>(length - done, 4096 - (at % 4096));
+        tlm::tlm_generic_payload trans;
+        trans.set_command(cmd);
+        trans.set_address(at);
+        trans.set_data_ptr(data + done);
+        trans.set_data_length(static_cast<unsigned>(chunk));
+        trans.set_streaming_width(static_cast<unsigned>(chunk));
+        const unsigned n = socket->transport_dbg(trans);
+        done += n;
+        if (n < chunk) break;
+    }
+    return done;
+}
+}  // namespace
+
+size_t CpuRunner::debug_read(uint32_t addr, void* dst, size_t length) {
+    return debug_transport(mem_out, tlm::TLM_READ_COMMAND, addr, static_cast<uint8_t*>(dst), length);
+}
+
+size_t CpuRunner::debug_write(uint32_t addr, const void* src, size_t length) {
+    std::vector<uint8_t> copy(static_cast<const uint8_t*>(src), static_cast<const uint8_t*>(src) + length);
+    const size_t n = debug_transport(mem_out, tlm::TLM_WRITE_COMMAND, addr, copy.data(), length);
+    if (n > 0) core_.invalidate_decode_cache();
+    return n;
 }
 
 void CpuRunner::request_dmi(uint32_t addr) {

@@ -51,6 +51,12 @@ class CpuRunner : public sc_core::sc_module, private CoreBus {
     // True once the thread has returned (stop requested or simulation stopped).
     bool finished() const { return finished_; }
 
+    // Side-effect-free access to the address space through transport_dbg on mem_out (for debuggers and
+    // host services). Returns the number of bytes transferred; fewer than `length` means the rest is
+    // unmapped. Stores also drop stale decoded instructions.
+    size_t debug_read(uint32_t addr, void* dst, size_t length);
+    size_t debug_write(uint32_t addr, const void* src, size_t length);
+
   private:
     // Exposes how far the next sync point is, so the core runs whole quanta in one call.
     class QuantumKeeper : public tlm_utils::tlm_quantumkeeper {

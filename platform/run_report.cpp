@@ -1,0 +1,78 @@
+#include "run_report.h"
+
+#include <string>
+
+namespace trainvp {
+
+const char* exception_name(unsigned cause) {
+    // Privileged spec, table 3.6.
+    switch (cause) {
+        case 0:
+            return "instruction address misaligned";
+        case 1:
+            return "instruction access fault";
+        case 2:
+            return "illegal instruction";
+        case 3:
+            return "breakpoint";
+        case 4:
+            return "load address misaligned";
+        case 5:
+            return "load access fault";
+        case 6:
+            return "store/AMO address misaligned";
+        case 7:
+            return "store/AMO access fault";
+        case 8:
+            return "environment call from U-mode";
+        case 11:
+            return "environment call from M-mode";
+        default:
+            return "reserved";
+    }
+}
+
+const char* interrupt_name(unsigned cause) {
+    switch (cause) {
+        case 3:
+            return "machine software";
+        case 7:
+            return "machine timer";
+        case 11:
+            return "machine external";
+        default:
+            return "reserved";
+    }
+}
+
+void print_run_summary(std::FILE* out, const CoreStats& s, const RunSummary& run) {
+    const double sim_s = run.simulated.to_seconds();
+    std::fprintf(out, "trainvp: run summary\n");
+    std::fprintf(out, "  simulated time     %s\n", run.simulated.to_string().c_str());
+    std::fprintf(out, "  instructions       %llu\n", static_cast<unsigned long long>(s.instret));
+    std::fprintf(
+        out, "  cycles             %llu (CPI %.2f at %.0f MHz)\n", static_cast<unsigned long long>(s.cycles),
+        s.instret ? static_cast<double>(s.cycles - s.cycles_asleep) / static_cast<double>(s.instret) : 0.0,
+        run.clock_hz / 1e6);
+    std::string traps;
+    for (unsigned c = 0; c < s.exceptions_by_cause.size(); ++c)
+        if (s.exceptions_by_cause[c])
+            traps += (traps.empty() ? "" : ", ") + std::string(exception_name(c)) + " " +
+                     std::to_string(s.exceptions_by_cause[c]);
+    std::fprintf(out, "  traps              %s\n", traps.empty() ? "none" : traps.c_str());
+    std::string irqs;
+    for (unsigned c = 0; c < s.interrupts_by_cause.size(); ++c)
+        if (s.interrupts_by_cause[c])
+            irqs += (irqs.empty() ? "" : ", ") + std::string(interrupt_name(c)) + " " +
+                    std::to_string(s.interrupts_by_cause[c]);
+    std::fprintf(out, "  interrupts taken   %llu%s%s%s\n",
+                 static_cast<unsigned long long>(s.interrupts_taken), irqs.empty() ? "" : " (", irqs.c_str(),
+                 irqs.empty() ? "" : ")");
+    std::fprintf(out, "  asleep in WFI      %s in %llu sleeps (%.1f%% of simulated time)\n",
+                 run.asleep.to_string().c_str(), static_cast<unsigned long long>(s.wfi_sleeps),
+                 sim_s > 0 ? 100.0 * run.asleep.to_seconds() / sim_s : 0.0);
+    std::fprintf(out, "  wall time          %.3f s (%.1f MIPS)\n", run.wall_s,
+                 run.wall_s > 0 ? static_cast<double>(s.instret) / run.wall_s / 1e6 : 0.0);
+}
+
+}  // namespace trainvp
