@@ -70,16 +70,23 @@ void CpuRunner::catch_up() {
     cycles_accounted_ = now;
 }
 
+namespace {
+// How often a running, debugger-driven core asks the debugger about interrupts (a non-blocking socket poll):
+// a few milliseconds of wall time, and nothing at all without a debugger.
+constexpr uint64_t kDebugPollInstructions = 1u << 18;
+}  // namespace
+
 void CpuRunner::thread() {
     // The core was reset at construction; state set up before simulation (CSRs, pc) is kept.
     qk_.reset();
+    if (debugger_ && !debug_halt(DebugHalt{DebugHalt::Kind::entry, {}})) return;
     for (;;) {
         // Run to the end of the quantum in one call; the core checks the cycle budget before each
         // instruction, so a chunk overshoots by at most one instruction.
         const double to_sync = qk_.time_to_sync() / period_;
         const uint64_t budget = std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(to_sync)));
         cycles_accounted_ = 0;
-        const RunResult r = core_.run(UINT64_MAX, budget);
+        const RunResult r = core_.run(stepping_ ? 1 : UINT64_MAX, budget);
         qk_.inc(cycles_to_time(r.cycles - cycles_accounted_));
         cycles_accounted_ = 0;
 
@@ -89,23 +96,74 @@ void CpuRunner::thread() {
                 log_.info("stop requested at pc ", hex32(core_.pc()), ", ending the simulation");
                 sc_core::sc_stop();
             }
+            if (debugger_) debugger_->run_ended();
             finished_ = true;
             return;
         }
+        bool halted = false;
         if (r.reason == StopReason::wfi) {
             sleep_until_interrupt();
-            continue;
+            insns_since_poll_ = kDebugPollInstructions;  // time passed: look at the debugger now
+            if (stepping_) {
+                if (!debug_halt(DebugHalt{DebugHalt::Kind::step, {}})) return;
+                halted = true;
+            }
+        } else if (r.reason == StopReason::breakpoint) {
+            if (!debugger_) {
+                // No debugger drives this runner; a breakpoint set by a hook without one stops here.
+                log_.warning("breakpoint at ", hex32(core_.pc()), " with no debugger attached, stopping");
+                qk_.sync();
+                sc_core::sc_stop();
+                finished_ = true;
+                return;
+            }
+            if (!debug_halt(DebugHalt{DebugHalt::Kind::breakpoint, {}})) return;
+            halted = true;
+        } else if (r.reason == StopReason::watchpoint) {
+            if (debugger_) {
+                if (!debug_halt(DebugHalt{DebugHalt::Kind::watchpoint, core_.last_watch_hit()})) return;
+                halted = true;
+            } else {
+                log_.debug("watchpoint hit at ", hex32(core_.last_watch_hit().addr),
+                           " with no debugger, ignored");
+            }
         }
-        if (r.reason == StopReason::breakpoint) {
-            // No debugger drives this runner; a breakpoint set by a hook without one stops here.
-            log_.warning("breakpoint at ", hex32(core_.pc()), " with no debugger attached, stopping");
-            qk_.sync();
-            sc_core::sc_stop();
-            finished_ = true;
-            return;
+        if (debugger_ && !halted) {
+            if (stepping_ && r.instructions > 0) {
+                if (!debug_halt(DebugHalt{DebugHalt::Kind::step, {}})) return;
+            } else if ((insns_since_poll_ += r.instructions) >= kDebugPollInstructions) {
+                insns_since_poll_ = 0;
+                if (debugger_->interrupt_requested() &&
+                    !debug_halt(DebugHalt{DebugHalt::Kind::interrupt, {}}))
+                    return;
+            }
         }
         if (qk_.need_sync()) qk_.sync();
     }
+}
+
+// Simulated time stands still while the debugger has the core: the thread blocks here without syncing, so
+// the halt does not move quantum boundaries.
+bool CpuRunner::debug_halt(const DebugHalt& why) {
+    const CpuDebugger::Resume resume = debugger_->halted(why);
+    stepping_ = false;
+    insns_since_poll_ = 0;
+    switch (resume) {
+        case CpuDebugger::Resume::run:
+            break;
+        case CpuDebugger::Resume::step:
+            stepping_ = true;
+            break;
+        case CpuDebugger::Resume::detach:
+            debugger_ = nullptr;
+            break;
+        case CpuDebugger::Resume::kill:
+            log_.info("run killed by the debugger at pc ", hex32(core_.pc()));
+            sc_core::sc_stop();
+            finished_ = true;
+            return false;
+    }
+    return true;
 }
 
 // Privileged spec 3.3.3: WFI stalls until an enabled interrupt is pending. The thread waits on

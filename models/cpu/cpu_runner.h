@@ -10,6 +10,9 @@
 // Ending: when a device calls sc_stop() during an access the core stops at that instruction.
 // A stop requested through the core (Rv32Core::request_stop(), e.g. from a tohost or
 // semihosting hook) makes the runner call sc_stop(). Either way the thread returns.
+// Debugging: with a CpuDebugger attached (the GDB stub) the thread hands the halted core to it at the entry
+// point, breakpoints, watchpoints and completed steps, and asks it about interrupt requests every 2^18
+// instructions; it blocks inside the debugger, so simulated time stands still while halted.
 // Traps: faults are logged as warnings, other traps at debug level (the core's trap hook; a
 // platform that sets its own trap hook replaces this).
 #pragma once
@@ -22,6 +25,7 @@
 
 #include "common/log.h"
 #include "cpu/cpu_config.h"
+#include "cpu/cpu_debugger.h"
 #include "cpu/rv32_core.h"
 
 namespace trainvp {
@@ -51,6 +55,11 @@ class CpuRunner : public sc_core::sc_module, private CoreBus {
     // True once the thread has returned (stop requested or simulation stopped).
     bool finished() const { return finished_; }
 
+    // Hands control to a debugger: the core halts before its first instruction, and at breakpoints,
+    // watchpoints, completed steps and interrupt requests. Call before the simulation starts. The debugger
+    // must outlive the run; without one the thread never checks for it beyond a null test per quantum.
+    void attach_debugger(CpuDebugger* debugger) { debugger_ = debugger; }
+
     // Side-effect-free access to the address space through transport_dbg on mem_out (for debuggers and
     // host services). Returns the number of bytes transferred; fewer than `length` means the rest is
     // unmapped. Stores also drop stale decoded instructions.
@@ -68,6 +77,8 @@ class CpuRunner : public sc_core::sc_module, private CoreBus {
     };
 
     void thread();
+    // Hands the halted core to the debugger; false when it killed the run.
+    bool debug_halt(const DebugHalt& why);
     void sleep_until_interrupt();
     void on_irq_change();
 
@@ -94,6 +105,9 @@ class CpuRunner : public sc_core::sc_module, private CoreBus {
     sc_core::sc_time time_asleep_;
     sc_core::sc_time sleep_remainder_;  // asleep time not yet charged as whole cycles
     bool finished_ = false;
+    CpuDebugger* debugger_ = nullptr;
+    bool stepping_ = false;          // the debugger asked for one instruction
+    uint64_t insns_since_poll_ = 0;  // instructions since the debugger was last asked about interrupts
     Logger log_;
 };
 

@@ -101,6 +101,12 @@ RunResult Rv32Core::run(uint64_t max_instructions, uint64_t max_cycles) {
     first_in_run_ = true;
     StopReason reason = StopReason::budget;
     for (;;) {
+        if (watch_hit_pending_) {
+            watch_hit_pending_ = false;
+            attention_ = irq_armed_ || stop_requested_;
+            reason = StopReason::watchpoint;
+            break;
+        }
         if (stop_requested_) {
             stop_requested_ = false;
             reason = StopReason::stop_requested;
@@ -203,7 +209,8 @@ Rv32Core::LoopExit Rv32Core::loop(uint64_t max_instructions, uint64_t max_cycles
                     TRAINVP_BRANCH(bgeu, a >= b)
 #undef TRAINVP_BRANCH
 
-// Loads: alignment check, then DMI slot 0 inline, then the slow path (other regions, bus).
+// Loads: alignment check, then DMI slot 0 inline, then the slow path (other regions, bus). A debugger
+// watchpoint hit on the slow path leaves the instruction unexecuted (pc, rd and cycles unchanged).
 #define TRAINVP_LOAD(op_, size, type)                                \
     case Op::op_: {                                                  \
         const uint32_t addr = a + static_cast<uint32_t>(d.imm);      \
@@ -226,6 +233,11 @@ Rv32Core::LoopExit Rv32Core::loop(uint64_t max_instructions, uint64_t max_cycles
             cause = kCauseLoadFault;                                 \
             tval = addr;                                             \
             goto trap;                                               \
+        }                                                            \
+        if (attention_ && watch_hit_pending_) {                      \
+            cyc -= op_cycles_[static_cast<std::size_t>(d.op)];       \
+            exit = LoopExit::recheck;                                \
+            goto out;                                                \
         }                                                            \
         v = static_cast<type>(raw);                                  \
         x[d.rd] = static_cast<uint32_t>(v);                          \
@@ -266,8 +278,12 @@ Rv32Core::LoopExit Rv32Core::loop(uint64_t max_instructions, uint64_t max_cycles
             goto trap;                                                                          \
         }                                                                                       \
         if (attention_) {                                                                       \
-            pc = next;                                                                          \
-            ++n;                                                                                \
+            if (watch_hit_pending_) {                                                           \
+                cyc -= op_cycles_[static_cast<std::size_t>(d.op)];                              \
+            } else {                                                                            \
+                pc = next;                                                                      \
+                ++n;                                                                            \
+            }                                                                                   \
             exit = LoopExit::recheck;                                                           \
             goto out;                                                                           \
         }                                                                                       \
@@ -448,9 +464,20 @@ Rv32Core::LoopExit Rv32Core::loop(uint64_t max_instructions, uint64_t max_cycles
                             tval = a;
                             goto trap;
                         }
+                        if (watch_hit_pending_) {  // a watchpoint: not executed
+                            cyc -= op_cycles_[static_cast<std::size_t>(d.op)];
+                            exit = LoopExit::recheck;
+                            goto out;
+                        }
                         x[d.rd] = v;
                         reservation_valid_ = true;
                         reservation_addr_ = a;
+                    }
+                    if (attention_) {  // a hook, watchpoint or device wants attention
+                        pc = next;
+                        ++n;
+                        exit = LoopExit::recheck;
+                        goto out;
                     }
                     break;
                 case Op::sc_w:
@@ -460,17 +487,29 @@ Rv32Core::LoopExit Rv32Core::loop(uint64_t max_instructions, uint64_t max_cycles
                         goto trap;
                     }
                     if (reservation_valid_ && reservation_addr_ == a) {
-                        reservation_valid_ = false;
                         sync();
                         if (!store_slow(a, 4, b)) {
+                            reservation_valid_ = false;
                             cause = kCauseStoreFault;
                             tval = a;
                             goto trap;
                         }
+                        if (watch_hit_pending_) {  // a watchpoint: not executed
+                            cyc -= op_cycles_[static_cast<std::size_t>(d.op)];
+                            exit = LoopExit::recheck;
+                            goto out;
+                        }
+                        reservation_valid_ = false;
                         x[d.rd] = 0;
                     } else {
                         reservation_valid_ = false;
                         x[d.rd] = 1;
+                    }
+                    if (attention_) {  // a hook, watchpoint or device wants attention
+                        pc = next;
+                        ++n;
+                        exit = LoopExit::recheck;
+                        goto out;
                     }
                     break;
                 case Op::amoswap_w:
@@ -494,7 +533,18 @@ Rv32Core::LoopExit Rv32Core::loop(uint64_t max_instructions, uint64_t max_cycles
                         tval = a;
                         goto trap;
                     }
+                    if (watch_hit_pending_) {  // a watchpoint: not executed
+                        cyc -= op_cycles_[static_cast<std::size_t>(d.op)];
+                        exit = LoopExit::recheck;
+                        goto out;
+                    }
                     x[d.rd] = old;
+                    if (attention_) {  // a hook, watchpoint or device wants attention
+                        pc = next;
+                        ++n;
+                        exit = LoopExit::recheck;
+                        goto out;
+                    }
                     break;
                 }
 

@@ -57,7 +57,22 @@ enum class StopReason {
     wfi,             // WFI with no enabled interrupt pending; pc is past the WFI
     stop_requested,  // request_stop() (by the runner, a hook or a bus callback)
     breakpoint,      // pc hit a breakpoint; the instruction there has not executed
+    watchpoint,      // an access hit a debugger watchpoint (last_watch_hit()); the instruction
+                     // making it has not executed (pc is at it, memory is untouched)
 };
+
+// What a watch range reacts to (GDB's Z2 write, Z3 read and Z4 access watchpoints).
+enum class WatchKind : uint8_t { write = 1, read = 2, access = 3 };
+
+struct WatchHit {
+    uint32_t addr = 0;                   // the accessed address, clipped to the watched range
+    unsigned size = 0;                   // bytes accessed
+    WatchKind watch = WatchKind::write;  // the kind of the watchpoint that triggered
+    bool write = false;                  // the access was a store (an AMO reports its store)
+};
+
+// Called after a store that overlaps its range has completed: (address, size, value stored).
+using StoreHook = std::function<void(uint32_t addr, unsigned size, uint32_t value)>;
 
 struct RunResult {
     StopReason reason = StopReason::budget;
@@ -82,6 +97,7 @@ class Rv32Core {
   public:
     static constexpr unsigned kDecodeCacheEntries = 1u << 14;  // 32 KiB of 16-bit parcels
     static constexpr unsigned kMaxDmiRegions = 8;
+    static constexpr unsigned kMaxWatchRanges = 16;  // debugger watchpoints and store hooks together
 
     // Validates cfg (std::invalid_argument naming the field).
     Rv32Core(CoreBus& bus, const CpuConfig& cfg);
@@ -151,6 +167,20 @@ class Rv32Core {
     void add_breakpoint(uint32_t pc);
     void remove_breakpoint(uint32_t pc);
     void clear_breakpoints();
+    // Watch ranges [addr, addr + len). Watched bytes are left out of the DMI fast path, so accesses to them
+    // take the slow path, which checks the ranges behind one flag: with no range set, nothing is checked at
+    // all. A debugger watchpoint makes run() return StopReason::watchpoint before the accessing instruction
+    // (loads, stores, LR/SC, AMOs; not instruction fetches) executes, as RISC-V debug triggers with timing 0
+    // do (debug spec 0.13, mcontrol.timing): GDB treats RISC-V watchpoints as non-steppable, steps over the
+    // instruction itself with its watchpoints removed, then reports old and new values, so the user sees the
+    // stop right after the write. add_* return false when len is 0 or the table (kMaxWatchRanges) is full.
+    bool add_watchpoint(uint32_t addr, uint32_t len, WatchKind kind);
+    bool remove_watchpoint(uint32_t addr, uint32_t len, WatchKind kind);
+    void clear_watchpoints();  // the debugger's; store hooks stay
+    const WatchHit& last_watch_hit() const { return watch_hit_; }
+    // Calls hook after every completed store overlapping [addr, addr + len); run() goes on unless the hook
+    // requests a stop. Host services (the tohost convention) use it.
+    bool add_store_hook(uint32_t addr, uint32_t len, StoreHook hook);
     // Makes run() return StopReason::stop_requested at the next instruction boundary (at once
     // when called from a bus callback or hook). The request is consumed by that return.
     void request_stop();
@@ -179,6 +209,13 @@ class Rv32Core {
         int64_t limit[3];
     };
     enum class LoopExit { budget, wfi, recheck, breakpoint };
+    // A watched byte range [lo, hi]; hook < 0 for a debugger watchpoint, else an index into store_hooks_.
+    struct WatchRange {
+        uint32_t lo, hi;
+        WatchKind kind;
+        int hook;
+    };
+    static constexpr unsigned kMaxFastRegions = kMaxDmiRegions + kMaxWatchRanges + 1;
     static constexpr uint8_t kSink = 32;
     static constexpr uint32_t kInvalidTag = 1;  // pcs are always even, so an odd tag never matches
     static unsigned log2_size(unsigned size) { return size == 4 ? 2 : size == 2 ? 1 : 0; }
@@ -190,6 +227,16 @@ class Rv32Core {
     bool load_slow(uint32_t addr, unsigned size, uint32_t& value);
     bool store_slow(uint32_t addr, unsigned size, uint32_t value);
     bool amo_access(uint32_t addr, AmoOp op, uint32_t operand, uint32_t& old_value);
+    // Slow-path accesses while a watch range is set: a debugger watchpoint cancels the access (returns
+    // true with watch_hit_pending_ set); otherwise through the DMI table (watched bytes are missing only
+    // from the fast regions) or the bus, then the store hooks run.
+    bool load_watched(uint32_t addr, unsigned size, uint32_t& value);
+    bool store_watched(uint32_t addr, unsigned size, uint32_t value);
+    bool amo_watched(uint32_t addr, AmoOp op, uint32_t operand, uint32_t& old_value);
+    uint8_t* dmi_host(uint32_t addr, unsigned size, bool write) const;
+    bool debugger_watch_hit(uint32_t addr, unsigned size, bool write);
+    void run_store_hooks(uint32_t addr, unsigned size, uint32_t value);
+    void watches_changed();
     void code_store_check(uint32_t addr, unsigned size);
     void rebuild_fast_regions();
 
@@ -236,8 +283,8 @@ class Rv32Core {
 
     DmiRegion dmi_[kMaxDmiRegions];
     unsigned dmi_count_ = 0;
-    FastRegion fast_read_[kMaxDmiRegions + 1];  // slot 0 is the most recently used
-    FastRegion fast_write_[kMaxDmiRegions + 1];
+    FastRegion fast_read_[kMaxFastRegions];  // slot 0 is the most recently used
+    FastRegion fast_write_[kMaxFastRegions];
     unsigned fast_read_count_ = 0, fast_write_count_ = 0;
 
     uint64_t cycles_total_ = 0;  // cycles charged before the current run() call
@@ -252,6 +299,12 @@ class Rv32Core {
     std::function<uint64_t()> time_source_;
     std::set<uint32_t> breakpoints_;
     bool slow_mode_ = false;
+
+    std::vector<WatchRange> watches_;
+    std::vector<StoreHook> store_hooks_;
+    bool watch_active_ = false;       // watches_ is not empty: the slow paths check it
+    bool watch_hit_pending_ = false;  // a debugger watchpoint was hit; run() returns at the boundary
+    WatchHit watch_hit_;
 
     CoreStats stats_;
 };
