@@ -1,0 +1,225 @@
+#include "kernels/conv2d.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/gemm.h"
+
+namespace trainvp::kern {
+
+namespace {
+
+// Bias sums and bias preloads use the operand's own raw fraction in the integer domain.
+MacConfig single_operand_config(const MacConfig& cfg, const num::Format& f) {
+    MacConfig c = cfg;
+    if (c.domain == AccDomain::integer) c.frac = raw_frac(f);
+    return c;
+}
+
+}  // namespace
+
+namespace {
+
+// Output columns [lo, hi) whose tap kw reads inside the row: 0 <= ox*stride + kw - pad < cols.
+void valid_range(uint32_t outs, uint32_t ins, uint32_t stride, uint32_t pad, uint32_t tap, uint32_t& lo,
+                 uint32_t& hi) {
+    const int64_t first = static_cast<int64_t>(tap) - pad;  // input index of output 0
+    lo = first >= 0 ? 0 : static_cast<uint32_t>((-first + stride - 1) / stride);
+    const int64_t last = static_cast<int64_t>(ins) - 1 - first;  // largest ox*stride allowed
+    hi = last < 0 ? 0 : static_cast<uint32_t>(std::min<int64_t>(outs, last / stride + 1));
+    lo = std::min(lo, hi);
+}
+
+}  // namespace
+
+void im2col(const Conv2dShape& s, const float* image, double* col) {
+    const uint32_t orows = s.out_rows(), ocols = s.out_cols();
+    const size_t P = static_cast<size_t>(orows) * ocols;
+    size_t k = 0;
+    for (uint32_t ci = 0; ci < s.in_channels; ++ci) {
+        const float* plane = image + static_cast<size_t>(ci) * s.in_rows * s.in_cols;
+        for (uint32_t kh = 0; kh < s.kernel; ++kh) {
+            uint32_t ylo, yhi;
+            valid_range(orows, s.in_rows, s.stride, s.pad, kh, ylo, yhi);
+            for (uint32_t kw = 0; kw < s.kernel; ++kw, ++k) {
+                uint32_t xlo, xhi;
+                valid_range(ocols, s.in_cols, s.stride, s.pad, kw, xlo, xhi);
+                double* row = col + k * P;
+                for (uint32_t oy = 0; oy < orows; ++oy) {
+                    double* dst = row + static_cast<size_t>(oy) * ocols;
+                    if (oy < ylo || oy >= yhi) {
+                        std::fill(dst, dst + ocols, 0.0);
+                        continue;
+                    }
+                    const float* src = plane + (static_cast<size_t>(oy) * s.stride + kh - s.pad) * s.in_cols +
+                                       (static_cast<int64_t>(kw) - s.pad);
+                    std::fill(dst, dst + xlo, 0.0);
+                    if (s.stride == 1)
+                        for (uint32_t ox = xlo; ox < xhi; ++ox) dst[ox] = src[ox];
+                    else
+                        for (uint32_t ox = xlo; ox < xhi; ++ox)
+                            dst[ox] = src[static_cast<size_t>(ox) * s.stride];
+                    std::fill(dst + xhi, dst + ocols, 0.0);
+                }
+            }
+        }
+    }
+}
+
+void im2col_transposed(const Conv2dShape& s, const float* image, double* colT) {
+    const uint32_t orows = s.out_rows(), ocols = s.out_cols();
+    const size_t K = s.patch_size();
+    const int64_t rows = s.in_rows, cols = s.in_cols;
+    for (uint32_t oy = 0; oy < orows; ++oy) {
+        const int64_t iy0 = static_cast<int64_t>(oy) * s.stride - s.pad;
+        for (uint32_t ox = 0; ox < ocols; ++ox) {
+            const int64_t ix0 = static_cast<int64_t>(ox) * s.stride - s.pad;
+            const bool inside_x = ix0 >= 0 && ix0 + s.kernel <= cols;
+            double* dst = colT + (static_cast<size_t>(oy) * ocols + ox) * K;
+            for (uint32_t ci = 0; ci < s.in_channels; ++ci) {
+                const float* plane = image + static_cast<size_t>(ci) * s.in_rows * s.in_cols;
+                for (uint32_t kh = 0; kh < s.kernel; ++kh, dst += s.kernel) {
+                    const int64_t iy = iy0 + kh;
+                    if (iy < 0 || iy >= rows) {
+                        std::fill(dst, dst + s.kernel, 0.0);
+                        continue;
+                    }
+                    const float* src = plane + iy * cols + ix0;
+                    if (inside_x) {
+                        for (uint32_t kw = 0; kw < s.kernel; ++kw) dst[kw] = src[kw];
+                    } else {
+                        for (uint32_t kw = 0; kw < s.kernel; ++kw) {
+                            const int64_t ix = ix0 + kw;
+                            dst[kw] = (ix >= 0 && ix < cols) ? src[kw] : 0.0;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+void conv2d_forward(const Conv2dShape& s, uint32_t batch, const In& x, const In& w, const In& bias,
+                    const Out& y, const MacContext& mc, Workspace& ws) {
+    const MacConfig cfg = mac_config(x.fmt, w.fmt, mc.acc);
+    const size_t M = s.out_channels, K = s.patch_size(), P = static_cast<size_t>(s.out_rows()) * s.out_cols();
+    double* wd = Workspace::sized(ws.a, M * K);
+    double* col = Workspace::sized(ws.b, K * P);
+    double* acc = Workspace::sized(ws.c, M * P);
+    to_double(w.data, M * K, wd);
+    for (uint32_t n = 0; n < batch; ++n) {
+        im2col(s, x.data + static_cast<size_t>(n) * s.in_size(), col);
+        for (size_t co = 0; co < M; ++co) {
+            const double b0 = bias.data ? bias.data[co] : 0.0;
+            std::fill(acc + co * P, acc + (co + 1) * P, b0);
+        }
+        gemm_accumulate(cfg, M, P, K, wd, K, col, P, acc, P, mc.acc_stats);
+        const size_t base = static_cast<size_t>(n) * s.out_size();
+        round_block(cfg, M, P, acc, P, y.data + base, P, y.fmt, y.key, y.index_base + base, y.stats);
+    }
+}
+
+void conv2d_backward_data(const Conv2dShape& s, uint32_t batch, const In& g, const In& w, const Out& dx,
+                          const MacContext& mc, Workspace& ws) {
+    const MacConfig cfg = mac_config(g.fmt, w.fmt, mc.acc);
+    const size_t M = s.out_channels, K = s.patch_size();
+    const uint32_t orows = s.out_rows(), ocols = s.out_cols();
+    const size_t P = static_cast<size_t>(orows) * ocols;
+    double* wt = Workspace::sized(ws.a, K * M);
+    double* gd = Workspace::sized(ws.b, M * P);
+    double* dcol = Workspace::sized(ws.c, K * P);
+    double* dxacc = Workspace::sized(ws.d, s.in_size());
+    to_double_transposed(w.data, M, K, wt);
+    for (uint32_t n = 0; n < batch; ++n) {
+        to_double(g.data + static_cast<size_t>(n) * s.out_size(), M * P, gd);
+        std::fill(dcol, dcol + K * P, 0.0);
+        gemm_accumulate(cfg, K, P, M, wt, M, gd, P, dcol, P, mc.acc_stats);
+        std::fill(dxacc, dxacc + s.in_size(), 0.0);
+        // An input element receives at most ceil(kernel / stride)^2 partial sums.
+        const double taps = std::pow(std::ceil(double(s.kernel) / s.stride), 2);
+        double dmax = 0.0;
+        if (cfg.domain == AccDomain::integer)
+            for (size_t i = 0; i < K * P; ++i) dmax = std::max(dmax, std::fabs(dcol[i]));
+        const bool checked = !sum_cannot_saturate(cfg, taps * dmax);
+        // col2im: for one input element the taps arrive in ascending (kh, kw) because k = (ci, kh, kw).
+        size_t k = 0;
+        for (uint32_t ci = 0; ci < s.in_channels; ++ci) {
+            double* plane = dxacc + static_cast<size_t>(ci) * s.in_rows * s.in_cols;
+            for (uint32_t kh = 0; kh < s.kernel; ++kh) {
+                uint32_t ylo, yhi;
+                valid_range(orows, s.in_rows, s.stride, s.pad, kh, ylo, yhi);
+                for (uint32_t kw = 0; kw < s.kernel; ++kw, ++k) {
+                    uint32_t xlo, xhi;
+                    valid_range(ocols, s.in_cols, s.stride, s.pad, kw, xlo, xhi);
+                    const double* row = dcol + k * P;
+                    for (uint32_t oy = ylo; oy < yhi; ++oy) {
+                        double* dst = plane + (static_cast<size_t>(oy) * s.stride + kh - s.pad) * s.in_cols +
+                                      (static_cast<int64_t>(kw) - s.pad);
+                        const double* src = row + static_cast<size_t>(oy) * ocols;
+                        if (checked) {
+                            for (uint32_t ox = xlo; ox < xhi; ++ox) {
+                                double& d = dst[static_cast<size_t>(ox) * s.stride];
+                                d = accumulate_value(cfg, d, src[ox], mc.acc_stats);
+                            }
+                        } else if (s.stride == 1) {
+                            for (uint32_t ox = xlo; ox < xhi; ++ox) dst[ox] += src[ox];
+                        } else {
+                            for (uint32_t ox = xlo; ox < xhi; ++ox)
+                                dst[static_cast<size_t>(ox) * s.stride] += src[ox];
+                        }
+                    }
+                }
+            }
+        }
+        const size_t base = static_cast<size_t>(n) * s.in_size();
+        round_block(cfg, 1, s.in_size(), dxacc, 0, dx.data + base, 0, dx.fmt, dx.key, dx.index_base + base,
+                    dx.stats);
+    }
+}
+
+void conv2d_weight_grad(const Conv2dShape& s, uint32_t batch, const In& g, const In& x, const Out& dw,
+                        const Out& db, const MacContext& mc, Workspace& ws) {
+    const MacConfig cfg = mac_config(g.fmt, x.fmt, mc.acc);
+    const MacConfig bias_cfg = single_operand_config(cfg, g.fmt);
+    const size_t M = s.out_channels, K = s.patch_size(), P = static_cast<size_t>(s.out_rows()) * s.out_cols();
+    // Computed transposed, dW^T (K x Co) = col (K x P) . G^T (P x Co), so that im2col's contiguous rows are
+    // the A operand; Co is padded to a multiple of 4 with zero columns to keep the GEMM vectorised. Every
+    // dW element still sums n ascending, then p ascending.
+    const size_t NP = (M + 3) / 4 * 4;
+    double* col = Workspace::sized(ws.a, K * P);
+    double* gt = Workspace::sized(ws.b, P * NP);
+    double* acc = Workspace::sized(ws.c, K * NP + M * K);
+    double* dw_acc = acc + K * NP;
+    double* bacc = Workspace::sized(ws.d, M);
+    std::fill(acc, acc + K * NP, 0.0);
+    std::fill(bacc, bacc + M, 0.0);
+    for (uint32_t n = 0; n < batch; ++n) {
+        const float* gn = g.data + static_cast<size_t>(n) * s.out_size();
+        for (size_t p = 0; p < P; ++p) {
+            double* row = gt + p * NP;
+            for (size_t co = 0; co < M; ++co) row[co] = gn[co * P + p];
+            for (size_t co = M; co < NP; ++co) row[co] = 0.0;
+        }
+        im2col(s, x.data + static_cast<size_t>(n) * s.in_size(), col);
+        gemm_accumulate(cfg, K, NP, P, col, P, gt, NP, acc, NP, mc.acc_stats);
+        if (!db.data) continue;
+        double gmax = 0.0;
+        if (bias_cfg.domain == AccDomain::integer)
+            for (size_t i = 0; i < M * P; ++i) gmax = std::max(gmax, std::fabs(static_cast<double>(gn[i])));
+        for (size_t co = 0; co < M; ++co) {
+            double b = bacc[co];
+            const float* gr = gn + co * P;
+            if (sum_cannot_saturate(bias_cfg, std::fabs(b) + P * gmax))
+                for (size_t p = 0; p < P; ++p) b += gr[p];
+            else
+                for (size_t p = 0; p < P; ++p) b = accumulate_value(bias_cfg, b, gr[p], mc.acc_stats);
+            bacc[co] = b;
+        }
+    }
+    for (size_t co = 0; co < M; ++co)
+        for (size_t k = 0; k < K; ++k) dw_acc[co * K + k] = acc[k * NP + co];
+    round_block(cfg, M, K, dw_acc, K, dw.data, K, dw.fmt, dw.key, dw.index_base, dw.stats);
+    if (db.data) round_block(bias_cfg, 1, M, bacc, 0, db.data, 0, db.fmt, db.key, db.index_base, db.stats);
+}
+
+}  // namespace trainvp::kern

@@ -1,0 +1,228 @@
+#include "kernels/gemm.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "common/error.h"
+
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#endif
+
+namespace trainvp::kern {
+
+bool is_integer_format(const num::Format& f) {
+    return f.kind == num::FormatKind::fixed || f.kind == num::FormatKind::int8;
+}
+
+int raw_frac(const num::Format& f) {
+    return f.kind == num::FormatKind::int8 ? -f.scale_exp : f.frac_bits;
+}
+
+MacConfig mac_config(const num::Format& a, const num::Format& b, const num::AccumulatorSpec& acc) {
+    if (acc.bits < 8 || acc.bits > kMaxAccumulatorBits)
+        throw UserError("accumulator width " + std::to_string(acc.bits) + " bits is outside [8, " +
+                        std::to_string(kMaxAccumulatorBits) + "]");
+    MacConfig cfg;
+    cfg.bits = acc.bits;
+    if (is_integer_format(a) && is_integer_format(b)) {
+        cfg.domain = AccDomain::integer;
+        cfg.frac = raw_frac(a) + raw_frac(b);
+    }
+    return cfg;
+}
+
+namespace {
+
+// Register-blocked micro-kernel: an MR x NR block of accumulators stays in registers while k runs. Each
+// accumulator still sees its products in ascending k, so vectorising over n never reorders a sum, and a
+// fused multiply-add gives the same double as multiply-then-add because every product is exact. The AVX2
+// version is the same arithmetic written so that the compiler keeps the block in registers.
+template <int MR, int NR>
+inline void micro_kernel(size_t K, const double* A, size_t lda, const double* B, size_t ldb, double* C,
+                         size_t ldc) {
+#if defined(__AVX2__) && defined(__FMA__)
+    if constexpr (NR % 4 == 0) {
+        constexpr int NV = NR / 4;
+        __m256d c[MR][NV];
+        for (int i = 0; i < MR; ++i)
+            for (int j = 0; j < NV; ++j) c[i][j] = _mm256_loadu_pd(C + i * ldc + 4 * j);
+        for (size_t k = 0; k < K; ++k) {
+            const double* b = B + k * ldb;
+            __m256d bv[NV];
+            for (int j = 0; j < NV; ++j) bv[j] = _mm256_loadu_pd(b + 4 * j);
+            for (int i = 0; i < MR; ++i) {
+                const __m256d a = _mm256_broadcast_sd(A + i * lda + k);
+                for (int j = 0; j < NV; ++j) c[i][j] = _mm256_fmadd_pd(a, bv[j], c[i][j]);
+            }
+        }
+        for (int i = 0; i < MR; ++i)
+            for (int j = 0; j < NV; ++j) _mm256_storeu_pd(C + i * ldc + 4 * j, c[i][j]);
+        return;
+    }
+#endif
+    double c[MR][NR];
+    for (int i = 0; i < MR; ++i)
+        for (int j = 0; j < NR; ++j) c[i][j] = C[i * ldc + j];
+    for (size_t k = 0; k < K; ++k) {
+        const double* b = B + k * ldb;
+        for (int i = 0; i < MR; ++i) {
+            const double a = A[i * lda + k];
+            for (int j = 0; j < NR; ++j) c[i][j] += a * b[j];
+        }
+    }
+    for (int i = 0; i < MR; ++i)
+        for (int j = 0; j < NR; ++j) C[i * ldc + j] = c[i][j];
+}
+
+template <int NR>
+void row_block(size_t M, size_t K, const double* A, size_t lda, const double* B, size_t ldb, double* C,
+               size_t ldc) {
+    size_t m = 0;
+    for (; m + 4 <= M; m += 4) micro_kernel<4, NR>(K, A + m * lda, lda, B, ldb, C + m * ldc, ldc);
+    switch (M - m) {
+        case 3:
+            micro_kernel<3, NR>(K, A + m * lda, lda, B, ldb, C + m * ldc, ldc);
+            break;
+        case 2:
+            micro_kernel<2, NR>(K, A + m * lda, lda, B, ldb, C + m * ldc, ldc);
+            break;
+        case 1:
+            micro_kernel<1, NR>(K, A + m * lda, lda, B, ldb, C + m * ldc, ldc);
+            break;
+        default:
+            break;
+    }
+}
+
+void gemm_real(size_t M, size_t N, size_t K, const double* A, size_t lda, const double* B, size_t ldb,
+               double* C, size_t ldc) {
+    size_t n = 0;
+    for (; n + 12 <= N; n += 12) row_block<12>(M, K, A, lda, B + n, ldb, C + n, ldc);
+    if (n + 8 <= N) {
+        row_block<8>(M, K, A, lda, B + n, ldb, C + n, ldc);
+        n += 8;
+    }
+    for (; n + 4 <= N; n += 4) row_block<4>(M, K, A, lda, B + n, ldb, C + n, ldc);
+    for (; n < N; ++n) row_block<1>(M, K, A, lda, B + n, ldb, C + n, ldc);
+}
+
+// Eight independent running maxima so the scan vectorises (one chain would wait on each max's latency).
+double max_abs(const double* p, size_t rows, size_t cols, size_t ld) {
+    double m[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (size_t r = 0; r < rows; ++r) {
+        const double* row = p + r * ld;
+        size_t c = 0;
+        for (; c + 8 <= cols; c += 8)
+            for (int j = 0; j < 8; ++j) m[j] = std::max(m[j], std::fabs(row[c + j]));
+        for (; c < cols; ++c) m[0] = std::max(m[0], std::fabs(row[c]));
+    }
+    return *std::max_element(m, m + 8);
+}
+
+// Multiplying by a power of two is exact here (no overflow or underflow at these magnitudes); 2^frac is
+// built from its exponent bits, which avoids a libm call per element.
+double pow2(int e) {
+    uint64_t bits = static_cast<uint64_t>(1023 + e) << 52;
+    double d;
+    std::memcpy(&d, &bits, sizeof d);
+    return d;
+}
+int64_t to_raw(double value, int frac) {
+    return static_cast<int64_t>(value * pow2(frac));
+}
+double from_raw(int64_t raw, int frac) {
+    return static_cast<double>(raw) * pow2(-frac);
+}
+
+// Exact integer arithmetic with a saturation check after every addition (num::acc_add).
+void gemm_saturating(const MacConfig& cfg, size_t M, size_t N, size_t K, const double* A, size_t lda,
+                     const double* B, size_t ldb, double* C, size_t ldc, num::AccStats* stats) {
+    for (size_t m = 0; m < M; ++m) {
+        for (size_t n = 0; n < N; ++n) {
+            int64_t raw = to_raw(C[m * ldc + n], cfg.frac);
+            for (size_t k = 0; k < K; ++k)
+                raw = num::acc_add(raw, to_raw(A[m * lda + k] * B[k * ldb + n], cfg.frac), cfg.bits, stats);
+            C[m * ldc + n] = from_raw(raw, cfg.frac);
+        }
+    }
+}
+
+}  // namespace
+
+bool sum_cannot_saturate(const MacConfig& cfg, double abs_sum) {
+    if (cfg.domain == AccDomain::real) return true;
+    return abs_sum * (1.0 + 0x1.0p-30) < std::ldexp(1.0, cfg.bits - 1 - cfg.frac);
+}
+
+void gemm_accumulate(const MacConfig& cfg, size_t M, size_t N, size_t K, const double* A, size_t lda,
+                     const double* B, size_t ldb, double* acc, size_t ldc, num::AccStats* stats) {
+    if (M == 0 || N == 0 || K == 0) return;
+    if (cfg.domain == AccDomain::integer) {
+        // No partial sum can leave (-2^(bits-1), 2^(bits-1)) when |acc| + K * max|a| * max|b| stays
+        // inside it; then every addition is exact in double and no saturation check is needed. The bound is
+        // evaluated with a relative margin far above double's rounding error.
+        const double bound =
+            max_abs(acc, M, N, ldc) + static_cast<double>(K) * max_abs(A, M, K, lda) * max_abs(B, K, N, ldb);
+        if (!sum_cannot_saturate(cfg, bound)) {
+            gemm_saturating(cfg, M, N, K, A, lda, B, ldb, acc, ldc, stats);
+            return;
+        }
+    }
+    gemm_real(M, N, K, A, lda, B, ldb, acc, ldc);
+    if (stats) stats->additions += static_cast<uint64_t>(M) * N * K;
+}
+
+double accumulate_value(const MacConfig& cfg, double acc, double addend, num::AccStats* stats) {
+    if (cfg.domain == AccDomain::real) {
+        if (stats) ++stats->additions;
+        return acc + addend;
+    }
+    return from_raw(num::acc_add(to_raw(acc, cfg.frac), to_raw(addend, cfg.frac), cfg.bits, stats), cfg.frac);
+}
+
+float round_accumulator(const MacConfig& cfg, double acc, const num::Format& out, const num::SrKey& key,
+                        uint64_t index, num::QuantStats* stats) {
+    if (cfg.domain == AccDomain::integer)
+        return num::round_raw(to_raw(acc, cfg.frac), cfg.frac, out, key, index, stats);
+    const float f = static_cast<float>(acc);
+    if (out.kind == num::FormatKind::fp32) {
+        if (stats) ++stats->values;
+        return f;
+    }
+    return num::quantize(f, out, key, index, stats);
+}
+
+void round_block(const MacConfig& cfg, size_t M, size_t N, const double* acc, size_t lda, float* out,
+                 size_t ldo, const num::Format& fmt, const num::SrKey& key, uint64_t index_base,
+                 num::QuantStats* stats) {
+    for (size_t m = 0; m < M; ++m) {
+        const double* a = acc + m * lda;
+        float* o = out + m * ldo;
+        const uint64_t first = index_base + m * ldo;
+        if (cfg.domain == AccDomain::integer) {
+            for (size_t n = 0; n < N; ++n)
+                o[n] = num::round_raw(to_raw(a[n], cfg.frac), cfg.frac, fmt, key, first + n, stats);
+            continue;
+        }
+        // Real domain: round to fp32, then quantize_array, which equals num::quantize element by element.
+        for (size_t n = 0; n < N; ++n) o[n] = static_cast<float>(a[n]);
+        if (fmt.kind != num::FormatKind::fp32)
+            num::quantize_array(o, N, fmt, key, first, stats);
+        else if (stats)
+            stats->values += N;
+    }
+}
+
+void to_double(const float* src, size_t n, double* dst) {
+    for (size_t i = 0; i < n; ++i) dst[i] = src[i];
+}
+
+void to_double_transposed(const float* src, size_t rows, size_t cols, double* dst) {
+    for (size_t r = 0; r < rows; ++r)
+        for (size_t c = 0; c < cols; ++c) dst[c * rows + r] = src[r * cols + c];
+}
+
+}  // namespace trainvp::kern

@@ -1,0 +1,66 @@
+// The one multiply-accumulate primitive every kernel is built from, and the rounding of accumulators into
+// tensor formats. The accelerator model calls the same functions tile by tile; the arithmetic is defined in
+// docs/numerics.md "## Kernels" and is independent of how a caller tiles the output or the reduction.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "numerics/accumulator.h"
+#include "numerics/format.h"
+
+namespace trainvp::kern {
+
+// Products of two integer-coded operands (fixed point, int8) are summed exactly as integers in a saturating
+// accumulator of AccumulatorSpec::bits; every other pairing is summed in IEEE double. In both domains the
+// accumulator is held in a double: integer-domain values are raw * 2^-frac with |raw| < 2^52, so exact.
+enum class AccDomain { integer, real };
+
+struct MacConfig {
+    AccDomain domain = AccDomain::real;
+    int frac = 0;   // integer domain: fraction bits of a product (frac_a + frac_b)
+    int bits = 48;  // integer domain: accumulator width in bits, two's complement, saturating
+};
+
+// Integer domain: true when a running sum whose terms have magnitudes summing to at most `abs_sum` can
+// never reach the saturation bound, so plain double additions are exact and equal num::acc_add's results.
+// Always true in the real domain.
+bool sum_cannot_saturate(const MacConfig& cfg, double abs_sum);
+
+// Widest accumulator the kernels support: a double holds every raw value exactly up to this width.
+constexpr int kMaxAccumulatorBits = 53;
+
+// True for formats whose values are a signed integer times a power of two (fixed point, int8).
+bool is_integer_format(const num::Format& f);
+// Fraction bits of such a format's raw integer: value = raw * 2^-raw_frac(f).
+int raw_frac(const num::Format& f);
+// Throws UserError when acc.bits is outside [8, kMaxAccumulatorBits].
+MacConfig mac_config(const num::Format& a, const num::Format& b, const num::AccumulatorSpec& acc);
+
+// acc[m*ldc+n] += sum over k = 0..K-1, in ascending k, of A[m*lda+k] * B[k*ldb+n].
+// Operands hold values of their formats converted to double (exact). Real domain: each product is exact in
+// double and added to the running double sum in ascending k. Integer domain: each product's raw integer is
+// added with num::acc_add (saturating at cfg.bits). Splitting K into chunks and calling again with the same
+// acc gives bit-identical results to one call over the whole range.
+void gemm_accumulate(const MacConfig& cfg, size_t M, size_t N, size_t K, const double* A, size_t lda,
+                     const double* B, size_t ldb, double* acc, size_t ldc, num::AccStats* stats);
+
+// acc + addend under the domain's rules (used for bias preload and for col2im sums of partial results).
+double accumulate_value(const MacConfig& cfg, double acc, double addend, num::AccStats* stats);
+
+// Rounds one accumulator into `out`. Integer domain: num::round_raw of the raw sum. Real domain: the double
+// is rounded to fp32 (IEEE round to nearest even), then num::quantize'd into `out` unless out is fp32.
+float round_accumulator(const MacConfig& cfg, double acc, const num::Format& out, const num::SrKey& key,
+                        uint64_t index, num::QuantStats* stats);
+
+// Rounds an M x N block: out[m*ldo+n] = round(acc[m*lda+n]) with stochastic-rounding element index
+// index_base + m*ldo + n (the position in the output tensor when `out` points at element index_base).
+void round_block(const MacConfig& cfg, size_t M, size_t N, const double* acc, size_t lda, float* out,
+                 size_t ldo, const num::Format& fmt, const num::SrKey& key, uint64_t index_base,
+                 num::QuantStats* stats);
+
+// Exact float -> double conversion of a row-major block, optionally transposed (dst is cols x rows then).
+void to_double(const float* src, size_t n, double* dst);
+void to_double_transposed(const float* src, size_t rows, size_t cols, double* dst);
+
+}  // namespace trainvp::kern

@@ -1,0 +1,361 @@
+#include "kernels/network.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "common/error.h"
+#include "kernels/activation.h"
+#include "kernels/gemm.h"
+#include "kernels/prng.h"
+
+namespace trainvp::kern {
+
+namespace {
+
+LayerSpec conv(uint32_t out_channels, uint32_t kernel, uint32_t pad) {
+    LayerSpec s;
+    s.kind = LayerKind::conv;
+    s.out_channels = out_channels;
+    s.kernel = kernel;
+    s.pad = pad;
+    return s;
+}
+
+LayerSpec fc(uint32_t out) {
+    LayerSpec s;
+    s.kind = LayerKind::fc;
+    s.out = out;
+    return s;
+}
+
+LayerSpec simple(LayerKind kind) {
+    LayerSpec s;
+    s.kind = kind;
+    return s;
+}
+
+num::SrKey key(uint64_t seed, size_t layer, Slot slot, uint32_t step) {
+    return num::SrKey{seed, tensor_id(layer, slot), step};
+}
+
+std::string where(size_t index, const LayerSpec& s) {
+    return std::string("layer ") + std::to_string(index) + " (" + layer_kind_name(s.kind) + ")";
+}
+
+}  // namespace
+
+const char* layer_kind_name(LayerKind k) {
+    switch (k) {
+        case LayerKind::conv:
+            return "conv";
+        case LayerKind::fc:
+            return "fc";
+        case LayerKind::relu:
+            return "relu";
+        case LayerKind::maxpool:
+            return "maxpool";
+        case LayerKind::avgpool:
+            break;
+    }
+    return "avgpool";
+}
+
+std::vector<LayerSpec> lenet5_layers() {
+    return {conv(6, 5, 2),
+            simple(LayerKind::relu),
+            simple(LayerKind::maxpool),
+            conv(16, 5, 0),
+            simple(LayerKind::relu),
+            simple(LayerKind::maxpool),
+            fc(120),
+            simple(LayerKind::relu),
+            fc(84),
+            simple(LayerKind::relu),
+            fc(10)};
+}
+
+std::vector<LayerSpec> mlp_layers() {
+    return {fc(300), simple(LayerKind::relu), fc(100), simple(LayerKind::relu), fc(10)};
+}
+
+Network::Network(const NetworkSpec& spec, uint32_t max_batch, bool momentum)
+    : spec_(spec), max_batch_(max_batch), input_{spec.channels, spec.rows, spec.cols} {
+    if (spec.layers.empty()) throw NetworkError(NetworkError::npos, "network: no layers");
+    if (max_batch == 0) throw NetworkError(NetworkError::npos, "network: batch size must be at least 1");
+    if (input_.c == 0 || input_.h == 0 || input_.w == 0)
+        throw NetworkError(NetworkError::npos, "network: input dimensions must be positive");
+    if (spec.layers.back().kind != LayerKind::fc)
+        throw NetworkError(spec.layers.size() - 1,
+                           "network: the last layer must be fc (its outputs are the softmax logits)");
+    try {
+        spec.accumulator.validate();
+    } catch (const std::exception& e) {
+        throw UserError(std::string("network: accumulator: ") + e.what());
+    }
+    mac_config(num::Format{}, num::Format{}, spec.accumulator);  // width check
+    if (spec.input_format) {
+        input_format_ = resolve_format(*spec.input_format, kInputRange);
+    } else if (const auto& act = spec.formats[Role::activations]) {
+        input_format_ = resolve_format(*act, kInputRange);
+    }
+    layers_.reserve(spec.layers.size());
+    Shape shape = input_;
+    for (size_t i = 0; i < spec.layers.size(); ++i) {
+        build_layer(i, shape, i ? &layers_[i - 1] : nullptr, momentum);
+        shape = layers_.back().out;
+    }
+    loss_grad_.resize(static_cast<size_t>(max_batch) * num_classes());
+}
+
+void Network::build_layer(size_t index, Shape in, const Layer* prev, bool momentum) {
+    const LayerSpec& s = spec_.layers[index];
+    Layer L;
+    L.spec = s;
+    L.in = in;
+    size_t same_kind = 1;
+    for (size_t j = 0; j < index; ++j) same_kind += spec_.layers[j].kind == s.kind;
+    L.name = std::string(layer_kind_name(s.kind)) + std::to_string(same_kind);
+    if (prev) {
+        L.formats = prev->formats;
+        L.act_format = prev->act_format;
+        L.err_format = prev->err_format;
+        L.in_err_format = prev->err_format;
+    } else {
+        L.formats.activations = input_format_;
+        L.act_format = input_format_;
+    }
+    const bool compute = s.kind == LayerKind::conv || s.kind == LayerKind::fc;
+    LayerRangeInfo info;
+    info.batch = max_batch_;
+    switch (s.kind) {
+        case LayerKind::conv: {
+            if (s.out_channels == 0 || s.kernel == 0 || s.stride == 0)
+                throw NetworkError(index,
+                                   where(index, s) + ": out_channels, kernel and stride must be positive");
+            if (in.h + 2 * s.pad < s.kernel || in.w + 2 * s.pad < s.kernel)
+                throw NetworkError(index, where(index, s) + ": kernel " + std::to_string(s.kernel) +
+                                              " exceeds the padded " + std::to_string(in.h) + "x" +
+                                              std::to_string(in.w) + " input");
+            L.conv = Conv2dShape{in.c, in.h, in.w, s.out_channels, s.kernel, s.stride, s.pad};
+            L.out = Shape{s.out_channels, L.conv.out_rows(), L.conv.out_cols()};
+            info.fan_in = L.conv.patch_size();
+            break;
+        }
+        case LayerKind::fc:
+            if (s.out == 0) throw NetworkError(index, where(index, s) + ": out must be positive");
+            L.fc = FcShape{in.size(), s.out};
+            L.out = Shape{s.out, 1, 1};
+            info.fan_in = in.size();
+            break;
+        case LayerKind::relu:
+            L.out = in;
+            break;
+        case LayerKind::maxpool:
+        case LayerKind::avgpool: {
+            const uint32_t stride = s.pool_stride ? s.pool_stride : s.size;
+            if (s.size == 0 || s.size > in.h || s.size > in.w)
+                throw NetworkError(index, where(index, s) + ": pool size must be 1.." +
+                                              std::to_string(std::min(in.h, in.w)));
+            L.pool = PoolShape{in.c, in.h, in.w, s.size, stride};
+            L.out = Shape{in.c, L.pool.out_rows(), L.pool.out_cols()};
+            break;
+        }
+    }
+    if (compute) {
+        info.output_layer = index + 1 == spec_.layers.size();
+        for (int r = 0; r < kRoleCount; ++r) {
+            const Role role = static_cast<Role>(r);
+            const auto& req = s.formats[role] ? s.formats[role] : spec_.formats[role];
+            L.formats[role] = req ? resolve_format(*req, expected_range(role, info)) : num::Format{};
+        }
+        L.act_format = L.formats.activations;
+        L.err_format = L.formats.errors;
+        const bool conv_layer = s.kind == LayerKind::conv;
+        ParamTensor w;
+        w.name = L.name + ".weight";
+        w.shape = conv_layer ? std::vector<uint32_t>{s.out_channels, in.c, s.kernel, s.kernel}
+                             : std::vector<uint32_t>{s.out, in.size()};
+        const size_t wn = conv_layer ? L.conv.weight_count() : static_cast<size_t>(s.out) * in.size();
+        w.values.resize(wn);
+        w.master.resize(wn);
+        w.grad.resize(wn);
+        if (momentum) w.velocity.assign(wn, 0.0f);
+        L.weight = std::move(w);
+        if (s.bias) {
+            ParamTensor b;
+            b.name = L.name + ".bias";
+            b.shape = {L.out.c};
+            b.values.assign(L.out.c, 0.0f);
+            b.master.assign(L.out.c, 0.0f);
+            b.grad.assign(L.out.c, 0.0f);
+            if (momentum) b.velocity.assign(L.out.c, 0.0f);
+            L.bias = std::move(b);
+        }
+    }
+    if (L.out.size() == 0) throw NetworkError(index, where(index, s) + ": empty output");
+    L.y.resize(static_cast<size_t>(max_batch_) * L.out.size());
+    if (index > 0) L.dx.resize(static_cast<size_t>(max_batch_) * in.size());
+    if (s.kind == LayerKind::maxpool) L.argmax.resize(L.y.size());
+    layers_.push_back(std::move(L));
+}
+
+void Network::init(InitKind kind, uint64_t seed) {
+    const MacConfig real{};
+    for (size_t l = 0; l < layers_.size(); ++l) {
+        Layer& L = layers_[l];
+        if (!L.weight) continue;
+        const bool conv_layer = L.spec.kind == LayerKind::conv;
+        const double fan_in = conv_layer ? L.conv.patch_size() : L.fc.in;
+        const double fan_out =
+            conv_layer ? double(L.conv.out_channels) * L.conv.kernel * L.conv.kernel : L.fc.out;
+        const double bound =
+            kind == InitKind::he_uniform ? std::sqrt(6.0 / fan_in) : std::sqrt(6.0 / (fan_in + fan_out));
+        ParamTensor& w = *L.weight;
+        const uint32_t stream = tensor_id(l, Slot::w_master);
+        for (size_t i = 0; i < w.master.size(); ++i) {
+            const double v = (2.0 * random_unit(seed, stream, i) - 1.0) * bound;
+            w.master[i] = round_accumulator(real, v, L.formats.master_weights,
+                                            key(seed, l, Slot::w_master, 0), i, nullptr);
+            w.values[i] =
+                round_accumulator(real, w.master[i], L.formats.weights, key(seed, l, Slot::w, 0), i, nullptr);
+        }
+        std::fill(w.velocity.begin(), w.velocity.end(), 0.0f);
+        if (L.bias) {
+            std::fill(L.bias->values.begin(), L.bias->values.end(), 0.0f);
+            std::fill(L.bias->master.begin(), L.bias->master.end(), 0.0f);
+            std::fill(L.bias->velocity.begin(), L.bias->velocity.end(), 0.0f);
+        }
+    }
+}
+
+std::vector<const ParamTensor*> Network::parameters() const {
+    std::vector<const ParamTensor*> out;
+    for (const Layer& L : layers_) {
+        if (L.weight) out.push_back(&*L.weight);
+        if (L.bias) out.push_back(&*L.bias);
+    }
+    return out;
+}
+
+void Network::forward(const float* x, uint32_t n, uint64_t seed, uint32_t step) {
+    if (n > max_batch_) throw UserError("network: batch of " + std::to_string(n) + " exceeds the buffers");
+    const float* cur = x;
+    num::Format cur_fmt = input_format_;
+    for (size_t l = 0; l < layers_.size(); ++l) {
+        Layer& L = layers_[l];
+        const Out y{L.y.data(), L.act_format, key(seed, l, Slot::act, step),
+                    &L.stats.roles[int(Role::activations)]};
+        const MacContext mc{spec_.accumulator, &L.stats.acc};
+        const In xin{cur, cur_fmt};
+        const In bias{L.bias ? L.bias->values.data() : nullptr, L.formats.weights};
+        switch (L.spec.kind) {
+            case LayerKind::conv:
+                conv2d_forward(L.conv, n, xin, In{L.weight->values.data(), L.formats.weights}, bias, y, mc,
+                               ws_);
+                break;
+            case LayerKind::fc:
+                fc_forward(L.fc, n, xin, In{L.weight->values.data(), L.formats.weights}, bias, y, mc, ws_);
+                break;
+            case LayerKind::relu:
+                relu_forward(static_cast<size_t>(n) * L.in.size(), cur, L.y.data());
+                break;
+            case LayerKind::maxpool:
+                maxpool_forward(L.pool, n, cur, L.y.data(), L.argmax.data());
+                break;
+            case LayerKind::avgpool:
+                avgpool_forward(L.pool, n, xin, y);
+                break;
+        }
+        cur = L.y.data();
+        cur_fmt = L.act_format;
+    }
+}
+
+LossResult Network::loss(const uint8_t* labels, uint32_t n, uint64_t seed, uint32_t step, bool grad) {
+    const Layer& last = layers_.back();
+    const Out g{grad ? loss_grad_.data() : nullptr, last.err_format,
+                key(seed, layers_.size(), Slot::dx, step), &loss_stats_};
+    return softmax_cross_entropy(n, num_classes(), last.y.data(), labels, g);
+}
+
+void Network::backward(const float* x, uint32_t n, uint64_t seed, uint32_t step) {
+    const float* g = loss_grad_.data();
+    for (size_t l = layers_.size(); l-- > 0;) {
+        Layer& L = layers_[l];
+        const bool need_dx = l > 0;
+        const In xin{l ? layers_[l - 1].y.data() : x, l ? layers_[l - 1].act_format : input_format_};
+        const In gin{g, L.err_format};
+        const Out dx{L.dx.data(), L.in_err_format, key(seed, l, Slot::dx, step),
+                     &L.stats.roles[int(Role::errors)]};
+        const MacContext mc{spec_.accumulator, &L.stats.acc};
+        num::QuantStats* gstats = &L.stats.roles[int(Role::weight_grads)];
+        switch (L.spec.kind) {
+            case LayerKind::conv:
+            case LayerKind::fc: {
+                const In w{L.weight->values.data(), L.formats.weights};
+                const Out dw{L.weight->grad.data(), L.formats.weight_grads, key(seed, l, Slot::dw, step),
+                             gstats};
+                const Out db{L.bias ? L.bias->grad.data() : nullptr, L.formats.weight_grads,
+                             key(seed, l, Slot::db, step), gstats};
+                if (L.spec.kind == LayerKind::conv) {
+                    if (need_dx) conv2d_backward_data(L.conv, n, gin, w, dx, mc, ws_);
+                    conv2d_weight_grad(L.conv, n, gin, xin, dw, db, mc, ws_);
+                } else {
+                    if (need_dx) fc_backward_data(L.fc, n, gin, w, dx, mc, ws_);
+                    fc_weight_grad(L.fc, n, gin, xin, dw, db, mc, ws_);
+                }
+                break;
+            }
+            case LayerKind::relu:
+                if (need_dx) relu_backward(static_cast<size_t>(n) * L.in.size(), L.y.data(), g, L.dx.data());
+                break;
+            case LayerKind::maxpool:
+                if (need_dx) maxpool_backward(L.pool, n, gin, L.argmax.data(), dx, ws_);
+                break;
+            case LayerKind::avgpool:
+                if (need_dx) avgpool_backward(L.pool, n, gin, dx, ws_);
+                break;
+        }
+        g = L.dx.data();
+    }
+}
+
+void Network::update(const SgdParams& params, uint32_t n, uint64_t seed, uint32_t step) {
+    for (size_t l = 0; l < layers_.size(); ++l) {
+        Layer& L = layers_[l];
+        if (!L.weight) continue;
+        SgdParams p = params;
+        p.batch = n;
+        num::QuantStats* ms = &L.stats.roles[int(Role::master_weights)];
+        num::QuantStats* ws = &L.stats.roles[int(Role::weights)];
+        ParamTensor& w = *L.weight;
+        sgd_update(w.master.size(), w.grad.data(),
+                   Out{w.master.data(), L.formats.master_weights, key(seed, l, Slot::w_master, step), ms},
+                   w.velocity.data(), key(seed, l, Slot::w_velocity, step),
+                   Out{w.values.data(), L.formats.weights, key(seed, l, Slot::w, step), ws}, p);
+        if (!L.bias) continue;
+        p.weight_decay = 0.0;
+        ParamTensor& b = *L.bias;
+        sgd_update(b.master.size(), b.grad.data(),
+                   Out{b.master.data(), L.formats.master_weights, key(seed, l, Slot::b_master, step), ms},
+                   b.velocity.data(), key(seed, l, Slot::b_velocity, step),
+                   Out{b.values.data(), L.formats.weights, key(seed, l, Slot::b, step), ws}, p);
+    }
+}
+
+LossResult Network::train_step(const float* x, const uint8_t* labels, uint32_t n, const SgdParams& params,
+                               uint64_t seed, uint32_t step) {
+    forward(x, n, seed, step);
+    const LossResult r = loss(labels, n, seed, step, true);
+    backward(x, n, seed, step);
+    update(params, n, seed, step);
+    return r;
+}
+
+LossResult Network::evaluate(const float* x, const uint8_t* labels, uint32_t n, uint64_t seed) {
+    forward(x, n, seed, kEvalStep);
+    return loss(labels, n, seed, kEvalStep, false);
+}
+
+}  // namespace trainvp::kern

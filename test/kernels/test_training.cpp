@@ -1,0 +1,154 @@
+// Short training runs on a synthetic image set the test makes: the loss must fall, accuracy must rise, and
+// the run must be bit-for-bit reproducible from its seed.
+#include <catch2/catch.hpp>
+
+#include "kernels/prng.h"
+#include "kernels/trainer.h"
+#include "kernels/weights_io.h"
+
+using namespace trainvp;
+using namespace trainvp::kern;
+
+namespace {
+
+// 8x8 images of four classes: a horizontal bar, a vertical bar, the diagonal, the anti-diagonal, each at a
+// random offset, on a noisy background.
+struct Synthetic {
+    std::vector<uint8_t> images, labels;
+    DataView view;
+    Synthetic(uint32_t count, uint64_t stream) : images(count * 64), labels(count) {
+        for (uint32_t i = 0; i < count; ++i) {
+            const uint32_t cls = i % 4, pos = random_below(5, stream, i, 8);
+            labels[i] = static_cast<uint8_t>(cls);
+            for (uint32_t y = 0; y < 8; ++y)
+                for (uint32_t x = 0; x < 8; ++x) {
+                    const bool on = cls == 0   ? y == pos
+                                    : cls == 1 ? x == pos
+                                    : cls == 2 ? x == (y + pos) % 8
+                                               : x == (7 - y + pos) % 8;
+                    const uint32_t noise = random_below(6, stream, i * 64 + y * 8 + x, 60);
+                    images[i * 64 + y * 8 + x] = static_cast<uint8_t>(on ? 255 - noise : noise);
+                }
+        }
+        view = DataView{images.data(), labels.data(), count, 1, 8, 8};
+    }
+};
+
+NetworkSpec small_cnn() {
+    NetworkSpec spec;
+    spec.channels = 1;
+    spec.rows = spec.cols = 8;
+    LayerSpec conv, relu, pool, fc;
+    conv.kind = LayerKind::conv;
+    conv.out_channels = 4;
+    conv.kernel = 3;
+    conv.pad = 1;
+    relu.kind = LayerKind::relu;
+    pool.kind = LayerKind::maxpool;
+    fc.kind = LayerKind::fc;
+    fc.out = 4;
+    spec.layers = {conv, relu, pool, fc};
+    return spec;
+}
+
+TrainConfig config() {
+    TrainConfig cfg;
+    cfg.batch = 16;
+    cfg.lr = 0.1;
+    cfg.seed = 3;
+    return cfg;
+}
+
+void check_learns(const NetworkSpec& spec, const TrainConfig& cfg) {
+    const Synthetic train(256, 1), test(128, 2);
+    Trainer t(spec, cfg);
+    const EvalResult before = t.evaluate(test.view);
+    EpochResult first, last;
+    for (int e = 0; e < 5; ++e) {
+        last = t.train_epoch(train.view);
+        if (e == 0) first = last;
+    }
+    const EvalResult after = t.evaluate(test.view);
+    CHECK(last.train.loss < 0.5 * first.train.loss);
+    CHECK(after.loss < 0.5 * before.loss);
+    CHECK(after.accuracy > 0.9);
+    CHECK(t.steps_done() == 5 * 16);
+}
+
+}  // namespace
+
+TEST_CASE("training on synthetic images lowers the loss (fp32, momentum)") {
+    TrainConfig cfg = config();
+    cfg.momentum = 0.9;
+    check_learns(small_cnn(), cfg);
+}
+
+TEST_CASE("training on synthetic images lowers the loss (16-bit fixed point by the default rule, momentum)") {
+    NetworkSpec spec = small_cnn();
+    for (Role r : {Role::weights, Role::activations, Role::errors, Role::weight_grads})
+        spec.formats[r] = parse_format_request("fx16");
+    spec.formats[Role::master_weights] = parse_format_request("fx16:sr");
+    TrainConfig cfg = config();
+    cfg.momentum = 0.5;
+    check_learns(spec, cfg);
+}
+
+TEST_CASE("training is reproducible from the seed, bit for bit") {
+    const Synthetic train(64, 1);
+    NetworkSpec spec = small_cnn();
+    spec.formats[Role::activations] = parse_format_request("fx12:sr");
+    spec.formats[Role::errors] = parse_format_request("bf16:sr");
+    auto run = [&](uint64_t seed) {
+        TrainConfig cfg = config();
+        cfg.seed = seed;
+        Trainer t(spec, cfg);
+        t.train_epoch(train.view);
+        t.train_epoch(train.view);
+        WeightsManifest m;
+        return serialize_weights(t.network(), m);
+    };
+    const std::vector<uint8_t> a = run(3), b = run(3), c = run(4);
+    CHECK(a == b);
+    CHECK(a != c);
+}
+
+TEST_CASE("epoch order is a permutation that changes between epochs") {
+    Trainer t(small_cnn(), config());
+    const std::vector<uint32_t> e0 = t.epoch_order(100, 0), e1 = t.epoch_order(100, 1);
+    std::vector<uint32_t> sorted = e0;
+    std::sort(sorted.begin(), sorted.end());
+    for (uint32_t i = 0; i < 100; ++i) CHECK(sorted[i] == i);
+    CHECK(e0 != e1);
+}
+
+TEST_CASE("LeNet-5 and MLP presets have the documented shapes and fixed-point formats by the rule") {
+    NetworkSpec spec;
+    spec.layers = lenet5_layers();
+    spec.formats[Role::weights] = parse_format_request("fx16");
+    spec.formats[Role::activations] = parse_format_request("fx16");
+    Network net(spec, 32, false);
+    const auto& L = net.layers();
+    REQUIRE(L.size() == 11);
+    CHECK(L[0].out.c == 6);
+    CHECK(L[0].out.h == 28);  // 28x28 zero-padded to 32x32, 5x5 kernel
+    CHECK(L[2].out.h == 14);
+    CHECK(L[3].out.h == 10);
+    CHECK(L[5].out.size() == 400);
+    CHECK(L[6].out.size() == 120);
+    CHECK(L[8].out.size() == 84);
+    CHECK(L[10].out.size() == 10);
+    // weights: frac = 15 - ceil(log2(4 sqrt(6 / fan_in))); activations: range 32 (logits 64).
+    CHECK(L[0].formats.weights.to_string() == "fx16.14");  // fan-in 25: bound 1.96
+    CHECK(L[3].formats.weights.to_string() == "fx16.15");  // fan-in 150: 0.8
+    CHECK(L[6].formats.weights.to_string() == "fx16.16");  // fan-in 400: 0.49
+    CHECK(L[0].formats.activations.to_string() == "fx16.10");
+    CHECK(L[10].formats.activations.to_string() == "fx16.9");
+    CHECK(net.input_format().to_string() == "fx16.14");
+    CHECK(L[0].formats.errors.to_string() == "fp32");
+
+    NetworkSpec mlp;
+    mlp.layers = mlp_layers();
+    Network m(mlp, 8, false);
+    CHECK(m.layers().back().out.size() == 10);
+    CHECK(m.parameters().size() == 6);
+}

@@ -1,0 +1,211 @@
+// The network/training/data sections of a scenario: parsing, errors that name file, line and key, data path
+// resolution, and `golden` end to end on a small IDX data set the test writes.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "config_schema.h"
+#include "golden.h"
+#include "kernels/prng.h"
+#include "training_config.h"
+
+using namespace trainvp;
+using Catch::Matchers::Contains;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A fresh directory per test case (each test case runs in its own process), removed at exit.
+struct TempDir {
+    fs::path path = fs::temp_directory_path() / ("trainvp_kernels_" + std::to_string(getpid()));
+    TempDir() {
+        fs::remove_all(path);
+        fs::create_directories(path);
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+};
+
+fs::path temp_dir() {
+    static const TempDir dir;
+    return dir.path;
+}
+
+std::string write_file(const std::string& name, const std::string& text) {
+    const fs::path p = temp_dir() / name;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p) << text;
+    return p.string();
+}
+
+TrainingScenario parse(const std::string& text, std::string* path_out = nullptr) {
+    const std::string path = write_file("scenario.yaml", text);
+    if (path_out) *path_out = path;
+    return parse_training_scenario(load_yaml_file(path), path);
+}
+
+void be32(std::ofstream& f, uint32_t v) {
+    const char b[4] = {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
+    f.write(b, 4);
+}
+
+// IDX files of `count` 8x8 images: class 0 has a bright left half, class 1 a bright right half.
+void write_idx(const fs::path& dir, const std::string& prefix, uint32_t count) {
+    fs::create_directories(dir);
+    std::ofstream img(dir / (prefix + "-images-idx3-ubyte"), std::ios::binary),
+        lab(dir / (prefix + "-labels-idx1-ubyte"), std::ios::binary);
+    be32(img, 0x803);
+    be32(img, count);
+    be32(img, 8);
+    be32(img, 8);
+    be32(lab, 0x801);
+    be32(lab, count);
+    for (uint32_t i = 0; i < count; ++i) {
+        const uint8_t cls = i % 2;
+        for (uint32_t p = 0; p < 64; ++p) {
+            const bool bright = ((p % 8) < 4) == (cls == 0);
+            img.put(static_cast<char>((bright ? 200 : 20) + kern::random_below(1, 2, i * 64 + p, 40)));
+        }
+        lab.put(static_cast<char>(cls));
+    }
+}
+
+const char* kLayers = R"(network:
+  input: {channels: 1, rows: 8, cols: 8}
+  layers:
+    - {type: conv, out_channels: 2, kernel: 3, pad: 1}
+    - {type: relu}
+    - {type: maxpool, size: 2}
+    - {type: fc, out: 2, formats: {weights: fx12, errors: "bf16:sr"}}
+  formats: {weights: fx16, activations: fx16.10}
+  accumulator_bits: 40
+training: {epochs: 2, batch: 8, lr: 0.2, momentum: 0.5, seed: 9}
+data: {kind: mnist, dir: idx}
+)";
+
+}  // namespace
+
+TEST_CASE("the lenet5 preset and the training defaults") {
+    const TrainingScenario sc = parse("name: x\nfirmware: f.elf\nnetwork: {preset: lenet5}\n");
+    CHECK(sc.preset == "lenet5");
+    CHECK(sc.network.layers.size() == 11);
+    CHECK(sc.network.rows == 28);
+    CHECK(sc.training.epochs == 10);
+    CHECK(sc.training.batch == 32);
+    CHECK(sc.training.lr == 0.1);
+    CHECK(sc.data.kind == "mnist");
+    CHECK(sc.data.train_images == "data/mnist/train-images-idx3-ubyte");
+    CHECK(sc.data.test_labels == "data/mnist/t10k-labels-idx1-ubyte");
+}
+
+TEST_CASE("explicit layers with network-wide and per-layer formats") {
+    const TrainingScenario sc = parse(kLayers);
+    REQUIRE(sc.network.layers.size() == 4);
+    CHECK(sc.network.layers[0].kind == kern::LayerKind::conv);
+    CHECK(sc.network.layers[0].pad == 1);
+    CHECK(sc.network.accumulator.bits == 40);
+    CHECK(sc.training.momentum == 0.5);
+    CHECK(sc.training.seed == 9);
+    kern::Network net(sc.network, 8, false);
+    const auto& conv = net.layers()[0].formats;
+    const auto& fc = net.layers()[3].formats;
+    CHECK(conv.weights.to_string() == "fx16.13");        // rule: fan-in 9, bound 3.27
+    CHECK(conv.activations.to_string() == "fx16.10");    // explicit
+    CHECK(fc.weights.to_string() == "fx12.10");          // per-layer width, rule: fan-in 32
+    CHECK(fc.errors.to_string() == "bf16:sr");           // per-layer
+    CHECK(conv.errors.to_string() == "fp32");            // unset roles
+    CHECK(net.input_format().to_string() == "fx16.10");  // the explicit activations format
+}
+
+TEST_CASE("scenario errors name the file, the 1-based line and the key") {
+    std::string path;
+    auto error_of = [&](const std::string& text) {
+        try {
+            parse(text, &path);
+        } catch (const UserError& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    CHECK_THAT(error_of("training:\n  epochs: 3\n  epoch: 4\nnetwork: {preset: lenet5}\n"),
+               Contains(path + ":3: key 'training.epoch': unknown key"));
+    CHECK_THAT(error_of("network: {preset: lenet5}\ntraining:\n  batch: many\n"),
+               Contains(path + ":3: key 'training.batch': expected a non-negative integer"));
+    CHECK_THAT(error_of("network: {preset: lenet5}\ntraining: {momentum: 1.5}\n"),
+               Contains(":2: key 'training.momentum': 1.5 is out of range"));
+    CHECK_THAT(error_of("network:\n  preset: lenet5\n  formats:\n    weights: fx99\n"),
+               Contains(path + ":4: key 'network.formats.weights': format 'fx99'"));
+    CHECK_THAT(error_of("network:\n  preset: lenet5\n  formats: {grads: fp32}\n"),
+               Contains(":3: key 'network.formats.grads': unknown key"));
+    CHECK_THAT(error_of("network:\n  layers:\n    - {type: fc, out: 10}\n    - {type: pool}\n"),
+               Contains(path + ":4: key 'network.layers[1].type': 'pool' is not one of"));
+    CHECK_THAT(error_of("network:\n  input: {rows: 8, cols: 8}\n  layers:\n    - {type: relu}\n    - {type: "
+                        "conv, out_channels: 2, kernel: 9}\n    - {type: fc, out: 2}\n"),
+               Contains(path + ":5: key 'network.layers[1]': layer 1 (conv): kernel 9 exceeds"));
+    CHECK_THAT(
+        error_of(
+            "network:\n  layers:\n    - {type: relu, formats: {weights: fp16}}\n    - {type: fc, out: 2}\n"),
+        Contains(":3: key 'network.layers[0].formats': only conv and fc layers"));
+    CHECK_THAT(error_of("network:\n  layers:\n    - {type: conv, kernel: 3}\n    - {type: fc, out: 2}\n"),
+               Contains("key 'network.layers[0].out_channels': missing"));
+    CHECK_THAT(error_of("network:\n  layers:\n    - {type: fc, out: 10}\n    - {type: relu}\n"),
+               Contains("key 'network.layers[1]': network: the last layer must be fc"));
+    CHECK_THAT(error_of("network: {preset: lenet5, layers: [{type: fc, out: 2}]}\n"),
+               Contains("key 'network.layers': give either network.preset or network.layers"));
+    CHECK_THAT(error_of("training: {epochs: 1}\n"), Contains("key 'network': missing"));
+    CHECK_THAT(error_of("network: {preset: lenet5}\ndata: {kind: mnist, train_files: [a]}\n"),
+               Contains(":2: key 'data.train_files': only for kind: cifar10"));
+    CHECK_THAT(error_of("network: {preset: lenet5, accumulator_bits: 64}\n"),
+               Contains("key 'network.accumulator_bits': 64 is out of range [8, 53]"));
+}
+
+TEST_CASE("values set by an override are reported as coming from --set") {
+    const std::string path = write_file("s.yaml", "network: {preset: lenet5}\n");
+    YAML::Node root = load_yaml_file(path);
+    apply_override(root, "training.lr=-1");
+    CHECK_THROWS_WITH(parse_training_scenario(root, path), Contains("--set: key 'training.lr'"));
+}
+
+TEST_CASE("data paths resolve against the current directory first, then the scenario's directory") {
+    const fs::path dir = temp_dir() / "scen";
+    fs::create_directories(dir / "local");
+    const std::string scenario = (dir / "x.yaml").string();
+    CHECK(resolve_data_path("local", scenario) == (dir / "local").string());
+    CHECK(resolve_data_path(".", scenario) == ".");  // exists in the current directory
+    CHECK(resolve_data_path("nowhere/at/all", scenario) == "nowhere/at/all");
+    CHECK(resolve_data_path("/abs/path", scenario) == "/abs/path");
+}
+
+TEST_CASE("golden trains a scenario end to end and writes the summary and the weights") {
+    write_idx(temp_dir() / "idx", "train", 64);
+    write_idx(temp_dir() / "idx", "t10k", 32);
+    std::string path;
+    const TrainingScenario sc = parse(kLayers, &path);
+    GoldenOptions opts;
+    opts.json_out = (temp_dir() / "golden.json").string();
+    opts.weights_out = (temp_dir() / "weights.bin").string();
+    opts.progress = false;
+    REQUIRE(golden_command(path, load_yaml_file(path), opts) == 0);
+    std::ifstream in(opts.json_out);
+    const nlohmann::json j = nlohmann::json::parse(in);
+    CHECK(j["epochs"].size() == 2);
+    CHECK(j["data"]["train"]["count"] == 64);
+    CHECK(j["network"]["layers"][3]["formats"]["errors"] == "bf16:sr");
+    CHECK(j["final"]["test_accuracy"].get<double>() > 0.9);
+    CHECK(j["epochs"][1]["train_loss"].get<double>() < j["epochs"][0]["train_loss"].get<double>());
+    CHECK(j["saturation"]["layers"]["conv1"]["activations"]["values"].get<uint64_t>() > 0);
+    const uint64_t bytes = j["weights"]["bytes"];
+    CHECK(bytes == fs::file_size(opts.weights_out));
+    CHECK(bytes == 4 * 2 * (2 * 9 + 2 + 32 * 2 + 2));  // values and master of conv1 and fc1 weights, biases
+    CHECK(!fs::exists(opts.json_out + ".tmp"));
+
+    GoldenOptions bad = opts;
+    bad.json_out = (temp_dir() / "no" / "such" / "dir" / "g.json").string();
+    CHECK_THROWS_WITH(golden_command(path, load_yaml_file(path), bad), Contains("cannot write"));
+}
