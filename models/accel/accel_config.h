@@ -1,0 +1,61 @@
+// Configuration of the training accelerator (docs/accelerator.md "Configuration"). Plain data with
+// defaults; the platform fills it from the scenario's `hardware.*` keys and calls validate() before
+// constructing the Accelerator.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "accel/timing_params.h"
+
+namespace trainvp {
+
+enum class Dataflow : uint8_t { output_stationary, weight_stationary, input_stationary };
+const char* dataflow_name(Dataflow d);                        // "os", "ws", "is"
+bool parse_dataflow(const std::string& text, Dataflow& out);  // accepts the names above
+
+// How the compute time of a tile is obtained: `analytic` from the array's closed-form model (default),
+// `cycle` from the cycle-stepped array model (slow; for validation).
+enum class Fidelity : uint8_t { analytic, cycle };
+const char* fidelity_name(Fidelity f);  // "analytic", "cycle"
+bool parse_fidelity(const std::string& text, Fidelity& out);
+
+struct SramConfig {
+    uint64_t capacity_bytes = 64 * 1024;
+    uint32_t banks = 4;
+    uint32_t word_bytes = 8;  // width of one bank access
+    uint32_t ports = 1;       // simultaneous accesses per bank per cycle
+    uint32_t latency_cycles = 1;
+};
+
+struct DmaConfig {
+    uint32_t burst_bytes =
+        256;  // largest TLM transaction the DMA issues (power of two, >= 4): AXI4 16 x 16 B
+    uint32_t max_outstanding = 4;  // bursts whose latencies may overlap (docs/accelerator.md "DMA")
+};
+
+struct AcceleratorConfig {
+    uint32_t rows = 16;  // PE array
+    uint32_t cols = 16;
+    Dataflow dataflow = Dataflow::output_stationary;
+    double clock_hz = 500e6;
+    SramConfig weight_buffer{128 * 1024, 4, 8, 1, 1};
+    SramConfig activation_buffer{128 * 1024, 4, 8, 1, 1};
+    SramConfig gradient_buffer{128 * 1024, 4, 8, 1, 1};
+    DmaConfig dma;
+    bool double_buffering = true;  // DMA of the next tile overlaps the compute of this one
+    // The bus window the DMA may address; operands outside it are an ADDR_RANGE error (never a bus access).
+    uint64_t dram_base = 0x80000000ull;
+    uint64_t dram_size = 0x80000000ull;
+    Fidelity fidelity = Fidelity::analytic;  // cycle: compute cycles from the cycle-stepped array model
+    timing::TimingParams timing;             // array timing constants (timing_params.h table)
+    uint32_t supported_formats = 0x7f;       // bit per ACCEL_FMT_KIND_* (accel_desc.h)
+    uint32_t max_dim = 65535;                // largest descriptor dimension (CAP_MAX_DIM)
+    uint32_t max_acc_bits = 53;              // widest integer accumulator (CAP_MAX_ACC_BITS, <= 53)
+    uint32_t stats_history = 256;            // per-descriptor records kept for stats_json() (oldest dropped)
+
+    // Throws std::invalid_argument naming the field ("accelerator.weight_buffer.banks: must be >= 1").
+    void validate() const;
+};
+
+}  // namespace trainvp

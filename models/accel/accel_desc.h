@@ -1,0 +1,223 @@
+/* Command descriptors of the training accelerator: the single source for the model, the firmware and the
+ * descriptor tables in docs/accelerator.md (printed by `accel-doc`). C99/C11 and C++17.
+ *
+ * Firmware writes descriptors into a ring in DRAM (RING_BASE, RING_SIZE entries of ACCEL_DESC_BYTES) and
+ * publishes them with DOORBELL or RING_TAIL (accel_regs.h). All fields are little-endian; unused fields and
+ * every reserved word must be 0. Tensors are stored element by element in little-endian containers of 8, 16
+ * or 32 bits, the smallest holding the format's storage bits, with the bits of trainvp::num::encode(). */
+#ifndef TRAINVP_ACCEL_DESC_H
+#define TRAINVP_ACCEL_DESC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ACCEL_DESC_BYTES 160u
+
+/* Opcodes: X(name, value, description). Operands are named after the descriptor's addr_* fields. */
+#define ACCEL_OPCODES(X)                                                                                    \
+    X(NOP, 0x00, "no operation (completes, raises DONE if asked)")                                          \
+    X(CONV_FWD, 0x01, "y = conv(x, w) + b; shapes in_*, out_channels, kernel, stride, pad")                 \
+    X(CONV_BWD_DATA, 0x02, "dx = conv^T(g, w): error for the layer input")                                  \
+    X(CONV_WGRAD, 0x03, "dw = sum over batch of g * x; db = sum of g (flag HAS_BIAS)")                      \
+    X(FC_FWD, 0x04, "y = W x + b; fc_in, fc_out")                                                           \
+    X(FC_BWD_DATA, 0x05, "dx = W^T g")                                                                      \
+    X(FC_WGRAD, 0x06, "dw = sum over batch of g x^T; db = sum of g (flag HAS_BIAS)")                        \
+    X(MAXPOOL_FWD, 0x07, "y = window max of x, aux = argmax (u32 per output); kernel = size, stride")       \
+    X(MAXPOOL_BWD, 0x08, "dx = g scattered to aux (argmax) positions")                                      \
+    X(AVGPOOL_FWD, 0x09, "y = window mean of x")                                                            \
+    X(AVGPOOL_BWD, 0x0A, "dx = g / size^2 spread over each window")                                         \
+    X(RELU_FWD, 0x0B, "y = max(x, 0); count elements (y may equal x)")                                      \
+    X(RELU_BWD, 0x0C, "dx = y > 0 ? g : 0 with y the ReLU output (mask); count elements")                   \
+    X(SOFTMAX_XENT, 0x0D,                                                                                   \
+      "logits x (batch x fc_out), labels (u8): aux = {f64 loss sum, u32 correct, u32 batch}, dx = softmax " \
+      "- onehot (flag LOSS_GRAD)")                                                                          \
+    X(SGD_UPDATE, 0x0E,                                                                                     \
+      "master, velocity, w updated from dw / batch with lr, momentum, weight_decay; count elements")        \
+    X(DMA_COPY, 0x0F, "y = x converted from format X to format Y; count elements")
+
+enum accel_opcode {
+#define ACCEL_OPCODE_ENUM(name, value, desc) ACCEL_OP_##name = value,
+    ACCEL_OPCODES(ACCEL_OPCODE_ENUM)
+#undef ACCEL_OPCODE_ENUM
+        ACCEL_OP_COUNT
+};
+
+/* Flags: X(name, bit, description) */
+#define ACCEL_FLAGS(X)                                                                             \
+    X(IRQ_ON_DONE, 0, "set IRQ_STATUS.DONE when this descriptor completes")                        \
+    X(HAS_BIAS, 1, "conv/fc: the layer has a bias (addr_b read by FWD, addr_db written by WGRAD)") \
+    X(LOSS_GRAD, 2, "SOFTMAX_XENT: also write the error dx (otherwise loss and correct count only)")
+
+enum accel_flag {
+#define ACCEL_FLAG_ENUM(name, bit, desc) ACCEL_FLAG_##name = 1u << (bit),
+    ACCEL_FLAGS(ACCEL_FLAG_ENUM)
+#undef ACCEL_FLAG_ENUM
+        ACCEL_FLAGS_ALL = (1u << 3) - 1u
+};
+
+/* Operand format slots of accel_desc.fmt[]: M(name, index, description) (M: one slot is named X) */
+#define ACCEL_OPERANDS(M)                                                         \
+    M(X, 0, "input activations x (DMA_COPY: source); logits of SOFTMAX_XENT")     \
+    M(W, 1, "weights w and bias b (SGD_UPDATE: working weights)")                 \
+    M(Y, 2, "output activations y (DMA_COPY: destination; RELU_BWD: the mask y)") \
+    M(G, 3, "incoming error g")                                                   \
+    M(DX, 4, "outgoing error dx")                                                 \
+    M(DW, 5, "weight and bias gradients dw, db")                                  \
+    M(MASTER, 6, "master weights and velocity (SGD_UPDATE)")                      \
+    M(RESERVED, 7, "must be 0")
+
+enum accel_operand {
+#define ACCEL_OPERAND_ENUM(name, index, desc) ACCEL_OPND_##name = index,
+    ACCEL_OPERANDS(ACCEL_OPERAND_ENUM)
+#undef ACCEL_OPERAND_ENUM
+        ACCEL_OPND_COUNT
+};
+
+/* Format code (16 bits): kind [2:0], rounding [4:3], fixed: total_bits - 1 [9:5], fixed: frac_bits / int8:
+ * scale_exp as 6-bit two's complement [15:10] (-32..31). Code 0 is fp32 with round-to-nearest-even. */
+#define ACCEL_FMT_KINDS(X)                                                           \
+    X(FP32, 0, "IEEE binary32")                                                      \
+    X(FP16, 1, "IEEE binary16")                                                      \
+    X(BF16, 2, "bfloat16")                                                           \
+    X(FP8E4M3, 3, "OCP FP8 E4M3 (saturating, no infinity)")                          \
+    X(FP8E5M2, 4, "OCP FP8 E5M2")                                                    \
+    X(FIXED, 5, "two's complement fixed point, total bits 4..32, frac bits -32..31") \
+    X(INT8, 6, "int8 times 2^scale_exp, scale_exp -32..31")
+
+enum accel_fmt_kind {
+#define ACCEL_FMT_KIND_ENUM(name, value, desc) ACCEL_FMT_KIND_##name = value,
+    ACCEL_FMT_KINDS(ACCEL_FMT_KIND_ENUM)
+#undef ACCEL_FMT_KIND_ENUM
+        ACCEL_FMT_KIND_COUNT
+};
+
+#define ACCEL_ROUNDINGS(X)                             \
+    X(RNE, 0, "round to nearest, ties to even")        \
+    X(RTZ, 1, "truncate toward zero")                  \
+    X(RHU, 2, "round half up (ties toward +infinity)") \
+    X(SR, 3, "stochastic rounding keyed by (sr_seed, sr_tensor[i], sr_step, element index)")
+
+enum accel_rounding {
+#define ACCEL_ROUNDING_ENUM(name, value, desc) ACCEL_RND_##name = value,
+    ACCEL_ROUNDINGS(ACCEL_ROUNDING_ENUM)
+#undef ACCEL_ROUNDING_ENUM
+        ACCEL_RND_COUNT
+};
+
+#define ACCEL_FMT(kind, rounding, total_bits, frac_bits)                                       \
+    ((uint16_t)(((unsigned)(kind)&7u) | (((unsigned)(rounding)&3u) << 3) |                     \
+                ((unsigned)((kind) == ACCEL_FMT_KIND_FIXED ? (total_bits)-1 : 0) & 31u) << 5 | \
+                (((unsigned)(frac_bits)&63u) << 10)))
+#define ACCEL_FMT_KIND_OF(code) ((code)&7u)
+#define ACCEL_FMT_ROUNDING_OF(code) (((code) >> 3) & 3u)
+#define ACCEL_FMT_TOTAL_BITS_OF(code) ((((code) >> 5) & 31u) + 1u)
+#define ACCEL_FMT_FRAC_OF(code) ((int)(((code) >> 10) & 63u) - (int)((((code) >> 10) & 32u) << 1))
+
+/* Stochastic-rounding tensor ids of accel_desc.sr_tensor[]: output 0 is y / dx / dw / master, output 1 is
+ * db / velocity, output 2 is the SGD working weights. */
+#define ACCEL_SR_OUT0 0
+#define ACCEL_SR_OUT1 1
+#define ACCEL_SR_OUT2 2
+
+/* Result record written by SOFTMAX_XENT at addr_aux (16 bytes, 8-byte aligned). */
+typedef struct accel_loss_result {
+    double loss_sum;  /* sum over the batch of -log softmax(x)[label] */
+    uint32_t correct; /* samples whose first maximal logit is the label */
+    uint32_t count;   /* batch */
+} accel_loss_result;
+
+typedef struct accel_desc {
+    uint8_t opcode;         /* 0: ACCEL_OP_* */
+    uint8_t flags;          /* 1: ACCEL_FLAG_* */
+    uint16_t layer_id;      /* 2: statistics key */
+    uint32_t batch;         /* 4: samples N (SGD_UPDATE: the divisor of dw) */
+    uint16_t in_channels;   /* 8: conv/pool C */
+    uint16_t in_rows;       /* 10: conv/pool H */
+    uint16_t in_cols;       /* 12: conv/pool W */
+    uint16_t out_channels;  /* 14: conv Co */
+    uint8_t kernel;         /* 16: conv kernel / pool window size */
+    uint8_t stride;         /* 17: conv/pool stride (>= 1) */
+    uint8_t pad;            /* 18: conv zero padding */
+    uint8_t acc_bits;       /* 19: integer accumulator width (8..CAP_MAX_ACC_BITS); 0 = 48 */
+    uint32_t fc_in;         /* 20: fc inputs per sample */
+    uint32_t fc_out;        /* 24: fc outputs per sample; SOFTMAX_XENT classes */
+    uint32_t count;         /* 28: elements of RELU_*, SGD_UPDATE, DMA_COPY */
+    uint16_t fmt[8];        /* 32: ACCEL_FMT codes by ACCEL_OPND_* slot */
+    uint64_t sr_seed;       /* 48 */
+    uint32_t sr_step;       /* 56 */
+    uint32_t sr_tensor[3];  /* 60: ids of outputs 0..2 (ACCEL_SR_OUT*) */
+    uint32_t addr_x;        /* 72 */
+    uint32_t addr_w;        /* 76 */
+    uint32_t addr_b;        /* 80 */
+    uint32_t addr_y;        /* 84 */
+    uint32_t addr_g;        /* 88 */
+    uint32_t addr_dx;       /* 92 */
+    uint32_t addr_dw;       /* 96 */
+    uint32_t addr_db;       /* 100 */
+    uint32_t addr_aux;      /* 104: maxpool argmax, loss result */
+    uint32_t addr_labels;   /* 108: u8 labels */
+    uint32_t addr_master;   /* 112: SGD master weights (MASTER format) */
+    uint32_t addr_velocity; /* 116: SGD velocity (MASTER format), used when momentum != 0 */
+    double lr;              /* 120: SGD learning rate (IEEE binary64) */
+    double momentum;        /* 128 */
+    double weight_decay;    /* 136 */
+    uint32_t reserved[4];   /* 144: must be 0 */
+} accel_desc;
+
+/* X(field, offset, bytes, description) for the documentation table; checked against offsetof. */
+#define ACCEL_DESC_FIELDS(X)                                         \
+    X(opcode, 0, 1, "ACCEL_OP_*")                                    \
+    X(flags, 1, 1, "ACCEL_FLAG_*")                                   \
+    X(layer_id, 2, 2, "layer number for statistics")                 \
+    X(batch, 4, 4, "samples N; SGD_UPDATE: gradient divisor")        \
+    X(in_channels, 8, 2, "conv/pool input channels")                 \
+    X(in_rows, 10, 2, "conv/pool input rows")                        \
+    X(in_cols, 12, 2, "conv/pool input columns")                     \
+    X(out_channels, 14, 2, "conv output channels")                   \
+    X(kernel, 16, 1, "conv kernel size, pool window size")           \
+    X(stride, 17, 1, "conv/pool stride")                             \
+    X(pad, 18, 1, "conv zero padding")                               \
+    X(acc_bits, 19, 1, "integer accumulator width, 0 = 48")          \
+    X(fc_in, 20, 4, "fc inputs")                                     \
+    X(fc_out, 24, 4, "fc outputs; loss classes")                     \
+    X(count, 28, 4, "elements of element-wise ops")                  \
+    X(fmt, 32, 16, "format code per operand slot")                   \
+    X(sr_seed, 48, 8, "stochastic-rounding seed")                    \
+    X(sr_step, 56, 4, "stochastic-rounding step")                    \
+    X(sr_tensor, 60, 12, "stochastic-rounding tensor id per output") \
+    X(addr_x, 72, 4, "input activations / source")                   \
+    X(addr_w, 76, 4, "weights")                                      \
+    X(addr_b, 80, 4, "bias")                                         \
+    X(addr_y, 84, 4, "output activations / destination / ReLU mask") \
+    X(addr_g, 88, 4, "incoming error")                               \
+    X(addr_dx, 92, 4, "outgoing error")                              \
+    X(addr_dw, 96, 4, "weight gradient")                             \
+    X(addr_db, 100, 4, "bias gradient")                              \
+    X(addr_aux, 104, 4, "argmax (u32) or loss result")               \
+    X(addr_labels, 108, 4, "labels (u8)")                            \
+    X(addr_master, 112, 4, "master weights")                         \
+    X(addr_velocity, 116, 4, "momentum velocity")                    \
+    X(lr, 120, 8, "learning rate (binary64)")                        \
+    X(momentum, 128, 8, "momentum (binary64)")                       \
+    X(weight_decay, 136, 8, "L2 weight decay (binary64)")            \
+    X(reserved, 144, 16, "must be 0")
+
+#ifdef __cplusplus
+static_assert(sizeof(accel_desc) == ACCEL_DESC_BYTES, "descriptor layout");
+static_assert(sizeof(accel_loss_result) == 16, "loss record layout");
+#define ACCEL_DESC_CHECK_FIELD(field, offset, bytes, desc)                                               \
+    static_assert(offsetof(accel_desc, field) == (offset) && sizeof(((accel_desc*)0)->field) == (bytes), \
+                  "descriptor field " #field);
+ACCEL_DESC_FIELDS(ACCEL_DESC_CHECK_FIELD)
+#undef ACCEL_DESC_CHECK_FIELD
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+_Static_assert(sizeof(accel_desc) == ACCEL_DESC_BYTES, "descriptor layout");
+_Static_assert(sizeof(accel_loss_result) == 16, "loss record layout");
+#define ACCEL_DESC_CHECK_FIELD(field, offset, bytes, desc)                                                \
+    _Static_assert(offsetof(accel_desc, field) == (offset) && sizeof(((accel_desc*)0)->field) == (bytes), \
+                   "descriptor field " #field);
+ACCEL_DESC_FIELDS(ACCEL_DESC_CHECK_FIELD)
+#undef ACCEL_DESC_CHECK_FIELD
+#endif
+
+#endif

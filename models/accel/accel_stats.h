@@ -1,0 +1,68 @@
+// Accelerator statistics: per descriptor, per layer and phase, per phase and in total (docs/accelerator.md
+// "Statistics"). Events are counted by kind and width (MACs per operand-format pair, bytes and accesses per
+// buffer) so that an energy model can be built on them. SystemC-free.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "accel/compute_timing.h"
+#include "accel/sram_buffer.h"
+
+namespace trainvp::accel {
+
+struct PhaseStats {
+    uint64_t descriptors = 0, tiles = 0;
+    uint64_t cycles = 0;          // busy cycles: fetch, DMA not hidden by compute, compute
+    uint64_t compute_cycles = 0;  // PE-array cycles (mac_cycles + compute-side stalls)
+    uint64_t mac_cycles = 0;
+    uint64_t stalls[static_cast<int>(Stall::count)] = {};  // by reason; dma = busy cycles waiting for DMA
+    uint64_t macs = 0;
+    uint64_t dram_read_bytes = 0, dram_write_bytes = 0;  // the tile plan's traffic (re-reads included)
+    uint64_t tlm_read_bytes = 0, tlm_write_bytes = 0;    // bytes the DMA moved in TLM transactions
+    SramCounters buffers[3];                             // weight, activation, gradient
+    std::map<std::string, uint64_t> macs_by_format;      // "fx16.8xfx16.12" -> MACs
+
+    void merge(const PhaseStats& o);
+    uint64_t stall_cycles() const;
+    // macs / (compute_cycles * rows * cols)
+    double utilisation(uint64_t pe_count) const;
+    nlohmann::json to_json(uint64_t pe_count) const;
+};
+
+struct DescriptorRecord {
+    uint64_t sequence = 0;  // descriptors completed before this one since reset
+    uint32_t ring_index = 0;
+    uint32_t opcode = 0;
+    uint32_t layer = 0;
+    std::string split;
+    double start_ns = 0, end_ns = 0;
+    PhaseStats stats;
+};
+
+class AccelStats {
+  public:
+    explicit AccelStats(size_t history_limit = 256) : history_limit_(history_limit) {}
+    void record(const DescriptorRecord& r);
+    void clear();
+
+    const PhaseStats& total() const { return total_; }
+    const std::map<std::string, PhaseStats>& per_phase() const { return per_phase_; }
+    const std::map<uint32_t, std::map<std::string, PhaseStats>>& per_layer() const { return per_layer_; }
+    const std::deque<DescriptorRecord>& history() const { return history_; }
+    const DescriptorRecord* last() const { return history_.empty() ? nullptr : &history_.back(); }
+
+    nlohmann::json to_json(uint64_t pe_count) const;
+
+  private:
+    size_t history_limit_;
+    PhaseStats total_;
+    std::map<std::string, PhaseStats> per_phase_;                      // opcode name -> stats
+    std::map<uint32_t, std::map<std::string, PhaseStats>> per_layer_;  // layer id -> opcode name -> stats
+    std::deque<DescriptorRecord> history_;
+};
+
+}  // namespace trainvp::accel
