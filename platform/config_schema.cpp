@@ -184,6 +184,20 @@ void ConfigSchema::add(const std::string& key, std::string* field, const std::st
     entries_.push_back(std::move(e));
 }
 
+void ConfigSchema::add(const std::string& key, const std::string& help,
+                       std::function<void(const std::string&)> read, std::function<std::string()> show) {
+    Entry e{key, help, nullptr, std::move(show)};
+    e.read = [key, read = std::move(read)](const YAML::Node& n, const std::string& where) {
+        const std::string text = scalar_text(n, where, key);
+        try {
+            read(text);
+        } catch (const std::invalid_argument& err) {
+            fail(where, key, "'" + text + "': " + err.what());
+        }
+    };
+    entries_.push_back(std::move(e));
+}
+
 void ConfigSchema::add_foreign(const std::string& prefix) {
     foreign_.push_back(prefix);
 }

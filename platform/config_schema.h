@@ -23,6 +23,10 @@ class ConfigSchema {
     void add(const std::string& key, bool* field, const std::string& help);
     void add(const std::string& key, std::string* field, const std::string& help,
              std::vector<std::string> choices = {});
+    // A value with its own text form (an enum, say): `read` parses and throws std::invalid_argument with the
+    // reason; `show` prints it back.
+    void add(const std::string& key, const std::string& help, std::function<void(const std::string&)> read,
+             std::function<std::string()> show);
     // A sub-tree read by someone else (e.g. the training description): accepted here, not checked.
     void add_foreign(const std::string& prefix);
 

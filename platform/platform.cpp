@@ -15,6 +15,7 @@ Platform::Platform(const sc_core::sc_module_name& name, const PlatformConfig& cf
       clint("clint", cfg.clint),
       plic("plic"),
       simctrl("simctrl"),
+      accel("accel", accel_config(cfg)),
       device_irq_("device_irq", TRAINVP_IRQ_COUNT) {
     cpu.mem_out.bind(bus.bus_in);
 
@@ -22,7 +23,9 @@ Platform::Platform(const sc_core::sc_module_name& name, const PlatformConfig& cf
     bus.map(plic.bus_in, {TRAINVP_PLIC_BASE, TRAINVP_PLIC_SIZE}, "plic");
     bus.map(uart0.bus_in, {TRAINVP_UART0_BASE, TRAINVP_UART0_SIZE}, "uart0");
     bus.map(simctrl.bus_in, {TRAINVP_SIMCTRL_BASE, TRAINVP_SIMCTRL_SIZE}, "simctrl");
+    bus.map(accel.regs_in, {TRAINVP_ACCEL_BASE, TRAINVP_ACCEL_SIZE}, "accel");
     bus.map(ram.bus_in, {TRAINVP_DRAM_BASE, cfg.ram.size_bytes}, "dram");
+    accel.dma_out.bind(bus.bus_in);
 
     clint.timer_irq.bind(timer_irq_);
     clint.soft_irq.bind(soft_irq_);
@@ -31,6 +34,15 @@ Platform::Platform(const sc_core::sc_module_name& name, const PlatformConfig& cf
     plic.irq_out.bind(external_irq_);
     cpu.irq_external.bind(external_irq_);
     for (unsigned i = 0; i < TRAINVP_IRQ_COUNT; ++i) plic.irq_in[i].bind(device_irq_[i]);
+    accel.irq.bind(device_irq_[TRAINVP_IRQ_ACCEL]);
+}
+
+AcceleratorConfig Platform::accel_config(const PlatformConfig& cfg) {
+    // The accelerator may address exactly the populated DRAM.
+    AcceleratorConfig a = cfg.accel;
+    a.dram_base = TRAINVP_DRAM_BASE;
+    a.dram_size = cfg.ram.size_bytes;
+    return a;
 }
 
 void Platform::load_firmware(const ElfImage& image, const std::string& path) {

@@ -4,6 +4,7 @@
 
 #include <systemc>
 
+#include "accel/accelerator.h"
 #include "bus/router.h"
 #include "cpu/cpu_runner.h"
 #include "mem/elf_loader.h"
@@ -31,12 +32,15 @@ class Platform : public sc_core::sc_module {
     Clint clint;
     Plic plic;
     SimCtrl simctrl;
+    Accelerator accel;
 
   private:
     sc_core::sc_signal<bool> timer_irq_{"timer_irq"};
     sc_core::sc_signal<bool> soft_irq_{"soft_irq"};
     sc_core::sc_signal<bool> external_irq_{"external_irq"};
     sc_core::sc_vector<sc_core::sc_signal<bool>> device_irq_;
+
+    static AcceleratorConfig accel_config(const PlatformConfig& cfg);
 };
 
 }  // namespace trainvp

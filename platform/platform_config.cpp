@@ -7,6 +7,49 @@
 
 namespace trainvp {
 
+namespace {
+
+void register_sram_keys(ConfigSchema& s, const std::string& prefix, SramConfig& b, const char* what) {
+    s.add(prefix + ".size", &b.capacity_bytes, std::string("capacity of the ") + what, 64, 1ull << 30, true);
+    s.add(prefix + ".banks", &b.banks, "independently addressed banks", 1, 1024);
+    s.add(prefix + ".word_bytes", &b.word_bytes, "width of one bank access in bytes", 1, 1024);
+    s.add(prefix + ".ports", &b.ports, "accesses per bank per cycle", 1, 16);
+    s.add(prefix + ".latency_cycles", &b.latency_cycles, "access latency in accelerator cycles", 0, 1024);
+}
+
+void register_accelerator_keys(ConfigSchema& s, AcceleratorConfig& a) {
+    s.add("hardware.array.rows", &a.rows, "PE array rows", 1, 1024);
+    s.add("hardware.array.cols", &a.cols, "PE array columns", 1, 1024);
+    s.add(
+        "hardware.array.dataflow", "os (output stationary), ws (weight stationary) or is (input stationary)",
+        [&a](const std::string& t) {
+            if (!parse_dataflow(t, a.dataflow)) throw std::invalid_argument("expected os, ws or is");
+        },
+        [&a] { return std::string(dataflow_name(a.dataflow)); });
+    s.add("hardware.clock_hz", &a.clock_hz, "accelerator clock in Hz", 1e3, 10e9);
+    s.add(
+        "hardware.fidelity", "analytic (closed-form array timing) or cycle (cycle-stepped array, slow)",
+        [&a](const std::string& t) {
+            if (!parse_fidelity(t, a.fidelity)) throw std::invalid_argument("expected analytic or cycle");
+        },
+        [&a] { return std::string(fidelity_name(a.fidelity)); });
+    s.add("hardware.double_buffering", &a.double_buffering,
+          "overlap the DMA of the next tile with this tile's compute");
+    register_sram_keys(s, "hardware.weight_buffer", a.weight_buffer, "weight buffer");
+    register_sram_keys(s, "hardware.activation_buffer", a.activation_buffer, "activation buffer");
+    register_sram_keys(s, "hardware.gradient_buffer", a.gradient_buffer, "gradient buffer");
+    s.add("hardware.dma.burst_bytes", &a.dma.burst_bytes,
+          "largest DMA bus transaction in bytes (power of two)", 4, 1u << 16);
+    s.add("hardware.dma.max_outstanding", &a.dma.max_outstanding, "DMA bursts whose latencies may overlap", 1,
+          256);
+#define TRAINVP_TIMING_PARAM_KEY(name, value, unit, source) \
+    s.add("hardware.timing." #name, &a.timing.name, unit, 0, 0xffffffffu);
+    TRAINVP_ACCEL_TIMING_PARAMS(TRAINVP_TIMING_PARAM_KEY)
+#undef TRAINVP_TIMING_PARAM_KEY
+}
+
+}  // namespace
+
 void register_platform_keys(ConfigSchema& s, PlatformConfig& c) {
     s.add("name", &c.name, "scenario name, shown in reports");
     s.add("description", &c.description, "free text");
@@ -45,11 +88,12 @@ void register_platform_keys(ConfigSchema& s, PlatformConfig& c) {
     s.add("sim.quantum_ns", &c.sim.quantum_ns, "global TLM quantum (temporal decoupling) in ns", 1e-3, 1e9);
     s.add("sim.max_time", &c.sim.max_time, "stop after this much simulated time, e.g. 10s ('' = no limit)");
 
+    register_accelerator_keys(s, c.accel);
+
     // Read by the training description (network, training, data) and the accelerator (hardware).
     s.add_foreign("network");
     s.add_foreign("training");
     s.add_foreign("data");
-    s.add_foreign("hardware");
 }
 
 void PlatformConfig::validate() const {
@@ -62,6 +106,7 @@ void PlatformConfig::validate() const {
     };
     check("cpu", [&] { cpu.validate(); });
     check("ram", [&] { ram.validate(); });
+    check("hardware", [&] { accel.validate(); });
     if (ram.size_bytes % 4096 != 0) throw UserError("configuration 'ram.size': must be a multiple of 4 KiB");
 }
 

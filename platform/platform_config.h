@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "accel/accel_config.h"
 #include "bus/router.h"
 #include "config_schema.h"
 #include "cpu/cpu_config.h"
@@ -26,6 +27,7 @@ struct PlatformConfig {
     RouterConfig bus;
     UartConfig uart;
     ClintConfig clint;
+    AcceleratorConfig accel;  // scenario section `hardware`
     SimConfig sim;
 
     // Cross-field checks after every key is read; throws UserError naming the key.

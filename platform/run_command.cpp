@@ -20,6 +20,7 @@
 #include "platform.h"
 #include "platform_config.h"
 #include "run_report.h"
+#include "golden.h"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -61,18 +62,25 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
 int run_command(int argc, char* argv[]) {
     po::options_description opts("options");
     std::string log_level_text;
-    opts.add_options()("help,h", "show this help")("firmware", po::value<std::string>()->value_name("ELF"),
-                                                   "firmware to run (overrides the scenario's)")(
-        "set", po::value<std::vector<std::string>>()->value_name("KEY=VALUE")->composing(),
-        "override a scenario key, e.g. --set cpu.clock_hz=200e6 (repeatable)")(
-        "dump-config", "print the resolved configuration as YAML and exit")(
-        "max-sim-time", po::value<std::string>()->value_name("T"),
-        "stop after T of simulated time (e.g. 5s)")(
-        "log-level", po::value<std::string>(&log_level_text)->default_value("warning")->value_name("L"),
-        "error, warning, info, debug or trace")(
-        "trace-insn", po::value<std::string>()->value_name("FILE"),
-        "write every executed instruction (pc, bits, mnemonic, register written) to FILE")(
-        "quiet,q", "do not print the end-of-run summary");
+    // clang-format off
+    opts.add_options()
+        ("help,h", "show this help")
+        ("firmware", po::value<std::string>()->value_name("ELF"), "firmware to run (overrides the scenario's)")
+        ("set", po::value<std::vector<std::string>>()->value_name("KEY=VALUE")->composing(),
+         "override a scenario key, e.g. --set cpu.clock_hz=200e6 (repeatable)")
+        ("dump-config", "print the resolved configuration as YAML and exit")
+        ("max-sim-time", po::value<std::string>()->value_name("T"), "stop after T of simulated time (e.g. 5s)")
+        ("log-level", po::value<std::string>(&log_level_text)->default_value("warning")->value_name("L"),
+         "error, warning, info, debug or trace")
+        ("trace-insn", po::value<std::string>()->value_name("FILE"),
+         "write every executed instruction (pc, bits, mnemonic, register written) to FILE")
+        ("semihost-dir", po::value<std::string>()->value_name("DIR"),
+         "directory the firmware may use through semihosting file calls (default: no file access)")
+        ("semihost-cmdline", po::value<std::string>()->value_name("TEXT"),
+         "command line the firmware reads with SYS_GET_CMDLINE (picolibc: argv)")
+        ("gdb", po::value<int>()->value_name("PORT"), "wait for GDB on 127.0.0.1:PORT, halted at the entry point")
+        ("quiet,q", "do not print the end-of-run summary");
+    // clang-format on
     po::options_description hidden;
     hidden.add_options()("scenario", po::value<std::string>());
     po::options_description all;
@@ -183,8 +191,47 @@ int run_command(int argc, char* argv[]) {
     return kExitNoExit;
 }
 
-int golden_cli(int, char*[]) {
-    throw UserError("golden: not available in this build yet");
+int golden_cli(int argc, char* argv[]) {
+    po::options_description opts("options");
+    // clang-format off
+    opts.add_options()
+        ("help,h", "show this help")
+        ("set", po::value<std::vector<std::string>>()->value_name("KEY=VALUE")->composing(),
+         "override a scenario key, e.g. --set training.epochs=2 (repeatable)")
+        ("out", po::value<std::string>()->value_name("FILE")->default_value("golden.json"),
+         "JSON summary (per-epoch loss and accuracy, speed)")
+        ("weights", po::value<std::string>()->value_name("FILE"), "write the final weights to FILE")
+        ("no-progress", "no progress line, even on a terminal");
+    // clang-format on
+    po::options_description hidden;
+    hidden.add_options()("scenario", po::value<std::string>());
+    po::options_description all;
+    all.add(opts).add(hidden);
+    po::positional_options_description pos;
+    pos.add("scenario", 1);
+    po::variables_map vm;
+    po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+    po::notify(vm);
+    if (vm.count("help")) {
+        print_help(opts, "trainvp golden SCENARIO.yaml [options]");
+        return 0;
+    }
+    if (!vm.count("scenario")) throw po::error("golden: missing SCENARIO.yaml");
+    const std::vector<std::string> sets =
+        vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
+    const Scenario scenario = load_scenario(vm["scenario"].as<std::string>(), sets);
+
+    // The platform keys are not used here, but the whole file is checked: a typo anywhere is an error.
+    PlatformConfig unused;
+    ConfigSchema schema;
+    register_platform_keys(schema, unused);
+    schema.apply(scenario.root, scenario.path);
+
+    GoldenOptions gopts;
+    gopts.json_out = vm["out"].as<std::string>();
+    if (vm.count("weights")) gopts.weights_out = vm["weights"].as<std::string>();
+    gopts.progress = !vm.count("no-progress");
+    return golden_command(scenario.path, scenario.root, gopts);
 }
 
 }  // namespace trainvp
