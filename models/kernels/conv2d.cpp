@@ -66,39 +66,6 @@ void im2col(const Conv2dShape& s, const float* image, double* col) {
     }
 }
 
-void im2col_transposed(const Conv2dShape& s, const float* image, double* colT) {
-    const uint32_t orows = s.out_rows(), ocols = s.out_cols();
-    const size_t K = s.patch_size();
-    const int64_t rows = s.in_rows, cols = s.in_cols;
-    for (uint32_t oy = 0; oy < orows; ++oy) {
-        const int64_t iy0 = static_cast<int64_t>(oy) * s.stride - s.pad;
-        for (uint32_t ox = 0; ox < ocols; ++ox) {
-            const int64_t ix0 = static_cast<int64_t>(ox) * s.stride - s.pad;
-            const bool inside_x = ix0 >= 0 && ix0 + s.kernel <= cols;
-            double* dst = colT + (static_cast<size_t>(oy) * ocols + ox) * K;
-            for (uint32_t ci = 0; ci < s.in_channels; ++ci) {
-                const float* plane = image + static_cast<size_t>(ci) * s.in_rows * s.in_cols;
-                for (uint32_t kh = 0; kh < s.kernel; ++kh, dst += s.kernel) {
-                    const int64_t iy = iy0 + kh;
-                    if (iy < 0 || iy >= rows) {
-                        std::fill(dst, dst + s.kernel, 0.0);
-                        continue;
-                    }
-                    const float* src = plane + iy * cols + ix0;
-                    if (inside_x) {
-                        for (uint32_t kw = 0; kw < s.kernel; ++kw) dst[kw] = src[kw];
-                    } else {
-                        for (uint32_t kw = 0; kw < s.kernel; ++kw) {
-                            const int64_t ix = ix0 + kw;
-                            dst[kw] = (ix >= 0 && ix < cols) ? src[kw] : 0.0;
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
 void conv2d_forward(const Conv2dShape& s, uint32_t batch, const In& x, const In& w, const In& bias,
                     const Out& y, const MacContext& mc, Workspace& ws) {
     const MacConfig cfg = mac_config(x.fmt, w.fmt, mc.acc);

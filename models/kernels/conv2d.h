@@ -24,8 +24,6 @@ struct Conv2dShape {
 
 // col[k * P + p] = x[ci][oy*s + kh - pad][ox*s + kw - pad] (0 outside), k = (ci, kh, kw), p = (oy, ox).
 void im2col(const Conv2dShape& s, const float* image, double* col);
-// The same matrix transposed: colT[p * K + k].
-void im2col_transposed(const Conv2dShape& s, const float* image, double* colT);
 
 // y[n][co][p] = round(b[co] + sum_k w[co][k] * col_n[k][p]); accumulator preloaded with the bias, k
 // ascending.
