@@ -12,15 +12,17 @@
 #include <tlm>
 
 #include <memory>
+#include <sstream>
 #include "common/error.h"
 #include "common/log.h"
 #include "cpu/insn_tracer.h"
+#include "golden.h"
 #include "host_services.h"
+#include "kernels/weights_io.h"
 #include "mem/elf_loader.h"
 #include "platform.h"
 #include "platform_config.h"
 #include "run_report.h"
-#include "golden.h"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -79,6 +81,8 @@ int run_command(int argc, char* argv[]) {
         ("semihost-cmdline", po::value<std::string>()->value_name("TEXT"),
          "command line the firmware reads with SYS_GET_CMDLINE (picolibc: argv)")
         ("gdb", po::value<int>()->value_name("PORT"), "wait for GDB on 127.0.0.1:PORT, halted at the entry point")
+        ("report", po::value<std::string>()->value_name("FILE"),
+         "write a JSON report: exit status, simulated time, CPU and accelerator statistics")
         ("quiet,q", "do not print the end-of-run summary");
     // clang-format on
     po::options_description hidden;
@@ -167,28 +171,56 @@ int run_command(int argc, char* argv[]) {
         print_run_summary(stderr, soc.cpu.core().stats(), run);
     }
 
+    // How the run ended: the exit status and the message that goes with it.
+    int status = kExitNoExit;
+    std::string ended_by = "no activity";
     if (guest_exit.requested) {
-        const int code = guest_exit.code & 0xff;
-        if (code != 0)
-            std::fprintf(stderr, "trainvp: firmware exited with code %d (%s)\n", code,
-                         guest_exit.via.c_str());
-        return code;
-    }
-    if (soc.simctrl.exited()) {
-        const int code = static_cast<int>(soc.simctrl.exit_code() & 0xff);
-        if (code != 0) std::fprintf(stderr, "trainvp: firmware exited with code %d\n", code);
-        return code;
-    }
-    if (max_time_s > 0 && sc_core::sc_time_stamp() >= sc_core::sc_time(max_time_s, sc_core::SC_SEC)) {
+        status = guest_exit.code & 0xff;
+        ended_by = guest_exit.via;
+        if (status != 0)
+            std::fprintf(stderr, "trainvp: firmware exited with code %d (%s)\n", status, ended_by.c_str());
+    } else if (soc.simctrl.exited()) {
+        status = static_cast<int>(soc.simctrl.exit_code() & 0xff);
+        ended_by = "simctrl";
+        if (status != 0) std::fprintf(stderr, "trainvp: firmware exited with code %d\n", status);
+    } else if (max_time_s > 0 && sc_core::sc_time_stamp() >= sc_core::sc_time(max_time_s, sc_core::SC_SEC)) {
+        status = kExitTimeLimit;
+        ended_by = "time limit";
         std::fprintf(stderr, "trainvp: error: simulated-time limit %s reached before the firmware exited\n",
                      cfg.sim.max_time.c_str());
-        return kExitTimeLimit;
+    } else {
+        std::fprintf(stderr,
+                     "trainvp: error: the simulation ran out of activity at %s before the firmware exited "
+                     "(the CPU sleeps in WFI with no interrupt that could wake it)\n",
+                     sc_core::sc_time_stamp().to_string().c_str());
     }
-    std::fprintf(stderr,
-                 "trainvp: error: the simulation ran out of activity at %s before the firmware exited "
-                 "(the CPU sleeps in WFI with no interrupt that could wake it)\n",
-                 sc_core::sc_time_stamp().to_string().c_str());
-    return kExitNoExit;
+
+    if (vm.count("report")) {
+        RunSummary run;
+        run.simulated = soc.cpu.current_time();
+        run.asleep = soc.cpu.time_asleep();
+        run.wall_s = wall_s;
+        run.clock_hz = cfg.cpu.clock_hz;
+        std::ostringstream resolved;
+        schema.dump(resolved);
+        const nlohmann::json report = {
+            {"trainvp", TRAINVP_VERSION},
+            {"scenario", {{"path", scenario.path}, {"name", cfg.name}}},
+            {"firmware", elf_path},
+            {"exit", {{"status", status}, {"ended_by", ended_by}}},
+            {"simulated_time_s", run.simulated.to_seconds()},
+            {"cpu", cpu_stats_json(soc.cpu.core().stats(), run)},
+            {"accelerator", soc.accel.stats_json()},
+            {"config", resolved.str()},
+            // The only fields that change from run to run of the same inputs.
+            {"wall",
+             {{"seconds", wall_s},
+              {"mips",
+               wall_s > 0 ? static_cast<double>(soc.cpu.core().stats().instret) / wall_s / 1e6 : 0.0}}}};
+        const std::string text = report.dump(2) + "\n";
+        kern::write_file_atomic(vm["report"].as<std::string>(), text.data(), text.size());
+    }
+    return status;
 }
 
 int golden_cli(int argc, char* argv[]) {

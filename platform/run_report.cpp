@@ -75,4 +75,21 @@ void print_run_summary(std::FILE* out, const CoreStats& s, const RunSummary& run
                  run.wall_s > 0 ? static_cast<double>(s.instret) / run.wall_s / 1e6 : 0.0);
 }
 
+nlohmann::json cpu_stats_json(const CoreStats& s, const RunSummary& run) {
+    nlohmann::json traps = nlohmann::json::object(), irqs = nlohmann::json::object();
+    for (unsigned c = 0; c < s.exceptions_by_cause.size(); ++c)
+        if (s.exceptions_by_cause[c]) traps[exception_name(c)] = s.exceptions_by_cause[c];
+    for (unsigned c = 0; c < s.interrupts_by_cause.size(); ++c)
+        if (s.interrupts_by_cause[c]) irqs[interrupt_name(c)] = s.interrupts_by_cause[c];
+    return {{"clock_hz", run.clock_hz},
+            {"instructions", s.instret},
+            {"cycles", s.cycles},
+            {"cycles_asleep", s.cycles_asleep},
+            {"wfi_sleeps", s.wfi_sleeps},
+            {"asleep_s", run.asleep.to_seconds()},
+            {"interrupts_taken", s.interrupts_taken},
+            {"traps_by_cause", traps},
+            {"interrupts_by_cause", irqs}};
+}
+
 }  // namespace trainvp

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
 #include <systemc>
 
 #include "cpu/rv32_core.h"
@@ -19,5 +21,8 @@ const char* exception_name(unsigned cause);
 const char* interrupt_name(unsigned cause);
 
 void print_run_summary(std::FILE* out, const CoreStats& stats, const RunSummary& run);
+
+// The CPU part of a run report (--report): counts by name, deterministic.
+nlohmann::json cpu_stats_json(const CoreStats& stats, const RunSummary& run);
 
 }  // namespace trainvp

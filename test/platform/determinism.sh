@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The same firmware and scenario give identical output, instret, mcycle and simulated time on every run.
+# The same firmware and scenario give identical output, instret, mcycle, simulated time and --report JSON
+# (wall-clock fields aside) on every run.
 # usage: determinism.sh TRAINVP SCENARIO ELF...
 set -u
 trainvp=$1 scenario=$2
@@ -9,7 +10,9 @@ trap 'rm -rf "$work"' EXIT
 failures=0 checks=0
 for elf in "$@"; do
     for run in 1 2 3; do
-        "$trainvp" run "$scenario" --firmware "$elf" >"$work/out$run" 2>"$work/err$run"
+        "$trainvp" run "$scenario" --firmware "$elf" --report "$work/report$run.json" >"$work/out$run" 2>"$work/err$run"
+        # The report minus its wall-clock fields.
+        sed '/"wall": {/,/}/d' "$work/report$run.json" >>"$work/out$run"
         echo "exit $?" >>"$work/out$run"
         # Everything but the wall-clock line must match.
         grep -v "wall time" "$work/err$run" >"$work/summary$run"
