@@ -1,0 +1,105 @@
+/*
+ * The training job: what the platform writes into DRAM before the firmware starts, and where the firmware
+ * leaves its results. Single source for the platform (C++) and the training firmware (C).
+ *
+ * The platform places a train_job at TRAINVP_JOB_BASE. Everything it points at lies in DRAM above
+ * TRAINVP_HOST_AREA_BASE: the datasets already converted to the network's input format (exactly as the golden
+ * trainer's Trainer::load_image does), the parameters in their formats (working, master, velocity), per-layer
+ * batch buffers, the descriptor ring and the results area. The firmware builds every descriptor itself from
+ * this description (accel/accel_desc.h) and writes a train_results at addr_results.
+ *
+ * All fields little-endian, addresses are bus addresses, tensors use the accelerator's storage rule
+ * (accel_desc.h), format fields are ACCEL_FMT codes.
+ */
+#ifndef TRAINVP_HW_TRAIN_JOB_H
+#define TRAINVP_HW_TRAIN_JOB_H
+
+#include <stdint.h>
+
+#include "hw/memory_map.h"
+
+#define TRAIN_JOB_BASE TRAINVP_HOST_AREA_BASE
+#define TRAIN_JOB_MAGIC 0x424F4A54u /* "TJOB" */
+#define TRAIN_JOB_VERSION 1u
+#define TRAIN_RESULTS_MAGIC 0x53455254u /* "TRES" */
+#define TRAIN_JOB_MAX_LAYERS 32u
+#define TRAIN_JOB_MAX_EPOCHS 256u
+
+/* Layer kinds (the golden trainer's kern::LayerKind). */
+#define TRAIN_LAYER_CONV 1u
+#define TRAIN_LAYER_FC 2u
+#define TRAIN_LAYER_RELU 3u
+#define TRAIN_LAYER_MAXPOOL 4u
+#define TRAIN_LAYER_AVGPOOL 5u
+
+/* One layer. Shapes are per sample; `in` is the previous layer's output (or the network input). */
+typedef struct train_layer {
+    uint32_t kind;     /* TRAIN_LAYER_* */
+    uint32_t has_bias; /* conv/fc */
+    uint16_t in_c, in_h, in_w;
+    uint16_t out_c, out_h, out_w;
+    uint8_t kernel, stride, pad, pool; /* conv kernel/stride/pad; pooling window in `pool` (stride in `stride`) */
+    uint32_t fc_in, fc_out;
+    /* Formats (ACCEL_FMT codes): output activations, error at this layer's output (incoming g), error at its
+     * input (outgoing dx), weights, weight gradients, master weights (also velocity). */
+    uint16_t fmt_act, fmt_err, fmt_in_err, fmt_weights, fmt_weight_grads, fmt_master;
+    uint32_t weight_count, bias_count;
+    /* Parameters: working copy, master copy, gradient, velocity (velocity only when momentum != 0). */
+    uint32_t addr_w, addr_w_master, addr_w_grad, addr_w_velocity;
+    uint32_t addr_b, addr_b_master, addr_b_grad, addr_b_velocity;
+    /* Batch buffers sized for job.batch samples: output activations, error at the input, max-pool argmax. */
+    uint32_t addr_y, addr_dx, addr_argmax;
+    uint32_t reserved[4];
+} train_layer;
+
+typedef struct train_job {
+    uint32_t magic;   /* TRAIN_JOB_MAGIC */
+    uint32_t version; /* TRAIN_JOB_VERSION */
+    uint32_t bytes;   /* sizeof(train_job) as the platform built it */
+    uint32_t num_layers;
+    uint32_t num_classes;
+    uint32_t batch;     /* mini-batch size (the last batch of an epoch may be smaller) */
+    uint32_t epochs;
+    uint32_t acc_bits;  /* integer accumulator width for every descriptor */
+    uint16_t fmt_input; /* format of the converted images */
+    uint16_t reserved0;
+    uint32_t input_size; /* elements per image (channels x rows x cols) */
+    double lr, momentum, weight_decay; /* SGD: weight decay applies to weights, not biases */
+    uint64_t seed;                      /* shuffling and stochastic rounding (the golden trainer's seed) */
+    /* Datasets: images in fmt_input, labels one byte each. */
+    uint32_t train_count, test_count;
+    uint32_t addr_train_images, addr_train_labels;
+    uint32_t addr_test_images, addr_test_labels;
+    /* Per-batch scratch: the gathered input batch, its labels, the loss gradient (num_classes x batch in the
+     * last layer's fmt_err), and the SOFTMAX_XENT result record (accel_loss_result). */
+    uint32_t addr_batch_input, addr_batch_labels, addr_loss_grad, addr_loss_result;
+    /* Descriptor ring the firmware may use: ring_entries x ACCEL_DESC_BYTES at addr_ring. */
+    uint32_t addr_ring, ring_entries;
+    /* Where the firmware writes its train_results, and a per-step loss array (double, one per step, in
+     * order across epochs; steps_per_epoch x epochs entries). */
+    uint32_t addr_results, addr_step_losses;
+    uint32_t steps_per_epoch;
+    uint32_t reserved1[7];
+    train_layer layers[TRAIN_JOB_MAX_LAYERS];
+} train_job;
+
+/* Per-epoch figures the firmware measured on the accelerator. */
+typedef struct train_epoch_result {
+    double train_loss_sum; /* sum over the epoch's training samples (before each step's update) */
+    double test_loss_sum;
+    uint32_t train_correct, train_count;
+    uint32_t test_correct, test_count;
+} train_epoch_result;
+
+typedef struct train_results {
+    uint32_t magic;       /* TRAIN_RESULTS_MAGIC once the firmware has started */
+    uint32_t status;      /* 0 while running or done; else the ACCEL_ERR_* code that stopped training */
+    uint32_t err_addr;    /* ERR_ADDR with that error */
+    uint32_t epochs_done; /* epochs completed (train + test evaluation) */
+    uint32_t steps_done;  /* SGD steps completed */
+    uint32_t done;        /* 1 when training finished and the final weights are in place */
+    uint32_t reserved[2];
+    train_epoch_result epochs[TRAIN_JOB_MAX_EPOCHS];
+} train_results;
+
+#endif /* TRAINVP_HW_TRAIN_JOB_H */
