@@ -1,5 +1,7 @@
 #include "accel/accel_config.h"
 
+#include "common/error.h"
+
 #include <cmath>
 #include <stdexcept>
 
@@ -31,28 +33,13 @@ void check_sram(const SramConfig& s, const std::string& name) {
 
 }  // namespace
 
-const char* dataflow_name(Dataflow d) {
-    switch (d) {
-        case Dataflow::output_stationary:
-            return "os";
-        case Dataflow::weight_stationary:
-            return "ws";
-        case Dataflow::input_stationary:
-            break;
-    }
-    return "is";
-}
-
 bool parse_dataflow(const std::string& text, Dataflow& out) {
-    if (text == "os" || text == "output_stationary")
-        out = Dataflow::output_stationary;
-    else if (text == "ws" || text == "weight_stationary")
-        out = Dataflow::weight_stationary;
-    else if (text == "is" || text == "input_stationary")
-        out = Dataflow::input_stationary;
-    else
+    try {
+        out = timing::parse_dataflow(text);
+        return true;
+    } catch (const UserError&) {
         return false;
-    return true;
+    }
 }
 
 const char* fidelity_name(Fidelity f) {

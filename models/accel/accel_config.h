@@ -6,13 +6,15 @@
 #include <cstdint>
 #include <string>
 
+#include "accel/array_timing.h"
 #include "accel/timing_params.h"
 
 namespace trainvp {
 
-enum class Dataflow : uint8_t { output_stationary, weight_stationary, input_stationary };
-const char* dataflow_name(Dataflow d);                        // "os", "ws", "is"
-bool parse_dataflow(const std::string& text, Dataflow& out);  // accepts the names above
+// The array's dataflow is the timing model's own type (one enum, one set of names).
+using Dataflow = timing::Dataflow;
+using timing::dataflow_name;                                  // "os", "ws", "is"
+bool parse_dataflow(const std::string& text, Dataflow& out);  // false for anything but os/ws/is
 
 // How the compute time of a tile is obtained: `analytic` from the array's closed-form model (default),
 // `cycle` from the cycle-stepped array model (slow; for validation).

@@ -13,7 +13,7 @@
 
 namespace trainvp::timing {
 
-// Same enumerators, in the same order, as trainvp::Dataflow in accel/accel_config.h.
+// The dataflow of the PE array (accel_config.h uses this type too).
 enum class Dataflow : uint8_t { output_stationary, weight_stationary, input_stationary };
 const char* dataflow_name(Dataflow d);  // "os", "ws", "is"
 // Accepts "os"/"ws"/"is" and the full enumerator names; throws UserError otherwise.

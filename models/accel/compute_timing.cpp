@@ -32,7 +32,7 @@ const char* stall_name(Stall s) {
 ComputeTimer::ComputeTimer(const AcceleratorConfig& cfg) : cfg_(cfg) {
     array_.rows = cfg.rows;
     array_.cols = cfg.cols;
-    array_.dataflow = static_cast<timing::Dataflow>(cfg.dataflow);
+    array_.dataflow = cfg.dataflow;
     array_.validate();
     cfg.timing.validate();
 }
