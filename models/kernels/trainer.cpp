@@ -11,7 +11,8 @@
 namespace trainvp::kern {
 
 namespace {
-constexpr uint64_t kShuffleStream = 0x5348554646ull << 24;  // "SHUFF"; plus the epoch
+// The shuffle stream (plus the epoch) is shared with the training firmware through prng_core.h.
+constexpr uint64_t kShuffleStream = TVP_SHUFFLE_STREAM;
 }
 
 Trainer::Trainer(const NetworkSpec& spec, const TrainConfig& cfg)

@@ -18,6 +18,9 @@ bool SimCtrl::read_register(uint64_t offset, uint32_t& value) const {
         case SIMCTRL_REG_ID:
             value = SIMCTRL_ID_VALUE;
             return true;
+        case SIMCTRL_REG_PROGRESS:
+            value = 0;
+            return true;
         default:
             return false;
     }
@@ -37,6 +40,11 @@ void SimCtrl::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& del
     } else if (trans.is_write()) {
         if (offset == SIMCTRL_REG_ID)
             return reject_access(log_, trans, tlm::TLM_COMMAND_ERROR_RESPONSE, "ID is read-only");
+        if (offset == SIMCTRL_REG_PROGRESS) {
+            if (on_progress) on_progress(static_cast<uint32_t>(payload_value(trans)));
+            trans.set_response_status(tlm::TLM_OK_RESPONSE);
+            return;
+        }
         // Only the first exit counts: the initiator may run on to the end of its quantum after sc_stop().
         if (!exited_) {
             exited_ = true;

@@ -17,6 +17,8 @@ class SimCtrl : public sc_core::sc_module {
 
     // Called once, with the full 32-bit value, before sc_stop(); may be empty.
     std::function<void(uint32_t)> on_exit;
+    // Called with the value of every SIMCTRL_REG_PROGRESS write; may be empty. The write has no other effect.
+    std::function<void(uint32_t)> on_progress;
 
     explicit SimCtrl(sc_core::sc_module_name name);
 

@@ -1,6 +1,8 @@
 // Simulation control: an exit write records the code and the time and stops the simulation.
 #include <catch2/catch.hpp>
 
+#include <vector>
+
 #include "mem/tlm_test_initiator.h"
 #include "periph/simctrl.h"
 #include "periph/simctrl_regs.h"
@@ -71,4 +73,27 @@ TEST_CASE("simctrl ID is read-only and unknown offsets fail", "[simctrl]") {
     sc_core::sc_start(sc_time(1, SC_US));
     REQUIRE(cpu.body_finished);
     CHECK_FALSE(simctrl.exited());
+}
+
+TEST_CASE("simctrl progress writes reach on_progress and change nothing else", "[simctrl]") {
+    TestInitiator cpu("cpu");
+    SimCtrl simctrl("simctrl");
+    cpu.socket.bind(simctrl.bus_in);
+    std::vector<uint32_t> seen;
+    simctrl.on_progress = [&](uint32_t value) { seen.push_back(value); };
+    bool finished = false;
+    cpu.body = [&] {
+        CHECK(cpu.write32(SIMCTRL_REG_PROGRESS, 1) == tlm::TLM_OK_RESPONSE);
+        CHECK(cpu.write32(SIMCTRL_REG_PROGRESS, 0xfffffffeu) == tlm::TLM_OK_RESPONSE);
+        CHECK(cpu.read32(SIMCTRL_REG_PROGRESS) == 0);
+        CHECK(cpu.write8(SIMCTRL_REG_PROGRESS, 1) == tlm::TLM_BURST_ERROR_RESPONSE);
+        uint32_t value = 5;
+        CHECK(cpu.debug(tlm::TLM_WRITE_COMMAND, SIMCTRL_REG_PROGRESS, &value, 4) == 0);
+        sc_core::wait(1, SC_US);
+        finished = true;
+    };
+    sc_core::sc_start(sc_time(10, SC_US));
+    CHECK(finished);  // the simulation went on after the progress writes
+    CHECK_FALSE(simctrl.exited());
+    CHECK(seen == std::vector<uint32_t>{1, 0xfffffffeu});
 }

@@ -1,0 +1,378 @@
+/* Training runtime (trainvp/train_runtime.h). The descriptor sequence is the one test_accel_training.cpp
+ * proves equal to kern::Network::train_step: per-layer formats from the job, stochastic-rounding keys
+ * (seed, tensor_id(layer, slot), step), batch = n on every descriptor (SGD_UPDATE divides by it), weight
+ * decay for weights only. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/prng_core.h"
+#include "trainvp/plic.h"
+#include "trainvp/train_runtime.h"
+
+#define TRAIN_RT_IRQ_PRIORITY 1u
+/* Descriptors per doorbell: the accelerator starts on the first ones while the CPU copies the rest into
+ * the ring, so copying (about 6 instructions per byte, 160 bytes each) overlaps with execution. */
+#define TRAIN_RT_SUBMIT_CHUNK 8u
+
+static uint32_t layer_in_size(const train_layer* L) {
+    return (uint32_t)L->in_c * L->in_h * L->in_w;
+}
+static uint32_t layer_out_size(const train_layer* L) {
+    return (uint32_t)L->out_c * L->out_h * L->out_w;
+}
+static int is_gemm(const train_layer* L) {
+    return L->kind == TRAIN_LAYER_CONV || L->kind == TRAIN_LAYER_FC;
+}
+
+static int fail(const char** why, const char* msg) {
+    if (why) *why = msg;
+    return -1;
+}
+
+static int fmt_ok(uint16_t fmt) {
+    return accel_fmt_container_bytes(fmt) != 0;
+}
+
+static int check_layer(const train_job* job, uint32_t l, const char** why) {
+    const train_layer* L = &job->layers[l];
+    const uint32_t in = layer_in_size(L), out = layer_out_size(L);
+    if (in == 0 || out == 0) return fail(why, "a layer has an empty input or output shape");
+    if (l == 0 && in != job->input_size) return fail(why, "layer 0's input size is not input_size");
+    if (l > 0) {
+        const train_layer* P = &job->layers[l - 1];
+        if (P->out_c != L->in_c || P->out_h != L->in_h || P->out_w != L->in_w)
+            return fail(why, "a layer's input shape is not the previous layer's output shape");
+    }
+    if (!fmt_ok(L->fmt_act) || !fmt_ok(L->fmt_err) || (l > 0 && !fmt_ok(L->fmt_in_err)))
+        return fail(why, "a layer has an invalid activation or error format");
+    if (L->addr_y == 0) return fail(why, "a layer has no output buffer");
+    if (l > 0 && L->addr_dx == 0) return fail(why, "a layer has no input-error buffer");
+    switch (L->kind) {
+        case TRAIN_LAYER_CONV:
+            if (L->kernel == 0 || L->stride == 0 || L->out_c == 0)
+                return fail(why, "a conv layer has a zero kernel, stride or channel count");
+            break;
+        case TRAIN_LAYER_FC:
+            if (L->fc_in != in || L->fc_out != out) return fail(why, "an fc layer's fc_in/fc_out disagree");
+            break;
+        case TRAIN_LAYER_RELU:
+            if (in != out) return fail(why, "a relu layer changes the shape");
+            break;
+        case TRAIN_LAYER_MAXPOOL:
+        case TRAIN_LAYER_AVGPOOL:
+            if (L->pool == 0 || L->stride == 0)
+                return fail(why, "a pooling layer has a zero window or stride");
+            if (L->kind == TRAIN_LAYER_MAXPOOL && L->addr_argmax == 0)
+                return fail(why, "a max-pool layer has no argmax buffer");
+            break;
+        default:
+            return fail(why, "unknown layer kind");
+    }
+    if (is_gemm(L)) {
+        if (!fmt_ok(L->fmt_weights) || !fmt_ok(L->fmt_weight_grads) || !fmt_ok(L->fmt_master))
+            return fail(why, "a conv/fc layer has an invalid parameter format");
+        if (L->weight_count == 0 || L->addr_w == 0 || L->addr_w_master == 0 || L->addr_w_grad == 0)
+            return fail(why, "a conv/fc layer has no weights");
+        if (L->has_bias &&
+            (L->bias_count != L->out_c || L->addr_b == 0 || L->addr_b_master == 0 || L->addr_b_grad == 0))
+            return fail(why, "a conv/fc layer's bias is incomplete");
+        if (job->momentum != 0.0 && (L->addr_w_velocity == 0 || (L->has_bias && L->addr_b_velocity == 0)))
+            return fail(why, "momentum without velocity buffers");
+    }
+    return 0;
+}
+
+int train_job_check(const train_job* job, const char** why) {
+    if (job->magic != TRAIN_JOB_MAGIC) return fail(why, "no training job (magic is not TJOB)");
+    if (job->version != TRAIN_JOB_VERSION)
+        return fail(why, "training job version differs from the firmware's");
+    if (job->bytes != sizeof(train_job)) return fail(why, "training job size differs from the firmware's");
+    if (job->num_layers == 0 || job->num_layers > TRAIN_JOB_MAX_LAYERS)
+        return fail(why, "num_layers must be 1..TRAIN_JOB_MAX_LAYERS");
+    if (job->epochs > TRAIN_JOB_MAX_EPOCHS) return fail(why, "epochs exceeds TRAIN_JOB_MAX_EPOCHS");
+    if (job->batch == 0) return fail(why, "batch must be at least 1");
+    if (job->acc_bits > 255u) return fail(why, "acc_bits does not fit the descriptor");
+    if (!fmt_ok(job->fmt_input) || job->input_size == 0) return fail(why, "invalid input format or size");
+    if (job->train_count > 0 && (job->addr_train_images == 0 || job->addr_train_labels == 0))
+        return fail(why, "no training set address");
+    if (job->test_count > 0 && (job->addr_test_images == 0 || job->addr_test_labels == 0))
+        return fail(why, "no test set address");
+    if (job->steps_per_epoch != (job->train_count + job->batch - 1u) / job->batch)
+        return fail(why, "steps_per_epoch is not ceil(train_count / batch)");
+    if (job->addr_batch_input == 0 || job->addr_batch_labels == 0 || job->addr_loss_grad == 0 ||
+        job->addr_loss_result == 0 || (job->addr_loss_result & 7u))
+        return fail(why, "batch scratch buffers missing or the loss record not 8-byte aligned");
+    if (job->addr_ring == 0 || (job->addr_ring % ACCEL_RING_ALIGN) || job->ring_entries < 4)
+        return fail(why, "descriptor ring missing, misaligned or under 4 entries");
+    if (job->addr_results == 0 || (job->addr_results & 7u) || job->addr_step_losses == 0 ||
+        (job->addr_step_losses & 7u))
+        return fail(why, "results area or step-loss array missing or not 8-byte aligned");
+    for (uint32_t l = 0; l < job->num_layers; ++l)
+        if (check_layer(job, l, why)) return -1;
+    const train_layer* last = &job->layers[job->num_layers - 1];
+    if (last->kind != TRAIN_LAYER_FC || last->fc_out != job->num_classes || job->num_classes == 0)
+        return fail(why, "the last layer must be fc with num_classes outputs");
+    return 0;
+}
+
+void train_rt_epoch_order(uint64_t seed, uint32_t epoch, uint32_t* order, uint32_t count) {
+    const uint64_t key = tvp_random_key(seed, TVP_SHUFFLE_STREAM + epoch);
+    for (uint32_t i = 0; i < count; ++i) order[i] = i;
+    for (uint32_t i = count; i > 1; --i) {
+        const uint32_t j = tvp_random_below_keyed(key, i, i);
+        const uint32_t t = order[i - 1];
+        order[i - 1] = order[j];
+        order[j] = t;
+    }
+}
+
+/* ---- Descriptor sequences ------------------------------------------------------------------------- */
+
+static struct accel_conv_shape conv_shape(const train_layer* L) {
+    struct accel_conv_shape s = {L->in_c, L->in_h, L->in_w, L->out_c, L->kernel, L->stride, L->pad};
+    return s;
+}
+static struct accel_pool_shape pool_shape(const train_layer* L) {
+    struct accel_pool_shape s = {L->in_c, L->in_h, L->in_w, L->pool, L->stride};
+    return s;
+}
+static struct accel_fc_shape fc_shape(const train_layer* L) {
+    struct accel_fc_shape s = {L->fc_in, L->fc_out};
+    return s;
+}
+
+/* Fields every descriptor of a pass shares: statistics key, samples, accumulator, rounding key. */
+static void finish(accel_desc* d, const train_job* job, uint32_t layer, uint32_t n, uint32_t step,
+                   uint32_t sr0, uint32_t sr1, uint32_t sr2) {
+    d->layer_id = (uint16_t)layer;
+    d->batch = n;
+    d->acc_bits = (uint8_t)job->acc_bits;
+    accel_desc_set_sr(d, job->seed, step, sr0, sr1, sr2);
+}
+
+/* Forward of layer l on n samples reading x; appends one descriptor. */
+static accel_desc* build_forward(accel_desc* d, const train_job* job, uint32_t l, uint32_t n, uint32_t step,
+                                 struct accel_tensor x) {
+    const train_layer* L = &job->layers[l];
+    const struct accel_tensor y = accel_tensor(L->addr_y, L->fmt_act);
+    const uint32_t bias = L->has_bias ? L->addr_b : ACCEL_NO_ADDR;
+    if (L->kind == TRAIN_LAYER_CONV) {
+        const struct accel_conv_shape s = conv_shape(L);
+        accel_desc_conv_fwd(d, &s, n, x, accel_tensor(L->addr_w, L->fmt_weights), bias, y);
+    } else if (L->kind == TRAIN_LAYER_FC) {
+        const struct accel_fc_shape s = fc_shape(L);
+        accel_desc_fc_fwd(d, &s, n, x, accel_tensor(L->addr_w, L->fmt_weights), bias, y);
+    } else if (L->kind == TRAIN_LAYER_RELU) {
+        accel_desc_relu_fwd(d, n * layer_in_size(L), x, y);
+    } else {
+        const struct accel_pool_shape s = pool_shape(L);
+        if (L->kind == TRAIN_LAYER_MAXPOOL)
+            accel_desc_maxpool_fwd(d, &s, n, x, y, L->addr_argmax);
+        else
+            accel_desc_avgpool_fwd(d, &s, n, x, y);
+    }
+    finish(d, job, l, n, step, TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_ACT), 0, 0);
+    return d + 1;
+}
+
+static accel_desc* build_forward_pass(accel_desc* d, const train_job* job, uint32_t n, uint32_t step,
+                                      uint32_t input) {
+    struct accel_tensor x = accel_tensor(input, job->fmt_input);
+    for (uint32_t l = 0; l < job->num_layers; ++l) {
+        d = build_forward(d, job, l, n, step, x);
+        x = accel_tensor(job->layers[l].addr_y, job->layers[l].fmt_act);
+    }
+    return d;
+}
+
+/* Backward of layer l: error for its input (not for layer 0), then its weight gradients. */
+static accel_desc* build_backward(accel_desc* d, const train_job* job, uint32_t l, uint32_t n,
+                                  uint32_t step) {
+    const train_layer* L = &job->layers[l];
+    const uint32_t g_addr = l + 1 < job->num_layers ? job->layers[l + 1].addr_dx : job->addr_loss_grad;
+    const struct accel_tensor g = accel_tensor(g_addr, L->fmt_err);
+    const struct accel_tensor dx = accel_tensor(L->addr_dx, L->fmt_in_err);
+    const struct accel_tensor x = l ? accel_tensor(job->layers[l - 1].addr_y, job->layers[l - 1].fmt_act)
+                                    : accel_tensor(job->addr_batch_input, job->fmt_input);
+    const uint32_t sr_dx = TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_DX);
+    if (is_gemm(L)) {
+        const int conv = L->kind == TRAIN_LAYER_CONV;
+        const struct accel_conv_shape cs = conv_shape(L);
+        const struct accel_fc_shape fs = fc_shape(L);
+        const struct accel_tensor w = accel_tensor(L->addr_w, L->fmt_weights);
+        const struct accel_tensor dw = accel_tensor(L->addr_w_grad, L->fmt_weight_grads);
+        const uint32_t db = L->has_bias ? L->addr_b_grad : ACCEL_NO_ADDR;
+        if (l > 0) {
+            if (conv)
+                accel_desc_conv_bwd_data(d, &cs, n, g, w, dx);
+            else
+                accel_desc_fc_bwd_data(d, &fs, n, g, w, dx);
+            finish(d++, job, l, n, step, sr_dx, 0, 0);
+        }
+        if (conv)
+            accel_desc_conv_wgrad(d, &cs, n, g, x, dw, db);
+        else
+            accel_desc_fc_wgrad(d, &fs, n, g, x, dw, db);
+        finish(d++, job, l, n, step, TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_DW),
+               TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_DB), 0);
+        return d;
+    }
+    if (l == 0) return d; /* nothing below needs an error */
+    if (L->kind == TRAIN_LAYER_RELU) {
+        accel_desc_relu_bwd(d, n * layer_in_size(L), accel_tensor(L->addr_y, L->fmt_act), g, dx);
+    } else {
+        const struct accel_pool_shape s = pool_shape(L);
+        if (L->kind == TRAIN_LAYER_MAXPOOL)
+            accel_desc_maxpool_bwd(d, &s, n, g, L->addr_argmax, dx);
+        else
+            accel_desc_avgpool_bwd(d, &s, n, g, dx);
+    }
+    finish(d++, job, l, n, step, sr_dx, 0, 0);
+    return d;
+}
+
+static accel_desc* build_update(accel_desc* d, const train_job* job, uint32_t l, uint32_t n, uint32_t step) {
+    const train_layer* L = &job->layers[l];
+    struct accel_sgd_params p = {job->lr, job->momentum, job->weight_decay, n};
+    accel_desc_sgd_update(d, L->weight_count, &p, accel_tensor(L->addr_w_grad, L->fmt_weight_grads),
+                          accel_tensor(L->addr_w_master, L->fmt_master), L->addr_w_velocity,
+                          accel_tensor(L->addr_w, L->fmt_weights));
+    finish(d++, job, l, n, step, TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_W_MASTER),
+           TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_W_VELOCITY), TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_W));
+    if (!L->has_bias) return d;
+    p.weight_decay = 0.0; /* Network::update: no decay on biases */
+    accel_desc_sgd_update(d, L->bias_count, &p, accel_tensor(L->addr_b_grad, L->fmt_weight_grads),
+                          accel_tensor(L->addr_b_master, L->fmt_master), L->addr_b_velocity,
+                          accel_tensor(L->addr_b, L->fmt_weights));
+    finish(d++, job, l, n, step, TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_B_MASTER),
+           TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_B_VELOCITY), TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_B));
+    return d;
+}
+
+/* Softmax cross-entropy of the last layer's logits against `labels` (Network::loss). */
+static accel_desc* build_loss(accel_desc* d, const train_job* job, uint32_t n, uint32_t step, uint32_t labels,
+                              int grad) {
+    const train_layer* last = &job->layers[job->num_layers - 1];
+    accel_desc_softmax_xent(d, n, job->num_classes, accel_tensor(last->addr_y, last->fmt_act), labels,
+                            job->addr_loss_result,
+                            accel_tensor(grad ? job->addr_loss_grad : ACCEL_NO_ADDR, last->fmt_err));
+    finish(d, job, job->num_layers, n, step, TRAIN_RT_TENSOR_ID(job->num_layers, TRAIN_RT_SLOT_DX), 0, 0);
+    return d + 1;
+}
+
+static void build_step(struct train_rt* rt, uint32_t n) {
+    const train_job* job = rt->job;
+    accel_desc* d = build_forward_pass(rt->step_descs, job, n, 0, job->addr_batch_input);
+    d = build_loss(d, job, n, 0, job->addr_batch_labels, 1);
+    for (uint32_t l = job->num_layers; l-- > 0;) d = build_backward(d, job, l, n, 0);
+    for (uint32_t l = 0; l < job->num_layers; ++l)
+        if (is_gemm(&job->layers[l])) d = build_update(d, job, l, n, 0);
+    rt->step_n = n;
+    rt->step_count = (uint32_t)(d - rt->step_descs);
+}
+
+static void build_eval(struct train_rt* rt, uint32_t n) {
+    const train_job* job = rt->job;
+    accel_desc* d = build_forward_pass(rt->eval_descs, job, n, TRAIN_RT_EVAL_STEP, job->addr_test_images);
+    d = build_loss(d, job, n, TRAIN_RT_EVAL_STEP, job->addr_test_labels, 0);
+    rt->eval_n = n;
+    rt->eval_count = (uint32_t)(d - rt->eval_descs);
+}
+
+/* ---- Execution ------------------------------------------------------------------------------------ */
+
+int train_rt_init(struct train_rt* rt, const train_job* job) {
+    memset(rt, 0, sizeof *rt);
+    rt->job = job;
+    rt->image_bytes = accel_tensor_bytes(job->fmt_input, job->input_size);
+    rt->gather = malloc(sizeof(accel_desc) * job->batch);
+    if (rt->gather == NULL) return ACCEL_DRV_EINVAL;
+    for (uint32_t b = 0; b < job->batch; ++b) {
+        /* Same format on both sides: the converted images are copied unchanged. */
+        accel_desc_dma_copy(&rt->gather[b], job->input_size,
+                            accel_tensor(job->addr_train_images, job->fmt_input),
+                            accel_tensor(job->addr_batch_input + b * rt->image_bytes, job->fmt_input));
+        rt->gather[b].layer_id = (uint16_t)job->num_layers;
+    }
+    build_step(rt, job->batch);
+    build_eval(rt, job->batch);
+
+    int rc = accel_probe(NULL);
+    if (rc) return rc;
+    accel_reset();
+    rc = accel_irq_install(TRAIN_RT_IRQ_PRIORITY, NULL);
+    if (rc) return rc;
+    plic_set_threshold(0);
+    return accel_ring_init(&rt->ring, (void*)(uintptr_t)job->addr_ring, job->ring_entries,
+                           ACCEL_COMPLETE_IRQ);
+}
+
+static int submit(struct train_rt* rt, const accel_desc* descs, uint32_t count, struct accel_error* err) {
+    while (count) {
+        const uint32_t n = count < TRAIN_RT_SUBMIT_CHUNK ? count : TRAIN_RT_SUBMIT_CHUNK;
+        const int rc = accel_submit(&rt->ring, descs, n, err);
+        if (rc != ACCEL_DRV_OK) return rc;
+        descs += n;
+        count -= n;
+    }
+    return ACCEL_DRV_OK;
+}
+
+static int read_result(const train_job* job, accel_loss_result* result) {
+    const volatile accel_loss_result* rec =
+        (const volatile accel_loss_result*)(uintptr_t)job->addr_loss_result;
+    result->loss_sum = rec->loss_sum;
+    result->correct = rec->correct;
+    result->count = rec->count;
+    return ACCEL_DRV_OK;
+}
+
+int train_rt_step(struct train_rt* rt, const uint32_t* samples, uint32_t n, uint32_t step,
+                  accel_loss_result* result, struct accel_error* err) {
+    const train_job* job = rt->job;
+    if (n == 0 || n > job->batch) return ACCEL_DRV_EINVAL;
+    if (rt->step_n != n) build_step(rt, n);
+    uint8_t* labels = (uint8_t*)(uintptr_t)job->addr_batch_labels;
+    const uint8_t* train_labels = (const uint8_t*)(uintptr_t)job->addr_train_labels;
+    for (uint32_t b = 0; b < n; ++b) {
+        rt->gather[b].addr_x = job->addr_train_images + samples[b] * rt->image_bytes;
+        labels[b] = train_labels[samples[b]];
+    }
+    for (uint32_t i = 0; i < rt->step_count; ++i) rt->step_descs[i].sr_step = step;
+    int rc = submit(rt, rt->gather, n, err);
+    if (rc == ACCEL_DRV_OK) rc = submit(rt, rt->step_descs, rt->step_count, err);
+    if (rc == ACCEL_DRV_OK) rc = accel_wait(&rt->ring, err);
+    if (rc != ACCEL_DRV_OK) return rc;
+    return read_result(job, result);
+}
+
+int train_rt_eval_batch(struct train_rt* rt, uint32_t first, uint32_t n, accel_loss_result* result,
+                        struct accel_error* err) {
+    const train_job* job = rt->job;
+    if (n == 0 || n > job->batch || first + n > job->test_count) return ACCEL_DRV_EINVAL;
+    if (rt->eval_n != n) build_eval(rt, n);
+    rt->eval_descs[0].addr_x = job->addr_test_images + first * rt->image_bytes;
+    rt->eval_descs[rt->eval_count - 1].addr_labels = job->addr_test_labels + first;
+    int rc = submit(rt, rt->eval_descs, rt->eval_count, err);
+    if (rc == ACCEL_DRV_OK) rc = accel_wait(&rt->ring, err);
+    if (rc != ACCEL_DRV_OK) return rc;
+    return read_result(job, result);
+}
+
+int train_rt_evaluate(struct train_rt* rt, double* loss_sum, uint32_t* correct, struct accel_error* err) {
+    const train_job* job = rt->job;
+    double sum = 0.0;
+    uint32_t right = 0;
+    for (uint32_t first = 0; first < job->test_count; first += job->batch) {
+        const uint32_t left = job->test_count - first;
+        const uint32_t n = left < job->batch ? left : job->batch;
+        accel_loss_result r;
+        const int rc = train_rt_eval_batch(rt, first, n, &r, err);
+        if (rc != ACCEL_DRV_OK) return rc;
+        sum += r.loss_sum;
+        right += r.correct;
+    }
+    *loss_sum = sum;
+    *correct = right;
+    return ACCEL_DRV_OK;
+}

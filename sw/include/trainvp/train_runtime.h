@@ -1,0 +1,87 @@
+/*
+ * Training runtime (docs/firmware-guide.md layering: HAL -> ops -> training runtime -> apps). It takes a
+ * network from a training job in DRAM (hw/train_job.h) and issues, through the ops layer's ring, exactly
+ * the descriptor sequence that reproduces the golden trainer (models/kernels/trainer.cpp, network.cpp)
+ * bit for bit: per mini-batch the gather of the shuffled samples, forward through all layers, softmax
+ * cross-entropy with its gradient, backward (error and weight gradients), SGD update of every parameter;
+ * evaluation with forward and loss only at step TRAIN_RT_EVAL_STEP.
+ *
+ * Descriptors are built once per batch size and kept; a step only patches the stochastic-rounding step
+ * and the gather's source addresses, so the CPU work per step does not grow with the tensors.
+ *
+ * Library trainvp_accel_driver (sw/driver/train_runtime.c). Results of the int functions: 0, an ACCEL_ERR_*
+ * code (> 0) from the hardware with *err filled in, or ACCEL_DRV_* (< 0).
+ */
+#ifndef TRAINVP_TRAIN_RUNTIME_H
+#define TRAINVP_TRAIN_RUNTIME_H
+
+#include <stdint.h>
+
+#include "hw/train_job.h"
+#include "trainvp/accel_ops.h"
+
+/* Stochastic-rounding tensor ids of the golden network (kern::tensor_id, kern::Slot in
+ * models/kernels/network.h): layer l uses 16 (l + 1) + slot, the loss gradient the dx slot of a virtual
+ * layer after the last, evaluation passes step 0xffffffff. test/train_fw checks these against the C++. */
+enum train_rt_slot {
+    TRAIN_RT_SLOT_ACT,
+    TRAIN_RT_SLOT_DX,
+    TRAIN_RT_SLOT_DW,
+    TRAIN_RT_SLOT_DB,
+    TRAIN_RT_SLOT_W_MASTER,
+    TRAIN_RT_SLOT_B_MASTER,
+    TRAIN_RT_SLOT_W,
+    TRAIN_RT_SLOT_B,
+    TRAIN_RT_SLOT_W_VELOCITY,
+    TRAIN_RT_SLOT_B_VELOCITY,
+};
+#define TRAIN_RT_TENSOR_ID(layer, slot) (16u * ((uint32_t)(layer) + 1u) + (uint32_t)(slot))
+#define TRAIN_RT_EVAL_STEP 0xffffffffu
+
+/* Descriptors of one SGD step at most: forward and two backward per layer, the loss, two updates per
+ * layer. Of an evaluation pass: forward per layer and the loss. */
+#define TRAIN_RT_MAX_STEP_DESCS (5u * TRAIN_JOB_MAX_LAYERS + 1u)
+#define TRAIN_RT_MAX_EVAL_DESCS (TRAIN_JOB_MAX_LAYERS + 1u)
+
+struct train_rt {
+    const train_job* job;
+    struct accel_ring ring;
+    uint32_t image_bytes; /* one converted input image */
+    /* The step sequence for step_n samples; sr_step patched per step. */
+    uint32_t step_n, step_count;
+    accel_desc step_descs[TRAIN_RT_MAX_STEP_DESCS];
+    /* The evaluation sequence for eval_n samples; descriptor 0 reads the test images in place. */
+    uint32_t eval_n, eval_count;
+    accel_desc eval_descs[TRAIN_RT_MAX_EVAL_DESCS];
+    /* job->batch DMA_COPY descriptors gathering the shuffled images into addr_batch_input. */
+    accel_desc* gather;
+};
+
+/* Checks magic, version, size and the consistency of the description (layer chain, shapes, formats,
+ * buffer addresses, ring, steps_per_epoch). Returns 0, or -1 with *why (may be NULL) set to a message. */
+int train_job_check(const train_job* job, const char** why);
+
+/* Probes and resets the accelerator, routes its interrupt through the PLIC (WFI completion), configures
+ * the ring at job->addr_ring and builds the descriptor templates. The job must have passed
+ * train_job_check. Returns 0, ACCEL_DRV_ENODEV / ACCEL_DRV_EINVAL, or the hardware's error. */
+int train_rt_init(struct train_rt* rt, const train_job* job);
+
+/* The permutation kern::Trainer::epoch_order draws for `epoch` (0-based): Fisher-Yates from the top with
+ * random_below(seed, TVP_SHUFFLE_STREAM + epoch, i, i). */
+void train_rt_epoch_order(uint64_t seed, uint32_t epoch, uint32_t* order, uint32_t count);
+
+/* One SGD step on the n (1..job->batch) training samples samples[0..n): gathers their images (DMA_COPY)
+ * and labels (CPU), runs forward, loss with gradient, backward and update with stochastic-rounding step
+ * `step`, and returns the batch's loss record (loss sum before the update, correct count). */
+int train_rt_step(struct train_rt* rt, const uint32_t* samples, uint32_t n, uint32_t step,
+                  accel_loss_result* result, struct accel_error* err);
+
+/* Forward and loss (no gradient) of the n test samples from `first`, read in place. */
+int train_rt_eval_batch(struct train_rt* rt, uint32_t first, uint32_t n, accel_loss_result* result,
+                        struct accel_error* err);
+
+/* The whole test set in consecutive batches of job->batch (kern::Trainer::evaluate): loss sum in batch
+ * order and correct count. */
+int train_rt_evaluate(struct train_rt* rt, double* loss_sum, uint32_t* correct, struct accel_error* err);
+
+#endif /* TRAINVP_TRAIN_RUNTIME_H */
