@@ -1,6 +1,6 @@
 # The two commands of the README, and a few conveniences around them.
 BUILD    ?= build
-SCENARIO ?= scenarios/hello.yaml
+SCENARIO ?= scenarios/lenet-mnist.yaml
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 

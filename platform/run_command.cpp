@@ -23,6 +23,7 @@
 #include "platform.h"
 #include "platform_config.h"
 #include "run_report.h"
+#include "train_run.h"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -83,7 +84,13 @@ int run_command(int argc, char* argv[]) {
         ("gdb", po::value<int>()->value_name("PORT"), "wait for GDB on 127.0.0.1:PORT, halted at the entry point")
         ("report", po::value<std::string>()->value_name("FILE"),
          "write a JSON report: exit status, simulated time, CPU and accelerator statistics")
-        ("quiet,q", "do not print the end-of-run summary");
+        ("quiet,q", "do not print the end-of-run summary")
+        // Training scenarios (platform/train_run.h).
+        ("weights", po::value<std::string>()->value_name("FILE"),
+         "training: write the final weights to FILE (default final-weights.bin)")
+        ("check-golden", "training: also train with the golden model and fail unless the final weights and "
+         "per-epoch accuracies are bit-identical")
+        ("no-progress", "training: no progress bar or per-epoch lines");
     // clang-format on
     po::options_description hidden;
     hidden.add_options()("scenario", po::value<std::string>());
@@ -114,6 +121,13 @@ int run_command(int argc, char* argv[]) {
     ConfigSchema schema;
     register_platform_keys(schema, cfg);
     schema.apply(scenario.root, scenario.path);
+    // --- training scenarios (train_run.h): default firmware ---
+    const bool training = is_training_scenario(scenario.root);
+    if (training && cfg.firmware.empty()) cfg.firmware = kTrainFirmware;
+    if (!training && (vm.count("check-golden") || vm.count("weights")))
+        throw UserError(scenario.path +
+                        ": --check-golden and --weights need a training scenario (a 'network' section)");
+    // --- end training ---
     if (vm.count("max-sim-time")) cfg.sim.max_time = vm["max-sim-time"].as<std::string>();
     if (vm.count("firmware")) cfg.firmware = vm["firmware"].as<std::string>();
     cfg.validate();
@@ -129,10 +143,22 @@ int run_command(int argc, char* argv[]) {
         throw UserError(scenario.path + ": no firmware: set the 'firmware' key or pass --firmware ELF");
     const std::string elf_path =
         vm.count("firmware") ? cfg.firmware : resolve_firmware(cfg.firmware, scenario.path);
+    // --- training scenarios: the training description and the datasets, before the platform is built ---
+    std::unique_ptr<TrainingRun> train_run;
+    if (training) {
+        TrainRunOptions topts;
+        if (vm.count("weights")) topts.weights_path = vm["weights"].as<std::string>();
+        topts.check_golden = vm.count("check-golden") > 0;
+        topts.progress = !vm.count("no-progress");
+        topts.summary = !vm.count("quiet");
+        train_run = std::make_unique<TrainingRun>(scenario.path, scenario.root, topts);
+    }
+    // --- end training ---
     const ElfImage image = load_elf(elf_path);
 
     Platform soc("soc", cfg);
     soc.load_firmware(image, elf_path);
+    if (train_run) train_run->prepare(soc);  // training: the job and datasets into DRAM, progress display
     tlm::tlm_global_quantum::instance().set(sc_core::sc_time(cfg.sim.quantum_ns, sc_core::SC_NS));
 
     HostServiceOptions host_opts;
@@ -161,6 +187,7 @@ int run_command(int argc, char* argv[]) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
 
     soc.uart0.flush();
+    if (train_run) train_run->end_of_simulation();  // training: the last progress output before the summary
     if (tracer) tracer->finish();
     if (!vm.count("quiet")) {
         RunSummary run;
@@ -195,7 +222,12 @@ int run_command(int argc, char* argv[]) {
                      sc_core::sc_time_stamp().to_string().c_str());
     }
 
-    if (vm.count("report")) {
+    // --- training: results, weights, summary, --check-golden; report.json by default ---
+    if (train_run) status = train_run->finish(soc, status, wall_s);
+    std::string report_path = vm.count("report") ? vm["report"].as<std::string>() : "";
+    if (train_run && report_path.empty()) report_path = "report.json";
+    // --- end training ---
+    if (!report_path.empty()) {
         RunSummary run;
         run.simulated = soc.cpu.current_time();
         run.asleep = soc.cpu.time_asleep();
@@ -203,7 +235,7 @@ int run_command(int argc, char* argv[]) {
         run.clock_hz = cfg.cpu.clock_hz;
         std::ostringstream resolved;
         schema.dump(resolved);
-        const nlohmann::json report = {
+        nlohmann::json report = {
             {"trainvp", TRAINVP_VERSION},
             {"scenario", {{"path", scenario.path}, {"name", cfg.name}}},
             {"firmware", elf_path},
@@ -217,8 +249,12 @@ int run_command(int argc, char* argv[]) {
              {{"seconds", wall_s},
               {"mips",
                wall_s > 0 ? static_cast<double>(soc.cpu.core().stats().instret) / wall_s / 1e6 : 0.0}}}};
+        if (train_run) {  // training
+            report["training"] = train_run->report();
+            report["wall"].update(train_run->wall_report());
+        }
         const std::string text = report.dump(2) + "\n";
-        kern::write_file_atomic(vm["report"].as<std::string>(), text.data(), text.size());
+        kern::write_file_atomic(report_path, text.data(), text.size());
     }
     return status;
 }

@@ -1,0 +1,191 @@
+// The platform's training-job writer (platform/train_job_writer.h) and the golden comparison of
+// --check-golden (platform/train_run.h), without firmware: layout, DRAM images, read-back, errors.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <vector>
+
+#include "accel/accel_format.h"
+#include "common/error.h"
+#include "train_job_writer.h"
+#include "train_run.h"
+
+using namespace trainvp;
+using kern::LayerKind;
+
+namespace {
+
+kern::NetworkSpec small_cnn(const char* format) {
+    kern::NetworkSpec spec;
+    spec.channels = 1;
+    spec.rows = spec.cols = 8;
+    kern::LayerSpec conv, relu, pool, fc;
+    conv.kind = LayerKind::conv;
+    conv.out_channels = 4;
+    conv.kernel = 3;
+    conv.pad = 1;
+    relu.kind = LayerKind::relu;
+    pool.kind = LayerKind::maxpool;
+    fc.kind = LayerKind::fc;
+    fc.out = 4;
+    spec.layers = {conv, relu, pool, fc};
+    for (kern::Role r :
+         {kern::Role::weights, kern::Role::activations, kern::Role::errors, kern::Role::weight_grads})
+        spec.formats[r] = kern::parse_format_request(format);
+    return spec;
+}
+
+kern::TrainConfig config(double momentum = 0.9) {
+    kern::TrainConfig cfg;
+    cfg.batch = 6;
+    cfg.epochs = 2;
+    cfg.momentum = momentum;
+    cfg.seed = 5;
+    return cfg;
+}
+
+struct Data {
+    std::vector<uint8_t> images, labels;
+    kern::DataView view;
+    explicit Data(uint32_t count) : images(count * 64), labels(count) {
+        for (size_t i = 0; i < images.size(); ++i) images[i] = static_cast<uint8_t>(i * 37 % 251);
+        for (uint32_t i = 0; i < count; ++i) labels[i] = static_cast<uint8_t>(i % 4);
+        view = kern::DataView{images.data(), labels.data(), count, 1, 8, 8};
+    }
+};
+
+MemoryConfig ram_config(uint64_t mib) {
+    MemoryConfig c;
+    c.size_bytes = mib << 20;
+    return c;
+}
+
+uint64_t off(uint32_t addr) {
+    return uint64_t{addr} - TRAINVP_DRAM_BASE;
+}
+
+}  // namespace
+
+TEST_CASE("train job layout: aligned, disjoint regions in allocation order above the job", "[train_job]") {
+    const kern::Trainer trainer(small_cnn("fx16"), config());
+    const TrainJobImage img = plan_train_job(trainer, 20, 10, 16);
+    const train_job& j = img.job;
+    CHECK(j.magic == TRAIN_JOB_MAGIC);
+    CHECK(j.version == TRAIN_JOB_VERSION);
+    CHECK(j.bytes == sizeof(train_job));
+    CHECK(j.num_layers == 4);
+    CHECK(j.num_classes == 4);
+    CHECK(j.steps_per_epoch == 4);  // 20 samples in batches of 6: 6, 6, 6, 2
+    CHECK(j.input_size == 64);
+    CHECK(j.layers[0].kind == TRAIN_LAYER_CONV);
+    CHECK(j.layers[2].kind == TRAIN_LAYER_MAXPOOL);
+    CHECK(j.layers[2].pool == 2);
+    CHECK(j.layers[3].fc_in == 64);
+    CHECK(j.layers[3].fc_out == 4);
+    num::Format f;
+    REQUIRE(accel::format_from_code(j.layers[0].fmt_weights, f));
+    CHECK(f == trainer.network().layers()[0].formats.weights);
+
+    // Every region (address, bytes) in the order the writer allocates them.
+    const unsigned e = 2;  // fx16 container
+    std::vector<std::pair<uint32_t, uint64_t>> regions = {
+        {j.addr_train_images, 20 * 64 * e},   {j.addr_train_labels, 20},
+        {j.addr_test_images, 10 * 64 * e},    {j.addr_test_labels, 10},
+        {j.addr_batch_input, 6 * 64 * e},     {j.addr_batch_labels, 6},
+        {j.addr_loss_grad, 6 * 4 * e},        {j.addr_loss_result, 16},
+        {j.addr_ring, 16 * ACCEL_DESC_BYTES}, {j.addr_results, sizeof(train_results)},
+        {j.addr_step_losses, 8 * 4 * 2}};
+    const auto& net = trainer.network();
+    for (size_t l = 0; l < net.layers().size(); ++l) {
+        const kern::Layer& L = net.layers()[l];
+        const train_layer& t = j.layers[l];
+        regions.push_back({t.addr_y, uint64_t{6} * L.out.size() * e});
+        if (l > 0) regions.push_back({t.addr_dx, uint64_t{6} * L.in.size() * e});
+        if (L.spec.kind == LayerKind::maxpool)
+            regions.push_back({t.addr_argmax, uint64_t{6} * L.out.size() * 4});
+        if (!L.weight) continue;
+        CHECK(t.weight_count == L.weight->values.size());
+        CHECK(t.has_bias == 1);
+        for (uint32_t a : {t.addr_w, t.addr_w_master, t.addr_w_grad, t.addr_w_velocity})
+            regions.push_back({a, uint64_t{t.weight_count} * (a == t.addr_w || a == t.addr_w_grad ? e : 4)});
+        for (uint32_t a : {t.addr_b, t.addr_b_master, t.addr_b_grad, t.addr_b_velocity})
+            regions.push_back({a, uint64_t{t.bias_count} * (a == t.addr_b || a == t.addr_b_grad ? e : 4)});
+    }
+    uint64_t prev_end = uint64_t{TRAIN_JOB_BASE} + sizeof(train_job);
+    for (size_t i = 0; i < regions.size(); ++i) {
+        INFO("region " << i << " at " << hex32(regions[i].first));
+        CHECK(regions[i].first % 64 == 0);
+        CHECK(regions[i].first >= prev_end);
+        prev_end = uint64_t{regions[i].first} + regions[i].second;
+    }
+    CHECK(img.end >= prev_end);
+}
+
+TEST_CASE("train job in DRAM: converted images, labels and parameters, read back bit for bit",
+          "[train_job]") {
+    const kern::Trainer trainer(small_cnn("fx12:sr"), config());
+    const Data train(20), test(10);
+    Memory ram("ram", ram_config(32));
+    const TrainJobImage img = write_train_job(ram, trainer, train.view, test.view, 16);
+    const train_job& j = img.job;
+
+    train_job stored{};
+    ram.read(off(TRAIN_JOB_BASE), &stored, sizeof stored);
+    CHECK(std::memcmp(&stored, &j, sizeof stored) == 0);
+
+    // Image 7 of the training set as the golden trainer converts it, packed in the input format.
+    const num::Format& in_fmt = trainer.network().input_format();
+    std::vector<float> x(64);
+    trainer.load_image(train.view, 7, x.data());
+    std::vector<uint8_t> expect(64 * accel::container_bytes(in_fmt)), got(expect.size());
+    accel::pack_tensor(x.data(), 64, in_fmt, expect.data());
+    ram.read(off(j.addr_train_images) + 7 * expect.size(), got.data(), got.size());
+    CHECK(got == expect);
+    std::vector<uint8_t> labels(10);
+    ram.read(off(j.addr_test_labels), labels.data(), labels.size());
+    CHECK(labels == test.labels);
+
+    const train_results results = read_train_results(ram, j);
+    CHECK(results.magic == 0);  // zeroed until the firmware starts
+    CHECK(read_step_losses(ram, j, 3) == std::vector<double>(3, 0.0));
+
+    // A network initialised differently takes on exactly the stored parameters.
+    kern::TrainConfig other = config();
+    other.seed = 99;
+    kern::Trainer copy(small_cnn("fx12:sr"), other);
+    uint64_t tensors = 0, values = 0;
+    CHECK_FALSE(first_parameter_difference(copy.network(), trainer.network(), tensors, values).empty());
+    read_parameters(ram, j, copy.network());
+    CHECK(first_parameter_difference(copy.network(), trainer.network(), tensors, values).empty());
+    CHECK(tensors == 12);  // conv1 and fc1, weight and bias, working + master + velocity
+    CHECK(values == 3 * (4 * 9 + 4 + 4 * 64 + 4));
+}
+
+TEST_CASE("a training job larger than the DRAM is a UserError naming ram.size", "[train_job]") {
+    const kern::Trainer trainer(small_cnn("fp32"), config(0.0));
+    const Data big(40000);  // 40000 x 64 x 4 bytes = 9.8 MiB of images beyond the 16 MiB firmware area
+    Memory ram("ram", ram_config(24));
+    REQUIRE_THROWS_WITH(write_train_job(ram, trainer, big.view, big.view),
+                        Catch::Contains("ram.size is 24 MiB") && Catch::Contains("needs 36 MiB"));
+    Memory enough("enough", ram_config(40));
+    CHECK_NOTHROW(write_train_job(enough, trainer, big.view, big.view));
+}
+
+TEST_CASE("first_parameter_difference names the tensor, copy and element", "[train_job]") {
+    const kern::Trainer a(small_cnn("fx16"), config());
+    kern::Trainer b(small_cnn("fx16"), config());
+    uint64_t tensors = 0, values = 0;
+    CHECK(first_parameter_difference(a.network(), b.network(), tensors, values).empty());
+    CHECK(tensors == 12);
+    b.network().layers()[3].weight->master[3] += 1.0f;
+    const std::string d = first_parameter_difference(a.network(), b.network(), tensors, values);
+    CHECK_THAT(d, Catch::StartsWith("final fc1.weight.master[3] differs: platform "));
+    b.network().layers()[0].bias->values[1] = -0.0f;  // +0 and -0 differ in their bits
+    CHECK_THAT(first_parameter_difference(a.network(), b.network(), tensors, values),
+               Catch::StartsWith("final conv1.bias[1] differs"));
+}
+
+TEST_CASE("is_training_scenario: a network section makes a training run", "[train_job]") {
+    CHECK(is_training_scenario(YAML::Load("network: {preset: lenet5}\nname: x")));
+    CHECK_FALSE(is_training_scenario(YAML::Load("name: hello\ncpu: {clock_hz: 1e8}")));
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# One end-to-end training test: `trainvp run scenarios/quick.yaml` (LeNet-5, 512 training / 256 test MNIST
+# images, 1 epoch) with the training firmware.
+# usage: train-e2e.sh CASE TRAINVP REPORT_COMPARE TRAIN_ELF ROOT WORK_DIR
+#   golden_fx16 | golden_fp32 | golden_fx12_sr | golden_mlp_momentum: --check-golden must report identical
+#   determinism: two runs give the same report.json (wall aside), weights and console output
+#   incomplete: a firmware that exits 0 without training (hello.elf) makes trainvp fail with a message
+#   buffer_size | dram_bandwidth: a smaller activation buffer / lower DRAM bandwidth changes the cycles and
+#   the simulated time, not the results or the weights
+set -u
+case=$1 trainvp=$2 compare=$3 elf=$4 root=$5 work=$6
+scenario=$root/scenarios/quick.yaml
+rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 2
+[ -f "$root/data/mnist/train-images-idx3-ubyte" ] ||
+    { echo "FAIL: $root/data/mnist missing (run scripts/fetch-mnist.sh)"; exit 1; }
+
+# run DIR ARGS...: trainvp run in DIR (report.json and final-weights.bin land there); echoes the exit status.
+run() {
+    local dir=$1
+    shift
+    mkdir -p "$dir"
+    (cd "$dir" && "$trainvp" run "$scenario" --firmware "$elf" --no-progress "$@" >stdout 2>stderr)
+    local rc=$?
+    [ "$rc" -eq 0 ] || { echo "FAIL: trainvp run $* exited $rc"; tail -20 "$dir/stderr"; }
+    return $rc
+}
+
+formats() {  # every role but the master weights in format $1
+    local f=$1
+    echo --set "network.formats.weights=$f" --set "network.formats.activations=$f" \
+        --set "network.formats.errors=$f" --set "network.formats.weight_grads=$f"
+}
+
+check_golden() {
+    run a --check-golden "$@" || exit 1
+    grep -q "^check-golden: identical ([1-9][0-9]* tensors, [1-9][0-9]* values, 1 epochs)" a/stderr ||
+        { echo "FAIL: no 'check-golden: identical' line"; cat a/stderr; exit 1; }
+    [ -s a/report.json ] && [ -s a/final-weights.bin ] || { echo "FAIL: report.json or final-weights.bin missing"; exit 1; }
+    grep "^check-golden" a/stderr
+    echo "PASS"
+}
+
+case $case in
+    golden_fx16) check_golden ;;
+    golden_fp32) check_golden $(formats fp32) ;;
+    golden_fx12_sr) check_golden $(formats fx12:sr) ;;
+    golden_mlp_momentum)
+        check_golden --set network.preset=mlp --set training.momentum=0.9 --set training.weight_decay=0.0005 ;;
+    determinism)
+        run a && run b || exit 1
+        "$compare" same a/report.json b/report.json || exit 1
+        cmp a/final-weights.bin b/final-weights.bin || { echo "FAIL: weights files differ"; exit 1; }
+        cmp a/stdout b/stdout || { echo "FAIL: console output differs"; exit 1; }
+        echo "PASS" ;;
+    buffer_size)
+        run a && run b --set hardware.activation_buffer.size=8KiB --set hardware.gradient_buffer.size=8KiB || exit 1
+        "$compare" timing a/report.json b/report.json || exit 1
+        cmp a/final-weights.bin b/final-weights.bin || { echo "FAIL: weights files differ"; exit 1; }
+        echo "PASS" ;;
+    dram_bandwidth)
+        run a && run b --set ram.bytes_per_ns=1.6 || exit 1
+        "$compare" timing a/report.json b/report.json || exit 1
+        cmp a/final-weights.bin b/final-weights.bin || { echo "FAIL: weights files differ"; exit 1; }
+        echo "PASS" ;;
+    incomplete)
+        mkdir -p a
+        (cd a && "$trainvp" run "$scenario" --firmware "$(dirname "$elf")/hello.elf" --no-progress >stdout 2>stderr)
+        rc=$?
+        [ "$rc" -eq 1 ] || { echo "FAIL: exit $rc, expected 1"; cat a/stderr; exit 1; }
+        grep -q "exited 0 but training is incomplete (0 of 1 epochs" a/stderr || { echo "FAIL: no message"; cat a/stderr; exit 1; }
+        [ ! -e a/final-weights.bin ] || { echo "FAIL: weights written for an incomplete run"; exit 1; }
+        grep -q '"completed": false' a/report.json || { echo "FAIL: report does not say incomplete"; exit 1; }
+        echo "PASS" ;;
+    *) echo "train-e2e.sh: unknown case '$case'"; exit 2 ;;
+esac

@@ -1,0 +1,283 @@
+// The training firmware (sw/apps/train) on the whole platform against the golden trainer: a job written
+// from a kern::Trainer, trained by the firmware through the accelerator, must leave every working, master
+// and velocity tensor and every per-epoch figure bit-identical to kern::Trainer::train_epoch / evaluate.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <random>
+#include <systemc>
+#include <tlm>
+
+#include "accel/accel_format.h"
+#include "kernels/prng_core.h"
+#include "platform.h"
+#include "train_job_writer.h"
+#include "trainvp/train_runtime.h"
+
+using namespace trainvp;
+
+namespace {
+
+std::vector<uint8_t> packed(const std::vector<float>& values, const num::Format& fmt) {
+    std::vector<uint8_t> out(values.size() * accel::container_bytes(fmt));
+    accel::pack_tensor(values.data(), values.size(), fmt, out.data());
+    return out;
+}
+
+std::vector<uint8_t> read_bytes(const Memory& ram, uint32_t addr, size_t n) {
+    std::vector<uint8_t> out(n);
+    ram.read(addr - TRAINVP_DRAM_BASE, out.data(), n);
+    return out;
+}
+
+struct Dataset {
+    std::vector<uint8_t> images, labels;
+    kern::DataView view(uint32_t c, uint32_t h, uint32_t w) const {
+        kern::DataView v;
+        v.images = images.data(), v.labels = labels.data();
+        v.count = static_cast<uint32_t>(labels.size());
+        v.channels = c, v.rows = h, v.cols = w;
+        return v;
+    }
+};
+
+// Images whose label follows from where the brightest quarter is, so training makes progress.
+Dataset make_dataset(uint32_t count, uint32_t c, uint32_t h, uint32_t w, uint32_t classes, uint32_t seed) {
+    std::mt19937 rng(seed);
+    Dataset d;
+    const size_t n = size_t{c} * h * w;
+    d.images.resize(n * count);
+    d.labels.resize(count);
+    for (uint32_t i = 0; i < count; ++i) {
+        const uint8_t label = static_cast<uint8_t>(rng() % classes);
+        d.labels[i] = label;
+        for (size_t j = 0; j < n; ++j) {
+            const bool hot = (j * classes / n) == label;
+            d.images[i * n + j] = static_cast<uint8_t>(hot ? 128 + rng() % 128 : rng() % 96);
+        }
+    }
+    return d;
+}
+
+struct FwRun {
+    int exit_code = -1;
+    train_results results{};
+    std::vector<double> step_losses;
+    double wall_s = 0;
+    uint64_t instret = 0, interrupts = 0;
+    double sim_s = 0;
+};
+
+PlatformConfig platform_config() {
+    PlatformConfig cfg;
+    cfg.ram.size_bytes = 96ull << 20;
+    cfg.validate();
+    return cfg;
+}
+
+// Builds the platform, lets `prepare` write the job, runs train.elf to its exit (at most 200 s simulated).
+template <typename Prepare>
+FwRun run_firmware(Platform& soc, Prepare&& prepare) {
+    const std::string elf = std::string(TRAINVP_FIRMWARE_DIR) + "/apps/train.elf";
+    soc.load_firmware(load_elf(elf), elf);
+    tlm::tlm_global_quantum::instance().set(sc_core::sc_time(1000, sc_core::SC_NS));
+    const train_job job = prepare();
+    const auto t0 = std::chrono::steady_clock::now();
+    sc_core::sc_start(sc_core::sc_time(200, sc_core::SC_SEC));
+    FwRun r;
+    r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    soc.uart0.flush();
+    REQUIRE(soc.simctrl.exited());
+    r.instret = soc.cpu.core().stats().instret;
+    r.interrupts = soc.cpu.core().stats().interrupts_taken;
+    r.sim_s = soc.cpu.current_time().to_seconds();
+    r.exit_code = static_cast<int>(soc.simctrl.exit_code());
+    if (job.magic == TRAIN_JOB_MAGIC) {  // a valid job: the firmware owns its results area
+        r.results = read_train_results(soc.ram, job);
+        r.step_losses = read_step_losses(soc.ram, job, job.steps_per_epoch * job.epochs);
+    }
+    return r;
+}
+
+void check_parameters(const Memory& ram, const kern::Network& golden, const train_job& job) {
+    for (size_t l = 0; l < golden.layers().size(); ++l) {
+        const kern::Layer& L = golden.layers()[l];
+        if (!L.weight) continue;
+        const train_layer& t = job.layers[l];
+        const kern::LayerFormats& F = L.formats;
+        auto same = [&](uint32_t addr, const std::vector<float>& v, const num::Format& f) {
+            const std::vector<uint8_t> expect = packed(v, f);
+            return read_bytes(ram, addr, expect.size()) == expect;
+        };
+        INFO("layer " << L.name);
+        CHECK(same(t.addr_w, L.weight->values, F.weights));
+        CHECK(same(t.addr_w_master, L.weight->master, F.master_weights));
+        if (job.momentum != 0.0) CHECK(same(t.addr_w_velocity, L.weight->velocity, F.master_weights));
+        if (L.bias) {
+            CHECK(same(t.addr_b, L.bias->values, F.weights));
+            CHECK(same(t.addr_b_master, L.bias->master, F.master_weights));
+            if (job.momentum != 0.0) CHECK(same(t.addr_b_velocity, L.bias->velocity, F.master_weights));
+        }
+    }
+}
+
+// Trains `spec` on synthetic data with the firmware and with kern::Trainer and compares bit for bit.
+void train_and_compare(const kern::NetworkSpec& spec, const kern::TrainConfig& tc, uint32_t train_count,
+                       uint32_t test_count) {
+    const uint32_t C = spec.channels, H = spec.rows, W = spec.cols;
+    kern::Trainer golden(spec, tc);
+    const uint32_t classes = golden.network().num_classes();
+    const Dataset train = make_dataset(train_count, C, H, W, classes, 3);
+    const Dataset test = make_dataset(test_count, C, H, W, classes, 4);
+    const kern::DataView tv = train.view(C, H, W), sv = test.view(C, H, W);
+
+    Platform soc("soc", platform_config());
+    TrainJobImage img;
+    const FwRun fw = run_firmware(soc, [&] {
+        img = write_train_job(soc.ram, golden, tv, sv);
+        return img.job;
+    });
+    REQUIRE(fw.exit_code == 0);
+    CHECK(fw.results.magic == TRAIN_RESULTS_MAGIC);
+    CHECK(fw.results.done == 1);
+    CHECK(fw.results.status == 0);
+    CHECK(fw.results.epochs_done == tc.epochs);
+    CHECK(fw.results.steps_done == img.job.steps_per_epoch * tc.epochs);
+
+    const auto g0 = std::chrono::steady_clock::now();
+    size_t step = 0;
+    for (uint32_t e = 0; e < tc.epochs; ++e) {
+        const kern::EpochResult er = golden.train_epoch(tv);
+        const kern::EvalResult ev = golden.evaluate(sv);
+        const train_epoch_result& fe = fw.results.epochs[e];
+        INFO("epoch " << e + 1);
+        CHECK(fe.train_count == train_count);
+        CHECK(fe.test_count == test_count);
+        // Trainer reports means and fractions of the same sums and counts: equal as doubles.
+        CHECK(fe.train_loss_sum / train_count == er.train.loss);
+        CHECK(double(fe.train_correct) / train_count == er.train.accuracy);
+        CHECK(fe.test_loss_sum / test_count == ev.loss);
+        CHECK(double(fe.test_correct) / test_count == ev.accuracy);
+        double sum = 0;
+        for (uint32_t s = 0; s < img.job.steps_per_epoch; ++s) sum += fw.step_losses[step++];
+        CHECK(sum == fe.train_loss_sum);
+    }
+    const double golden_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - g0).count();
+    check_parameters(soc.ram, golden.network(), img.job);
+    const double steps = double(img.job.steps_per_epoch) * tc.epochs;
+    std::printf(
+        "train_fw: %u steps, platform %.3f s (%.2f ms/step), golden %.3f s (%.2f ms/step), ratio %.2f; "
+        "%.0f CPU instructions and %.1f interrupts per step, %.3f ms simulated per step\n",
+        static_cast<unsigned>(steps), fw.wall_s, 1e3 * fw.wall_s / steps, golden_s, 1e3 * golden_s / steps,
+        golden_s > 0 ? fw.wall_s / golden_s : 0.0, double(fw.instret) / steps, double(fw.interrupts) / steps,
+        1e3 * fw.sim_s / steps);
+}
+
+kern::NetworkSpec lenet(const std::string& fmt, const std::string& master) {
+    kern::NetworkSpec spec;
+    spec.layers = kern::lenet5_layers();
+    for (kern::Role r :
+         {kern::Role::weights, kern::Role::activations, kern::Role::errors, kern::Role::weight_grads})
+        spec.formats[r] = kern::parse_format_request(fmt);
+    spec.formats[kern::Role::master_weights] = kern::parse_format_request(master);
+    return spec;
+}
+
+}  // namespace
+
+TEST_CASE("the firmware's stochastic-rounding ids and shuffle equal the golden trainer's", "[train_fw]") {
+    for (size_t l = 0; l < 4; ++l) {
+        CHECK(TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_ACT) == kern::tensor_id(l, kern::Slot::act));
+        CHECK(TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_DX) == kern::tensor_id(l, kern::Slot::dx));
+        CHECK(TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_DW) == kern::tensor_id(l, kern::Slot::dw));
+        CHECK(TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_DB) == kern::tensor_id(l, kern::Slot::db));
+        CHECK(TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_W_MASTER) == kern::tensor_id(l, kern::Slot::w_master));
+        CHECK(TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_B_MASTER) == kern::tensor_id(l, kern::Slot::b_master));
+        CHECK(TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_W) == kern::tensor_id(l, kern::Slot::w));
+        CHECK(TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_B) == kern::tensor_id(l, kern::Slot::b));
+        CHECK(TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_W_VELOCITY) == kern::tensor_id(l, kern::Slot::w_velocity));
+        CHECK(TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_B_VELOCITY) == kern::tensor_id(l, kern::Slot::b_velocity));
+    }
+    CHECK(TRAIN_RT_EVAL_STEP == kern::kEvalStep);
+    // The firmware's Fisher-Yates (train_rt_epoch_order) with prng_core's keyed draws.
+    kern::NetworkSpec spec;
+    spec.layers = kern::mlp_layers();
+    kern::TrainConfig tc;
+    tc.seed = 99;
+    const kern::Trainer t(spec, tc);
+    for (uint32_t epoch : {0u, 1u, 7u}) {
+        std::vector<uint32_t> order(1000);
+        for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+        const uint64_t key = tvp_random_key(tc.seed, TVP_SHUFFLE_STREAM + epoch);
+        for (uint32_t i = static_cast<uint32_t>(order.size()); i > 1; --i)
+            std::swap(order[i - 1], order[tvp_random_below_keyed(key, i, i)]);
+        CHECK(order == t.epoch_order(1000, epoch));
+    }
+}
+
+TEST_CASE("firmware trains an fp32 MLP with momentum and weight decay bit-identically", "[train_fw]") {
+    kern::NetworkSpec spec;
+    spec.rows = spec.cols = 10;
+    spec.layers = {kern::LayerSpec{}, kern::LayerSpec{}, kern::LayerSpec{}};
+    spec.layers[0].kind = kern::LayerKind::fc, spec.layers[0].out = 24;
+    spec.layers[1].kind = kern::LayerKind::relu;
+    spec.layers[2].kind = kern::LayerKind::fc, spec.layers[2].out = 10;
+    kern::TrainConfig tc;
+    tc.epochs = 3, tc.batch = 8, tc.lr = 0.1, tc.momentum = 0.5, tc.weight_decay = 1e-3, tc.seed = 7;
+    train_and_compare(spec, tc, 30, 13);  // last batches of 6 and 5 samples
+}
+
+TEST_CASE("firmware trains LeNet-5 in fx16 bit-identically", "[train_fw]") {
+    kern::TrainConfig tc;
+    tc.epochs = 2, tc.batch = 8, tc.lr = 0.1, tc.seed = 5;
+    train_and_compare(lenet("fx16", "fx24"), tc, 36, 12);
+}
+
+TEST_CASE("firmware trains LeNet-5 in fx12 with stochastic rounding bit-identically", "[train_fw]") {
+    kern::TrainConfig tc;
+    tc.epochs = 2, tc.batch = 6, tc.lr = 0.05, tc.momentum = 0.9, tc.weight_decay = 5e-4, tc.seed = 3;
+    train_and_compare(lenet("fx12:sr", "fx24:sr"), tc, 20, 7);
+}
+
+TEST_CASE("firmware rejects a bad job with a message and exit 2", "[train_fw]") {
+    Platform soc("soc", platform_config());
+    const FwRun fw = run_firmware(soc, [&] {
+        train_job job{};
+        job.magic = 0x12345678;
+        soc.ram.write(TRAIN_JOB_BASE - TRAINVP_DRAM_BASE, &job, sizeof job);
+        return job;
+    });
+    CHECK(fw.exit_code == 2);
+}
+
+TEST_CASE("an accelerator error stops training with its code, address and exit 3", "[train_fw]") {
+    kern::NetworkSpec spec;
+    spec.rows = spec.cols = 6;
+    spec.layers = {kern::LayerSpec{}};
+    spec.layers[0].kind = kern::LayerKind::fc, spec.layers[0].out = 10;
+    kern::TrainConfig tc;
+    tc.epochs = 1, tc.batch = 4;
+    kern::Trainer golden(spec, tc);
+    const Dataset train = make_dataset(8, 1, 6, 6, 10, 1), test = make_dataset(4, 1, 6, 6, 10, 2);
+    Platform soc("soc", platform_config());
+    const uint32_t outside = static_cast<uint32_t>(TRAINVP_DRAM_BASE + soc.ram.size() + 0x1000);
+    const FwRun fw = run_firmware(soc, [&] {
+        TrainJobImage img = write_train_job(soc.ram, golden, train.view(1, 6, 6), test.view(1, 6, 6));
+        img.job.layers[0].addr_w = outside;  // the forward pass reads weights outside the DRAM window
+        soc.ram.write(TRAIN_JOB_BASE - TRAINVP_DRAM_BASE, &img.job, sizeof img.job);
+        return img.job;
+    });
+    CHECK(fw.exit_code == 3);
+    CHECK(fw.results.magic == TRAIN_RESULTS_MAGIC);
+    CHECK(fw.results.status == ACCEL_ERR_ADDR_RANGE);
+    CHECK(fw.results.err_addr == outside);
+    CHECK(fw.results.done == 0);
+}
+
+// Wall time per step at the scenarios' batch size (hidden: `test_train_fw "[bench]"`).
+TEST_CASE("bench: LeNet-5 fx16, batch 32", "[.][bench]") {
+    kern::TrainConfig tc;
+    tc.epochs = 1, tc.batch = 32, tc.lr = 0.1, tc.seed = 1;
+    train_and_compare(lenet("fx16", "fx24"), tc, 512, 128);
+}
