@@ -45,10 +45,23 @@ const char* interrupt_name(unsigned cause) {
     }
 }
 
+namespace {
+// "2.246285 s", "33.148 us": SystemC's own text is in the time resolution unit (ps).
+std::string human_time(const sc_core::sc_time& t) {
+    const double s = t.to_seconds();
+    char buf[32];
+    if (s == 0) std::snprintf(buf, sizeof buf, "0 s");
+    else if (s >= 1) std::snprintf(buf, sizeof buf, "%.6f s", s);
+    else if (s >= 1e-3) std::snprintf(buf, sizeof buf, "%.6f ms", s * 1e3);
+    else std::snprintf(buf, sizeof buf, "%.3f us", s * 1e6);
+    return buf;
+}
+}  // namespace
+
 void print_run_summary(std::FILE* out, const CoreStats& s, const RunSummary& run) {
     const double sim_s = run.simulated.to_seconds();
     std::fprintf(out, "trainvp: run summary\n");
-    std::fprintf(out, "  simulated time     %s\n", run.simulated.to_string().c_str());
+    std::fprintf(out, "  simulated time     %s\n", human_time(run.simulated).c_str());
     std::fprintf(out, "  instructions       %llu\n", static_cast<unsigned long long>(s.instret));
     std::fprintf(
         out, "  cycles             %llu (CPI %.2f at %.0f MHz)\n", static_cast<unsigned long long>(s.cycles),
@@ -69,7 +82,7 @@ void print_run_summary(std::FILE* out, const CoreStats& s, const RunSummary& run
                  static_cast<unsigned long long>(s.interrupts_taken), irqs.empty() ? "" : " (", irqs.c_str(),
                  irqs.empty() ? "" : ")");
     std::fprintf(out, "  asleep in WFI      %s in %llu sleeps (%.1f%% of simulated time)\n",
-                 run.asleep.to_string().c_str(), static_cast<unsigned long long>(s.wfi_sleeps),
+                 human_time(run.asleep).c_str(), static_cast<unsigned long long>(s.wfi_sleeps),
                  sim_s > 0 ? 100.0 * run.asleep.to_seconds() / sim_s : 0.0);
     std::fprintf(out, "  wall time          %.3f s (%.1f MIPS)\n", run.wall_s,
                  run.wall_s > 0 ? static_cast<double>(s.instret) / run.wall_s / 1e6 : 0.0);
