@@ -50,8 +50,28 @@ std::string resolve_firmware(const std::string& firmware, const std::string& sce
                     candidates[1].lexically_normal().string() + ")");
 }
 
-void print_help(const po::options_description& opts, const char* synopsis) {
-    std::cout << "usage: " << synopsis << "\n\n" << opts << "\n";
+// Parses `trainvp COMMAND SCENARIO.yaml [options]`. Returns false after printing --help; throws po::error
+// for bad options or a missing scenario.
+bool parse_command_line(int argc, char* argv[], const po::options_description& opts,
+                        const std::string& command, po::variables_map& vm) {
+    po::options_description hidden;
+    hidden.add_options()("scenario", po::value<std::string>());
+    po::options_description all;
+    all.add(opts).add(hidden);
+    po::positional_options_description pos;
+    pos.add("scenario", 1);
+    po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+    po::notify(vm);
+    if (vm.count("help")) {
+        std::cout << "usage: trainvp " << command << " SCENARIO.yaml [options]\n\n" << opts << "\n";
+        return false;
+    }
+    if (!vm.count("scenario")) throw po::error(command + ": missing SCENARIO.yaml");
+    return true;
+}
+
+std::vector<std::string> overrides(const po::variables_map& vm) {
+    return vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
 }
 
 }  // namespace
@@ -92,20 +112,8 @@ int run_command(int argc, char* argv[]) {
          "per-epoch accuracies are bit-identical")
         ("no-progress", "training: no progress bar or per-epoch lines");
     // clang-format on
-    po::options_description hidden;
-    hidden.add_options()("scenario", po::value<std::string>());
-    po::options_description all;
-    all.add(opts).add(hidden);
-    po::positional_options_description pos;
-    pos.add("scenario", 1);
     po::variables_map vm;
-    po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
-    po::notify(vm);
-    if (vm.count("help")) {
-        print_help(opts, "trainvp run SCENARIO.yaml [options]");
-        return 0;
-    }
-    if (!vm.count("scenario")) throw po::error("run: missing SCENARIO.yaml");
+    if (!parse_command_line(argc, argv, opts, "run", vm)) return 0;
 
     LogLevel level;
     if (!parse_log_level(log_level_text, level))
@@ -113,9 +121,7 @@ int run_command(int argc, char* argv[]) {
                         "': expected error, warning, info, debug or trace");
     set_log_level(level);
 
-    const std::vector<std::string> sets =
-        vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
-    Scenario scenario = load_scenario(vm["scenario"].as<std::string>(), sets);
+    Scenario scenario = load_scenario(vm["scenario"].as<std::string>(), overrides(vm));
 
     PlatformConfig cfg;
     ConfigSchema schema;
@@ -271,23 +277,9 @@ int golden_cli(int argc, char* argv[]) {
         ("weights", po::value<std::string>()->value_name("FILE"), "write the final weights to FILE")
         ("no-progress", "no progress line, even on a terminal");
     // clang-format on
-    po::options_description hidden;
-    hidden.add_options()("scenario", po::value<std::string>());
-    po::options_description all;
-    all.add(opts).add(hidden);
-    po::positional_options_description pos;
-    pos.add("scenario", 1);
     po::variables_map vm;
-    po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
-    po::notify(vm);
-    if (vm.count("help")) {
-        print_help(opts, "trainvp golden SCENARIO.yaml [options]");
-        return 0;
-    }
-    if (!vm.count("scenario")) throw po::error("golden: missing SCENARIO.yaml");
-    const std::vector<std::string> sets =
-        vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
-    const Scenario scenario = load_scenario(vm["scenario"].as<std::string>(), sets);
+    if (!parse_command_line(argc, argv, opts, "golden", vm)) return 0;
+    const Scenario scenario = load_scenario(vm["scenario"].as<std::string>(), overrides(vm));
 
     // The platform keys are not used here, but the whole file is checked: a typo anywhere is an error.
     PlatformConfig unused;
