@@ -135,7 +135,10 @@ void pack_integer(const float* values, size_t n, const num::Format& fmt, uint8_t
                     fhi = static_cast<float>(hi);
         for (size_t i = 0; i < n; ++i) {
             const float r = values[i] * fscale;
-            const float c = r >= flo ? (r <= fhi ? r : fhi) : flo;  // NaN -> flo: never converted
+            // The clamp as max then min (maxps/minps): NaN -> flo, never converted; at a bound both forms
+            // give the bound's value.
+            const float lo_clamped = r > flo ? r : flo;
+            const float c = lo_clamped < fhi ? lo_clamped : fhi;
             const int32_t q = static_cast<int32_t>(c);
             off_grid |= static_cast<float>(q) != r;
             out[i] = static_cast<Container>(static_cast<uint32_t>(q) & mask);

@@ -6,12 +6,40 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "accel/accel_desc.h"
 #include "numerics/format.h"
 
 namespace trainvp::accel {
+
+// std::allocator whose value-initialisation (vector::resize) leaves trivial elements unset, for staging
+// buffers that are always overwritten before being read.
+template <typename T>
+struct UninitAllocator : std::allocator<T> {
+    template <typename U>
+    struct rebind {
+        using other = UninitAllocator<U>;
+    };
+    UninitAllocator() = default;
+    template <typename U>
+    UninitAllocator(const UninitAllocator<U>&) noexcept {}
+    template <typename U>
+    void construct(U* p) noexcept(std::is_nothrow_default_constructible<U>::value) {
+        ::new (static_cast<void*>(p)) U;
+    }
+    template <typename U, typename... Args>
+    void construct(U* p, Args&&... args) {
+        ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+    }
+};
+
+// Decoded operand values of the accelerator's datapath.
+using Staging = std::vector<float, UninitAllocator<float>>;
 
 // Decodes a format code; false for an invalid code (kind 7, fixed total < 4, a field set that the kind does
 // not use, or a format num::Format::validate() rejects).

@@ -86,11 +86,11 @@ class Accelerator : public sc_core::sc_module {
     // Every byte of every operand moves through dma_out; the kernels compute from what the DMA read.
     bool run_datapath(const accel::DecodedOp& op, sc_core::sc_time& read_time, sc_core::sc_time& write_time,
                       accel::DecodeError& err);
-    bool load(const accel::DecodedOp& op, accel::Opnd which, std::vector<float>& values, sc_core::sc_time& t,
+    bool load(const accel::DecodedOp& op, accel::Opnd which, accel::Staging& values, sc_core::sc_time& t,
               accel::DecodeError& err);
     bool load_raw(const accel::DecodedOp& op, accel::Opnd which, sc_core::sc_time& t,
                   accel::DecodeError& err);
-    bool store(const accel::DecodedOp& op, accel::Opnd which, const std::vector<float>& values,
+    bool store(const accel::DecodedOp& op, accel::Opnd which, const accel::Staging& values,
                sc_core::sc_time& t, accel::DecodeError& err);
     bool store_raw(const accel::DecodedOp& op, accel::Opnd which, const uint8_t* bytes, sc_core::sc_time& t,
                    accel::DecodeError& err);
@@ -114,10 +114,12 @@ class Accelerator : public sc_core::sc_module {
     accel::AccelStats stats_;
     uint64_t sequence_ = 0;
 
-    // Staging of the operands the DMA brought in, decoded to the kernels' float values; reused.
-    std::vector<uint8_t> bytes_;
-    std::vector<float> t_[6];
-    std::vector<uint32_t> argmax_;
+    // Staging of the operands the DMA brought in, decoded to the kernels' float values; reused. Growing
+    // them leaves the new elements unset: every element is written (by the DMA, the codec or a kernel)
+    // before it is read, and value-initialising them was a measurable memset per operation.
+    std::vector<uint8_t, accel::UninitAllocator<uint8_t>> bytes_;
+    accel::Staging t_[6];
+    std::vector<uint32_t, accel::UninitAllocator<uint32_t>> argmax_;
     kern::Workspace ws_;
     accel::TensorCodec codec_;
 };

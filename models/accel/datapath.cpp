@@ -35,7 +35,7 @@ bool Accelerator::load_raw(const DecodedOp& op, Opnd which, sc_core::sc_time& t,
     return true;
 }
 
-bool Accelerator::load(const DecodedOp& op, Opnd which, std::vector<float>& values, sc_core::sc_time& t,
+bool Accelerator::load(const DecodedOp& op, Opnd which, Staging& values, sc_core::sc_time& t,
                        DecodeError& err) {
     if (!load_raw(op, which, t, err)) return false;
     const Operand& o = op.op(which);
@@ -51,8 +51,8 @@ bool Accelerator::store_raw(const DecodedOp& op, Opnd which, const uint8_t* byte
     return true;
 }
 
-bool Accelerator::store(const DecodedOp& op, Opnd which, const std::vector<float>& values,
-                        sc_core::sc_time& t, DecodeError& err) {
+bool Accelerator::store(const DecodedOp& op, Opnd which, const Staging& values, sc_core::sc_time& t,
+                        DecodeError& err) {
     const Operand& o = op.op(which);
     bytes_.resize(o.bytes());
     codec_.pack(values.data(), o.elements, o.fmt, bytes_.data());
@@ -74,7 +74,7 @@ bool Accelerator::run_datapath(const DecodedOp& op, sc_core::sc_time& rd, sc_cor
     auto& y = t_[3];
     auto& g = t_[4];
     auto& dx = t_[5];
-    auto sized = [&](std::vector<float>& v, Opnd o) -> float* {
+    auto sized = [&](Staging& v, Opnd o) -> float* {
         v.resize(op.op(o).elements);
         return v.data();
     };

@@ -110,15 +110,33 @@ void gemm_real(size_t M, size_t N, size_t K, const double* A, size_t lda, const 
 }
 
 // Eight independent running maxima so the scan vectorises (one chain would wait on each max's latency).
+// The AVX2 form computes the same maximum: _mm256_max_pd(x, m) returns m when x is NaN, as std::max(m, x)
+// does, and a maximum does not depend on the order of the scan.
 double max_abs(const double* p, size_t rows, size_t cols, size_t ld) {
     double m[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+#if defined(__AVX2__) && defined(__FMA__)
+    const __m256d abs_mask = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7FFFFFFFFFFFFFFFll));
+    __m256d v0 = _mm256_setzero_pd(), v1 = _mm256_setzero_pd();
+#endif
     for (size_t r = 0; r < rows; ++r) {
         const double* row = p + r * ld;
         size_t c = 0;
+#if defined(__AVX2__) && defined(__FMA__)
+        for (; c + 8 <= cols; c += 8) {
+            v0 = _mm256_max_pd(_mm256_and_pd(_mm256_loadu_pd(row + c), abs_mask), v0);
+            v1 = _mm256_max_pd(_mm256_and_pd(_mm256_loadu_pd(row + c + 4), abs_mask), v1);
+        }
+#endif
         for (; c + 8 <= cols; c += 8)
             for (int j = 0; j < 8; ++j) m[j] = std::max(m[j], std::fabs(row[c + j]));
         for (; c < cols; ++c) m[0] = std::max(m[0], std::fabs(row[c]));
     }
+#if defined(__AVX2__) && defined(__FMA__)
+    double lanes[8];
+    _mm256_storeu_pd(lanes, v0);
+    _mm256_storeu_pd(lanes + 4, v1);
+    for (int j = 0; j < 8; ++j) m[j] = std::max(m[j], lanes[j]);
+#endif
     return *std::max_element(m, m + 8);
 }
 
@@ -203,8 +221,14 @@ void round_block(const MacConfig& cfg, size_t M, size_t N, const double* acc, si
         float* o = out + m * ldo;
         const uint64_t first = index_base + m * ldo;
         if (cfg.domain == AccDomain::integer) {
-            for (size_t n = 0; n < N; ++n)
-                o[n] = num::round_raw(to_raw(a[n], cfg.frac), cfg.frac, fmt, key, first + n, stats);
+            // Equal to num::round_raw element by element; the array form checks the format once per chunk.
+            constexpr size_t kChunk = 256;
+            int64_t raw[kChunk];
+            for (size_t n0 = 0; n0 < N; n0 += kChunk) {
+                const size_t len = std::min(kChunk, N - n0);
+                for (size_t n = 0; n < len; ++n) raw[n] = to_raw(a[n0 + n], cfg.frac);
+                num::round_raw_array(raw, len, cfg.frac, fmt, key, first + n0, o + n0, stats);
+            }
             continue;
         }
         // Real domain: round to fp32, then quantize_array, which equals num::quantize element by element.

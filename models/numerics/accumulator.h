@@ -3,6 +3,7 @@
 // (papers.md 3.7); NeuroFlix accumulates fixed-point partial sums per brick before normalising (2.3).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "numerics/format.h"
@@ -43,5 +44,9 @@ int64_t to_raw(float value, const Format& fmt);
 // quantize(float(raw * 2^-frac_in)) whenever that float is exact. frac_in must be in [-256, 256].
 float round_raw(int64_t raw, int frac_in, const Format& out, const SrKey& key, uint64_t index,
                 QuantStats* stats = nullptr);
+// round_raw() over an array with the format checked once: dst[i] = round_raw(raw[i], frac_in, out, key,
+// first_index + i), and the same stats. Throws as round_raw() does, before writing anything.
+void round_raw_array(const int64_t* raw, size_t n, int frac_in, const Format& out, const SrKey& key,
+                     uint64_t first_index, float* dst, QuantStats* stats = nullptr);
 
 }  // namespace trainvp::num

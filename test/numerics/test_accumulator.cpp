@@ -165,3 +165,47 @@ TEST_CASE("to_raw gives the two's complement integer", "[numerics][acc]") {
     CHECK(to_raw(-2147483648.0f, Format::parse("fx32.0")) == std::numeric_limits<int32_t>::min());
     CHECK_THROWS_AS(to_raw(1.0f, Format::parse("fp16")), std::invalid_argument);
 }
+
+TEST_CASE("round_raw_array equals round_raw element by element", "[numerics][acc][round_raw]") {
+    const char* formats[] = {"fx16.8",   "fx16.8:rtz",  "fx16.8:rhu", "fx16.8:sr", "fx8.-2",
+                             "fx32.20",  "fx24.30",     "int8@-7",    "int8@3:sr", "fp16",
+                             "bf16:rtz", "fp8e4m3:rhu", "fp8e5m2:sr", "fp32"};
+    std::mt19937_64 rng(12345);
+    std::vector<int64_t> raw(1000);
+    for (size_t i = 0; i < raw.size(); ++i) {
+        const int shift = static_cast<int>(rng() % 62);
+        raw[i] = static_cast<int64_t>(rng() >> 2) >> shift;
+        if (rng() & 1) raw[i] = -raw[i];
+    }
+    raw[0] = 0;
+    raw[1] = std::numeric_limits<int64_t>::min();
+    raw[2] = std::numeric_limits<int64_t>::max();
+    // Exact ties and near-ties for every shift the tested frac_in values produce.
+    for (int s : {0, 1, 7, 15, 16, 23, 31, 32, 61})
+        for (int64_t k = -20; k <= 20; ++k)
+            for (int64_t off : {-1, 0, 1}) raw.push_back(k * (int64_t{1} << s) + off);
+    const SrKey key{7, 3, 11};
+    for (const char* text : formats) {
+        const Format fmt = Format::parse(text);
+        for (int frac_in : {-10, 0, 8, 9, 17, 24, 40, 70, 71, 256}) {
+            CAPTURE(text, frac_in);
+            QuantStats scalar_stats, array_stats;
+            std::vector<float> array_out(raw.size());
+            round_raw_array(raw.data(), raw.size(), frac_in, fmt, key, 500, array_out.data(), &array_stats);
+            for (size_t i = 0; i < raw.size(); ++i) {
+                const float s = round_raw(raw[i], frac_in, fmt, key, 500 + i, &scalar_stats);
+                const bool same = std::isnan(s)
+                                      ? std::isnan(array_out[i])
+                                      : s == array_out[i] && std::signbit(s) == std::signbit(array_out[i]);
+                if (!same) FAIL("element " << i << ": scalar " << s << ", array " << array_out[i]);
+            }
+            CHECK(array_stats.values == scalar_stats.values);
+            CHECK(array_stats.saturated == scalar_stats.saturated);
+            CHECK(array_stats.underflow_to_zero == scalar_stats.underflow_to_zero);
+        }
+    }
+    float untouched = 42.0f;
+    CHECK_THROWS_AS(round_raw_array(raw.data(), 1, 300, Format::parse("fx16.8"), key, 0, &untouched),
+                    std::invalid_argument);
+    CHECK(untouched == 42.0f);
+}
