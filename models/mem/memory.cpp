@@ -117,7 +117,15 @@ void Memory::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& dela
     }
 
     delay += is_write ? write_latency_ : read_latency_;
-    if (config_.bytes_per_ns > 0.0) delay += sc_core::sc_time(len / config_.bytes_per_ns, sc_core::SC_NS);
+    if (config_.bytes_per_ns > 0.0) {
+        // Bursts nearly always share one length: convert the transfer time once per length, not per
+        // transaction (sc_time construction from a double is a measurable share of DMA-heavy runs).
+        if (len != transfer_length_) {
+            transfer_length_ = len;
+            transfer_time_ = sc_core::sc_time(len / config_.bytes_per_ns, sc_core::SC_NS);
+        }
+        delay += transfer_time_;
+    }
     trans.set_dmi_allowed(config_.dmi);
     trans.set_response_status(tlm::TLM_OK_RESPONSE);
 }

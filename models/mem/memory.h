@@ -58,6 +58,8 @@ class Memory : public sc_core::sc_module {
     std::unique_ptr<uint8_t, FreeDeleter> storage_;
     sc_core::sc_time read_latency_;
     sc_core::sc_time write_latency_;
+    unsigned int transfer_length_ = 0;  // bytes_per_ns > 0: the length transfer_time_ was computed for
+    sc_core::sc_time transfer_time_;
     Logger log_;
 };
 
