@@ -90,13 +90,11 @@ bool Plic::read_register(uint64_t offset, uint32_t& value) const {
 }
 
 void Plic::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
-    std::string why;
-    const tlm::tlm_response_status status = check_register_access(trans, false, why);
-    if (status != tlm::TLM_OK_RESPONSE) return reject_access(log_, trans, status, why);
-    const uint64_t offset = trans.get_address();
     uint32_t value = 0;
-    if (!read_register(offset, value))
-        return reject_access(log_, trans, tlm::TLM_ADDRESS_ERROR_RESPONSE, "no register at this offset");
+    if (!accept_register_access(
+            log_, trans, [this](uint64_t off, uint32_t& v) { return read_register(off, v); }, value))
+        return;
+    const uint64_t offset = trans.get_address();
 
     if (trans.is_read()) {
         if (offset == PLIC_REG_CLAIM && value != 0) claimed_ |= 1u << value;  // claim closes the gateway

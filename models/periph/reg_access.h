@@ -23,6 +23,25 @@ void reject_access(const Logger& log, tlm::tlm_generic_payload& trans, tlm::tlm_
 uint64_t payload_value(const tlm::tlm_generic_payload& trans);
 void set_payload_value(tlm::tlm_generic_payload& trans, uint64_t value);
 
+// The common start of a 32-bit register access: checks the payload and reads the addressed register with
+// `read_word(offset, value)` (false for a hole). On failure it answers the transaction (and warns) and
+// returns false; on success `value` holds the register's current contents.
+template <typename ReadWord>
+bool accept_register_access(const Logger& log, tlm::tlm_generic_payload& trans, ReadWord read_word,
+                            uint32_t& value) {
+    std::string why;
+    const tlm::tlm_response_status status = check_register_access(trans, false, why);
+    if (status != tlm::TLM_OK_RESPONSE) {
+        reject_access(log, trans, status, why);
+        return false;
+    }
+    if (!read_word(trans.get_address(), value)) {
+        reject_access(log, trans, tlm::TLM_ADDRESS_ERROR_RESPONSE, "no register at this offset");
+        return false;
+    }
+    return true;
+}
+
 // Copies the bytes of a register image into a debug read: `read_word(offset, value)` returns false for holes.
 template <typename ReadWord>
 unsigned int debug_read_words(tlm::tlm_generic_payload& trans, ReadWord read_word) {
