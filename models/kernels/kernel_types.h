@@ -34,6 +34,23 @@ struct MacContext {
     num::AccStats* acc_stats = nullptr;
 };
 
+// A tile of a GEMM layer phase: channels [c0, c0 + c) of the phase's output side (conv forward and weight
+// gradient: output channels; conv backward-data: input channels; fc: the matching neurons) times the
+// reduction channels [k0, k0 + kc). The tile functions (conv2d.h, fully_connected.h) take operands that hold
+// only the tile's channels, packed, so a caller can keep them in a small buffer.
+struct ChannelTile {
+    uint32_t c0 = 0, c = 1;
+    uint32_t k0 = 0, kc = 1;
+};
+
+// Where a tile stands in its reduction: the first tile of a reduction initialises the accumulators (bias or
+// zero), the last rounds them into the output. Tiles of one reduction run in ascending k0 with the same
+// accumulators, which gives the sums of one call over the whole reduction bit for bit.
+struct TileStep {
+    bool first = true;
+    bool last = true;
+};
+
 // Scratch buffers; grow on first use and are then reused, so steady-state training does not allocate.
 struct Workspace {
     std::vector<double> a, b, c, d;
