@@ -32,9 +32,6 @@ void TimingParams::validate() const {
         if (v == 0) throw UserError(std::string("timing parameter ") + name + " must be at least 1");
     };
     positive(bank_access_cycles, "bank_access_cycles");
-    positive(buffer_banks, "buffer_banks");
-    positive(buffer_bank_width_bytes, "buffer_bank_width_bytes");
-    positive(buffer_ports, "buffer_ports");
     positive(vector_ops_per_column, "vector_ops_per_column");
 }
 

@@ -22,13 +22,6 @@
       "assumption: the controller loads loop bounds, strides and formats before the first fold of a GEMM") \
     X(bank_access_cycles, 1, "cycles per word access",                                                     \
       "assumption: fully pipelined SRAM banks, one word per port per cycle")                               \
-    X(buffer_banks, 8, "banks per buffer",                                                                 \
-      "assumption: 8 banks x 8 B = 64 B/cycle, enough for a 16-lane edge of 32-bit operands")              \
-    X(buffer_bank_width_bytes, 8, "bytes per bank word",                                                   \
-      "assumption: 64-bit words, the access size of the SRAM energies in Horowitz, ISSCC 2014 "            \
-      "(research/papers.md 5.1)")                                                                          \
-    X(buffer_ports, 1, "ports per bank and direction",                                                     \
-      "assumption: one read port (and, on the accumulator buffer, one write port) per bank")               \
     X(vector_ops_per_column, 1, "element operations per column per cycle",                                 \
       "assumption: element-wise ops reuse one PE adder/multiplier per column, as TaxoNN time-multiplexes " \
       "the inference datapath (research/papers.md 1.4)")                                                   \
@@ -60,8 +53,9 @@ struct TimingParams {
     uint32_t get(const std::string& name) const;
 
     // All overheads zero: the array alone at the standard systolic formulas (used to compare the analytic
-    // model with the cycle-stepped one, and for the ideal-bandwidth tables). Buffer geometry keeps its
-    // defaults; pass BufferBandwidth::ideal() for unlimited bandwidth.
+    // model with the cycle-stepped one, and for the ideal-bandwidth tables). The buffers' geometry is not a
+    // timing parameter: it is the buffers' own configuration (BufferBandwidth; pass BufferBandwidth::ideal()
+    // for unlimited bandwidth).
     static TimingParams ideal();
 };
 
