@@ -40,6 +40,11 @@ void register_accelerator_keys(ConfigSchema& s, AcceleratorConfig& a) {
     register_sram_keys(s, "hardware.gradient_buffer", a.gradient_buffer, "gradient buffer");
     s.add("hardware.dma.burst_bytes", &a.dma.burst_bytes,
           "largest DMA bus transaction in bytes (power of two)", 4, 1u << 16);
+    s.add("hardware.interconnect.width_bytes", &a.interconnect.width_bytes,
+          "bytes per accelerator cycle between the DMA, buffers, PE array and vector unit (power of two)", 1,
+          4096);
+    s.add("hardware.interconnect.latency_cycles", &a.interconnect.latency_cycles,
+          "interconnect latency per transfer in accelerator cycles", 0, 1024);
     s.add("hardware.dma.max_outstanding", &a.dma.max_outstanding, "DMA bursts whose latencies may overlap", 1,
           256);
 #define TRAINVP_TIMING_PARAM_KEY(name, value, unit, source) \

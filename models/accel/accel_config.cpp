@@ -33,6 +33,23 @@ void check_sram(const SramConfig& s, const std::string& name) {
 
 }  // namespace
 
+namespace accel {
+
+const char* buffer_name(BufferId b) {
+    switch (b) {
+        case BufferId::weight:
+            return "weight";
+        case BufferId::activation:
+            return "activation";
+        case BufferId::gradient:
+        case BufferId::count:
+            break;
+    }
+    return "gradient";
+}
+
+}  // namespace accel
+
 bool parse_dataflow(const std::string& text, Dataflow& out) {
     try {
         out = timing::parse_dataflow(text);
@@ -66,6 +83,9 @@ void AcceleratorConfig::validate() const {
     check_sram(gradient_buffer, "gradient_buffer");
     require(power_of_two(dma.burst_bytes) && dma.burst_bytes >= 4 && dma.burst_bytes <= 4096,
             "dma.burst_bytes", "must be a power of two in 4..4096");
+    require(power_of_two(interconnect.width_bytes) && interconnect.width_bytes <= 4096,
+            "interconnect.width_bytes", "must be a power of two up to 4096");
+    require(interconnect.latency_cycles <= 1024, "interconnect.latency_cycles", "must be 0..1024");
     require(dma.max_outstanding >= 1 && dma.max_outstanding <= 64, "dma.max_outstanding", "must be 1..64");
     require(dram_size > 0 && dram_base + dram_size <= (1ull << 32) && dram_base + dram_size > dram_base,
             "dram_size",

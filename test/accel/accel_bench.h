@@ -13,7 +13,10 @@
 #include <systemc>
 #include <vector>
 
+#include "accel/accel_desc.h"
 #include "accel/accel_format.h"
+#include "accel/accel_regs.h"
+#include "accel/accel_stats.h"
 #include "accel/accelerator.h"
 #include "bus/router.h"
 #include "hw/memory_map.h"
