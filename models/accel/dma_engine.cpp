@@ -37,14 +37,12 @@ void DmaEngine::command(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay
 
 bool DmaEngine::burst(tlm::tlm_command c, uint64_t address, uint8_t* data, uint64_t n, uint64_t& total,
                       uint64_t& wave, uint32_t& in_wave) {
+    // Command, byte enables and the DMI hint are set once per command (move()).
     trans_.set_command(c);
     trans_.set_address(address);
     trans_.set_data_ptr(data);
     trans_.set_data_length(static_cast<unsigned int>(n));
     trans_.set_streaming_width(static_cast<unsigned int>(n));
-    trans_.set_byte_enable_ptr(nullptr);
-    trans_.set_byte_enable_length(0);
-    trans_.set_dmi_allowed(false);
     trans_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
     sc_core::sc_time latency = sc_core::SC_ZERO_TIME;
     bus_out->b_transport(trans_, latency);
@@ -73,6 +71,9 @@ bool DmaEngine::move(DmaCommand& cmd, uint64_t& total, sc_core::sc_time& buffer_
     uint64_t wave = 0;
     uint32_t in_wave = 0;
     uint8_t* direct = nullptr;
+    trans_.set_byte_enable_ptr(nullptr);
+    trans_.set_byte_enable_length(0);
+    trans_.set_dmi_allowed(false);
     if (cmd.kind == DmaCommand::Kind::fetch) {
         direct = cmd.data;
     } else if (length) {

@@ -19,6 +19,7 @@ PeArray::PeArray(sc_core::sc_module_name name, const AcceleratorConfig& config)
       timer_(config_),
       period_(sc_core::sc_time(1.0 / config.clock_hz, sc_core::SC_SEC)),
       buffers_(buffers_out),
+      sink_{accel::StorageSink(codec_), accel::StorageSink(codec_)},
       log_(this->name()) {
     cmd_in.register_b_transport(this, &PeArray::command);
     buffers_out.register_invalidate_direct_mem_ptr(this, &PeArray::invalidate);
@@ -92,15 +93,22 @@ bool PeArray::write(const BufferSlot& s, const uint8_t* bytes, uint64_t n) {
     return buffers_.transport(tlm::TLM_WRITE_COMMAND, addr, const_cast<uint8_t*>(bytes), n, access_delay_);
 }
 
-bool PeArray::write_values(const BufferSlot& s, const float* values, uint64_t n, const num::Format& fmt) {
+kern::Out PeArray::output(const BufferSlot& s, uint64_t n, const num::Format& fmt, const num::SrKey& key,
+                          uint64_t index_base, StorageSink& sink, std::vector<uint8_t>& staging) {
     const uint64_t bytes = n * container_bytes(fmt);
-    if (uint8_t* p = buffers_.direct(buffer_address(s.buffer, s.offset), bytes, true)) {
-        codec_.pack(values, n, fmt, p);
-        return true;
+    uint8_t* p = buffers_.direct(buffer_address(s.buffer, s.offset), bytes, true);
+    if (!p) {
+        staging.resize(bytes);
+        p = staging.data();
     }
-    bytes_.resize(bytes);
-    codec_.pack(values, n, fmt, bytes_.data());
-    return write(s, bytes_.data(), bytes);
+    sink.bind(p);
+    return kern::Out{nullptr, fmt, key, nullptr, index_base, &sink};
+}
+
+bool PeArray::commit(const BufferSlot& s, const std::vector<uint8_t>& staging, uint64_t n, const num::Format& fmt) {
+    const uint64_t bytes = n * container_bytes(fmt);
+    if (buffers_.direct(buffer_address(s.buffer, s.offset), bytes, true)) return true;  // written in place
+    return write(s, staging.data(), bytes);
 }
 
 bool PeArray::read_doubles(const BufferSlot& s, double* out, uint64_t n) {
@@ -132,23 +140,22 @@ bool PeArray::forward(const DecodedOp& op, const Tile& t, TileCommand& cmd) {
         acc = acc_.data();
         if (!t.first && !read_doubles(sacc, acc, outs)) return fail(cmd, sacc);
     }
-    out_[0].resize(t.last ? outs : 0);
     const kern::MacContext mc{op.acc, nullptr};
     const num::SrKey key{op.desc.sr_seed, op.desc.sr_tensor[0], op.desc.sr_step};
     const kern::In x{in_[0].data(), F[ACCEL_OPND_X]}, w{in_[1].data(), F[ACCEL_OPND_W]},
         b{bias ? in_[2].data() : nullptr, F[ACCEL_OPND_W]};
     const kern::ChannelTile ct{t.c0, t.c, t.k0, t.kc};
     const kern::TileStep step{t.first, t.last};
-    if (op.is_fc()) {
-        const kern::Out y{out_[0].data(), F[ACCEL_OPND_Y], key, nullptr, t.n0 * s.out_channels + t.c0};
-        kern::fc_forward_tile({s.in_channels, s.out_channels}, static_cast<uint32_t>(n), ct, x, w, b, acc,
-                              step, y, mc, ws_);
-    } else {
-        const kern::Out y{out_[0].data(), F[ACCEL_OPND_Y], key, nullptr, t.n0 * s.out_size() + t.c0 * P};
+    const uint64_t index = op.is_fc() ? t.n0 * s.out_channels + t.c0 : t.n0 * s.out_size() + t.c0 * P;
+    const kern::Out y = t.last ? output(sy, outs, F[ACCEL_OPND_Y], key, index, sink_[0], staging_[0])
+                               : kern::Out{nullptr, F[ACCEL_OPND_Y], key};
+    if (op.is_fc())
+        kern::fc_forward_tile({s.in_channels, s.out_channels}, static_cast<uint32_t>(n), ct, x, w, b, acc, step,
+                              y, mc, ws_);
+    else
         kern::conv2d_forward_tile(s, static_cast<uint32_t>(n), ct, x, w, b, acc, step, y, mc, ws_);
-    }
     if (!t.last) return write_doubles(sacc, acc, outs) || fail(cmd, sacc);
-    return write_values(sy, out_[0].data(), outs, F[ACCEL_OPND_Y]) || fail(cmd, sy);
+    return commit(sy, staging_[0], outs, F[ACCEL_OPND_Y]) || fail(cmd, sy);
 }
 
 bool PeArray::backward_data(const DecodedOp& op, const Tile& t, TileCommand& cmd) {
@@ -167,22 +174,21 @@ bool PeArray::backward_data(const DecodedOp& op, const Tile& t, TileCommand& cmd
         acc = acc_.data();
         if (!t.first && !read_doubles(sacc, acc, partials)) return fail(cmd, sacc);
     }
-    out_[0].resize(t.last ? outs : 0);
     const kern::MacContext mc{op.acc, nullptr};
     const num::SrKey key{op.desc.sr_seed, op.desc.sr_tensor[0], op.desc.sr_step};
     const kern::In g{in_[0].data(), F[ACCEL_OPND_G]}, w{in_[1].data(), F[ACCEL_OPND_W]};
     const kern::ChannelTile ct{t.c0, t.c, t.k0, t.kc};
     const kern::TileStep step{t.first, t.last};
-    if (op.is_fc()) {
-        const kern::Out dx{out_[0].data(), F[ACCEL_OPND_DX], key, nullptr, t.n0 * s.in_channels + t.c0};
+    const uint64_t index = op.is_fc() ? t.n0 * s.in_channels + t.c0 : t.n0 * s.in_size() + t.c0 * plane;
+    const kern::Out dx = t.last ? output(sdx, outs, F[ACCEL_OPND_DX], key, index, sink_[0], staging_[0])
+                                : kern::Out{nullptr, F[ACCEL_OPND_DX], key};
+    if (op.is_fc())
         kern::fc_backward_data_tile({s.in_channels, s.out_channels}, static_cast<uint32_t>(n), ct, g, w, acc,
                                     step, dx, mc, ws_);
-    } else {
-        const kern::Out dx{out_[0].data(), F[ACCEL_OPND_DX], key, nullptr, t.n0 * s.in_size() + t.c0 * plane};
+    else
         kern::conv2d_backward_data_tile(s, static_cast<uint32_t>(n), ct, g, w, acc, step, dx, mc, ws_);
-    }
     if (!t.last) return write_doubles(sacc, acc, partials) || fail(cmd, sacc);
-    return write_values(sdx, out_[0].data(), outs, F[ACCEL_OPND_DX]) || fail(cmd, sdx);
+    return commit(sdx, staging_[0], outs, F[ACCEL_OPND_DX]) || fail(cmd, sdx);
 }
 
 bool PeArray::weight_grad(const DecodedOp& op, const Tile& t, TileCommand& cmd) {
@@ -197,66 +203,48 @@ bool PeArray::weight_grad(const DecodedOp& op, const Tile& t, TileCommand& cmd) 
     if (!read_values(sx, n * t.kc * plane, F[ACCEL_OPND_X], in_[1])) return fail(cmd, sx);
     const bool bias_acc = op.has_bias && t.k0 == 0;
     const kern::ChannelTile ct{t.c0, t.c, t.k0, t.kc};
-    // The buffer holds the accumulators unpadded: Kt x c weight sums, then c bias sums (with a bias); conv's
-    // GEMM works on rows padded to wgrad_acc_stride(c).
+    // The buffer holds the accumulators unpadded (fc: c x kc; conv: Kt x c, transposed as the kernel keeps
+    // them), then the c bias sums of a layer with a bias; conv's GEMM pads its rows to wgrad_acc_stride(c).
     const uint64_t stored = Kt * t.c + (op.has_bias ? t.c : 0);
     const uint64_t stride = op.is_fc() ? t.kc : kern::wgrad_acc_stride(t.c);
     const uint64_t rows = op.is_fc() ? t.c : Kt, cols = op.is_fc() ? t.kc : t.c;
+    const uint64_t biases = op.has_bias ? t.c : 0;
     acc_.resize(rows * stride + t.c);
     double* acc = acc_.data();
-    auto pack = [&](bool to_buffer, double* flat) {
-        for (uint64_t r = 0; r < rows; ++r)
-            for (uint64_t j = 0; j < cols; ++j) {
-                double& a = acc[r * stride + j];
-                double& b = flat[r * cols + j];
-                if (to_buffer)
-                    b = a;
-                else
-                    a = b;
-            }
-        for (uint64_t j = 0; j < (op.has_bias ? t.c : 0); ++j) {
-            double& a = acc[rows * stride + j];
-            double& b = flat[rows * cols + j];
-            if (to_buffer)
-                b = a;
-            else
-                a = b;
-        }
-    };
-    std::vector<double> flat;
     if (!t.first) {
-        flat.resize(stored);
-        if (!read_doubles(sacc, flat.data(), stored)) return fail(cmd, sacc);
+        flat_.resize(stored);
+        if (!read_doubles(sacc, flat_.data(), stored)) return fail(cmd, sacc);
         std::fill(acc, acc + rows * stride + t.c, 0.0);
-        pack(false, flat.data());
+        for (uint64_t r = 0; r < rows; ++r) std::copy_n(flat_.data() + r * cols, cols, acc + r * stride);
+        std::copy_n(flat_.data() + rows * cols, biases, acc + rows * stride);
     }
-    out_[0].resize(t.last ? uint64_t{t.c} * Kt : 0);
-    out_[1].resize(t.last && bias_acc ? t.c : 0);
     const kern::MacContext mc{op.acc, nullptr};
     const num::SrKey key0{op.desc.sr_seed, op.desc.sr_tensor[0], op.desc.sr_step};
     const num::SrKey key1{op.desc.sr_seed, op.desc.sr_tensor[1], op.desc.sr_step};
     const kern::In g{in_[0].data(), F[ACCEL_OPND_G]}, x{in_[1].data(), F[ACCEL_OPND_X]};
     const kern::TileStep step{t.first, t.last};
-    float* db_data = t.last && bias_acc ? out_[1].data() : nullptr;
-    const kern::Out db{db_data, F[ACCEL_OPND_DW], key1, nullptr, t.c0};
-    if (op.is_fc()) {
-        const kern::Out dw{out_[0].data(), F[ACCEL_OPND_DW], key0, nullptr,
-                           uint64_t{t.c0} * s.in_channels + t.k0};
+    const bool db_out = t.last && bias_acc;
+    const uint64_t dws = uint64_t{t.c} * Kt;
+    const uint64_t dw_index =
+        op.is_fc() ? uint64_t{t.c0} * s.in_channels + t.k0 : uint64_t{t.c0} * s.patch_size() + uint64_t{t.k0} * kk;
+    const kern::Out dw = t.last ? output(sdw, dws, F[ACCEL_OPND_DW], key0, dw_index, sink_[0], staging_[0])
+                                : kern::Out{nullptr, F[ACCEL_OPND_DW], key0};
+    const kern::Out db = db_out ? output(sdb, t.c, F[ACCEL_OPND_DW], key1, t.c0, sink_[1], staging_[1])
+                                : kern::Out{nullptr, F[ACCEL_OPND_DW], key1};
+    if (op.is_fc())
         kern::fc_weight_grad_tile({s.in_channels, s.out_channels}, static_cast<uint32_t>(n), ct, g, x, acc,
                                   bias_acc, step, dw, db, mc, ws_);
-    } else {
-        const kern::Out dw{out_[0].data(), F[ACCEL_OPND_DW], key0, nullptr,
-                           uint64_t{t.c0} * s.patch_size() + uint64_t{t.k0} * kk};
+    else
         kern::conv2d_weight_grad_tile(s, static_cast<uint32_t>(n), ct, g, x, acc, bias_acc, step, dw, db, mc,
                                       ws_);
-    }
     if (!t.last) {
-        flat.resize(stored);
-        pack(true, flat.data());
-        return write_doubles(sacc, flat.data(), stored) || fail(cmd, sacc);
+        flat_.resize(stored);
+        for (uint64_t r = 0; r < rows; ++r) std::copy_n(acc + r * stride, cols, flat_.data() + r * cols);
+        std::copy_n(acc + rows * stride, biases, flat_.data() + rows * cols);
+        return write_doubles(sacc, flat_.data(), stored) || fail(cmd, sacc);
     }
-    if (!write_values(sdw, out_[0].data(), out_[0].size(), F[ACCEL_OPND_DW])) return fail(cmd, sdw);
-    return !db_data || write_values(sdb, db_data, t.c, F[ACCEL_OPND_DW]) || fail(cmd, sdb);
+    if (!commit(sdw, staging_[0], dws, F[ACCEL_OPND_DW])) return fail(cmd, sdw);
+    return !db_out || commit(sdb, staging_[1], t.c, F[ACCEL_OPND_DW]) || fail(cmd, sdb);
 }
 
 }  // namespace trainvp

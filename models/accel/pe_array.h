@@ -18,6 +18,7 @@
 #include "accel/accel_format.h"
 #include "accel/buffer_access.h"
 #include "accel/compute_timing.h"
+#include "accel/storage_rounding.h"
 #include "common/log.h"
 #include "kernels/kernel_types.h"
 
@@ -49,7 +50,11 @@ class PeArray : public sc_core::sc_module {
     bool read(const accel::BufferSlot& s, uint64_t bytes, std::vector<uint8_t>& copy, const uint8_t*& out);
     bool read_values(const accel::BufferSlot& s, uint64_t n, const num::Format& fmt, accel::Staging& values);
     bool write(const accel::BufferSlot& s, const uint8_t* bytes, uint64_t n);
-    bool write_values(const accel::BufferSlot& s, const float* values, uint64_t n, const num::Format& fmt);
+    // Where the kernel's rounding unit writes a tile's output: the slot itself through DMI, or a staging copy
+    // that commit() then writes with b_transport.
+    kern::Out output(const accel::BufferSlot& s, uint64_t n, const num::Format& fmt, const num::SrKey& key,
+                     uint64_t index_base, accel::StorageSink& sink, std::vector<uint8_t>& staging);
+    bool commit(const accel::BufferSlot& s, const std::vector<uint8_t>& staging, uint64_t n, const num::Format& fmt);
     bool read_doubles(const accel::BufferSlot& s, double* out, uint64_t n);
     bool write_doubles(const accel::BufferSlot& s, const double* in, uint64_t n);
     bool fail(accel::TileCommand& cmd, const accel::BufferSlot& s);
@@ -61,9 +66,10 @@ class PeArray : public sc_core::sc_module {
     sc_core::sc_time access_delay_;  // b_transport delays of the current tile
     accel::TensorCodec codec_;
     kern::Workspace ws_;
-    accel::Staging in_[3], out_[2];
-    std::vector<double, accel::UninitAllocator<double>> acc_;
-    std::vector<uint8_t> copy_, bytes_;
+    accel::Staging in_[3];
+    accel::StorageSink sink_[2];
+    std::vector<double, accel::UninitAllocator<double>> acc_, flat_;
+    std::vector<uint8_t> copy_, staging_[2];
     Logger log_;
 };
 

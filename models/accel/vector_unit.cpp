@@ -12,6 +12,62 @@ namespace trainvp {
 
 using namespace accel;
 
+namespace {
+
+// ReLU and its mask only select, so on an integer format (fixed point, int8) the unit selects the stored
+// values: a value is > 0 when its bits are non-zero and its sign bit (bit total - 1) is clear. Container bits
+// above the format are ignored on reading and 0 on writing, as decode() and encode() treat them. The
+// kernels' float selection, packed again in the same format, gives the same bits (test_vector_unit).
+bool integer_format(const num::Format& f) {
+    return f.kind == num::FormatKind::fixed || f.kind == num::FormatKind::int8;
+}
+
+int storage_bits(const num::Format& f) {
+    return f.kind == num::FormatKind::int8 ? 8 : f.total_bits;
+}
+
+uint32_t value_mask(const num::Format& f) {
+    return storage_bits(f) >= 32 ? ~0u : (1u << storage_bits(f)) - 1u;
+}
+
+// dst = (mask > 0) ? src : 0 on containers of one size; mask null: dst = src. Keeps the format's bits only.
+template <typename C>
+void select_positive(const C* mask, const C* src, size_t n, C mask_bits, C mask_sign, C value_bits, C* dst) {
+    if (!mask) {
+        for (size_t i = 0; i < n; ++i) dst[i] = static_cast<C>(src[i] & value_bits);
+        return;
+    }
+    for (size_t i = 0; i < n; ++i) {
+        const C y = static_cast<C>(mask[i] & mask_bits);
+        // 0 < y < sign bit as one unsigned comparison (y - 1 wraps for 0).
+        const C keep = static_cast<C>(C{0} - (static_cast<C>(y - 1) < static_cast<C>(mask_sign - 1)));
+        dst[i] = static_cast<C>(src[i] & value_bits & keep);  // arithmetic select: the loop vectorises
+    }
+}
+
+template <typename C>
+void select_positive(const uint8_t* mask, const num::Format* mask_fmt, const uint8_t* src, size_t n,
+                     const num::Format& fmt, uint8_t* dst) {
+    const C mb = mask ? static_cast<C>(value_mask(*mask_fmt)) : C{0};
+    const C ms = mask ? static_cast<C>(1u << (storage_bits(*mask_fmt) - 1)) : C{0};
+    select_positive<C>(reinterpret_cast<const C*>(mask), reinterpret_cast<const C*>(src), n, mb, ms,
+                       static_cast<C>(value_mask(fmt)), reinterpret_cast<C*>(dst));
+}
+
+void select_positive(const uint8_t* mask, const num::Format* mask_fmt, const uint8_t* src, size_t n,
+                     const num::Format& fmt, uint8_t* dst) {
+    switch (container_bytes(fmt)) {
+        case 1:
+            return select_positive<uint8_t>(mask, mask_fmt, src, n, fmt, dst);
+        case 2:
+            return select_positive<uint16_t>(mask, mask_fmt, src, n, fmt, dst);
+        default:
+            return select_positive<uint32_t>(mask, mask_fmt, src, n, fmt, dst);
+    }
+}
+
+}  // namespace
+
 VectorUnit::VectorUnit(sc_core::sc_module_name name, const AcceleratorConfig& config)
     : sc_module(name),
       cmd_in("cmd_in"),
@@ -106,18 +162,44 @@ bool VectorUnit::run(const DecodedOp& op, const Tile& t, TileCommand& cmd) {
         return write_values(slot(o), v.data(), elems(o), F[fmt_slot]) || fail(cmd, slot(o));
     };
     Staging &a = v_[0], &b = v_[1], &c = v_[2], &e = v_[3];
+    // Selections and same-format copies on integer formats work on the stored bits.
+    auto raw = [&](Opnd src, int src_fmt, Opnd mask_of, int mask_fmt, Opnd dst) {
+        const unsigned cb = container_bytes(F[src_fmt]);
+        const uint8_t* mask = nullptr;
+        if (mask_of != Opnd::count && mask_of != src) {
+            mask = read(slot(mask_of), u * cb);
+            if (!mask) return fail(cmd, slot(mask_of));
+            mask_.assign(mask, mask + u * cb);  // the source's read may reuse the staging copy
+            mask = mask_.data();
+        }
+        const uint8_t* s = read(slot(src), u * cb);
+        if (!s) return fail(cmd, slot(src));
+        if (mask_of == src) mask = s;
+        out_bytes_.resize(u * cb);
+        select_positive(mask, &F[mask_fmt], s, u, F[src_fmt], out_bytes_.data());
+        return write(slot(dst), out_bytes_.data(), u * cb) || fail(cmd, slot(dst));
+    };
     switch (d.opcode) {
         case ACCEL_OP_RELU_FWD:
+            if (integer_format(F[ACCEL_OPND_X]) && F[ACCEL_OPND_Y] == F[ACCEL_OPND_X])
+                return raw(Opnd::x, ACCEL_OPND_X, Opnd::x, ACCEL_OPND_X, Opnd::y);
             if (!in(Opnd::x, ACCEL_OPND_X, a)) return false;
             b.resize(u);
             kern::relu_forward(u, a.data(), b.data());
             return out(Opnd::y, ACCEL_OPND_Y, b);
         case ACCEL_OP_RELU_BWD:
+            if (integer_format(F[ACCEL_OPND_Y]) && integer_format(F[ACCEL_OPND_G]) &&
+                F[ACCEL_OPND_DX] == F[ACCEL_OPND_G] &&
+                container_bytes(F[ACCEL_OPND_Y]) == container_bytes(F[ACCEL_OPND_G]))
+                return raw(Opnd::g, ACCEL_OPND_G, Opnd::y, ACCEL_OPND_Y, Opnd::dx);
             if (!in(Opnd::y, ACCEL_OPND_Y, a) || !in(Opnd::g, ACCEL_OPND_G, b)) return false;
             c.resize(u);
             kern::relu_backward(u, a.data(), b.data(), c.data());
             return out(Opnd::dx, ACCEL_OPND_DX, c);
         case ACCEL_OP_DMA_COPY:
+            // Values of an integer format are on its grid: converting to the same format copies the bits.
+            if (integer_format(F[ACCEL_OPND_X]) && F[ACCEL_OPND_Y] == F[ACCEL_OPND_X])
+                return raw(Opnd::x, ACCEL_OPND_X, Opnd::count, 0, Opnd::y);
             if (!in(Opnd::x, ACCEL_OPND_X, a)) return false;
             num::quantize_array(a.data(), u, F[ACCEL_OPND_Y], key0, u0, nullptr);
             return out(Opnd::y, ACCEL_OPND_Y, a);

@@ -60,7 +60,7 @@ class VectorUnit : public sc_core::sc_module {
     kern::Workspace ws_;
     accel::Staging v_[4];
     std::vector<uint32_t> argmax_;
-    std::vector<uint8_t> copy_, bytes_;
+    std::vector<uint8_t> copy_, bytes_, mask_, out_bytes_;
     kern::LossResult loss_;  // running over the tiles of one SOFTMAX_XENT descriptor
     Logger log_;
 };

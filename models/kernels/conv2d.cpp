@@ -105,8 +105,7 @@ void conv2d_forward_tile(const Conv2dShape& s, uint32_t batch, const ChannelTile
         gemm_accumulate(cfg, M, P, K, wd, K, col, P, a, P, mc.acc_stats);
         if (!step.last) continue;
         const size_t local = static_cast<size_t>(n) * M * P;
-        round_block(cfg, M, P, a, P, y.data + local, P, y.fmt, y.key,
-                    y.index_base + static_cast<uint64_t>(n) * s.out_size(), y.stats);
+        round_into(cfg, M, P, a, P, y, local, P, y.index_base + static_cast<uint64_t>(n) * s.out_size());
     }
 }
 
@@ -173,15 +172,14 @@ void conv2d_backward_data_tile(const Conv2dShape& s, uint32_t batch, const Chann
             }
         }
         const size_t local = static_cast<size_t>(n) * sub.in_size();
-        round_block(cfg, 1, sub.in_size(), dxacc, 0, dx.data + local, 0, dx.fmt, dx.key,
-                    dx.index_base + static_cast<uint64_t>(n) * s.in_size(), dx.stats);
+        round_into(cfg, 1, sub.in_size(), dxacc, 0, dx, local, 0, dx.index_base + static_cast<uint64_t>(n) * s.in_size());
     }
 }
 
 void conv2d_weight_grad(const Conv2dShape& s, uint32_t batch, const In& g, const In& x, const Out& dw,
                         const Out& db, const MacContext& mc, Workspace& ws) {
     conv2d_weight_grad_tile(s, batch, ChannelTile{0, s.out_channels, 0, s.in_channels}, g, x, nullptr,
-                            db.data != nullptr, TileStep{}, dw, db, mc, ws);
+                            db.wanted(), TileStep{}, dw, db, mc, ws);
 }
 
 size_t wgrad_acc_stride(uint32_t c) {
@@ -237,13 +235,12 @@ void conv2d_weight_grad_tile(const Conv2dShape& s, uint32_t batch, const Channel
         for (size_t k = 0; k < K; ++k) dw_acc[co * K + k] = wacc[k * NP + co];
     const size_t K_full = s.patch_size();
     if (K == K_full) {
-        round_block(cfg, M, K, dw_acc, K, dw.data, K, dw.fmt, dw.key, dw.index_base, dw.stats);
+        round_into(cfg, M, K, dw_acc, K, dw, 0, K, dw.index_base);
     } else {
         for (size_t co = 0; co < M; ++co)
-            round_block(cfg, 1, K, dw_acc + co * K, 0, dw.data + co * K, 0, dw.fmt, dw.key,
-                        dw.index_base + co * K_full, dw.stats);
+            round_into(cfg, 1, K, dw_acc + co * K, 0, dw, co * K, 0, dw.index_base + co * K_full);
     }
-    if (db.data) round_block(bias_cfg, 1, M, bacc, 0, db.data, 0, db.fmt, db.key, db.index_base, db.stats);
+    if (db.wanted()) round_into(bias_cfg, 1, M, bacc, 0, db, 0, 0, db.index_base);
 }
 
 }  // namespace trainvp::kern

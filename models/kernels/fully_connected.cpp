@@ -14,12 +14,11 @@ void round_rows(const MacConfig& cfg, size_t rows, size_t cols, const double* ac
                 size_t tensor_stride) {
     if (rows == 0 || cols == 0) return;
     if (cols == tensor_stride) {
-        round_block(cfg, rows, cols, acc, cols, out.data, cols, out.fmt, out.key, out.index_base, out.stats);
+        round_into(cfg, rows, cols, acc, cols, out, 0, cols, out.index_base);
         return;
     }
     for (size_t r = 0; r < rows; ++r)
-        round_block(cfg, 1, cols, acc + r * cols, 0, out.data + r * cols, 0, out.fmt, out.key,
-                    out.index_base + r * tensor_stride, out.stats);
+        round_into(cfg, 1, cols, acc + r * cols, 0, out, r * cols, 0, out.index_base + r * tensor_stride);
 }
 
 }  // namespace
@@ -67,7 +66,7 @@ void fc_backward_data_tile(const FcShape& s, uint32_t batch, const ChannelTile& 
 
 void fc_weight_grad(const FcShape& s, uint32_t batch, const In& g, const In& x, const Out& dw, const Out& db,
                     const MacContext& mc, Workspace& ws) {
-    fc_weight_grad_tile(s, batch, ChannelTile{0, s.out, 0, s.in}, g, x, nullptr, db.data != nullptr,
+    fc_weight_grad_tile(s, batch, ChannelTile{0, s.out, 0, s.in}, g, x, nullptr, db.wanted(),
                         TileStep{}, dw, db, mc, ws);
 }
 
@@ -101,8 +100,7 @@ void fc_weight_grad_tile(const FcShape& s, uint32_t batch, const ChannelTile& t,
             for (size_t n = 0; n < N; ++n) b = accumulate_value(bias_cfg, b, go[n], mc.acc_stats);
         bacc[o] = b;
     }
-    if (step.last && db.data)
-        round_block(bias_cfg, 1, O, bacc, 0, db.data, 0, db.fmt, db.key, db.index_base, db.stats);
+    if (step.last && db.wanted()) round_into(bias_cfg, 1, O, bacc, 0, db, 0, 0, db.index_base);
 }
 
 }  // namespace trainvp::kern

@@ -17,15 +17,33 @@ struct In {
     num::Format fmt;
 };
 
+struct MacConfig;
+
+// Where the GEMM kernels' rounded outputs go instead of float values (the accelerator writes them straight
+// into its buffers in storage format). round_block() has round_block()'s arguments (gemm.h), with the
+// output's element `offset` instead of a pointer; it must give the bits of num::encode() of the values
+// round_block() would produce.
+class OutputSink {
+  public:
+    virtual ~OutputSink() = default;
+    virtual void round_block(const MacConfig& cfg, size_t M, size_t N, const double* acc, size_t lda,
+                             size_t offset, size_t ldo, const num::Format& fmt, const num::SrKey& key,
+                             uint64_t index_base) = 0;
+};
+
 // A tensor a kernel writes: every value is rounded into `fmt`. Stochastic rounding of data[i] uses
 // (key, index_base + i): index_base is the position of data[0] in the whole tensor, so a caller working on
-// a tile of a tensor (data pointing into it) rounds exactly as one call over the whole tensor.
+// a tile of a tensor (data pointing into it) rounds exactly as one call over the whole tensor. With a sink,
+// the conv and fc kernels hand their rounding to it and leave `data` alone (it may be null).
 struct Out {
     float* data;
     num::Format fmt;
     num::SrKey key;
     num::QuantStats* stats = nullptr;
     uint64_t index_base = 0;
+    OutputSink* sink = nullptr;
+
+    bool wanted() const { return data || sink; }
 };
 
 // Per-call arithmetic context.
