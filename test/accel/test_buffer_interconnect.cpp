@@ -14,8 +14,8 @@
 #include "mem/tlm_test_initiator.h"
 
 using namespace trainvp;
-using trainvp::test::TestInitiator;
 using accel::BufferId;
+using trainvp::test::TestInitiator;
 
 namespace {
 
@@ -29,7 +29,9 @@ struct Invalidator : sc_core::sc_module {
         in.register_b_transport(this, &Invalidator::b_transport);
         in.register_get_direct_mem_ptr(this, &Invalidator::dmi);
     }
-    void b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time&) { t.set_response_status(tlm::TLM_OK_RESPONSE); }
+    void b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time&) {
+        t.set_response_status(tlm::TLM_OK_RESPONSE);
+    }
     bool dmi(tlm::tlm_generic_payload&, tlm::tlm_dmi& d) {
         d.set_dmi_ptr(mem.data());
         d.set_start_address(0);
@@ -69,7 +71,8 @@ TEST_CASE("interconnect routes each window to its buffer and adds latency plus a
     b.run([&] {
         const uint32_t w = 0x11111111, a = 0x22222222;
         sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
-        REQUIRE(b.unit.write(accel::buffer_address(BufferId::weight, 64), &w, 4, delay) == tlm::TLM_OK_RESPONSE);
+        REQUIRE(b.unit.write(accel::buffer_address(BufferId::weight, 64), &w, 4, delay) ==
+                tlm::TLM_OK_RESPONSE);
         // interconnect: 3 + ceil(4 / 16) = 4 cycles; weight buffer: 1 + 1.
         CHECK(delay == kCycle * 6);
         delay = sc_core::SC_ZERO_TIME;
@@ -96,7 +99,8 @@ TEST_CASE("interconnect routes each window to its buffer and adds latency plus a
     });
 }
 
-TEST_CASE("interconnect DMI ranges are in interconnect addresses with its latency added", "[accel][interconnect][dmi]") {
+TEST_CASE("interconnect DMI ranges are in interconnect addresses with its latency added",
+          "[accel][interconnect][dmi]") {
     Bench b;
     b.run([&] {
         tlm::tlm_dmi dmi;
@@ -115,7 +119,8 @@ TEST_CASE("interconnect DMI ranges are in interconnect addresses with its latenc
     });
 }
 
-TEST_CASE("the debug socket reads and writes any buffer with transport_dbg only", "[accel][interconnect][debug]") {
+TEST_CASE("the debug socket reads and writes any buffer with transport_dbg only",
+          "[accel][interconnect][debug]") {
     Bench b;
     b.run([&] {
         const uint8_t pattern[4] = {9, 8, 7, 6};
@@ -123,7 +128,8 @@ TEST_CASE("the debug socket reads and writes any buffer with transport_dbg only"
                                const_cast<uint8_t*>(pattern), 4) == 2);  // clipped at the buffer's end
         CHECK(b.weight.data()[4095] == 8);
         uint8_t out[2] = {};
-        CHECK(b.debugger.debug(tlm::TLM_READ_COMMAND, accel::buffer_address(BufferId::weight, 4094), out, 2) == 2);
+        CHECK(b.debugger.debug(tlm::TLM_READ_COMMAND, accel::buffer_address(BufferId::weight, 4094), out,
+                               2) == 2);
         CHECK(out[0] == 9);
         CHECK(b.debugger.debug(tlm::TLM_READ_COMMAND, 7 * accel::kBufferWindow, out, 2) == 0);
         CHECK(b.weight.counters().read_bytes == 0);  // no side effects

@@ -83,7 +83,8 @@ TEST_CASE("buffer transport_dbg reads and writes without time or counters, clipp
     });
 }
 
-TEST_CASE("buffer refuses out-of-range, byte-enabled, streaming and IGNORE transactions", "[accel][sram][errors]") {
+TEST_CASE("buffer refuses out-of-range, byte-enabled, streaming and IGNORE transactions",
+          "[accel][sram][errors]") {
     Bench b(SramConfig{1024, 4, 8, 1, 1});
     b.run([&] {
         uint8_t data[16] = {};

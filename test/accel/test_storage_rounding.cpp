@@ -31,8 +31,8 @@ std::vector<double> accumulators(int frac_in, int bits, uint32_t seed) {
     return v;
 }
 
-std::vector<uint8_t> reference(const kern::MacConfig& cfg, const std::vector<double>& acc, const num::Format& f,
-                               const num::SrKey& key, uint64_t index) {
+std::vector<uint8_t> reference(const kern::MacConfig& cfg, const std::vector<double>& acc,
+                               const num::Format& f, const num::SrKey& key, uint64_t index) {
     std::vector<float> values(acc.size());
     kern::round_block(cfg, 1, acc.size(), acc.data(), 0, values.data(), 0, f, key, index, nullptr);
     std::vector<uint8_t> bytes(acc.size() * accel::container_bytes(f));
@@ -42,8 +42,9 @@ std::vector<uint8_t> reference(const kern::MacConfig& cfg, const std::vector<dou
 
 }  // namespace
 
-TEST_CASE("the fast path of the rounding unit equals round_block and encode, bit for bit", "[accel][rounding]") {
-    const char* formats[] = {"fx16.12", "fx16.8:rtz", "fx8.4",   "fx8.-2",  "fx12.6", "fx24.20",
+TEST_CASE("the fast path of the rounding unit equals round_block and encode, bit for bit",
+          "[accel][rounding]") {
+    const char* formats[] = {"fx16.12", "fx16.8:rtz", "fx8.4",   "fx8.-2",     "fx12.6",  "fx24.20",
                              "fx4.1",   "fx20.0:rtz", "int8@-5", "int8@3:rtz", "fx16.30", "fx16.-10"};
     int fast = 0;
     for (const char* text : formats) {
