@@ -169,15 +169,22 @@ bool VectorUnit::run(const DecodedOp& op, const Tile& t, TileCommand& cmd) {
         if (mask_of != Opnd::count && mask_of != src) {
             mask = read(slot(mask_of), u * cb);
             if (!mask) return fail(cmd, slot(mask_of));
-            mask_.assign(mask, mask + u * cb);  // the source's read may reuse the staging copy
-            mask = mask_.data();
+            if (mask == copy_.data()) {  // the source's read would reuse the staging copy
+                mask_.assign(mask, mask + u * cb);
+                mask = mask_.data();
+            }
         }
         const uint8_t* s = read(slot(src), u * cb);
         if (!s) return fail(cmd, slot(src));
         if (mask_of == src) mask = s;
-        out_bytes_.resize(u * cb);
-        select_positive(mask, &F[mask_fmt], s, u, F[src_fmt], out_bytes_.data());
-        return write(slot(dst), out_bytes_.data(), u * cb) || fail(cmd, slot(dst));
+        // Into the destination slot itself through DMI, or a staging copy written with b_transport.
+        uint8_t* out = buffers_.direct(buffer_address(slot(dst).buffer, slot(dst).offset), u * cb, true);
+        if (!out) {
+            out_bytes_.resize(u * cb);
+            out = out_bytes_.data();
+        }
+        select_positive(mask, &F[mask_fmt], s, u, F[src_fmt], out);
+        return write(slot(dst), out, u * cb) || fail(cmd, slot(dst));
     };
     switch (d.opcode) {
         case ACCEL_OP_RELU_FWD:
@@ -223,12 +230,19 @@ bool VectorUnit::run(const DecodedOp& op, const Tile& t, TileCommand& cmd) {
             // An entry must name an element of its own image plane: the unit scatters within the plane.
             const uint64_t in_plane = uint64_t{op.pool.in_rows} * op.pool.in_cols;
             const uint64_t out_plane = n / u;
-            for (uint64_t i = 0; i < n; ++i) {
-                const uint64_t plane = (u0 + i / out_plane) % op.pool.channels;
-                const uint32_t v = argmax_[i];
-                if (v >= op.pool.in_size() || v / in_plane != plane) {
+            for (uint64_t q = 0; q < u; ++q) {
+                const uint64_t first =
+                    ((u0 + q) % op.pool.channels) * in_plane;  // the plane's offset in its image
+                const uint32_t* entries = argmax_.data() + q * out_plane;
+                bool bad = false;
+                for (uint64_t i = 0; i < out_plane; ++i)
+                    bad |= entries[i] - first >= in_plane;  // unsigned: below too
+                if (!bad) continue;
+                for (uint64_t i = 0; i < out_plane; ++i) {
+                    const uint32_t v = entries[i];
+                    if (v - first < in_plane) continue;
                     cmd.error = ACCEL_ERR_BAD_ARGUMENT;
-                    cmd.error_address = op.op(Opnd::aux).address + 4 * (u0 * out_plane + i);
+                    cmd.error_address = op.op(Opnd::aux).address + 4 * ((u0 + q) * out_plane + i);
                     cmd.why =
                         "argmax entry " + std::to_string(v) +
                         (v >= op.pool.in_size() ? " outside the input image" : " outside its window's plane");
