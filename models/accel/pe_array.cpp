@@ -105,7 +105,8 @@ kern::Out PeArray::output(const BufferSlot& s, uint64_t n, const num::Format& fm
     return kern::Out{nullptr, fmt, key, nullptr, index_base, &sink};
 }
 
-bool PeArray::commit(const BufferSlot& s, const std::vector<uint8_t>& staging, uint64_t n, const num::Format& fmt) {
+bool PeArray::commit(const BufferSlot& s, const std::vector<uint8_t>& staging, uint64_t n,
+                     const num::Format& fmt) {
     const uint64_t bytes = n * container_bytes(fmt);
     if (buffers_.direct(buffer_address(s.buffer, s.offset), bytes, true)) return true;  // written in place
     return write(s, staging.data(), bytes);
@@ -150,8 +151,8 @@ bool PeArray::forward(const DecodedOp& op, const Tile& t, TileCommand& cmd) {
     const kern::Out y = t.last ? output(sy, outs, F[ACCEL_OPND_Y], key, index, sink_[0], staging_[0])
                                : kern::Out{nullptr, F[ACCEL_OPND_Y], key};
     if (op.is_fc())
-        kern::fc_forward_tile({s.in_channels, s.out_channels}, static_cast<uint32_t>(n), ct, x, w, b, acc, step,
-                              y, mc, ws_);
+        kern::fc_forward_tile({s.in_channels, s.out_channels}, static_cast<uint32_t>(n), ct, x, w, b, acc,
+                              step, y, mc, ws_);
     else
         kern::conv2d_forward_tile(s, static_cast<uint32_t>(n), ct, x, w, b, acc, step, y, mc, ws_);
     if (!t.last) return write_doubles(sacc, acc, outs) || fail(cmd, sacc);
@@ -225,8 +226,8 @@ bool PeArray::weight_grad(const DecodedOp& op, const Tile& t, TileCommand& cmd) 
     const kern::TileStep step{t.first, t.last};
     const bool db_out = t.last && bias_acc;
     const uint64_t dws = uint64_t{t.c} * Kt;
-    const uint64_t dw_index =
-        op.is_fc() ? uint64_t{t.c0} * s.in_channels + t.k0 : uint64_t{t.c0} * s.patch_size() + uint64_t{t.k0} * kk;
+    const uint64_t dw_index = op.is_fc() ? uint64_t{t.c0} * s.in_channels + t.k0
+                                         : uint64_t{t.c0} * s.patch_size() + uint64_t{t.k0} * kk;
     const kern::Out dw = t.last ? output(sdw, dws, F[ACCEL_OPND_DW], key0, dw_index, sink_[0], staging_[0])
                                 : kern::Out{nullptr, F[ACCEL_OPND_DW], key0};
     const kern::Out db = db_out ? output(sdb, t.c, F[ACCEL_OPND_DW], key1, t.c0, sink_[1], staging_[1])

@@ -54,7 +54,8 @@ class PeArray : public sc_core::sc_module {
     // that commit() then writes with b_transport.
     kern::Out output(const accel::BufferSlot& s, uint64_t n, const num::Format& fmt, const num::SrKey& key,
                      uint64_t index_base, accel::StorageSink& sink, std::vector<uint8_t>& staging);
-    bool commit(const accel::BufferSlot& s, const std::vector<uint8_t>& staging, uint64_t n, const num::Format& fmt);
+    bool commit(const accel::BufferSlot& s, const std::vector<uint8_t>& staging, uint64_t n,
+                const num::Format& fmt);
     bool read_doubles(const accel::BufferSlot& s, double* out, uint64_t n);
     bool write_doubles(const accel::BufferSlot& s, const double* in, uint64_t n);
     bool fail(accel::TileCommand& cmd, const accel::BufferSlot& s);

@@ -25,8 +25,9 @@ class StorageSink final : public kern::OutputSink {
     explicit StorageSink(TensorCodec& codec) : codec_(codec) {}
     void bind(uint8_t* bytes) { bytes_ = bytes; }
 
-    void round_block(const kern::MacConfig& cfg, size_t M, size_t N, const double* acc, size_t lda, size_t offset,
-                     size_t ldo, const num::Format& fmt, const num::SrKey& key, uint64_t index_base) override;
+    void round_block(const kern::MacConfig& cfg, size_t M, size_t N, const double* acc, size_t lda,
+                     size_t offset, size_t ldo, const num::Format& fmt, const num::SrKey& key,
+                     uint64_t index_base) override;
 
   private:
     TensorCodec& codec_;

@@ -172,7 +172,8 @@ void conv2d_backward_data_tile(const Conv2dShape& s, uint32_t batch, const Chann
             }
         }
         const size_t local = static_cast<size_t>(n) * sub.in_size();
-        round_into(cfg, 1, sub.in_size(), dxacc, 0, dx, local, 0, dx.index_base + static_cast<uint64_t>(n) * s.in_size());
+        round_into(cfg, 1, sub.in_size(), dxacc, 0, dx, local, 0,
+                   dx.index_base + static_cast<uint64_t>(n) * s.in_size());
     }
 }
 

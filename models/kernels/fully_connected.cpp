@@ -66,8 +66,8 @@ void fc_backward_data_tile(const FcShape& s, uint32_t batch, const ChannelTile& 
 
 void fc_weight_grad(const FcShape& s, uint32_t batch, const In& g, const In& x, const Out& dw, const Out& db,
                     const MacContext& mc, Workspace& ws) {
-    fc_weight_grad_tile(s, batch, ChannelTile{0, s.out, 0, s.in}, g, x, nullptr, db.wanted(),
-                        TileStep{}, dw, db, mc, ws);
+    fc_weight_grad_tile(s, batch, ChannelTile{0, s.out, 0, s.in}, g, x, nullptr, db.wanted(), TileStep{}, dw,
+                        db, mc, ws);
 }
 
 void fc_weight_grad_tile(const FcShape& s, uint32_t batch, const ChannelTile& t, const In& g, const In& x,
