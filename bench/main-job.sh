@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job's cost against the golden model: `trainvp run scenarios/lenet-mnist.yaml` (CPU, bus, DRAM,
 # accelerator timing and the firmware) and `trainvp golden` on the same scenario, seed and data, each run
-# once; prints both wall times, their processor times and the ratios. Target: platform within 1.15x of golden (processor time, a quiet machine, median of three runs).
+# once; prints both wall times, their processor times and the ratios. Target: platform within 1.15x of golden
+# (processor time on a quiet machine, median of three runs).
 # usage: bench/main-job.sh [BUILD_DIR] [EPOCHS]   (default: build, 1 -- one epoch keeps it short; the ratio
 #        per epoch is what matters, both commands load the same data and evaluate the test set each epoch)
 # Processor time (user + sys) is the fairer figure on a shared machine.
