@@ -70,8 +70,10 @@ bool BufferInterconnect::get_direct_mem_ptr(int, tlm::tlm_generic_payload& trans
     const uint64_t address = trans.get_address();
     uint64_t local = 0;
     const int port = decode(address, local);
-    if (port < 0) {
+    if (port < 0) {  // past the last window: no DMI anywhere there
         dmi.set_granted_access(tlm::tlm_dmi::DMI_ACCESS_NONE);
+        dmi.set_start_address(accel::buffer_address(accel::BufferId::count));
+        dmi.set_end_address(~0ull);
         return false;
     }
     const uint64_t base = address - local;

@@ -111,6 +111,8 @@ TEST_CASE("interconnect DMI ranges are in interconnect addresses with its latenc
         dmi.get_dmi_ptr()[100] = 0x77;
         CHECK(b.activation.data()[100] == 0x77);
         CHECK_FALSE(b.unit.dmi(5 * accel::kBufferWindow, dmi));
+        CHECK(dmi.get_start_address() == 3 * accel::kBufferWindow);  // the denial names the unmapped range
+        CHECK(dmi.get_end_address() == ~0ull);
         // A buffer's invalidation reaches the initiators in interconnect addresses.
         b.gradient.in->invalidate_direct_mem_ptr(0, 255);
         REQUIRE(b.unit.invalidations.size() == 1);
