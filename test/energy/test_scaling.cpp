@@ -1,6 +1,8 @@
 // Node scaling (Stillmaker & Baas 2017): the data reproduce the paper's published example, the factors are
 // monotonic in the node, intermediate nodes interpolate, off-chip entries stay fixed.
 #include <catch2/catch.hpp>
+#include <cstdio>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -103,4 +105,23 @@ TEST_CASE("nodes outside the scaling data and unknown flavours are refused", "[e
     CHECK_THROWS_WITH(load_technology("90nm"), Catch::Contains("90nm") && Catch::Contains("outside"));
     CHECK_THROWS_AS(node_factors(scaling_table(), 45, 0.9, 16, 0.9, "ulp"), UserError);
     CHECK(scaling_nodes(scaling_table()) == std::vector<double>{65, 45, 32, 20, 16, 14, 10, 7});
+}
+
+TEST_CASE("the node table of docs/energy.md is what the model computes", "[energy][scaling][doc]") {
+    std::ifstream doc(TRAINVP_ENERGY_DOC);
+    REQUIRE(doc);
+    std::string line;
+    int rows = 0;
+    const TechTable s = scaling_table();
+    while (std::getline(doc, line)) {
+        // Rows like "| 28 nm | 0.532 | 0.377 |".
+        double nm = 0, energy = 0, area = 0;
+        if (std::sscanf(line.c_str(), "| %lf nm | %lf | %lf |", &nm, &energy, &area) != 3) continue;
+        INFO(line);
+        const NodeFactors f = node_factors(s, 45, 0.9, nm, 0.9, "hp");
+        CHECK(f.energy == Approx(energy).margin(0.0051));
+        CHECK(f.area == Approx(area).margin(0.0051));
+        ++rows;
+    }
+    CHECK(rows == 7);
 }
