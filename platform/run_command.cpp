@@ -191,6 +191,7 @@ int run_command(int argc, char* argv[]) {
         sc_core::sc_start();
     const double wall_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    report_repeated_warnings();
 
     soc.uart0.flush();
     if (train_run) train_run->end_of_simulation();  // training: the last progress output before the summary
