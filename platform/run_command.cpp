@@ -191,6 +191,7 @@ int run_command(int argc, char* argv[]) {
         sc_core::sc_start();
     const double wall_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    report_repeated_warnings();
 
     soc.uart0.flush();
     if (train_run) train_run->end_of_simulation();  // training: the last progress output before the summary
@@ -216,6 +217,10 @@ int run_command(int argc, char* argv[]) {
         status = static_cast<int>(soc.simctrl.exit_code() & 0xff);
         ended_by = "simctrl";
         if (status != 0) std::fprintf(stderr, "trainvp: firmware exited with code %d\n", status);
+    } else if (!soc.cpu.stuck().empty()) {
+        status = kExitCpuStuck;
+        ended_by = "cpu stuck";
+        std::fprintf(stderr, "trainvp: error: %s\n", soc.cpu.stuck().c_str());
     } else if (max_time_s > 0 && sc_core::sc_time_stamp() >= sc_core::sc_time(max_time_s, sc_core::SC_SEC)) {
         status = kExitTimeLimit;
         ended_by = "time limit";

@@ -9,6 +9,7 @@
 namespace trainvp {
 
 constexpr int kExitUsage = 2;        // bad command line, scenario, ELF or data file
+constexpr int kExitCpuStuck = 123;   // the CPU took the same trap over and over without progress
 constexpr int kExitTimeLimit = 124;  // the simulated-time limit was reached before the firmware exited
 constexpr int kExitNoExit = 125;     // the simulation ran out of activity before the firmware exited
 constexpr int kExitInternal = 70;    // a simulator bug (EX_SOFTWARE)

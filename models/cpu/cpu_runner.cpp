@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <sstream>
 #include <stdexcept>
 
 namespace trainvp {
@@ -100,6 +101,10 @@ void CpuRunner::thread() {
             finished_ = true;
             return;
         }
+        if (r.reason == StopReason::stuck) {
+            end_stuck_run();
+            return;
+        }
         bool halted = false;
         if (r.reason == StopReason::wfi) {
             sleep_until_interrupt();
@@ -140,6 +145,23 @@ void CpuRunner::thread() {
         }
         if (qk_.need_sync()) qk_.sync();
     }
+}
+
+void CpuRunner::end_stuck_run() {
+    const RepeatedTrap& t = core_.repeated_trap();
+    constexpr unsigned kCsrMtvec = 0x305;  // privileged spec table 2.5
+    uint32_t mtvec = 0;
+    core_.read_csr(kCsrMtvec, mtvec);
+    std::ostringstream os;
+    os << "CPU stuck: " << exception_name(t.cause) << " (trap cause " << t.cause << ") at pc " << hex32(t.epc)
+       << " repeated " << t.repeats << " times without progress (mtval " << hex32(t.tval) << ", mtvec "
+       << hex32(mtvec) << ")";
+    stuck_ = os.str();
+    qk_.sync();
+    log_.info(stuck_, ", ending the simulation");
+    sc_core::sc_stop();
+    if (debugger_) debugger_->run_ended();
+    finished_ = true;
 }
 
 // Simulated time stands still while the debugger has the core: the thread blocks here without syncing, so

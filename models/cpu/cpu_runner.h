@@ -10,6 +10,8 @@
 // Ending: when a device calls sc_stop() during an access the core stops at that instruction.
 // A stop requested through the core (Rv32Core::request_stop(), e.g. from a tohost or
 // semihosting hook) makes the runner call sc_stop(). Either way the thread returns.
+// A core that can make no progress (StopReason::stuck: the same exception at the same pc over and over with
+// no instruction retired) also ends the simulation; stuck() then describes it for the platform to report.
 // Debugging: with a CpuDebugger attached (the GDB stub) the thread hands the halted core to it at the entry
 // point, breakpoints, watchpoints and completed steps, and asks it about interrupt requests every 2^18
 // instructions; it blocks inside the debugger, so simulated time stands still while halted.
@@ -20,6 +22,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/tlm_quantumkeeper.h>
 #include <cstdint>
+#include <string>
 #include <systemc>
 #include <tlm>
 
@@ -54,6 +57,8 @@ class CpuRunner : public sc_core::sc_module, private CoreBus {
     sc_core::sc_time time_asleep() const { return time_asleep_; }
     // True once the thread has returned (stop requested or simulation stopped).
     bool finished() const { return finished_; }
+    // Why the runner ended a run whose core was stuck ("CPU stuck: ..."); empty otherwise.
+    const std::string& stuck() const { return stuck_; }
 
     // Hands control to a debugger: the core halts before its first instruction, and at breakpoints,
     // watchpoints, completed steps and interrupt requests. Call before the simulation starts. The debugger
@@ -80,6 +85,8 @@ class CpuRunner : public sc_core::sc_module, private CoreBus {
     // Hands the halted core to the debugger; false when it killed the run.
     bool debug_halt(const DebugHalt& why);
     void sleep_until_interrupt();
+    // Ends the simulation after StopReason::stuck, recording why in stuck_.
+    void end_stuck_run();
     void on_irq_change();
 
     // CoreBus
@@ -105,6 +112,7 @@ class CpuRunner : public sc_core::sc_module, private CoreBus {
     sc_core::sc_time time_asleep_;
     sc_core::sc_time sleep_remainder_;  // asleep time not yet charged as whole cycles
     bool finished_ = false;
+    std::string stuck_;
     CpuDebugger* debugger_ = nullptr;
     bool stepping_ = false;          // the debugger asked for one instruction
     uint64_t insns_since_poll_ = 0;  // instructions since the debugger was last asked about interrupts

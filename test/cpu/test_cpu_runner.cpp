@@ -238,3 +238,19 @@ TEST_CASE("DMI invalidation is honoured and memory keeps working over the bus", 
     CHECK(counter == 2000);
     CHECK(top.cpu.finished());
 }
+
+TEST_CASE("a core stuck in a trap loop ends the simulation and says why", "[cpu][runner][stuck]") {
+    tlm::tlm_global_quantum::instance().set(sc_time(1, SC_US));
+    Top top("top", config_100mhz());
+    std::vector<uint32_t> prog;
+    prog << li(2, kUnmapped) << csrrw(0, kMtvec, 2) << 0xffffffffu;  // mtvec unmapped, then illegal
+    top.bench.put(kRam, prog);
+    CHECK(top.cpu.stuck().empty());
+    sc_core::sc_start(sc_time(10, sc_core::SC_MS));  // ends long before the limit
+    CHECK(top.cpu.finished());
+    CHECK(sc_core::sc_time_stamp() < sc_time(1, sc_core::SC_MS));
+    CHECK(top.cpu.stuck() ==
+          "CPU stuck: instruction access fault (trap cause 1) at pc 0x40000000 repeated 1000 times without "
+          "progress (mtval 0x40000000, mtvec 0x40000000)");
+    CHECK(top.cpu.core().stats().exceptions_by_cause[1] == trainvp::Rv32Core::kStuckTrapRepeats);
+}
