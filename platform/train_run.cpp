@@ -149,7 +149,14 @@ void TrainingRun::prepare(Platform& soc) {
     Platform* s = &soc;
     progress_ = std::make_unique<TrainProgress>(soc.ram, j, TrainProgress::pick(opts_.progress),
                                                 [s] { return s->cpu.current_time().to_seconds(); });
-    soc.simctrl.on_progress = [p = progress_.get()](uint32_t v) { p->update(v); };
+    soc.simctrl.on_progress = [this](uint32_t v) {
+        progress_->update(v);
+        if (opts_.stop_request && *opts_.stop_request && !stopped_at_step_) {
+            // Called from inside the firmware's store: the CPU stops after this instruction.
+            stopped_at_step_ = true;
+            sc_core::sc_stop();
+        }
+    };
     soc.uart0.on_tx = [p = progress_.get()](char c) { p->console_char(c); };
 }
 
@@ -157,7 +164,30 @@ void TrainingRun::end_of_simulation() {
     if (progress_) progress_->finish();
 }
 
-int TrainingRun::finish(Platform& soc, int status, double wall_s) {
+std::string TrainingRun::position(const Platform& soc) const {
+    const train_job& j = image_.job;
+    const train_results res = read_train_results(soc.ram, j);
+    const bool started = res.magic == TRAIN_RESULTS_MAGIC;
+    if (!started) return "before training started";
+    const uint32_t spe = std::max(j.steps_per_epoch, 1u);
+    const uint32_t epochs_done = std::min(res.epochs_done, j.epochs);
+    const uint32_t steps_done = std::min(res.steps_done, j.steps_per_epoch * j.epochs);
+    // An epoch's steps are done before its test pass: until the pass is recorded, it is the current epoch.
+    const uint32_t epoch = std::min(epochs_done + 1, std::max(j.epochs, 1u));
+    const uint32_t step = steps_done - std::min(steps_done, (epoch - 1) * spe);
+    char b[96];
+    if (stopped_at_step_)
+        std::snprintf(b, sizeof b, "at epoch %u step %u of %u", epoch, step, spe);
+    else
+        std::snprintf(b, sizeof b, "in epoch %u, during step %u of %u", epoch, std::min(step + 1, spe), spe);
+    return b;
+}
+
+void TrainingRun::note_interrupt(const std::string& signal_name) {
+    interrupted_by_ = signal_name;
+}
+
+int TrainingRun::finish(Platform& soc, int status, double wall_s, OutputWrites& writes) {
     end_of_simulation();
     const train_job& j = image_.job;
     const kern::TrainConfig& tc = scenario_.training;
@@ -256,17 +286,30 @@ int TrainingRun::finish(Platform& soc, int status, double wall_s) {
         std::fprintf(stderr, "trainvp: training stopped by accelerator error %u at %s\n", res.status,
                      hex32(res.err_addr).c_str());
 
-    // The final parameters as the accelerator left them, in the golden network's float form.
-    if (complete) {
+    const bool interrupted = !interrupted_by_.empty();
+    if (interrupted)
+        report_["interrupted"] = {
+            {"signal", interrupted_by_}, {"at_step_boundary", stopped_at_step_}, {"position", position(soc)}};
+
+    // The parameters as the accelerator left them, in the golden network's float form: after a complete
+    // run, or after the steps done when an interrupt stopped it between two steps (mid-step they may be
+    // half updated).
+    const bool consistent = complete || (interrupted && stopped_at_step_ && started);
+    if (consistent) {
         read_parameters(soc.ram, j, trainer_->network());
         if (!opts_.weights_path.empty()) {
-            const kern::WeightsManifest m = kern::write_weights(trainer_->network(), opts_.weights_path);
-            report_["weights"] = {{"file", opts_.weights_path},
-                                  {"format", "float32-le"},
-                                  {"bytes", m.bytes},
-                                  {"fnv1a64", hex64(m.fnv1a64)},
-                                  {"tensors", m.tensors.size()}};
+            kern::WeightsManifest m;
+            if (writes.attempt("--weights",
+                               [&] { m = kern::write_weights(trainer_->network(), opts_.weights_path); }))
+                report_["weights"] = {
+                    {"file", opts_.weights_path},  {"format", "float32-le"},      {"bytes", m.bytes},
+                    {"fnv1a64", hex64(m.fnv1a64)}, {"tensors", m.tensors.size()}, {"steps_done", steps_done}};
+            else
+                report_["weights"] = {{"file", opts_.weights_path}, {"error", writes.errors().back()}};
         }
+    } else if (interrupted && !opts_.weights_path.empty()) {
+        std::fprintf(stderr,
+                     "trainvp: weights not written: the run stopped in the middle of a training step\n");
     }
 
     if (opts_.summary) print_summary(soc, res, step_mean, sim_s, wall_s);
@@ -274,8 +317,9 @@ int TrainingRun::finish(Platform& soc, int status, double wall_s) {
     if (opts_.check_golden) {
         json check;
         if (!complete) {
-            std::fprintf(stderr,
-                         "trainvp: error: check-golden: training did not complete; nothing to compare\n");
+            if (!interrupted)
+                std::fprintf(stderr,
+                             "trainvp: error: check-golden: training did not complete; nothing to compare\n");
             check["identical"] = false;
             status = status ? status : kExitTrainingFailed;
         } else {
@@ -299,8 +343,19 @@ std::string TrainingRun::check_against_golden(const train_results& res, json& su
     kern::Trainer golden(scenario_.network, scenario_.training);
     const kern::DataView tv = view(data_.train), sv = view(data_.test);
     std::string diff;
+    // A Ctrl-C during the comparison (it trains the whole run again, natively) ends it at the next step.
+    struct Interrupted {};
+    const kern::ProgressFn stop_check = [this](uint32_t, uint32_t) {
+        if (opts_.stop_request && *opts_.stop_request) throw Interrupted{};
+    };
     for (uint32_t e = 0; e < j.epochs && diff.empty(); ++e) {
-        const kern::EpochResult er = golden.train_epoch(tv);
+        kern::EpochResult er;
+        try {
+            er = golden.train_epoch(tv, stop_check);
+        } catch (const Interrupted&) {
+            summary = {{"identical", false}, {"interrupted", true}};
+            return "interrupted before the golden training finished";
+        }
         const kern::EvalResult ev = golden.evaluate(sv);
         const train_epoch_result& r = res.epochs[e];
         const std::string at = "epoch " + std::to_string(e + 1) + ": ";
@@ -455,7 +510,9 @@ void TrainingRun::print_summary(const Platform& soc, const train_results& res,
                  static_cast<uint64_t>(cs.instret), static_cast<uint64_t>(cs.interrupts_taken));
     std::fprintf(out, "  wall time               %.2f s: %.0f training images/s, %.1f MIPS\n", wall_s,
                  wall_s > 0 ? trained / wall_s : 0.0, wall_s > 0 ? cs.instret / wall_s / 1e6 : 0.0);
-    if (report_.contains("weights"))
+    if (report_.contains("weights") && report_["weights"].contains("error"))
+        std::fprintf(out, "  final weights           not written\n");
+    else if (report_.contains("weights"))
         std::fprintf(out, "  final weights           %s (%" PRIu64 " bytes, fnv1a64 %s)\n",
                      opts_.weights_path.c_str(), report_["weights"]["bytes"].get<uint64_t>(),
                      report_["weights"]["fnv1a64"].get<std::string>().c_str());
