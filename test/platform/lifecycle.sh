@@ -10,6 +10,7 @@
 #   write_failure: an output that cannot be written at the end does not keep the others from being
 #       written; the run says so and exits 74
 #   progress_bar: on a 60-column terminal every redraw of the progress line fits, and an interrupt clears it
+#   summary_width: every line a training run prints on stderr fits in 100 columns
 # Waits poll with a generous timeout (no sleeps that assume a speed): the machine may be slow and loaded.
 set -u
 # Job control: without it a script's background jobs start with SIGINT ignored, and trainvp leaves an
@@ -179,5 +180,14 @@ case $case in
         # The interrupt message starts a line, or follows the erase that removed the last redraw.
         grep -qaP '^(.*\r\x1b\[K)?trainvp: interrupted at epoch' typescript || fail "the bar was not cleared"
         echo "PASS: $(grep -c '^epoch' lines) redraws within 59 columns, cleared before the interrupted line" ;;
+    summary_width)
+        "$trainvp" run "$scenario" --firmware "$elf" --check-golden >stdout 2>stderr || fail "run failed"
+        long=$(awk 'length($0) > 100 { print length($0) ": " $0 }' stderr)
+        [ -z "$long" ] || fail "stderr lines over 100 columns: $long"
+        # One epoch, not "1 epochs".
+        grep -q "^trainvp: 1 epoch of 16 steps (batch 32)$" stderr || fail "no '1 epoch of 16 steps' line"
+        grep -q "^check-golden: identical (.*, 1 epoch)$" stderr || fail "no check-golden line"
+        grep -qE "(^|[^0-9])1 (epochs|steps|layers)" stderr && fail "a plural after 1"
+        echo "PASS: $(wc -l <stderr) stderr lines, all within 100 columns" ;;
     *) echo "lifecycle.sh: unknown case '$case'"; exit 2 ;;
 esac
