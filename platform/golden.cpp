@@ -109,8 +109,8 @@ int golden_command(const std::string& scenario_path, const YAML::Node& root, con
     std::printf("scenario %s\n", scenario_path.c_str());
     std::printf("data     train %u images (%s), test %u images (%s)\n", data.train.count,
                 data.train.source.c_str(), data.test.count, data.test.source.c_str());
-    std::printf("training %u epochs, batch %u, lr %g, momentum %g, weight decay %g, seed %" PRIu64 "\n",
-                tc.epochs, tc.batch, tc.lr, tc.momentum, tc.weight_decay, tc.seed);
+    std::printf("training %u epoch%s, batch %u, lr %g, momentum %g, weight decay %g, seed %" PRIu64 "\n",
+                tc.epochs, tc.epochs == 1 ? "" : "s", tc.batch, tc.lr, tc.momentum, tc.weight_decay, tc.seed);
     std::fputs(describe_network(trainer.network()).c_str(), stdout);
     std::fflush(stdout);
 

@@ -87,6 +87,7 @@ void CpuRunner::thread() {
         const double to_sync = qk_.time_to_sync() / period_;
         const uint64_t budget = std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(to_sync)));
         cycles_accounted_ = 0;
+        if (stop_flag_ && *stop_flag_) core_.request_stop();
         const RunResult r = core_.run(stepping_ ? 1 : UINT64_MAX, budget);
         qk_.inc(cycles_to_time(r.cycles - cycles_accounted_));
         cycles_accounted_ = 0;

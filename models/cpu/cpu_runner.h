@@ -21,6 +21,7 @@
 
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/tlm_quantumkeeper.h>
+#include <csignal>
 #include <cstdint>
 #include <string>
 #include <systemc>
@@ -64,6 +65,10 @@ class CpuRunner : public sc_core::sc_module, private CoreBus {
     // watchpoints, completed steps and interrupt requests. Call before the simulation starts. The debugger
     // must outlive the run; without one the thread never checks for it beyond a null test per quantum.
     void attach_debugger(CpuDebugger* debugger) { debugger_ = debugger; }
+
+    // A flag (set by a signal handler, say) the thread reads once per quantum: when it is non-zero the core
+    // stops there and the simulation ends as for a requested stop. nullptr: never checked.
+    void set_stop_flag(const volatile std::sig_atomic_t* flag) { stop_flag_ = flag; }
 
     // Side-effect-free access to the address space through transport_dbg on mem_out (for debuggers and
     // host services). Returns the number of bytes transferred; fewer than `length` means the rest is
@@ -114,6 +119,7 @@ class CpuRunner : public sc_core::sc_module, private CoreBus {
     bool finished_ = false;
     std::string stuck_;
     CpuDebugger* debugger_ = nullptr;
+    const volatile std::sig_atomic_t* stop_flag_ = nullptr;
     bool stepping_ = false;          // the debugger asked for one instruction
     uint64_t insns_since_poll_ = 0;  // instructions since the debugger was last asked about interrupts
     Logger log_;

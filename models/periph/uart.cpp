@@ -24,8 +24,9 @@ Uart::Uart(sc_core::sc_module_name name, const UartConfig& config)
     if (config_.output == "-") {
         out_ = stdout;
     } else if (!config_.output.empty()) {
-        out_ = std::fopen(config_.output.c_str(), "wb");
-        if (!out_) throw UserError(config_.output + ": cannot open UART output: " + std::strerror(errno));
+        const std::string partial = config_.output + ".partial";
+        out_ = std::fopen(partial.c_str(), "wb");
+        if (!out_) throw UserError(config_.output + ": cannot create UART output: " + std::strerror(errno));
         owns_out_ = true;
     }
     bus_in.register_b_transport(this, &Uart::b_transport);
@@ -33,8 +34,24 @@ Uart::Uart(sc_core::sc_module_name name, const UartConfig& config)
 }
 
 Uart::~Uart() {
+    try {
+        close_output();
+    } catch (const UserError& e) {
+        log_.warning(e.what());
+    }
+}
+
+void Uart::close_output() {
     flush();
-    if (owns_out_) std::fclose(out_);
+    if (!owns_out_) return;
+    const bool ok = !std::ferror(out_);
+    const bool closed = std::fclose(out_) == 0;
+    out_ = nullptr;
+    owns_out_ = false;
+    const std::string partial = config_.output + ".partial";
+    if (!ok || !closed) throw UserError(partial + ": write failed");
+    if (std::rename(partial.c_str(), config_.output.c_str()) != 0)
+        throw UserError(config_.output + ": cannot rename " + partial + ": " + std::strerror(errno));
 }
 
 void Uart::flush() {

@@ -254,3 +254,32 @@ TEST_CASE("a core stuck in a trap loop ends the simulation and says why", "[cpu]
           "progress (mtval 0x40000000, mtvec 0x40000000)");
     CHECK(top.cpu.core().stats().exceptions_by_cause[1] == trainvp::Rv32Core::kStuckTrapRepeats);
 }
+
+// The stop flag (what trainvp's SIGINT handler sets) ends a program that would never end, at the next
+// quantum boundary after it is set.
+TEST_CASE("a stop flag set during the run stops the core at the next quantum", "[cpu][runner]") {
+    tlm::tlm_global_quantum::instance().set(sc_time(1, SC_US));
+    Top top("top", config_100mhz());
+    std::vector<uint32_t> prog;
+    prog << addi(2, 2, 1) << jal(0, -4);  // count forever
+    top.bench.put(kRam, prog);
+    volatile std::sig_atomic_t stop = 0;
+    top.cpu.set_stop_flag(&stop);
+    struct Setter : sc_core::sc_module {
+        volatile std::sig_atomic_t& flag;
+        Setter(sc_core::sc_module_name n, volatile std::sig_atomic_t& f) : sc_module(n), flag(f) {
+            SC_THREAD(run);
+        }
+        SC_HAS_PROCESS(Setter);
+        void run() {
+            wait(5, SC_US);
+            flag = 1;
+        }
+    } setter("setter", stop);
+    sc_core::sc_start(sc_time(1, sc_core::SC_MS));
+    CHECK(top.cpu.finished());
+    // Stopped at the first quantum boundary at or after 5 us, long before the 1 ms limit.
+    CHECK(top.cpu.current_time() >= sc_time(5, SC_US));
+    CHECK(top.cpu.current_time() <= sc_time(6, SC_US) + sc_time(20, SC_NS));
+    CHECK(top.cpu.core().reg(2) > 100);  // it did run until then
+}

@@ -81,11 +81,20 @@ TEST_CASE("uart writes to its output file and keeps the last capture_bytes", "[u
     };
     sc_core::sc_start();
     REQUIRE(cpu.body_finished);
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
+    // Until the output is closed the bytes are in PATH.partial (flushed at the newline) and PATH does not
+    // exist: a run killed now leaves no half-written PATH.
+    const auto slurp = [](const std::string& p) {
+        std::ifstream in(p);
+        std::stringstream text;
+        text << in.rdbuf();
+        return text.str();
+    };
+    CHECK(slurp(path + ".partial") == "hello world\n");
+    CHECK(!std::ifstream(path).good());
+    uart.close_output();
+    CHECK(slurp(path) == "hello world\n");
+    CHECK(!std::ifstream(path + ".partial").good());
     std::remove(path.c_str());
-    CHECK(text.str() == "hello world\n");  // flushed at the newline
     // At least the last capture_bytes are kept.
     const std::string& captured = uart.transmitted();
     REQUIRE(captured.size() >= 4);

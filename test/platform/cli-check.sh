@@ -45,6 +45,63 @@ expect_error unknown-command "unknown command 'fly'" -- "$trainvp" fly
 expect_error unknown-option "unrecognised option '--warp'" -- "$trainvp" run "$work/plain.yaml" --warp
 expect_error no-firmware "no firmware" -- "$trainvp" run "$work/plain.yaml"
 
+# Output paths are checked before anything is simulated: exit 2 and one line naming the option and path.
+touch "$work/somefile"
+mkdir -p "$work/outdir"
+expect_error report-no-dir "--report $work/nonexistent/x/r\.json: directory $work/nonexistent/x does not exist" -- \
+    "$trainvp" run "$work/plain.yaml" --firmware "$work/garbage.elf" --report "$work/nonexistent/x/r.json"
+expect_error report-is-dir "--report $work/outdir: is a directory" -- \
+    "$trainvp" run "$work/plain.yaml" --firmware "$work/garbage.elf" --report "$work/outdir"
+expect_error report-under-file "--report $work/somefile/r\.json: $work/somefile is not a directory" -- \
+    "$trainvp" run "$work/plain.yaml" --firmware "$work/garbage.elf" --report "$work/somefile/r.json"
+# Root writes to mode 0555 directories, but not below /proc.
+expect_error report-unwritable "--report /proc/r\.json: cannot create files in /proc" -- \
+    "$trainvp" run "$work/plain.yaml" --firmware "$work/garbage.elf" --report /proc/r.json
+if [ "$(id -u)" -eq 0 ]; then
+    echo "skipped read-only-dir: running as root, who may write to a mode 0555 directory"
+else
+    mkdir -p "$work/ro" && chmod 0555 "$work/ro"
+    expect_error report-read-only "--report $work/ro/r\.json: cannot create files in $work/ro" -- \
+        "$trainvp" run "$work/plain.yaml" --firmware "$work/garbage.elf" --report "$work/ro/r.json"
+fi
+expect_error trace-no-dir "--trace-insn $work/nonexistent/t\.txt: directory" -- \
+    "$trainvp" run "$work/plain.yaml" --firmware "$work/garbage.elf" --trace-insn "$work/nonexistent/t.txt"
+expect_error trace-device "--trace-insn /dev/null: exists and is not a regular file" -- \
+    "$trainvp" run "$work/plain.yaml" --firmware "$work/garbage.elf" --trace-insn /dev/null
+expect_error semihost-dir-missing "--semihost-dir $work/nonexistent: No such file or directory" -- \
+    "$trainvp" run "$work/plain.yaml" --firmware "$work/garbage.elf" --semihost-dir "$work/nonexistent"
+expect_error semihost-dir-file "--semihost-dir $work/somefile: not a directory" -- \
+    "$trainvp" run "$work/plain.yaml" --firmware "$work/garbage.elf" --semihost-dir "$work/somefile"
+expect_error uart-output "uart\.output $work/nonexistent/u\.txt: directory $work/nonexistent does not exist" -- \
+    "$trainvp" run "$work/plain.yaml" --firmware "$work/garbage.elf" --set "uart.output=$work/nonexistent/u.txt"
+expect_error golden-out "--out $work/nonexistent/g\.json: directory" -- \
+    "$trainvp" golden "$root/scenarios/quick.yaml" --out "$work/nonexistent/g.json"
+
+# Every option is checked before any work: with a training scenario whose dataset is missing, a bad option
+# is reported, not the data (which is what the same command without the bad option reports).
+nodata=(run "$root/scenarios/quick.yaml" --set data.dir="$work/nonexistent/mnist" --firmware "$work/garbage.elf")
+expect_error nodata-itself "nonexistent/mnist/train-images-idx3-ubyte: no such file" -- "$trainvp" "${nodata[@]}"
+expect_error nodata-gdb-0 "--gdb 0: a port number is 1\.\.65535" -- "$trainvp" "${nodata[@]}" --gdb 0
+expect_error nodata-gdb-99999 "--gdb 99999: a port number" -- "$trainvp" "${nodata[@]}" --gdb 99999
+expect_error nodata-gdb-neg "--gdb -5: a port number" -- "$trainvp" "${nodata[@]}" --gdb -5
+expect_error nodata-log-level "--log-level 'loud'" -- "$trainvp" "${nodata[@]}" --log-level loud
+expect_error nodata-max-time "--max-sim-time: '10' needs a unit" -- "$trainvp" "${nodata[@]}" --max-sim-time 10
+expect_error nodata-firmware "--firmware $work/absent\.elf: No such file" -- \
+    "$trainvp" run "$root/scenarios/quick.yaml" --set data.dir="$work/nonexistent/mnist" --firmware "$work/absent.elf"
+expect_error nodata-report "--report $work/outdir: is a directory" -- "$trainvp" "${nodata[@]}" --report "$work/outdir"
+expect_error nodata-weights "--weights $work/nonexistent/w\.bin: directory" -- \
+    "$trainvp" "${nodata[@]}" --weights "$work/nonexistent/w.bin"
+expect_error nodata-trace "--trace-insn $work/somefile/t: $work/somefile is not a directory" -- \
+    "$trainvp" "${nodata[@]}" --trace-insn "$work/somefile/t"
+expect_error nodata-semihost "--semihost-dir $work/somefile: not a directory" -- \
+    "$trainvp" "${nodata[@]}" --semihost-dir "$work/somefile"
+expect_error nodata-uart "uart\.output $work/outdir: is a directory" -- \
+    "$trainvp" "${nodata[@]}" --set "uart.output=$work/outdir"
+# The default outputs of a training run (report.json, final-weights.bin) are checked in the same way.
+mkdir -p "$work/cwd/report.json"
+expect_error nodata-default-report "--report report\.json: is a directory" -- \
+    bash -c 'cd "$1" && shift && exec "$@"' - "$work/cwd" "$trainvp" "${nodata[@]}"
+
 # The positive paths of the same options.
 checks=$((checks + 1))
 if ! "$trainvp" --help | grep -q "run SCENARIO.yaml"; then echo "FAIL --help"; failures=$((failures + 1)); fi

@@ -2,6 +2,8 @@
 //   report_compare same A B     identical apart from the wall-clock object `wall`
 //   report_compare timing A B   same training results (per-epoch figures, loss curve, final weights hash)
 //                               but different accelerator cycles and simulated time
+//   report_compare get A POINTER    prints the value at the JSON pointer (strings without quotes); exit 1
+//                               when A has no such value (the shell tests read reports with it)
 // Prints what it checked and the first difference; exit 0 on success, 1 on a difference, 2 on bad input.
 #include <cstdio>
 #include <fstream>
@@ -50,12 +52,33 @@ int fail(const std::string& what) {
 
 }  // namespace
 
+// `get`: the value at a JSON pointer of one report.
+int get(const char* path, const char* pointer) {
+    json j;
+    try {
+        j = load(path);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "report_compare: %s: %s\n", path, e.what());
+        return 2;
+    }
+    json v;
+    try {
+        v = j.at(json::json_pointer(pointer));
+    } catch (const std::exception&) {
+        std::fprintf(stderr, "report_compare: %s has no %s\n", path, pointer);
+        return 1;
+    }
+    std::printf("%s\n", v.is_string() ? v.get<std::string>().c_str() : v.dump().c_str());
+    return 0;
+}
+
 int main(int argc, char* argv[]) {
     if (argc != 4) {
-        std::fprintf(stderr, "usage: report_compare same|timing A.json B.json\n");
+        std::fprintf(stderr, "usage: report_compare same|timing A.json B.json | get A.json POINTER\n");
         return 2;
     }
     const std::string mode = argv[1];
+    if (mode == "get") return get(argv[2], argv[3]);
     json a, b;
     try {
         a = load(argv[2]);

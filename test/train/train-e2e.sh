@@ -33,7 +33,7 @@ formats() {  # every role but the master weights in format $1
 
 check_golden() {
     run a --check-golden "$@" || exit 1
-    grep -q "^check-golden: identical ([1-9][0-9]* tensors, [1-9][0-9]* values, 1 epochs)" a/stderr ||
+    grep -q "^check-golden: identical ([1-9][0-9]* tensors, [1-9][0-9]* values, 1 epoch)" a/stderr ||
         { echo "FAIL: no 'check-golden: identical' line"; cat a/stderr; exit 1; }
     [ -s a/report.json ] && [ -s a/final-weights.bin ] || { echo "FAIL: report.json or final-weights.bin missing"; exit 1; }
     grep "^check-golden" a/stderr
@@ -67,7 +67,7 @@ case $case in
         (cd a && "$trainvp" run "$scenario" --firmware "$(dirname "$elf")/hello.elf" --no-progress >stdout 2>stderr)
         rc=$?
         [ "$rc" -eq 1 ] || { echo "FAIL: exit $rc, expected 1"; cat a/stderr; exit 1; }
-        grep -q "exited 0 but training is incomplete (0 of 1 epochs" a/stderr || { echo "FAIL: no message"; cat a/stderr; exit 1; }
+        grep -q "exited 0 but training is incomplete (0 of 1 epoch," a/stderr || { echo "FAIL: no message"; cat a/stderr; exit 1; }
         [ ! -e a/final-weights.bin ] || { echo "FAIL: weights written for an incomplete run"; exit 1; }
         grep -q '"completed": false' a/report.json || { echo "FAIL: report does not say incomplete"; exit 1; }
         echo "PASS" ;;
