@@ -14,6 +14,9 @@
 
 namespace trainvp {
 
+class StateWriter;
+class StateReader;
+
 struct UartConfig {
     std::string output = "-";               // "-" = stdout, "" = discard, otherwise a file path (truncated)
     double latency_ns = 0.0;                // per register access
@@ -38,6 +41,11 @@ class Uart : public sc_core::sc_module {
     const std::string& transmitted() const { return captured_; }
     std::size_t bytes_transmitted() const { return tx_count_; }
     void flush();
+
+    // Checkpoints (docs/user-guide.md "Checkpoints and resuming"): the device's state. Restore before the
+    // simulation starts; StateError for a damaged image.
+    void save_state(StateWriter& w) const;
+    void restore_state(StateReader& r);
 
   private:
     void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
