@@ -13,6 +13,7 @@
 
 #include <memory>
 #include <sstream>
+#include "checkpoint_identity.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "cpu/insn_tracer.h"
@@ -22,6 +23,7 @@
 #include "mem/elf_loader.h"
 #include "platform.h"
 #include "platform_config.h"
+#include "run_checkpoint.h"
 #include "run_report.h"
 #include "train_run.h"
 
@@ -74,6 +76,28 @@ std::vector<std::string> overrides(const po::variables_map& vm) {
     return vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
 }
 
+// --checkpoint, --checkpoint-every and --resume, shared by run and golden (checkpoint_file.h).
+void add_checkpoint_options(po::options_description& opts) {
+    // clang-format off
+    opts.add_options()
+        ("checkpoint", po::value<std::string>()->value_name("FILE"),
+         "training: save everything the run needs to continue to FILE (atomically) at --checkpoint-every")
+        ("checkpoint-every", po::value<std::string>()->value_name("N|epoch"),
+         "training: checkpoint after every N SGD steps, or after each epoch's test pass (default: epoch)")
+        ("resume", po::value<std::string>()->value_name("FILE"),
+         "training: continue from checkpoint FILE (same scenario, firmware and options otherwise)");
+    // clang-format on
+}
+
+CheckpointOptions checkpoint_options_of(const po::variables_map& vm) {
+    auto text = [&](const char* key) { return vm.count(key) ? vm[key].as<std::string>() : std::string(); };
+    return checkpoint_options(text("checkpoint"), text("checkpoint-every"), text("resume"));
+}
+
+bool wants_checkpoints(const po::variables_map& vm) {
+    return vm.count("checkpoint") || vm.count("checkpoint-every") || vm.count("resume");
+}
+
 }  // namespace
 
 Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
@@ -112,6 +136,7 @@ int run_command(int argc, char* argv[]) {
          "per-epoch accuracies are bit-identical")
         ("no-progress", "training: no progress bar or per-epoch lines");
     // clang-format on
+    add_checkpoint_options(opts);
     po::variables_map vm;
     if (!parse_command_line(argc, argv, opts, "run", vm)) return 0;
 
@@ -120,6 +145,14 @@ int run_command(int argc, char* argv[]) {
         throw UserError("--log-level '" + log_level_text +
                         "': expected error, warning, info, debug or trace");
     set_log_level(level);
+    // --- checkpoints (run_checkpoint.h): options checked and the --resume file read before any work ---
+    std::unique_ptr<RunCheckpoints> checkpoints;
+    if (wants_checkpoints(vm)) {
+        if (vm.count("resume") && vm.count("gdb"))
+            throw UserError("--resume and --gdb: a resumed run never passes the entry point GDB halts at");
+        checkpoints = std::make_unique<RunCheckpoints>(checkpoint_options_of(vm));
+    }
+    // --- end checkpoints ---
 
     Scenario scenario = load_scenario(vm["scenario"].as<std::string>(), overrides(vm));
 
@@ -133,6 +166,9 @@ int run_command(int argc, char* argv[]) {
     if (!training && (vm.count("check-golden") || vm.count("weights")))
         throw UserError(scenario.path +
                         ": --check-golden and --weights need a training scenario (a 'network' section)");
+    if (!training && checkpoints)
+        throw UserError(scenario.path +
+                        ": --checkpoint and --resume need a training scenario (a 'network' section)");
     // --- end training ---
     if (vm.count("max-sim-time")) cfg.sim.max_time = vm["max-sim-time"].as<std::string>();
     if (vm.count("firmware")) cfg.firmware = vm["firmware"].as<std::string>();
@@ -161,10 +197,14 @@ int run_command(int argc, char* argv[]) {
     }
     // --- end training ---
     const ElfImage image = load_elf(elf_path);
+    if (checkpoints)
+        checkpoints->set_identity(run_config_hash(schema, train_run->scenario()), firmware_hash(image),
+                                  cfg.name);
 
     Platform soc("soc", cfg);
     soc.load_firmware(image, elf_path);
     if (train_run) train_run->prepare(soc);  // training: the job and datasets into DRAM, progress display
+    if (checkpoints) checkpoints->attach(soc, train_run->job(), max_time_s);  // --resume: restored here
     tlm::tlm_global_quantum::instance().set(sc_core::sc_time(cfg.sim.quantum_ns, sc_core::SC_NS));
 
     HostServiceOptions host_opts;
@@ -235,6 +275,8 @@ int run_command(int argc, char* argv[]) {
 
     // --- training: results, weights, summary, --check-golden; report.json by default ---
     if (train_run) status = train_run->finish(soc, status, wall_s);
+    if (checkpoints && !vm.count("quiet") && !checkpoints->summary().empty())
+        std::fprintf(stderr, "  checkpoints             %s\n", checkpoints->summary().c_str());
     std::string report_path = vm.count("report") ? vm["report"].as<std::string>() : "";
     if (train_run && report_path.empty()) report_path = "report.json";
     // --- end training ---
@@ -282,8 +324,11 @@ int golden_cli(int argc, char* argv[]) {
         ("weights", po::value<std::string>()->value_name("FILE"), "write the final weights to FILE")
         ("no-progress", "no progress line, even on a terminal");
     // clang-format on
+    add_checkpoint_options(opts);
     po::variables_map vm;
     if (!parse_command_line(argc, argv, opts, "golden", vm)) return 0;
+    std::optional<CheckpointOptions> checkpoints;
+    if (wants_checkpoints(vm)) checkpoints = checkpoint_options_of(vm);  // before any work
     const Scenario scenario = load_scenario(vm["scenario"].as<std::string>(), overrides(vm));
 
     // The platform keys are not used here, but the whole file is checked: a typo anywhere is an error.
@@ -296,6 +341,7 @@ int golden_cli(int argc, char* argv[]) {
     gopts.json_out = vm["out"].as<std::string>();
     if (vm.count("weights")) gopts.weights_out = vm["weights"].as<std::string>();
     gopts.progress = !vm.count("no-progress");
+    gopts.checkpoints = checkpoints;
     return golden_command(scenario.path, scenario.root, gopts);
 }
 
