@@ -36,6 +36,12 @@ void RunCheckpoints::set_identity(uint64_t config_hash, uint64_t firmware_hash, 
     identity_.job_bytes = sizeof(train_job);
     identity_.results_bytes = sizeof(train_results);
     scenario_name_ = std::move(scenario_name);
+    // Everything but the data can be checked now, before the platform is built; the data once it is in DRAM.
+    if (resume_) {
+        CheckpointIdentity known = identity_;
+        known.dataset_hash = resume_->identity.dataset_hash;
+        check_identity(*resume_, known, opts_.resume_path, scenario_name_);
+    }
 }
 
 RunCheckpoints::Progress RunCheckpoints::read_progress() const {

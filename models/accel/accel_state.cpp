@@ -81,12 +81,10 @@ void Accelerator::restore_state(StateReader& r) {
     d.write_time = sc_core::sc_time::from_value(r.u64());
     dma_.set_counters(d);
     executing_ = false;
-    // During the simulation: drive the interrupt line from the restored state and look at the ring. Before
-    // it, the line starts low, which is what a quiescent platform saved.
-    if (sc_core::sc_is_running()) {
-        update_irq();
-        kick_.notify(sc_core::SC_ZERO_TIME);
-    }
+    // During the simulation the interrupt line follows the restored state; before it, the line starts low,
+    // which is what a quiescent platform saved. The state is that of an idle accelerator (quiescent()): the
+    // next doorbell starts the next descriptor.
+    if (sc_core::sc_is_running()) update_irq();
 }
 
 }  // namespace trainvp
