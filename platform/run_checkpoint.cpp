@@ -146,7 +146,9 @@ void RunCheckpoints::save(uint32_t epochs_done, uint32_t steps_done) {
 std::string RunCheckpoints::summary() const {
     if (!written_ && !skipped_) return "";
     char b[512];
-    std::snprintf(b, sizeof b, "%u written to %s (last at %u epochs, step %u: %" PRIu64 " bytes in %.1f ms)",
+    std::snprintf(b, sizeof b,
+                  "%u written to %s (the last with %u epochs and %u steps done: %" PRIu64
+                  " bytes in %.1f ms)",
                   written_, opts_.path.c_str(), last_epoch_saved_, last_step_saved_, last_bytes_, last_ms_);
     std::string s = written_ ? b : "none written";
     if (skipped_)

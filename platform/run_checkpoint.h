@@ -33,7 +33,9 @@ class RunCheckpoints {
     // firmware's progress reports (after whatever handler soc.simctrl.on_progress already has).
     void attach(Platform& soc, const train_job& job, double max_time_s);
 
-    // "N written to FILE (last at epoch E, step S: B bytes in T ms)", or "" when none was written.
+    // "N written to FILE (the last with E epochs and S steps done: B bytes in T ms)", plus the number
+    // skipped;
+    // "" when none was due.
     std::string summary() const;
 
   private:
