@@ -47,6 +47,12 @@ void Rv32Core::save_state(StateWriter& w) const {
     w.u32(reservation_addr_);
     w.u64(cycles_total_);
     save_stats(w, stats_);
+    // The trap-loop detector's count, so a resumed core declares itself stuck at the same trap.
+    w.u32(repeated_trap_.cause);
+    w.u32(repeated_trap_.epc);
+    w.u32(repeated_trap_.tval);
+    w.u64(repeated_trap_.repeats);
+    w.u64(repeated_trap_retired_);
 }
 
 void Rv32Core::restore_state(StateReader& r) {
@@ -61,6 +67,12 @@ void Rv32Core::restore_state(StateReader& r) {
     const uint32_t reservation_addr = r.u32();
     const uint64_t cycles_total = r.u64();
     const CoreStats stats = restore_stats(r);
+    RepeatedTrap repeated;
+    repeated.cause = r.u32();
+    repeated.epc = r.u32();
+    repeated.tval = r.u32();
+    repeated.repeats = r.u64();
+    const uint64_t repeated_retired = r.u64();
 
     // Everything read: apply (a short image throws above and leaves the core as it was).
     std::copy(std::begin(x), std::end(x), x_);
@@ -79,6 +91,9 @@ void Rv32Core::restore_state(StateReader& r) {
     reservation_addr_ = reservation_addr;
     cycles_total_ = cycles_total;
     stats_ = stats;
+    repeated_trap_ = repeated;
+    repeated_trap_retired_ = repeated_retired;
+    stuck_pending_ = false;
     stop_requested_ = false;
     watch_hit_pending_ = false;
     invalidate_decode_cache();

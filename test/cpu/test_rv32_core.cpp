@@ -378,3 +378,24 @@ TEST_CASE("a short core state image is refused and leaves the core as it was", "
     CHECK_THROWS_WITH(b.core.restore_state(r), Catch::Contains("section 'cpu': ends at byte"));
     CHECK(b.core.reg(3) == 77);
 }
+
+// The trap-loop detector's count is part of the state: a core saved in the middle of a trap loop and
+// restored declares itself stuck at the same instruction as the original.
+TEST_CASE("a core restored in a trap loop is stuck at the same point", "[cpu][core][checkpoint]") {
+    Machine a(true), b(true);
+    for (Machine* m : {&a, &b}) {
+        m->code.li(2, 0x40000000u);                // mtvec in unmapped memory
+        m->code(csrrw(0, 0x305, 2))(0xffffffffu);  // then an illegal instruction
+    }
+    a.core.run(300);
+    trainvp::StateWriter w;
+    a.core.save_state(w);
+    trainvp::StateReader r(w.data(), "core");
+    b.core.restore_state(r);
+    const auto ra = a.core.run(UINT64_MAX), rb = b.core.run(UINT64_MAX);
+    CHECK(ra.reason == StopReason::stuck);
+    CHECK(rb.reason == StopReason::stuck);
+    CHECK(rb.instructions == ra.instructions);
+    CHECK(b.core.repeated_trap().repeats == a.core.repeated_trap().repeats);
+    CHECK(b.core.stats().exceptions_by_cause[1] == a.core.stats().exceptions_by_cause[1]);
+}
