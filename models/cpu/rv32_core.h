@@ -217,8 +217,9 @@ class Rv32Core {
 
     // --- checkpoints (rv32_state.cpp) ---
     // The architectural state (x1..x31, pc, CSRs with the mcycle/minstret offsets, mip, the LR reservation),
-    // the cycle count, CoreStats and the trap-loop detector's count. Only between run() calls (std::logic_error otherwise). Restoring flushes
-    // the decode cache; DMI regions, hooks and breakpoints belong to whoever drives the core.
+    // the cycle count, CoreStats and the trap-loop detector's count. Only between run() calls
+    // (std::logic_error otherwise). Restoring flushes the decode cache; DMI regions, hooks and breakpoints
+    // belong to whoever drives the core.
     void save_state(StateWriter& w) const;
     void restore_state(StateReader& r);
 
