@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "golden_checkpoint.h"
 #include "kernels/weights_io.h"
 #include "training_config.h"
 
@@ -95,14 +96,32 @@ kern::DataView view(const Dataset& d) {
     return kern::DataView{d.images.data(), d.labels.data(), d.count, d.channels, d.rows, d.cols};
 }
 
+json epoch_json(const GoldenEpochFigures& f, double seconds, double cpu_seconds, double images_per_second) {
+    return json{{"epoch", f.epoch},
+                {"train_loss", f.train_loss},
+                {"train_accuracy", f.train_accuracy},
+                {"test_loss", f.test_loss},
+                {"test_accuracy", f.test_accuracy},
+                {"seconds", seconds},
+                {"cpu_seconds", cpu_seconds},
+                {"images_per_second", images_per_second}};
+}
+
 }  // namespace
 
 int golden_command(const std::string& scenario_path, const YAML::Node& root, const GoldenOptions& opts) {
     if (opts.threads != 1)
         throw UserError("golden: --threads " + std::to_string(opts.threads) + ": only 1 thread is supported");
     const auto wall_start = std::chrono::steady_clock::now();
+    // --- checkpoints (golden_checkpoint.h): the --resume file read before any work, checked once the data
+    // is loaded ---
+    std::unique_ptr<GoldenCheckpoints> checkpoints;
+    if (opts.checkpoints) checkpoints = std::make_unique<GoldenCheckpoints>(*opts.checkpoints);
     const TrainingScenario sc = parse_training_scenario(root, scenario_path);
     const TrainingData data = load_training_data(sc);
+    if (checkpoints)
+        checkpoints->set_identity(root["name"] && root["name"].IsScalar() ? root["name"].Scalar() : "", sc,
+                                  data);
     kern::Trainer trainer(sc.network, sc.training);
     const kern::TrainConfig& tc = sc.training;
 
@@ -120,9 +139,22 @@ int golden_command(const std::string& scenario_path, const YAML::Node& root, con
     kern::EvalResult test{};
     kern::EpochResult last{};
     const kern::DataView train_view = view(data.train), test_view = view(data.test);
-    for (uint32_t e = 0; e < tc.epochs; ++e) {
-        last = trainer.train_epoch(
-            train_view, [&](uint32_t done, uint32_t total) { progress.update(e + 1, done, total); });
+    // --- checkpoints: epochs finished before the checkpoint report no wall times ---
+    std::vector<GoldenEpochFigures> figures;
+    if (checkpoints) {
+        if (checkpoints->restore(trainer, figures) && !figures.empty()) {
+            for (const GoldenEpochFigures& f : figures) epochs.push_back(epoch_json(f, 0.0, 0.0, 0.0));
+            last.train =
+                kern::EvalResult{figures.back().train_loss, figures.back().train_accuracy, data.train.count};
+            test = kern::EvalResult{figures.back().test_loss, figures.back().test_accuracy, data.test.count};
+        }
+    }
+    // --- end checkpoints ---
+    for (uint32_t e = trainer.epochs_done(); e < tc.epochs; ++e) {
+        last = trainer.train_epoch(train_view, [&](uint32_t done, uint32_t total) {
+            progress.update(e + 1, done, total);
+            if (checkpoints) checkpoints->after_step(trainer, figures);
+        });
         progress.clear();
         test = trainer.evaluate(test_view);
         train_seconds += last.seconds;
@@ -133,14 +165,9 @@ int golden_command(const std::string& scenario_path, const YAML::Node& root, con
             last.epoch, tc.epochs, last.train.loss, 100.0 * last.train.accuracy, 100.0 * test.accuracy,
             test.loss, last.seconds, last.cpu_seconds, last.images_per_second);
         std::fflush(stdout);
-        epochs.push_back(json{{"epoch", last.epoch},
-                              {"train_loss", last.train.loss},
-                              {"train_accuracy", last.train.accuracy},
-                              {"test_loss", test.loss},
-                              {"test_accuracy", test.accuracy},
-                              {"seconds", last.seconds},
-                              {"cpu_seconds", last.cpu_seconds},
-                              {"images_per_second", last.images_per_second}});
+        figures.push_back({last.epoch, last.train.loss, last.train.accuracy, test.loss, test.accuracy});
+        epochs.push_back(epoch_json(figures.back(), last.seconds, last.cpu_seconds, last.images_per_second));
+        if (checkpoints) checkpoints->after_epoch(trainer, figures);
     }
     if (tc.epochs == 0) test = trainer.evaluate(test_view);
 

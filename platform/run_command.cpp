@@ -9,10 +9,12 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <systemc>
 #include <tlm>
 
+#include "checkpoint_identity.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "cpu/insn_tracer.h"
@@ -23,6 +25,7 @@
 #include "output_files.h"
 #include "platform.h"
 #include "platform_config.h"
+#include "run_checkpoint.h"
 #include "run_interrupt.h"
 #include "run_report.h"
 #include "train_run.h"
@@ -76,6 +79,28 @@ std::vector<std::string> overrides(const po::variables_map& vm) {
     return vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
 }
 
+// --checkpoint, --checkpoint-every and --resume, shared by run and golden (checkpoint_file.h).
+void add_checkpoint_options(po::options_description& opts) {
+    // clang-format off
+    opts.add_options()
+        ("checkpoint", po::value<std::string>()->value_name("FILE"),
+         "training: save everything the run needs to continue to FILE (atomically) at --checkpoint-every")
+        ("checkpoint-every", po::value<std::string>()->value_name("N|epoch"),
+         "training: checkpoint after every N SGD steps, or after each epoch's test pass (default: epoch)")
+        ("resume", po::value<std::string>()->value_name("FILE"),
+         "training: continue from checkpoint FILE (same scenario, firmware and options otherwise)");
+    // clang-format on
+}
+
+CheckpointOptions checkpoint_options_of(const po::variables_map& vm) {
+    auto text = [&](const char* key) { return vm.count(key) ? vm[key].as<std::string>() : std::string(); };
+    return checkpoint_options(text("checkpoint"), text("checkpoint-every"), text("resume"));
+}
+
+bool wants_checkpoints(const po::variables_map& vm) {
+    return vm.count("checkpoint") || vm.count("checkpoint-every") || vm.count("resume");
+}
+
 std::string option(const po::variables_map& vm, const char* name) {
     return vm.count(name) ? vm[name].as<std::string>() : std::string();
 }
@@ -94,6 +119,7 @@ struct RunOptions {
     std::string report, weights, trace_insn;  // "" = not given
     HostServiceOptions host;
     bool dump_config = false, quiet = false, check_golden = false, progress = true;
+    std::shared_ptr<RunCheckpoints> checkpoints;  // --checkpoint / --resume (run_checkpoint.h)
 };
 
 // Returns false after printing --help. Throws po::error or UserError naming the option.
@@ -128,6 +154,7 @@ bool parse_run_options(int argc, char* argv[], RunOptions& o) {
          "per-epoch accuracies are bit-identical")
         ("no-progress", "training: no progress bar or per-epoch lines");
     // clang-format on
+    add_checkpoint_options(opts);
     po::variables_map vm;
     if (!parse_command_line(argc, argv, opts, "run", vm)) return false;
 
@@ -162,6 +189,11 @@ bool parse_run_options(int argc, char* argv[], RunOptions& o) {
     if (vm.count("report")) check_output_file("--report", o.report);
     if (vm.count("weights")) check_output_file("--weights", o.weights);
     if (vm.count("trace-insn")) check_output_file("--trace-insn", o.trace_insn);
+    if (wants_checkpoints(vm)) {  // options checked and the --resume file read before any work
+        if (vm.count("resume") && vm.count("gdb"))
+            throw UserError("--resume and --gdb: a resumed run never passes the entry point GDB halts at");
+        o.checkpoints = std::make_shared<RunCheckpoints>(checkpoint_options_of(vm));
+    }
     return true;
 }
 
@@ -187,6 +219,9 @@ bool load_run_setup(const RunOptions& o, RunSetup& s) {
     if (!s.training && (o.check_golden || !o.weights.empty()))
         throw UserError(s.scenario.path +
                         ": --check-golden and --weights need a training scenario (a 'network' section)");
+    if (!s.training && o.checkpoints)
+        throw UserError(s.scenario.path +
+                        ": --checkpoint and --resume need a training scenario (a 'network' section)");
     if (!o.max_sim_time.empty()) s.cfg.sim.max_time = o.max_sim_time;
     if (!o.firmware.empty()) s.cfg.firmware = o.firmware;
     s.cfg.validate();
@@ -235,9 +270,14 @@ void build(const RunOptions& o, const RunSetup& s, BuiltRun& b) {
         b.train = std::make_unique<TrainingRun>(s.scenario.path, s.scenario.root, topts);
     }
     b.image = load_elf(s.elf_path);
+    if (o.checkpoints)
+        o.checkpoints->set_identity(run_config_hash(s.schema, b.train->scenario()), firmware_hash(b.image),
+                                    s.cfg.name);
     b.soc = std::make_unique<Platform>("soc", s.cfg);
     b.soc->load_firmware(b.image, s.elf_path);
     if (b.train) b.train->prepare(*b.soc);  // the job and datasets into DRAM, progress display
+    if (o.checkpoints)
+        o.checkpoints->attach(*b.soc, b.train->job(), s.max_time_s);  // --resume: restored here
     tlm::tlm_global_quantum::instance().set(sc_core::sc_time(s.cfg.sim.quantum_ns, sc_core::SC_NS));
     b.semihosting = attach_semihosting(*b.soc, o.host, b.guest_exit);
     b.tohost = attach_tohost(*b.soc, b.image, b.guest_exit);
@@ -374,6 +414,8 @@ int finish(const RunOptions& o, const RunSetup& s, BuiltRun& b, const Outcome& o
         if (out.interrupted) b.train->note_interrupt(RunInterrupt::signal_name());
         status = b.train->finish(*b.soc, status, out.wall_s, writes);  // summary, weights, --check-golden
     }
+    if (o.checkpoints && !o.quiet && !o.checkpoints->summary().empty())
+        std::fprintf(stderr, "  checkpoints             %s\n", o.checkpoints->summary().c_str());
     if (b.tracer) writes.attempt("--trace-insn", [&] { b.tracer->finish(); });
     writes.attempt("uart.output", [&] { b.soc->uart0.close_output(); });
     // An interrupt during the checks after the simulation (--check-golden) still ends as interrupted.
@@ -418,8 +460,11 @@ int golden_cli(int argc, char* argv[]) {
         ("weights", po::value<std::string>()->value_name("FILE"), "write the final weights to FILE")
         ("no-progress", "no progress line, even on a terminal");
     // clang-format on
+    add_checkpoint_options(opts);
     po::variables_map vm;
     if (!parse_command_line(argc, argv, opts, "golden", vm)) return 0;
+    std::optional<CheckpointOptions> checkpoints;
+    if (wants_checkpoints(vm)) checkpoints = checkpoint_options_of(vm);  // before any work
     if (!vm["out"].as<std::string>().empty()) check_output_file("--out", vm["out"].as<std::string>());
     if (vm.count("weights")) check_output_file("--weights", vm["weights"].as<std::string>());
     const Scenario scenario = load_scenario(vm["scenario"].as<std::string>(), overrides(vm));
@@ -434,6 +479,7 @@ int golden_cli(int argc, char* argv[]) {
     gopts.json_out = vm["out"].as<std::string>();
     if (vm.count("weights")) gopts.weights_out = vm["weights"].as<std::string>();
     gopts.progress = !vm.count("no-progress");
+    gopts.checkpoints = checkpoints;
     return golden_command(scenario.path, scenario.root, gopts);
 }
 

@@ -57,6 +57,14 @@ class Accelerator : public sc_core::sc_module {
     // Register value as the firmware would read it (no side effects); false for a hole.
     bool peek_register(uint32_t offset, uint32_t& value) const;
 
+    // Checkpoints (accel_state.cpp). The state is complete only between descriptors: quiescent() is true
+    // when no descriptor is executing or queued and the interrupt line is low, else `why` says what is going
+    // on. save_state(): registers, ring pointers, error state, performance counters, statistics, buffer
+    // contents and counters, DMA counters. restore_state() before the simulation starts.
+    bool quiescent(std::string& why) const;
+    void save_state(StateWriter& w) const;
+    void restore_state(StateReader& r);
+
   private:
     struct Counters {
         uint64_t cycles = 0, compute = 0, stall = 0, macs = 0, dma_rd = 0, dma_wr = 0, desc = 0;

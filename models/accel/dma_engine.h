@@ -36,6 +36,7 @@ class DmaEngine {
     tlm::tlm_response_status fault_status() const { return fault_status_; }
     const DmaCounters& counters() const { return counters_; }
     void clear_counters() { counters_ = DmaCounters{}; }
+    void set_counters(const DmaCounters& c) { counters_ = c; }  // checkpoints
 
   private:
     bool transfer(tlm::tlm_command cmd, uint64_t address, uint8_t* data, uint64_t length,

@@ -45,6 +45,8 @@ class SramBuffer {
     const SramCounters& counters() const { return counters_; }
     void clear_counters() { counters_ = SramCounters{}; }
     void reset();  // contents to zero, counters kept
+    // Checkpoints: the counters as saved (contents go back through load_contents).
+    void set_counters(const SramCounters& c) { counters_ = c; }
 
     // Debug access at local offsets [0, capacity): no counters, no timing. Returns the bytes copied.
     unsigned int transport_dbg(tlm::tlm_generic_payload& trans);

@@ -17,15 +17,21 @@
 // instructions; it blocks inside the debugger, so simulated time stands still while halted.
 // Traps: faults are logged as warnings, other traps at debug level (the core's trap hook; a
 // platform that sets its own trap hook replaces this).
+// Checkpoints: request_pause() stops the core at the next instruction boundary and calls back from the thread
+// with every piece of bookkeeping settled; save_state() there and restore_state() before another run's start
+// let that run continue with the same instructions at the same times (docs/user-guide.md "Checkpoints").
 #pragma once
 
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/tlm_quantumkeeper.h>
 #include <csignal>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <systemc>
 #include <tlm>
+#include <vector>
 
 #include "common/log.h"
 #include "cpu/cpu_config.h"
@@ -76,6 +82,22 @@ class CpuRunner : public sc_core::sc_module, private CoreBus {
     size_t debug_read(uint32_t addr, void* dst, size_t length);
     size_t debug_write(uint32_t addr, const void* src, size_t length);
 
+    // --- checkpoints ---
+    // Makes the core stop at the next instruction boundary and calls `at_boundary` there from the CPU thread,
+    // with the core between instructions and the time bookkeeping settled. The run then goes on exactly as if
+    // it had not stopped: the quantum in progress continues with the cycles it had left. For device callbacks
+    // during an access (SimCtrl::on_progress) and core hooks; a second request before the boundary replaces
+    // the first. Dropped if the simulation stops first.
+    void request_pause(std::function<void()> at_boundary);
+    // Only inside a pause callback (std::logic_error otherwise): SystemC time, the quantum keeper's local
+    // time and next sync point, the cycles left in the quantum, time asleep, the DMI regions in use, the
+    // core.
+    void save_state(StateWriter& w) const;
+    // Before the simulation starts: restores the core at once; the thread first waits until the saved SystemC
+    // time, then restores the quantum keeper, requests DMI for the saved regions and runs on. StateError for
+    // a damaged image or one made with another time resolution or clock period.
+    void restore_state(StateReader& r);
+
   private:
     // Exposes how far the next sync point is, so the core runs whole quanta in one call.
     class QuantumKeeper : public tlm_utils::tlm_quantumkeeper {
@@ -84,9 +106,22 @@ class CpuRunner : public sc_core::sc_module, private CoreBus {
             const sc_core::sc_time now = get_current_time();
             return m_next_sync_point > now ? m_next_sync_point - now : sc_core::SC_ZERO_TIME;
         }
+        sc_core::sc_time next_sync_point() const { return m_next_sync_point; }
+        void restore(const sc_core::sc_time& local, const sc_core::sc_time& next_sync) {
+            m_local_time = local;
+            m_next_sync_point = next_sync;
+        }
+    };
+    // Where a restored run picks up (restore_state()).
+    struct Resume {
+        sc_core::sc_time at, local, next_sync;
+        uint64_t budget_left = 0;
+        std::vector<uint32_t> dmi_bases;
     };
 
     void thread();
+    void resume_thread();
+    void take_pause(uint64_t budget_left);
     // Hands the halted core to the debugger; false when it killed the run.
     bool debug_halt(const DebugHalt& why);
     void sleep_until_interrupt();
@@ -122,6 +157,12 @@ class CpuRunner : public sc_core::sc_module, private CoreBus {
     const volatile std::sig_atomic_t* stop_flag_ = nullptr;
     bool stepping_ = false;          // the debugger asked for one instruction
     uint64_t insns_since_poll_ = 0;  // instructions since the debugger was last asked about interrupts
+    std::function<void()> pause_;    // requested pause callback
+    bool in_pause_ = false;
+    uint64_t budget_left_ = 0;  // of the quantum in progress, at a pause
+    uint64_t continue_budget_ =
+        0;  // the next core.run() finishes an interrupted quantum with this many cycles
+    std::optional<Resume> resume_;
     Logger log_;
 };
 

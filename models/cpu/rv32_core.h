@@ -24,6 +24,9 @@
 
 namespace trainvp {
 
+class StateWriter;
+class StateReader;
+
 enum class AmoOp : uint8_t { swap, add, xor_, and_, or_, min, max, minu, maxu };
 
 // The value an AMO writes back, given the old memory value and rs2.
@@ -211,6 +214,14 @@ class Rv32Core {
     const CoreStats& stats() const { return stats_; }
     const CpuConfig& config() const { return cfg_; }
     const RepeatedTrap& repeated_trap() const { return repeated_trap_; }
+
+    // --- checkpoints (rv32_state.cpp) ---
+    // The architectural state (x1..x31, pc, CSRs with the mcycle/minstret offsets, mip, the LR reservation),
+    // the cycle count, CoreStats and the trap-loop detector's count. Only between run() calls
+    // (std::logic_error otherwise). Restoring flushes the decode cache; DMI regions, hooks and breakpoints
+    // belong to whoever drives the core.
+    void save_state(StateWriter& w) const;
+    void restore_state(StateReader& r);
 
   private:
     // One predecoded instruction; rd = 0 is redirected to a sink register so that x0 stays 0.

@@ -45,6 +45,14 @@ struct EpochResult {
 // Called after every batch with (images done, images in the epoch).
 using ProgressFn = std::function<void(uint32_t, uint32_t)>;
 
+// The epoch in progress: where its next batch starts and the training figures of its batches so far. All
+// zero between epochs.
+struct EpochCursor {
+    uint32_t next = 0;  // first position in the epoch's permutation not yet trained
+    double loss_sum = 0.0;
+    uint32_t correct = 0;
+};
+
 class Trainer {
   public:
     // Builds and initialises the network (Network::init with cfg.init and cfg.seed).
@@ -52,6 +60,8 @@ class Trainer {
 
     // One epoch: a permutation of the training set drawn from (seed, epoch), consecutive batches of
     // cfg.batch (the last may be smaller), one SGD step each. Step numbers count from 0 across epochs.
+    // An epoch restored mid-way (restore_state) goes on from its cursor; the result is the same as if it had
+    // run in one piece (seconds and images per second cover only this call).
     EpochResult train_epoch(const DataView& train, const ProgressFn& progress = {});
     EvalResult evaluate(const DataView& data);
 
@@ -66,7 +76,14 @@ class Trainer {
     const TrainConfig& config() const { return cfg_; }
     uint32_t epochs_done() const { return epochs_done_; }
     uint32_t steps_done() const { return steps_done_; }
+    const EpochCursor& cursor() const { return cursor_; }
     num::QuantStats input_stats() const { return input_stats_; }
+
+    // Checkpoints: the network's state, epochs and steps done, the cursor of the epoch in progress and the
+    // input rounding statistics. Valid between steps (e.g. from the progress callback, which runs after a
+    // step). Restoring into a trainer of another network shape throws StateError.
+    void save_state(StateWriter& w) const;
+    void restore_state(StateReader& r);
 
   private:
     void check_shape(const DataView& data) const;
@@ -75,6 +92,7 @@ class Trainer {
     Network net_;
     uint32_t epochs_done_ = 0;
     uint32_t steps_done_ = 0;
+    EpochCursor cursor_;
     std::vector<float> batch_x_;
     std::vector<uint8_t> batch_labels_;
     mutable num::QuantStats input_stats_;

@@ -12,6 +12,9 @@
 
 namespace trainvp {
 
+class StateWriter;
+class StateReader;
+
 struct ClintConfig {
     double timebase_hz = 10e6;  // mtime frequency; a whole number of Hz
     double latency_ns = 0.0;    // per register access
@@ -32,6 +35,11 @@ class Clint : public sc_core::sc_module {
     // mtime as seen at simulated time t (t may lie ahead of sc_time_stamp() in a decoupled initiator).
     uint64_t mtime_at(const sc_core::sc_time& t) const;
     uint64_t mtimecmp() const { return mtimecmp_; }
+
+    // Checkpoints (docs/user-guide.md "Checkpoints and resuming"): the device's state. Restore before the
+    // simulation starts; StateError for a damaged image.
+    void save_state(StateWriter& w) const;
+    void restore_state(StateReader& r);
 
   private:
     void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "common/error.h"
+#include "common/state_io.h"
 #include "periph/reg_access.h"
 #include "periph/uart_regs.h"
 
@@ -126,6 +127,19 @@ unsigned int Uart::transport_dbg(tlm::tlm_generic_payload& trans) {
     // Debug writes would transmit (a side effect); only reads are supported.
     return debug_read_words(
         trans, [this](uint64_t offset, uint32_t& value) { return read_register(offset, value); });
+}
+
+void Uart::save_state(StateWriter& w) const {
+    w.u64(tx_count_);
+    w.str(captured_);
+}
+
+// What was printed before the checkpoint is not printed again; the capture and the count carry on.
+void Uart::restore_state(StateReader& r) {
+    const uint64_t count = r.u64();
+    std::string captured = r.str();
+    tx_count_ = count;
+    captured_ = std::move(captured);
 }
 
 }  // namespace trainvp

@@ -14,6 +14,9 @@
 
 namespace trainvp {
 
+class StateWriter;
+class StateReader;
+
 struct UartConfig {
     // "-" = stdout, "" = discard, otherwise a file path: written as PATH.partial and renamed to PATH by
     // close_output() (or the destructor), so PATH is never half-written.
@@ -43,6 +46,11 @@ class Uart : public sc_core::sc_module {
     // Closes the output file and renames it into place; UserError naming it if a write or the rename
     // failed. Further bytes are not written to a file. Idempotent; nothing to do for stdout.
     void close_output();
+
+    // Checkpoints (docs/user-guide.md "Checkpoints and resuming"): the device's state. Restore before the
+    // simulation starts; StateError for a damaged image.
+    void save_state(StateWriter& w) const;
+    void restore_state(StateReader& r);
 
   private:
     void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "accel_bench.h"
+#include "common/state_io.h"
 
 using namespace trainvp;
 using namespace trainvp::test;
@@ -174,5 +175,74 @@ TEST_CASE("performance counters, statistics JSON and the buffers' debug view", "
         CHECK(got == expect);
         t.set_address(0x3000'0000);
         CHECK(b.acc.debug_buffers(t) == 0);
+    });
+}
+
+// A checkpoint of the accelerator between descriptors, restored into a fresh instance during the simulation
+// together with a copy of DRAM: registers, performance counters, statistics and buffers are the same, and
+// a descriptor started on both at the same time completes at the same time with the same results and
+// statistics.
+TEST_CASE("accelerator state restored into a fresh instance behaves identically", "[accel][checkpoint]") {
+    AccelBench a({}, dram_config(), true, "a_"), b({}, dram_config(), true, "b_");
+    a.run([&] {
+        a.setup_ring();
+        const num::Format f = num::Format::parse("fx16.8");
+        accel_desc d{};
+        d.opcode = ACCEL_OP_FC_FWD;
+        d.layer_id = 3;
+        d.batch = 4, d.fc_in = 32, d.fc_out = 16;
+        for (int i = 0; i < 7; ++i) d.fmt[i] = code(f);
+        std::vector<float> w(32 * 16);
+        for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(i % 7) * 0.25f;
+        d.addr_x = a.put(std::vector<float>(4 * 32, 1.0f), f);
+        d.addr_w = a.put(w, f);
+        d.addr_y = a.alloc(4 * 16 * 2);
+        REQUIRE(a.submit(d) == ACCEL_IRQ_DONE);
+        REQUIRE(a.submit(d) == ACCEL_IRQ_DONE);
+        a.set_reg(ACCEL_REG_PERF_CTRL, ACCEL_PERF_SNAPSHOT);
+        a.set_reg(ACCEL_REG_SCRATCH, 0x5eed);
+
+        std::string why;
+        REQUIRE(a.acc.quiescent(why));
+        trainvp::StateWriter image;
+        a.acc.save_state(image);
+        std::vector<uint8_t> dram(a.heap - kDram);
+        a.mem.read(0, dram.data(), dram.size());
+        b.mem.write(0, dram.data(), dram.size());
+        trainvp::StateReader r(image.data(), "accel");
+        b.acc.restore_state(r);
+        r.expect_end();
+        b.tail = a.tail;
+        sc_core::wait(sc_core::SC_ZERO_TIME);
+
+        for (uint32_t off = 0; off < ACCEL_REG_SPAN; off += 4) {
+            INFO("register offset " << off);
+            uint32_t va = 0, vb = 0;
+            CHECK(a.acc.peek_register(off, va) == b.acc.peek_register(off, vb));
+            CHECK(vb == va);
+        }
+        CHECK(b.acc.stats_json() == a.acc.stats_json());
+        for (int id = 0; id < 3; ++id) {
+            const auto& ba = a.acc.buffer(static_cast<accel::BufferId>(id));
+            const auto& bb = b.acc.buffer(static_cast<accel::BufferId>(id));
+            CHECK(std::memcmp(ba.data(), bb.data(), ba.capacity()) == 0);
+            CHECK(bb.counters().read_bytes == ba.counters().read_bytes);
+        }
+        CHECK_FALSE(b.irq.read());
+
+        // One more descriptor on both at once: same completion time, output and statistics.
+        d.layer_id = 5;
+        d.flags |= ACCEL_FLAG_IRQ_ON_DONE;
+        for (AccelBench* x : {&a, &b}) {
+            sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+            REQUIRE(x->cpu.write(kRing + uint64_t{x->tail} * ACCEL_DESC_BYTES, &d, sizeof d, delay) ==
+                    tlm::TLM_OK_RESPONSE);
+        }
+        a.set_reg(ACCEL_REG_DOORBELL, 1);
+        b.set_reg(ACCEL_REG_DOORBELL, 1);
+        sc_core::wait(a.irq.posedge_event() & b.irq.posedge_event());
+        CHECK(b.get(d.addr_y, 4 * 16, f) == a.get(d.addr_y, 4 * 16, f));
+        CHECK(b.acc.stats_json() == a.acc.stats_json());
+        CHECK(b.reg(ACCEL_REG_IRQ_STATUS) == a.reg(ACCEL_REG_IRQ_STATUS));
     });
 }

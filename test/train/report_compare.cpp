@@ -4,6 +4,8 @@
 //                               but different accelerator cycles and simulated time
 //   report_compare get A POINTER    prints the value at the JSON pointer (strings without quotes); exit 1
 //                               when A has no such value (the shell tests read reports with it)
+//   report_compare golden A B   two golden.json summaries of `trainvp golden`, identical apart from their
+//                               wall-clock fields (seconds, cpu_seconds, images_per_second)
 // Prints what it checked and the first difference; exit 0 on success, 1 on a difference, 2 on bad input.
 #include <cstdio>
 #include <fstream>
@@ -79,6 +81,10 @@ int main(int argc, char* argv[]) {
     }
     const std::string mode = argv[1];
     if (mode == "get") return get(argv[2], argv[3]);
+    if (mode != "same" && mode != "timing" && mode != "golden") {
+        std::fprintf(stderr, "report_compare: unknown mode '%s'\n", mode.c_str());
+        return 2;
+    }
     json a, b;
     try {
         a = load(argv[2]);
@@ -86,6 +92,20 @@ int main(int argc, char* argv[]) {
     } catch (const std::exception& e) {
         std::fprintf(stderr, "report_compare: %s\n", e.what());
         return 2;
+    }
+    if (mode == "golden") {
+        for (json* g : {&a, &b}) {
+            if (!g->contains("epochs") || !g->contains("final")) return fail("not a golden.json summary");
+            for (const char* k : {"wall_seconds", "train_seconds", "train_cpu_seconds", "images_per_second"})
+                g->erase(k);
+            for (json& e : (*g)["epochs"])
+                for (const char* k : {"seconds", "cpu_seconds", "images_per_second"}) e.erase(k);
+        }
+        const std::string d = first_difference(a, b);
+        if (!d.empty()) return fail("golden summaries differ at " + d);
+        std::printf("PASS: golden summaries identical apart from wall-clock fields (%zu epochs)\n",
+                    a["epochs"].size());
+        return 0;
     }
     for (const json* r : {&a, &b})
         if (!r->contains("training") || !(*r)["training"].value("completed", false))
