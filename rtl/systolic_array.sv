@@ -1,7 +1,7 @@
 // Parameterised ROWS x COLS systolic array of integer multiply-accumulate PEs: the cycle reference of TrainVP's
 // native PE-array timing model (docs/accelerator-timing.md "GEMMs on an R x C array" and "RTL reference").
 //
-// Every PE multiplies two signed DATA_W-bit operands exactly and adds the product to a signed ACC_W-bit sum that
+// Every PE (rtl/systolic_pe.sv) multiplies two signed DATA_W-bit operands exactly and adds the product to a signed ACC_W-bit sum that
 // saturates at acc_bits (2..ACC_W) bits, as num::acc_add does for the kernels' integer domain. Operands and
 // partial sums move one PE per cycle through one register. The array does not sequence a GEMM: the edge
 // feeders (a sequencer, here the C++ test bench) inject the operands with the skew of the dataflow, and the
@@ -57,139 +57,90 @@ module systolic_array #(
     output logic                     error
 );
 
-    // acc + addend, saturated at `bits` bits (two's complement), exact for every ACC_W-bit acc.
-    function automatic logic signed [ACC_W-1:0] sat_add(input logic signed [ACC_W-1:0] acc,
-                                                        input logic signed [2*DATA_W-1:0] addend,
-                                                        input logic [7:0] bits);
-        logic signed [ACC_W-1:0] wide, sum, hi, lo;
-        logic overflow;
-        wide = ACC_W'(addend);
-        sum = acc + wide;
-        overflow = (acc[ACC_W-1] == wide[ACC_W-1]) && (sum[ACC_W-1] != acc[ACC_W-1]);
-        hi = $signed((ACC_W'(1) << (bits - 8'd1)) - ACC_W'(1));
-        lo = ~hi;
-        if (overflow) return wide[ACC_W-1] ? lo : hi;
-        if (sum > hi) return hi;
-        if (sum < lo) return lo;
-        return sum;
-    endfunction
-
-    // PE registers.
-    logic signed [DATA_W-1:0] h_q      [ROWS][COLS];  // horizontal operand (A in os, streamed operand in ws)
+    // Each PE's registered outputs, read by its neighbours.
+    logic signed [DATA_W-1:0] h_q      [ROWS][COLS];
     logic                     h_v      [ROWS][COLS];
-    logic signed [DATA_W-1:0] v_q      [ROWS][COLS];  // vertical operand (B, os)
+    logic signed [DATA_W-1:0] v_q      [ROWS][COLS];
     logic                     v_v      [ROWS][COLS];
-    logic                     v_last_q [ROWS][COLS];
-    logic signed [ACC_W-1:0]  p_q      [ROWS][COLS];  // partial sum moving down (ws)
+    logic                     v_last   [ROWS][COLS];
+    logic signed [ACC_W-1:0]  p_q      [ROWS][COLS];
     logic                     p_v      [ROWS][COLS];
-    logic signed [DATA_W-1:0] w_q      [ROWS][COLS];  // stationary weight (ws)
-    logic signed [ACC_W-1:0]  acc_q    [ROWS][COLS];  // accumulator (os)
-    logic signed [ACC_W-1:0]  shadow_q [ROWS][COLS];  // next fold's initial accumulator (os)
-    logic signed [ACC_W-1:0]  drain_q  [ROWS][COLS];  // drain chain (os)
+    logic signed [DATA_W-1:0] w_q      [ROWS][COLS];
+    logic signed [ACC_W-1:0]  shadow_q [ROWS][COLS];
+    logic signed [ACC_W-1:0]  drain_q  [ROWS][COLS];
     logic                     drain_v  [ROWS][COLS];
-    logic                     error_q;
-
-    // What enters each PE this cycle, and what it computes.
-    logic signed [DATA_W-1:0] h_in     [ROWS][COLS];
-    logic                     h_in_v   [ROWS][COLS];
-    logic signed [DATA_W-1:0] v_in     [ROWS][COLS];
-    logic                     v_in_v   [ROWS][COLS];
-    logic                     v_in_last[ROWS][COLS];
-    logic signed [ACC_W-1:0]  p_in     [ROWS][COLS];
-    logic                     p_in_v   [ROWS][COLS];
+    // Each PE's combinational outputs.
     logic                     mac      [ROWS][COLS];
+    logic                     last_mac [ROWS][COLS];
     logic signed [ACC_W-1:0]  sum      [ROWS][COLS];
-    logic signed [ACC_W-1:0]  acc_next [ROWS][COLS];
     logic                     skew_err [ROWS][COLS];
     logic                     load_col [COLS];
     logic                     overrun  [COLS];
+    logic                     error_q;
 
     for (genvar i = 0; i < ROWS; i++) begin : g_row
         for (genvar j = 0; j < COLS; j++) begin : g_col
-            logic used;
-            logic signed [2*DATA_W-1:0] product;
-            logic signed [ACC_W-1:0] base;
-            assign used = (16'(i) < rows_used) && (16'(j) < cols_used);
-
             // Neighbours' registers, or the edge; at the start of a fold only the edges carry data.
+            logic signed [DATA_W-1:0] h_in, v_in, w_in;
+            logic                     h_in_v, v_in_v, v_in_last, p_in_v, drain_in_v;
+            logic signed [ACC_W-1:0]  p_in, shadow_in, drain_in;
             if (j == 0) begin : g_west
-                assign h_in[i][j]   = west_data[i];
-                assign h_in_v[i][j] = west_valid[i];
+                assign h_in   = west_data[i];
+                assign h_in_v = west_valid[i];
             end else begin : g_left
-                assign h_in[i][j]   = h_q[i][j-1];
-                assign h_in_v[i][j] = h_v[i][j-1] && !start;
+                assign h_in   = h_q[i][j-1];
+                assign h_in_v = h_v[i][j-1] && !start;
             end
             if (i == 0) begin : g_north
-                assign v_in[i][j]      = north_data[j];
-                assign v_in_v[i][j]    = north_valid[j] && !mode_ws;
-                assign v_in_last[i][j] = north_last[j];
-                assign p_in[i][j]      = north_psum[j];
-                assign p_in_v[i][j]    = north_psum_valid[j] && mode_ws;
+                assign v_in      = north_data[j];
+                assign v_in_v    = north_valid[j] && !mode_ws;
+                assign v_in_last = north_last[j];
+                assign p_in      = north_psum[j];
+                assign p_in_v    = north_psum_valid[j] && mode_ws;
+                assign w_in      = north_data[j];
+                assign shadow_in = north_psum[j];
             end else begin : g_above
-                assign v_in[i][j]      = v_q[i-1][j];
-                assign v_in_v[i][j]    = v_v[i-1][j] && !start;
-                assign v_in_last[i][j] = v_last_q[i-1][j];
-                assign p_in[i][j]      = p_q[i-1][j];
-                assign p_in_v[i][j]    = p_v[i-1][j] && !start;
+                assign v_in      = v_q[i-1][j];
+                assign v_in_v    = v_v[i-1][j] && !start;
+                assign v_in_last = v_last[i-1][j];
+                assign p_in      = p_q[i-1][j];
+                assign p_in_v    = p_v[i-1][j] && !start;
+                assign w_in      = w_q[i-1][j];
+                assign shadow_in = shadow_q[i-1][j];
+            end
+            if (i == ROWS - 1) begin : g_bottom
+                assign drain_in   = '0;
+                assign drain_in_v = 1'b0;
+            end else begin : g_below
+                assign drain_in   = drain_q[i+1][j];
+                assign drain_in_v = drain_v[i+1][j];
             end
 
-            always_comb begin
-                if (mode_ws) begin
-                    mac[i][j]      = used && h_in_v[i][j] && p_in_v[i][j];
-                    skew_err[i][j] = used && (h_in_v[i][j] != p_in_v[i][j]);
-                    product        = w_q[i][j] * h_in[i][j];
-                    base           = p_in[i][j];
-                end else begin
-                    mac[i][j]      = used && h_in_v[i][j] && v_in_v[i][j];
-                    skew_err[i][j] = used && (h_in_v[i][j] != v_in_v[i][j]);
-                    product        = h_in[i][j] * v_in[i][j];
-                    base           = !start ? acc_q[i][j] : preload ? shadow_q[i][j] : '0;
-                end
-                sum[i][j]      = sat_add(base, product, acc_bits);
-                acc_next[i][j] = mac[i][j] ? sum[i][j] : base;
-            end
-
-            always_ff @(posedge clk) begin
-                h_q[i][j]      <= h_in[i][j];
-                v_q[i][j]      <= v_in[i][j];
-                v_last_q[i][j] <= v_in_last[i][j];
-                p_q[i][j]      <= sum[i][j];
-                if (!mode_ws) acc_q[i][j] <= acc_next[i][j];
-                if (rst) begin
-                    h_v[i][j] <= 1'b0;
-                    v_v[i][j] <= 1'b0;
-                    p_v[i][j] <= 1'b0;
-                end else begin
-                    h_v[i][j] <= h_in_v[i][j];
-                    v_v[i][j] <= v_in_v[i][j];
-                    p_v[i][j] <= mode_ws && mac[i][j];
-                end
-                if (weight_push) w_q[i][j] <= (i == 0) ? north_data[j] : w_q[i == 0 ? 0 : i-1][j];
-                if (shadow_shift) shadow_q[i][j] <= (i == 0) ? north_psum[j] : shadow_q[i == 0 ? 0 : i-1][j];
-                // Drain chain: loaded with the column's final sums, then shifted up one row per cycle.
-                if (rst) drain_v[i][j] <= 1'b0;
-                else if (load_col[j]) begin
-                    drain_q[i][j] <= acc_next[i][j];
-                    drain_v[i][j] <= 16'(i) < rows_used;
-                end else begin
-                    drain_q[i][j] <= (i + 1 < ROWS) ? drain_q[i + 1 < ROWS ? i + 1 : i][j] : '0;
-                    drain_v[i][j] <= (i + 1 < ROWS) ? drain_v[i + 1 < ROWS ? i + 1 : i][j] : 1'b0;
-                end
-            end
+            systolic_pe #(.DATA_W(DATA_W), .ACC_W(ACC_W)) pe (
+                .clk, .rst, .mode_ws, .acc_bits,
+                .row_used(16'(i) < rows_used),
+                .used((16'(i) < rows_used) && (16'(j) < cols_used)),
+                .start, .preload, .shadow_shift, .weight_push,
+                .load_col(load_col[j]),
+                .h_in, .h_in_v, .v_in, .v_in_v, .v_in_last, .p_in, .p_in_v, .w_in, .shadow_in,
+                .drain_in, .drain_in_v,
+                .h_q(h_q[i][j]), .h_v(h_v[i][j]), .v_q(v_q[i][j]), .v_v(v_v[i][j]), .v_last(v_last[i][j]),
+                .p_q(p_q[i][j]), .p_v(p_v[i][j]), .w_q(w_q[i][j]), .shadow_q(shadow_q[i][j]),
+                .drain_q(drain_q[i][j]), .drain_v(drain_v[i][j]),
+                .mac(mac[i][j]), .last_mac(last_mac[i][j]), .sum(sum[i][j]), .skew_err(skew_err[i][j]));
         end
     end
 
-    // A column's sums are final when its bottom used PE does the MAC that carries north_last (os).
+    // A column's sums are final when its bottom used PE does the MAC that carries north_last (os). Loading
+    // a column whose drain chain still holds results would lose them.
     always_comb begin
         for (int j = 0; j < COLS; j++) begin
             load_col[j] = 1'b0;
             overrun[j] = 1'b0;
-            for (int i = 0; i < ROWS; i++) begin
-                if (!mode_ws && 16'(i) == rows_used - 16'd1 && mac[i][j] && v_in_last[i][j]) load_col[j] = 1'b1;
-            end
-            for (int i = 0; i < ROWS; i++) begin
+            for (int i = 0; i < ROWS; i++)
+                if (!mode_ws && 16'(i) == rows_used - 16'd1 && last_mac[i][j]) load_col[j] = 1'b1;
+            for (int i = 0; i < ROWS; i++)
                 if (load_col[j] && drain_v[i][j]) overrun[j] = 1'b1;
-            end
         end
     end
 

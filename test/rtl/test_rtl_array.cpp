@@ -60,17 +60,29 @@ Operands random_operands(const GemmShape& s, const Precision& p, std::mt19937& r
     return o;
 }
 
-// The kernels' GEMM on the same operands, as raw accumulators; counts saturated additions.
-std::vector<int64_t> kernel_gemm(const GemmShape& s, const Operands& o, int bits, num::AccStats& stats) {
-    const kern::MacConfig mac{kern::AccDomain::integer, kFracA + kFracB, bits};
-    std::vector<double> a(o.a.size()), b(o.b.size()), c(o.c0.size(), 0.0);
-    for (size_t i = 0; i < a.size(); ++i) a[i] = std::ldexp(o.a[i], -kFracA);
-    for (size_t i = 0; i < b.size(); ++i) b[i] = std::ldexp(o.b[i], -kFracB);
+struct Doubles {
+    kern::MacConfig mac{kern::AccDomain::integer, kFracA + kFracB, 48};
+    std::vector<double> a, b, c;
+};
+
+// The operands as the kernels and the C++ array models see them.
+Doubles as_doubles(const GemmShape& s, const Operands& o, int bits) {
+    Doubles d;
+    d.mac.bits = bits;
+    d.a.resize(o.a.size());
+    d.b.resize(o.b.size());
+    d.c.assign(o.c0.size(), 0.0);
+    for (size_t i = 0; i < d.a.size(); ++i) d.a[i] = std::ldexp(o.a[i], -kFracA);
+    for (size_t i = 0; i < d.b.size(); ++i) d.b[i] = std::ldexp(o.b[i], -kFracB);
     if (s.accumulate)
-        for (size_t i = 0; i < c.size(); ++i) c[i] = std::ldexp(static_cast<double>(o.c0[i]), -mac.frac);
-    kern::gemm_accumulate(mac, s.m, s.n, s.k, a.data(), s.k, b.data(), s.n, c.data(), s.n, &stats);
+        for (size_t i = 0; i < d.c.size(); ++i)
+            d.c[i] = std::ldexp(static_cast<double>(o.c0[i]), -d.mac.frac);
+    return d;
+}
+
+std::vector<int64_t> to_raw(const std::vector<double>& c, int frac) {
     std::vector<int64_t> raw(c.size());
-    for (size_t i = 0; i < c.size(); ++i) raw[i] = static_cast<int64_t>(std::ldexp(c[i], mac.frac));
+    for (size_t i = 0; i < c.size(); ++i) raw[i] = static_cast<int64_t>(std::ldexp(c[i], frac));
     return raw;
 }
 
@@ -83,19 +95,26 @@ struct Tally {
 void check_gemm(rtl::ArrayPins& pins, const GemmShape& s, Dataflow d, const Precision& p, std::mt19937& rng,
                 Tally& tally) {
     const Operands o = random_operands(s, p, rng);
+    Doubles k = as_doubles(s, o, p.bits);
     num::AccStats stats;
-    const std::vector<int64_t> expected = kernel_gemm(s, o, p.bits, stats);
+    kern::gemm_accumulate(k.mac, s.m, s.n, s.k, k.a.data(), s.k, k.b.data(), s.n, k.c.data(), s.n, &stats);
+    const std::vector<int64_t> expected = to_raw(k.c, k.mac.frac);
     std::vector<int64_t> got = o.c0;
     const rtl::RtlGemmStats rtl_stats = rtl::run_gemm(pins, s, d, p.bits, o.a.data(), o.b.data(), got.data());
 
     const ArrayConfig cfg{pins.rows(), pins.cols(), d};
     const GemmTiming ana = analytic_gemm(s, cfg, TimingParams::ideal(), BufferBandwidth::ideal());
+    Doubles stepped = as_doubles(s, o, p.bits);
+    const GemmTiming cyc = cycle_gemm(s, cfg, TimingParams::ideal(), BufferBandwidth::ideal(), stepped.mac,
+                                      stepped.a.data(), stepped.b.data(), stepped.c.data());
     INFO(dataflow_name(d) << " array " << cfg.rows << "x" << cfg.cols << " GEMM M=" << s.m << " N=" << s.n
                           << " K=" << s.k << " accumulate=" << s.accumulate << " bits=" << p.bits);
     size_t mismatches = 0;
     for (size_t i = 0; i < expected.size(); ++i) mismatches += expected[i] != got[i];
     CHECK(mismatches == 0);
     CHECK(rtl_stats.compute_cycles == ana.compute_cycles);
+    CHECK(rtl_stats.compute_cycles == cyc.compute_cycles);
+    CHECK(to_raw(stepped.c, stepped.mac.frac) == got);
     CHECK(rtl_stats.folds == ana.folds);
     CHECK(rtl_stats.preload_cycles ==
           (d == Dataflow::output_stationary && s.accumulate ? std::min<uint64_t>(s.m, cfg.rows) : 0));
