@@ -1,8 +1,9 @@
 // Parameterised ROWS x COLS systolic array of integer multiply-accumulate PEs: the cycle reference of TrainVP's
 // native PE-array timing model (docs/accelerator-timing.md "GEMMs on an R x C array" and "RTL reference").
 //
-// Every PE (rtl/systolic_pe.sv) multiplies two signed DATA_W-bit operands exactly and adds the product to a signed ACC_W-bit sum that
-// saturates at acc_bits (2..ACC_W) bits, as num::acc_add does for the kernels' integer domain. Operands and
+// Every PE (rtl/systolic_pe.sv) multiplies two signed DATA_W-bit operands exactly and adds the product to a
+// signed ACC_W-bit sum that saturates at acc_bits (2..ACC_W) bits, as num::acc_add does for the kernels'
+// integer domain. Operands and
 // partial sums move one PE per cycle through one register. The array does not sequence a GEMM: the edge
 // feeders (a sequencer, here the C++ test bench) inject the operands with the skew of the dataflow, and the
 // array reports results on its result edge in the cycle they leave it. One fold of r x c used PEs at a time

@@ -8,14 +8,12 @@
 #include <random>
 #include <vector>
 
-#include "Vsystolic_array_3x5.h"
-#include "Vsystolic_array_4x4.h"
 #include "accel/array_timing.h"
 #include "common/error.h"
 #include "kernels/gemm.h"
 #include "numerics/accumulator.h"
 #include "rtl/rtl_gemm.h"
-#include "rtl/verilated_pins.h"
+#include "rtl/verilated_arrays.h"
 
 using namespace trainvp;
 using namespace trainvp::timing;
@@ -23,10 +21,11 @@ using namespace trainvp::timing;
 namespace {
 
 std::unique_ptr<rtl::ArrayPins> make_array(uint32_t rows, uint32_t cols) {
-    if (rows == 4 && cols == 4) return std::make_unique<rtl::VerilatedPins<Vsystolic_array_4x4>>(4, 4);
-    if (rows == 3 && cols == 5) return std::make_unique<rtl::VerilatedPins<Vsystolic_array_3x5>>(3, 5);
-    FAIL("no Verilated array " << rows << "x" << cols);
-    return nullptr;
+    std::unique_ptr<rtl::ArrayPins> pins = rtl::make_verilated_array(rows, cols);
+    REQUIRE(pins);
+    CHECK(pins->rows() == rows);
+    CHECK(pins->cols() == cols);
+    return pins;
 }
 
 // Operands are raw integers; the kernels see them as raw * 2^-frac (fixed point), products with
@@ -225,4 +224,12 @@ TEST_CASE("rtl array: operands wider than the array's 16 bits are rejected") {
     CHECK_THROWS_AS(rtl::run_gemm(*pins, s, Dataflow::output_stationary, 48, &a, &b, &c), UserError);
     const int32_t ok = 2;
     CHECK_THROWS_AS(rtl::run_gemm(*pins, s, Dataflow::output_stationary, 65, &ok, &b, &c), UserError);
+}
+
+TEST_CASE("rtl array: the Verilated sizes are listed and no other size is made") {
+    const auto sizes = rtl::verilated_array_sizes();
+    REQUIRE(sizes.size() == 2);
+    CHECK(sizes[0] == std::make_pair(4u, 4u));
+    CHECK(sizes[1] == std::make_pair(3u, 5u));
+    CHECK(rtl::make_verilated_array(5, 3) == nullptr);
 }
