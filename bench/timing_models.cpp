@@ -3,7 +3,6 @@
 // speed of the Verilated RTL array next to the analytic and cycle-stepped models on the same GEMMs. Run by
 // bench/timing-models.sh. Speeds are simulated array cycles per second of processor time.
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -120,11 +119,11 @@ void cycle_table(uint32_t side, const std::vector<LayerGemm>& gemms) {
     row("backward total", "", native_sum[1], scalesim_sum[1]);
 }
 
+#if TRAINVP_BENCH_RTL
 double cpu_seconds() {
     return static_cast<double>(std::clock()) / CLOCKS_PER_SEC;
 }
 
-#if TRAINVP_BENCH_RTL
 // Every GEMM of the list once on the RTL array and on the two C++ models; speeds in simulated cycles per
 // processor second. The analytic model is repeated until it has run for a measurable time.
 void speed_row(uint32_t rows, uint32_t cols, Dataflow d, const std::vector<LayerGemm>& gemms) {
@@ -185,7 +184,9 @@ int main() {
     for (const auto& size : rtl::verilated_array_sizes())
         for (Dataflow d : kDataflows) speed_row(size.first, size.second, d, gemms);
 #else
-    std::printf("\nNo Verilated array in this build (verilator not found): RTL speed not measured.\n");
+    std::printf(
+        "\nNo Verilated array in this build (TRAINVP_RTL off or verilator not found): RTL speed not "
+        "measured.\n");
 #endif
     return 0;
 }
