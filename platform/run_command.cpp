@@ -222,12 +222,16 @@ bool load_run_setup(const RunOptions& o, RunSetup& s) {
     if (!s.training && o.checkpoints)
         throw UserError(s.scenario.path +
                         ": --checkpoint and --resume need a training scenario (a 'network' section)");
-    if (!o.max_sim_time.empty()) s.cfg.sim.max_time = o.max_sim_time;
-    if (!o.firmware.empty()) s.cfg.firmware = o.firmware;
-    s.cfg.validate();
-    s.max_time_s = s.cfg.sim.max_time.empty()
-                       ? 0.0
-                       : parse_duration_s(s.cfg.sim.max_time, "sim.max_time / --max-sim-time");
+    if (!o.max_sim_time.empty()) {
+        s.cfg.sim.max_time = o.max_sim_time;
+        s.schema.set_origin("sim.max_time", "--max-sim-time");
+    }
+    if (!o.firmware.empty()) {
+        s.cfg.firmware = o.firmware;
+        s.schema.set_origin("firmware", "--firmware");
+    }
+    check_platform_config(s.cfg, s.schema);
+    s.max_time_s = s.cfg.sim.max_time_s();
 
     if (o.dump_config) {
         s.schema.dump(std::cout);
@@ -474,6 +478,7 @@ int golden_cli(int argc, char* argv[]) {
     ConfigSchema schema;
     register_platform_keys(schema, unused);
     schema.apply(scenario.root, scenario.path);
+    check_platform_config(unused, schema);
 
     GoldenOptions gopts;
     gopts.json_out = vm["out"].as<std::string>();
