@@ -28,6 +28,7 @@
 #include "run_checkpoint.h"
 #include "run_interrupt.h"
 #include "run_report.h"
+#include "train_job_check.h"
 #include "train_run.h"
 
 namespace po = boost::program_options;
@@ -272,6 +273,7 @@ void build(const RunOptions& o, const RunSetup& s, BuiltRun& b) {
         topts.summary = !o.quiet;
         topts.stop_request = RunInterrupt::requested_flag();
         b.train = std::make_unique<TrainingRun>(s.scenario.path, s.scenario.root, topts);
+        check_train_job(b.train->job_plan(), b.train->network(), accelerator_config(s.cfg), s.schema);
     }
     b.image = load_elf(s.elf_path);
     if (o.checkpoints)
