@@ -1,6 +1,7 @@
 #include "platform_config.h"
 
 #include <cmath>
+#include <filesystem>
 #include <stdexcept>
 #include <systemc>
 
@@ -9,6 +10,8 @@
 namespace trainvp {
 
 namespace {
+
+namespace fs = std::filesystem;
 
 void register_sram_keys(ConfigSchema& s, const std::string& prefix, SramConfig& b, const char* what) {
     s.add(prefix + ".size", &b.capacity_bytes,
@@ -179,6 +182,22 @@ AcceleratorConfig accelerator_config(const PlatformConfig& cfg) {
     a.dram_base = TRAINVP_DRAM_BASE;
     a.dram_size = cfg.ram.size_bytes;
     return a;
+}
+
+std::string find_firmware(const std::string& firmware, const std::string& scenario_path,
+                          std::string* looked_in) {
+    const fs::path fw(firmware);
+    if (fw.is_absolute()) return firmware;
+    std::error_code ec;
+    const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+    const fs::path candidates[] = {fs::path(scenario_path).parent_path() / fw,
+                                   (ec ? fs::path() : self.parent_path()) / fw};
+    for (const auto& c : candidates)
+        if (fs::is_regular_file(c, ec)) return fs::absolute(c, ec).lexically_normal().string();
+    if (looked_in)
+        *looked_in =
+            candidates[0].lexically_normal().string() + " and " + candidates[1].lexically_normal().string();
+    return "";
 }
 
 }  // namespace trainvp

@@ -61,4 +61,10 @@ void check_platform_config(const PlatformConfig& cfg, const ConfigSchema& schema
 // to the populated DRAM.
 AcceleratorConfig accelerator_config(const PlatformConfig& cfg);
 
+// A relative firmware path is tried against the scenario's directory, then the build tree that holds the
+// running executable. Returns the absolute path of the first that exists, or "" (with the candidates tried
+// in `looked_in`) when none does; an absolute path is returned as it is.
+std::string find_firmware(const std::string& firmware, const std::string& scenario_path,
+                          std::string* looked_in = nullptr);
+
 }  // namespace trainvp

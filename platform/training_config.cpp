@@ -298,10 +298,95 @@ TrainingScenario parse_training_scenario(const YAML::Node& root, const std::stri
 
 std::string resolve_data_path(const std::string& path, const std::string& scenario_file) {
     const fs::path p(path);
-    if (p.is_absolute() || path_exists(p)) return path;
+    if (p.is_absolute()) return path;
+    auto absolute = [](const fs::path& found) {
+        std::error_code ec;
+        fs::path a = fs::absolute(found, ec).lexically_normal();
+        if (!a.has_filename() && a.has_parent_path()) a = a.parent_path();  // "dir/." gives "dir/"
+        return a.string();
+    };
+    if (path_exists(p)) return absolute(p);
     const fs::path beside = fs::path(scenario_file).parent_path() / p;
-    if (path_exists(beside)) return beside.string();
+    if (path_exists(beside)) return absolute(beside);
     return path;
+}
+
+nlohmann::ordered_json training_config_json(const TrainingScenario& sc) {
+    using nlohmann::ordered_json;
+    const kern::NetworkSpec& n = sc.network;
+    auto request = [](const std::optional<kern::FormatRequest>& r) {
+        return r ? r->text : std::string("fp32");
+    };
+    ordered_json layers = ordered_json::array();
+    for (const LayerSpec& L : n.layers) {
+        ordered_json l = {{"type", kern::layer_kind_name(L.kind)}};
+        switch (L.kind) {
+            case LayerKind::conv:
+                l["out_channels"] = L.out_channels;
+                l["kernel"] = L.kernel;
+                l["stride"] = L.stride;
+                l["pad"] = L.pad;
+                l["bias"] = L.bias;
+                break;
+            case LayerKind::fc:
+                l["out"] = L.out;
+                l["bias"] = L.bias;
+                break;
+            case LayerKind::relu:
+                break;
+            case LayerKind::maxpool:
+            case LayerKind::avgpool:
+                l["size"] = L.size;
+                l["stride"] = L.pool_stride ? L.pool_stride : L.size;  // 0 means "the window size"
+                break;
+        }
+        ordered_json f =
+            ordered_json::object();  // a layer's own overrides; the rest comes from network.formats
+        for (int r = 0; r < kern::kRoleCount; ++r)
+            if (L.formats.roles[r]) f[kern::role_name(static_cast<kern::Role>(r))] = L.formats.roles[r]->text;
+        if (!f.empty()) l["formats"] = f;
+        layers.push_back(l);
+    }
+    ordered_json formats = ordered_json::object();
+    for (int r = 0; r < kern::kRoleCount; ++r)
+        formats[kern::role_name(static_cast<kern::Role>(r))] = request(n.formats.roles[r]);
+    // Unset, the input uses the activations request with the input range: the same request written out.
+    const std::string input_format =
+        n.input_format ? n.input_format->text : request(n.formats[kern::Role::activations]);
+    ordered_json network = {
+        {"input", {{"channels", n.channels}, {"rows", n.rows}, {"cols", n.cols}, {"format", input_format}}},
+        {"layers", layers},
+        {"formats", formats},
+        {"accumulator_bits", n.accumulator.bits}};
+
+    const kern::TrainConfig& t = sc.training;
+    const ordered_json training = {
+        {"epochs", t.epochs},
+        {"batch", t.batch},
+        {"lr", t.lr},
+        {"momentum", t.momentum},
+        {"weight_decay", t.weight_decay},
+        {"seed", t.seed},
+        {"init", t.init == kern::InitKind::he_uniform ? "he_uniform" : "xavier_uniform"}};
+
+    const DataConfig& d = sc.data;
+    auto path = [&](const std::string& p) { return resolve_data_path(p, sc.file); };
+    ordered_json data = {{"kind", d.kind}, {"dir", path(d.dir)}};
+    if (d.kind == "mnist") {
+        data["train_images"] = path(d.train_images);
+        data["train_labels"] = path(d.train_labels);
+        data["test_images"] = path(d.test_images);
+        data["test_labels"] = path(d.test_labels);
+    } else {
+        ordered_json train = ordered_json::array(), test = ordered_json::array();
+        for (const auto& f : d.train_files) train.push_back(path(f));
+        for (const auto& f : d.test_files) test.push_back(path(f));
+        data["train_files"] = train;
+        data["test_files"] = test;
+    }
+    data["train_limit"] = d.train_limit;
+    data["test_limit"] = d.test_limit;
+    return {{"network", network}, {"training", training}, {"data", data}};
 }
 
 TrainingData load_training_data(const TrainingScenario& sc) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include "common/config_field.h"
 #include "hw/train_job.h"
 #include "kernels/dataset.h"
@@ -60,8 +61,14 @@ struct TrainingScenario {
 // types and out-of-range values throw UserError "FILE:LINE: key 'network.layers.3.kernel': reason".
 TrainingScenario parse_training_scenario(const YAML::Node& root, const std::string& file);
 
+// The resolved network, training and data sections as a JSON object: every key with its value, defaults
+// filled in, a preset written out as its layers, data paths resolved (resolve_data_path). As YAML it reads
+// back to the same scenario.
+nlohmann::ordered_json training_config_json(const TrainingScenario& scenario);
+
 // A data path as written: relative to the current directory if it exists there, else relative to the
-// scenario file's directory if it exists there, else unchanged (the loader then names it in its error).
+// scenario file's directory if it exists there (either way made absolute), else unchanged (the loader then
+// names it in its error).
 std::string resolve_data_path(const std::string& path, const std::string& scenario_file);
 
 struct TrainingData {

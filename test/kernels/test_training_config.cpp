@@ -177,7 +177,8 @@ TEST_CASE("data paths resolve against the current directory first, then the scen
     fs::create_directories(dir / "local");
     const std::string scenario = (dir / "x.yaml").string();
     CHECK(resolve_data_path("local", scenario) == (dir / "local").string());
-    CHECK(resolve_data_path(".", scenario) == ".");  // exists in the current directory
+    CHECK(resolve_data_path(".", scenario) ==
+          fs::current_path().string());  // exists in the current directory
     CHECK(resolve_data_path("nowhere/at/all", scenario) == "nowhere/at/all");
     CHECK(resolve_data_path("/abs/path", scenario) == "/abs/path");
 }
@@ -292,4 +293,38 @@ TEST_CASE("nested errors from --set name the key once, and unknown keys get a su
             "key 'network.layers.0.formats.weigts': unknown key (did you mean 'weights'? expected one of"));
     CHECK_THAT(parse_error("network: {preset: mlp}\ntraining: {epoch: 2}\n"),
                Contains("key 'training.epoch': unknown key (did you mean 'epochs'?"));
+}
+
+TEST_CASE("the resolved training description reads back to the same scenario") {
+    write_idx(temp_dir() / "idx", "train", 8);
+    write_idx(temp_dir() / "idx", "t10k", 8);
+    for (const std::string& text :
+         {std::string(kLayers), std::string("network: {preset: lenet5, formats: {weights: fx12:sr}}\n"
+                                            "training: {epochs: 1, momentum: 0.9, init: xavier_uniform}\n"
+                                            "data: {dir: idx, train_limit: 4}\n")}) {
+        INFO(text);
+        std::string path;
+        const TrainingScenario sc = parse(text, &path);
+        const nlohmann::ordered_json j = training_config_json(sc);
+        CHECK(j["network"]["layers"].size() == sc.network.layers.size());
+        CHECK(j["network"]["formats"].size() == 5);  // every role, unset ones as fp32
+        CHECK(j["training"]["momentum"] == sc.training.momentum);
+        CHECK(j["data"]["train_images"] == (temp_dir() / "idx" / "train-images-idx3-ubyte").string());
+        // As a scenario of its own (written elsewhere) it gives the same description.
+        const std::string again_path = write_file("elsewhere/again.yaml", j.dump());
+        const TrainingScenario again = parse_training_scenario(load_yaml_file(again_path), again_path);
+        CHECK(training_config_json(again) == j);
+        CHECK(again.preset.empty());
+        kern::Network a(sc.network, 4, false), b(again.network, 4, false);
+        REQUIRE(a.layers().size() == b.layers().size());
+        CHECK(a.input_format().to_string() == b.input_format().to_string());
+        for (size_t l = 0; l < a.layers().size(); ++l) {
+            CHECK(a.layers()[l].name == b.layers()[l].name);
+            CHECK(a.layers()[l].out.size() == b.layers()[l].out.size());
+            for (int r = 0; r < kern::kRoleCount; ++r)
+                CHECK(a.layers()[l].formats[static_cast<kern::Role>(r)].to_string() ==
+                      b.layers()[l].formats[static_cast<kern::Role>(r)].to_string());
+            CHECK(a.layers()[l].err_format.to_string() == b.layers()[l].err_format.to_string());
+        }
+    }
 }

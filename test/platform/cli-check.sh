@@ -144,5 +144,17 @@ if ! "$trainvp" run "$work/plain.yaml" --set ram.size=32MiB --dump-config | grep
     echo "FAIL --dump-config with --set"; failures=$((failures + 1))
 fi
 
+# --dump-config is complete: the training sections too, a preset written out as layers; a dump read back as a
+# scenario dumps the same again (paths are absolute, so the copy may live anywhere).
+checks=$((checks + 1))
+mkdir -p "$work/elsewhere"
+if ! "$trainvp" run "$work/preset.yaml" --set training.batch=16 --dump-config >"$work/elsewhere/dump1.yaml" ||
+    ! grep -qE "^    - \{type: conv, out_channels: 6, kernel: 5, stride: 1, pad: 2, bias: true\}$" "$work/elsewhere/dump1.yaml" ||
+    ! grep -qE "^  batch: 16$" "$work/elsewhere/dump1.yaml" || ! grep -qE "^  train_limit: 0$" "$work/elsewhere/dump1.yaml" ||
+    ! (cd "$work/elsewhere" && "$trainvp" run dump1.yaml --dump-config >"$work/dump2.yaml") ||
+    ! cmp -s "$work/elsewhere/dump1.yaml" "$work/dump2.yaml"; then
+    echo "FAIL --dump-config of a training scenario is incomplete or does not read back"; failures=$((failures + 1))
+fi
+
 echo "$((checks - failures)) passed, $failures failed"
 [ $failures -eq 0 ] && [ $checks -gt 0 ]
