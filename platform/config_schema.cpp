@@ -103,6 +103,7 @@ void ConfigSchema::add(const std::string& key, uint64_t* field, const std::strin
     e.max = std::to_string(range.max);
     e.below_min = range.min > 0 ? std::to_string(range.min - 1) : "";
     e.above_max = range.max < UINT64_MAX ? std::to_string(range.max + 1) : "";
+    if (bytes) e.range_text = "[" + size_text(range.min) + ", " + size_text(range.max) + "]";
     add_entry(std::move(e));
 }
 
@@ -326,6 +327,9 @@ void ConfigSchema::dump(std::ostream& os) const {
             os << std::string(2 * i, ' ') << parts[i] << ":\n";
             open.push_back(parts[i]);
         }
+        const std::string range = !e.range_text.empty() ? e.range_text
+                                  : e.min.empty()       ? ""
+                                                        : "[" + e.min + ", " + e.max + "]";
         std::string value = e.show();
         if (e.text) {  // quoted where YAML needs it (an empty text, "a: b", ...)
             YAML::Emitter em;
@@ -333,7 +337,7 @@ void ConfigSchema::dump(std::ostream& os) const {
             value = em.c_str();
         }
         os << std::string(2 * (parts.size() - 1), ' ') << parts.back() << ": " << value << "  # " << e.help
-           << "\n";
+           << (range.empty() ? "" : " " + range) << "\n";
     }
 }
 

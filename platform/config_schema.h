@@ -61,7 +61,7 @@ class ConfigSchema {
     // first bound one); any other std::invalid_argument becomes "FILE: configuration: what".
     void check(const std::function<void()>& validate) const;
 
-    // Prints the resolved values of every key as YAML, with each key's help as a comment.
+    // Prints the resolved values of every key as YAML, with each key's help and range as a comment.
     void dump(std::ostream& os) const;
     // The resolved values as a JSON object nested by section (numbers as numbers, sizes in bytes).
     nlohmann::json to_json() const;
@@ -87,6 +87,7 @@ class ConfigSchema {
         const void* field = nullptr;
         std::string origin;  // where the value was set; "" = default
         std::string min, max, below_min, above_max;
+        std::string range_text;  // the range as the dump shows it, when not "[min, max]"
     };
     Entry& add_entry(Entry e);
     const Entry* find(const std::string& key) const;

@@ -40,20 +40,20 @@ struct FieldError : std::invalid_argument {
     std::string name, reason;
 };
 
-// The shortest text that reads back to the same value (integers as integers).
+// The shortest text that reads back to the same value (integers as integers; 20.0 as "20", not "2e+01").
 template <typename T>
 std::string value_text(T v) {
     if constexpr (std::is_integral_v<T>) {
         return std::to_string(v);
     } else {
+        std::string best;
         for (int precision = 1; precision <= 17; ++precision) {
             std::ostringstream os;
             os << std::setprecision(precision) << v;
-            if (std::strtod(os.str().c_str(), nullptr) == v) return os.str();
+            const std::string t = os.str();
+            if (std::strtod(t.c_str(), nullptr) == v && (best.empty() || t.size() < best.size())) best = t;
         }
-        std::ostringstream os;
-        os << std::setprecision(17) << v;
-        return os.str();
+        return best;
     }
 }
 
