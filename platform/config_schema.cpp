@@ -300,11 +300,15 @@ void ConfigSchema::check(const std::function<void()>& validate) const {
     try {
         validate();
     } catch (const FieldError& err) {
-        // Blame the first involved field the scenario set: a default is rarely what the user got wrong.
+        // Blame the involved field set last: a --set or option over a line of the file over a default (the
+        // most recent change is the likeliest mistake); the first of equals.
+        auto rank = [](const Entry& e) {
+            return e.origin.empty() ? 0 : e.origin.rfind("--", 0) == 0 ? 2 : 1;
+        };
         const Entry* blamed = nullptr;
         for (const void* f : err.fields)
             for (const auto& e : entries_)
-                if (e.field == f && (!blamed || (blamed->origin.empty() && !e.origin.empty()))) blamed = &e;
+                if (e.field == f && (!blamed || rank(e) > rank(*blamed))) blamed = &e;
         if (!blamed) throw UserError(file_ + ": configuration: " + err.what());
         const std::string where = blamed->origin.empty() ? file_ : blamed->origin;
         const std::string value = blamed->origin.empty() ? " (default " + blamed->show() + ")" : "";

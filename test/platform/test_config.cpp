@@ -203,6 +203,11 @@ TEST_CASE("rules beyond ranges are reported against the key, its line and where 
           "word_bytes = 4 x 8 = 32 B");
     CHECK(error_of("hardware:\n  dma:\n    burst_bytes: 3000\n") ==
           "scn.yaml:3: key 'hardware.dma.burst_bytes': must be a power of two, got 3000");
+    // A --set over the file's line: the change just made is the likeliest mistake.
+    CHECK(error_of("hardware:\n  weight_buffer: {size: 128KiB}\n", {"hardware.weight_buffer.banks=3"}) ==
+          "--set: key 'hardware.weight_buffer.banks': capacity 131072 B is not a multiple of banks x "
+          "word_bytes = "
+          "3 x 8 = 24 B");
     CHECK(error_of("{}", {"hardware.activation_buffer.word_bytes=3"}) ==
           "--set: key 'hardware.activation_buffer.word_bytes': must be a power of two, got 3");
     CHECK(error_of("clint: {timebase_hz: 1.5}\n") ==
