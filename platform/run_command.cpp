@@ -25,9 +25,11 @@
 #include "output_files.h"
 #include "platform.h"
 #include "platform_config.h"
+#include "resolved_config.h"
 #include "run_checkpoint.h"
 #include "run_interrupt.h"
 #include "run_report.h"
+#include "train_job_check.h"
 #include "train_run.h"
 
 namespace po = boost::program_options;
@@ -36,23 +38,15 @@ namespace fs = std::filesystem;
 namespace trainvp {
 namespace {
 
-fs::path executable_dir() {
-    std::error_code ec;
-    const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-    return ec ? fs::path() : self.parent_path();
-}
-
 // Relative firmware paths in a scenario are tried against the scenario's directory, then the build tree
 // that holds this executable, so scenarios can name firmware as "sw/apps/hello.elf".
 std::string resolve_firmware(const std::string& firmware, const std::string& scenario_path) {
-    const fs::path fw(firmware);
-    if (fw.is_absolute()) return firmware;
-    const fs::path candidates[] = {fs::path(scenario_path).parent_path() / fw, executable_dir() / fw};
-    for (const auto& c : candidates)
-        if (fs::is_regular_file(c)) return c.lexically_normal().string();
-    throw UserError(scenario_path + ": firmware '" + firmware + "' not found (looked in " +
-                    candidates[0].lexically_normal().string() + " and " +
-                    candidates[1].lexically_normal().string() + ")");
+    std::string looked_in;
+    const std::string found = find_firmware(firmware, scenario_path, &looked_in);
+    if (found.empty())
+        throw UserError(scenario_path + ": firmware '" + firmware + "' not found (looked in " + looked_in +
+                        ")");
+    return found;
 }
 
 // Parses `trainvp COMMAND SCENARIO.yaml [options]`. Returns false after printing --help; throws po::error
@@ -204,6 +198,7 @@ struct RunSetup {
     PlatformConfig cfg;
     ConfigSchema schema;  // bound to cfg
     bool training = false;
+    std::unique_ptr<TrainingScenario> training_scenario;  // the network, training and data sections
     std::string elf_path;
     double max_time_s = 0;                  // 0 = no limit
     std::string report_path, weights_path;  // "" = not written
@@ -222,21 +217,35 @@ bool load_run_setup(const RunOptions& o, RunSetup& s) {
     if (!s.training && o.checkpoints)
         throw UserError(s.scenario.path +
                         ": --checkpoint and --resume need a training scenario (a 'network' section)");
-    if (!o.max_sim_time.empty()) s.cfg.sim.max_time = o.max_sim_time;
-    if (!o.firmware.empty()) s.cfg.firmware = o.firmware;
-    s.cfg.validate();
-    s.max_time_s = s.cfg.sim.max_time.empty()
-                       ? 0.0
-                       : parse_duration_s(s.cfg.sim.max_time, "sim.max_time / --max-sim-time");
+    if (!o.max_sim_time.empty()) {
+        s.cfg.sim.max_time = o.max_sim_time;
+        s.schema.set_origin("sim.max_time", "--max-sim-time");
+    }
+    if (!o.firmware.empty()) {
+        s.cfg.firmware = o.firmware;
+        s.schema.set_origin("firmware", "--firmware");
+    }
+    check_platform_config(s.cfg, s.schema);
+    s.max_time_s = s.cfg.sim.max_time_s();
+    // The dump and the report name the firmware and the data files by absolute path, so that a dump runs from
+    // any directory (docs/getting-started.md "--dump-config").
+    const std::string found = o.firmware.empty() ? find_firmware(s.cfg.firmware, s.scenario.path)
+                              : fs::is_regular_file(o.firmware)
+                                  ? fs::absolute(o.firmware).lexically_normal().string()
+                                  : "";
+    if (!found.empty()) s.cfg.firmware = found;
+    if (s.training)
+        s.training_scenario =
+            std::make_unique<TrainingScenario>(parse_training_scenario(s.scenario.root, s.scenario.path));
 
     if (o.dump_config) {
-        s.schema.dump(std::cout);
+        dump_resolved_config(std::cout, s.schema, s.training_scenario.get());
         return false;
     }
 
     if (s.cfg.firmware.empty())
         throw UserError(s.scenario.path + ": no firmware: set the 'firmware' key or pass --firmware ELF");
-    s.elf_path = o.firmware.empty() ? resolve_firmware(s.cfg.firmware, s.scenario.path) : o.firmware;
+    s.elf_path = o.firmware.empty() ? resolve_firmware(s.cfg.firmware, s.scenario.path) : s.cfg.firmware;
 
     // The outputs the scenario implies: a training run writes a report and weights by default.
     s.report_path = o.report.empty() && s.training ? "report.json" : o.report;
@@ -268,6 +277,7 @@ void build(const RunOptions& o, const RunSetup& s, BuiltRun& b) {
         topts.summary = !o.quiet;
         topts.stop_request = RunInterrupt::requested_flag();
         b.train = std::make_unique<TrainingRun>(s.scenario.path, s.scenario.root, topts);
+        check_train_job(b.train->job_plan(), b.train->network(), accelerator_config(s.cfg), s.schema);
     }
     b.image = load_elf(s.elf_path);
     if (o.checkpoints)
@@ -373,8 +383,6 @@ void write_report(const RunSetup& s, const BuiltRun& b, const Outcome& out, int 
                   const std::vector<std::string>& output_errors) {
     const RunSummary run = run_summary(s, b, out.wall_s);
     const Platform& soc = *b.soc;
-    std::ostringstream resolved;
-    s.schema.dump(resolved);
     nlohmann::json exit = {{"status", status}, {"ended_by", out.ended_by}};
     if (RunInterrupt::requested()) exit["signal"] = RunInterrupt::signal_name();
     nlohmann::json report = {
@@ -385,7 +393,7 @@ void write_report(const RunSetup& s, const BuiltRun& b, const Outcome& out, int 
         {"simulated_time_s", run.simulated.to_seconds()},
         {"cpu", cpu_stats_json(soc.cpu.core().stats(), run)},
         {"accelerator", soc.accel.stats_json()},
-        {"config", resolved.str()},
+        {"config", resolved_config_json(s.schema, s.training_scenario.get())},
         // The only fields that change from run to run of the same inputs.
         {"wall",
          {{"seconds", out.wall_s},
@@ -474,6 +482,7 @@ int golden_cli(int argc, char* argv[]) {
     ConfigSchema schema;
     register_platform_keys(schema, unused);
     schema.apply(scenario.root, scenario.path);
+    check_platform_config(unused, schema);
 
     GoldenOptions gopts;
     gopts.json_out = vm["out"].as<std::string>();

@@ -139,6 +139,10 @@ TrainingRun::TrainingRun(const std::string& scenario_path, const YAML::Node& roo
 
 TrainingRun::~TrainingRun() = default;
 
+TrainJobImage TrainingRun::job_plan() const {
+    return plan_train_job(*trainer_, data_.train.count, data_.test.count);
+}
+
 void TrainingRun::prepare(Platform& soc) {
     image_ = write_train_job(soc.ram, *trainer_, view(data_.train), view(data_.test));
     const train_job& j = image_.job;

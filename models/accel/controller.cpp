@@ -51,7 +51,10 @@ void Accelerator::execute_next() {
         return fail(fetch_time, err.code, err.address, err.why);
     TilePlan plan;
     std::string why;
-    if (!plan_tiles(op, config_, timer_, plan, why)) return fail(fetch_time, ACCEL_ERR_SHAPE, desc_addr, why);
+    if (!plan_tiles(op, config_, timer_, plan, why))
+        return fail(fetch_time, ACCEL_ERR_SHAPE, desc_addr,
+                    std::string(opcode_name(d.opcode)) + " of layer " + std::to_string(d.layer_id) + " on " +
+                        std::to_string(d.batch) + " samples: " + why);
 
     const uint64_t rd0 = dma_.counters().read_bytes, wr0 = dma_.counters().write_bytes;
     sc_core::sc_time read_time = sc_core::SC_ZERO_TIME, write_time = sc_core::SC_ZERO_TIME;

@@ -68,8 +68,12 @@ std::vector<uint64_t> chunks(uint64_t d) {
 // Conv and FC phases (FC as a 1x1 convolution of a 1x1 image). Tiles are (samples nb) x (channels tc) x
 // (reduction chunk): forward and weight gradient split the input channels (cc), backward-data the output
 // channels (oc). A split reduction keeps partial sums in the output's buffer at accumulator width.
-bool plan_gemm(const DecodedOp& op, const AcceleratorConfig& cfg, ComputeTimer& timer, TilePlan& plan,
-               std::string& why) {
+struct GemmSplit {
+    uint64_t tc = 0, nb = 0, red = 0;  // channels per tile, samples per tile, reduction chunk
+};
+
+// The largest tile that fits the buffers; nb == 0 when none does.
+GemmSplit choose_gemm_split(const DecodedOp& op, const AcceleratorConfig& cfg) {
     const Caps cap = usable(cfg);
     const kern::Conv2dShape& s = op.conv;
     const uint64_t N = op.batch, Co = s.out_channels, Ci = s.in_channels, kk = uint64_t{s.kernel} * s.kernel;
@@ -78,7 +82,7 @@ bool plan_gemm(const DecodedOp& op, const AcceleratorConfig& cfg, ComputeTimer& 
     const int phase = (op.desc.opcode - ACCEL_OP_CONV_FWD) % 3;
     auto eb = [&](Opnd o) { return uint64_t{op.op(o).elem_bytes}; };
     const uint64_t wB = eb(Opnd::w);
-    uint64_t tc = 0, nb = 0, red = 0;  // channels per tile, samples per tile, reduction chunk
+    GemmSplit sp;
     if (phase == 0) {
         const uint64_t xB = eb(Opnd::x), yB = eb(Opnd::y);
         for (uint64_t cc : chunks(Ci)) {
@@ -86,7 +90,7 @@ bool plan_gemm(const DecodedOp& op, const AcceleratorConfig& cfg, ComputeTimer& 
             const uint64_t t = std::min(
                 {Co, cap.b[W] / ((cc * kk + bias) * wB), cap.b[A] > xin ? (cap.b[A] - xin) / (P * ob) : 0});
             if (!t) continue;
-            tc = t, red = cc, nb = std::min(N, cap.b[A] / (xin + t * P * ob));
+            sp.tc = t, sp.red = cc, sp.nb = std::min(N, cap.b[A] / (xin + t * P * ob));
             break;
         }
     } else if (phase == 1) {
@@ -96,7 +100,7 @@ bool plan_gemm(const DecodedOp& op, const AcceleratorConfig& cfg, ComputeTimer& 
             const uint64_t t = std::min(
                 {Ci, cap.b[W] / (oc * kk * wB), cap.b[G] > gin ? (cap.b[G] - gin) / (plane * ob) : 0});
             if (!t) continue;
-            tc = t, red = oc, nb = std::min(N, cap.b[G] / (gin + t * plane * ob));
+            sp.tc = t, sp.red = oc, sp.nb = std::min(N, cap.b[G] / (gin + t * plane * ob));
             break;
         }
     } else {
@@ -105,12 +109,30 @@ bool plan_gemm(const DecodedOp& op, const AcceleratorConfig& cfg, ComputeTimer& 
             const uint64_t acc = (cc * kk + bias) * kAccBytes, xin = cc * plane * xB;
             const uint64_t t = std::min(Co, cap.b[G] / (acc + P * gB));
             if (!t || xin > cap.b[A]) continue;
-            tc = t, red = cc, nb = std::min({N, (cap.b[G] - t * acc) / (t * P * gB), cap.b[A] / xin});
+            sp.tc = t, sp.red = cc,
+            sp.nb = std::min({N, (cap.b[G] - t * acc) / (t * P * gB), cap.b[A] / xin});
             break;
         }
     }
+    return sp;
+}
+
+constexpr const char* kGemmNoFit =
+    "one sample, one channel and one reduction chunk of this layer do not fit the buffers";
+
+bool plan_gemm(const DecodedOp& op, const AcceleratorConfig& cfg, ComputeTimer& timer, TilePlan& plan,
+               std::string& why) {
+    const kern::Conv2dShape& s = op.conv;
+    const uint64_t N = op.batch, Co = s.out_channels, Ci = s.in_channels, kk = uint64_t{s.kernel} * s.kernel;
+    const uint64_t bias = op.has_bias ? 1 : 0;
+    const uint64_t P = uint64_t{s.out_rows()} * s.out_cols(), plane = uint64_t{s.in_rows} * s.in_cols;
+    const int phase = (op.desc.opcode - ACCEL_OP_CONV_FWD) % 3;
+    auto eb = [&](Opnd o) { return uint64_t{op.op(o).elem_bytes}; };
+    const uint64_t wB = eb(Opnd::w);
+    const GemmSplit sp = choose_gemm_split(op, cfg);
+    const uint64_t tc = sp.tc, nb = sp.nb, red = sp.red;
     if (!nb) {
-        why = "one sample, one channel and one reduction chunk of this layer do not fit the buffers";
+        why = kGemmNoFit;
         return false;
     }
     const char* ch =
@@ -168,32 +190,51 @@ bool plan_gemm(const DecodedOp& op, const AcceleratorConfig& cfg, ComputeTimer& 
 
 // Element-wise, pooling and loss descriptors stream `units` independent units (elements, image planes,
 // samples); every operand scales with the unit count.
-bool plan_stream(const DecodedOp& op, const AcceleratorConfig& cfg, ComputeTimer& timer, TilePlan& plan,
-                 std::string& why) {
-    const Caps cap = usable(cfg);
+struct StreamShape {
+    uint64_t units = 0, elems_per_unit = 1, ops = 1;
+};
+
+StreamShape stream_shape(const DecodedOp& op) {
     const uint32_t opc = op.desc.opcode;
-    uint64_t units = op.count, elems_per_unit = 1, ops = 1;
+    StreamShape sh{op.count, 1, 1};
     if (opc >= ACCEL_OP_MAXPOOL_FWD && opc <= ACCEL_OP_AVGPOOL_BWD) {
-        units = uint64_t{op.batch} * op.pool.channels;
-        elems_per_unit = uint64_t{op.pool.out_rows()} * op.pool.out_cols();
-        ops = uint64_t{op.pool.size} * op.pool.size;
+        sh.units = uint64_t{op.batch} * op.pool.channels;
+        sh.elems_per_unit = uint64_t{op.pool.out_rows()} * op.pool.out_cols();
+        sh.ops = uint64_t{op.pool.size} * op.pool.size;
     } else if (opc == ACCEL_OP_SOFTMAX_XENT) {
-        units = op.batch;
-        elems_per_unit = op.classes;
-        ops = 4;  // max, exp, sum, normalise
+        sh.units = op.batch;
+        sh.elems_per_unit = op.classes;
+        sh.ops = 4;  // max, exp, sum, normalise
     } else if (opc == ACCEL_OP_SGD_UPDATE) {
-        ops = 4;
+        sh.ops = 4;
     }
+    return sh;
+}
+
+// Units per tile: as many as every buffer holds; 0 when not even one fits.
+uint64_t choose_stream_chunk(const DecodedOp& op, const AcceleratorConfig& cfg, uint64_t units) {
+    const Caps cap = usable(cfg);
     uint64_t per_unit[3] = {};
     for (const Operand& o : op.operands) {
-        if (!o.used || (opc == ACCEL_OP_SOFTMAX_XENT && &o == &op.op(Opnd::aux))) continue;
+        if (!o.used || (op.desc.opcode == ACCEL_OP_SOFTMAX_XENT && &o == &op.op(Opnd::aux))) continue;
         per_unit[static_cast<int>(o.buffer)] += o.bytes() / units;
     }
     uint64_t chunk = units;
     for (int b = 0; b < 3; ++b)
         if (per_unit[b]) chunk = std::min(chunk, cap.b[b] / per_unit[b]);
+    return chunk;
+}
+
+constexpr const char* kStreamNoFit = "one unit of this operation does not fit the buffers";
+
+bool plan_stream(const DecodedOp& op, const AcceleratorConfig& cfg, ComputeTimer& timer, TilePlan& plan,
+                 std::string& why) {
+    const uint32_t opc = op.desc.opcode;
+    const StreamShape sh = stream_shape(op);
+    const uint64_t units = sh.units, elems_per_unit = sh.elems_per_unit, ops = sh.ops;
+    const uint64_t chunk = choose_stream_chunk(op, cfg, units);
     if (!chunk) {
-        why = "one unit of this operation does not fit the buffers";
+        why = kStreamNoFit;
         return false;
     }
     plan.split = "units " + std::to_string(chunk);
@@ -234,6 +275,18 @@ bool plan_stream(const DecodedOp& op, const AcceleratorConfig& cfg, ComputeTimer
 }
 
 }  // namespace
+
+bool tiles_fit(const DecodedOp& op, const AcceleratorConfig& cfg, std::string& why) {
+    if (op.desc.opcode == ACCEL_OP_NOP) return true;
+    if (op.is_gemm()) {
+        if (choose_gemm_split(op, cfg).nb) return true;
+        why = kGemmNoFit;
+        return false;
+    }
+    if (choose_stream_chunk(op, cfg, stream_shape(op).units)) return true;
+    why = kStreamNoFit;
+    return false;
+}
 
 bool plan_tiles(const DecodedOp& op, const AcceleratorConfig& cfg, ComputeTimer& timer, TilePlan& plan,
                 std::string& why) {

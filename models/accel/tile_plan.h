@@ -34,4 +34,9 @@ struct TilePlan {
 bool plan_tiles(const DecodedOp& op, const AcceleratorConfig& cfg, ComputeTimer& timer, TilePlan& plan,
                 std::string& why);
 
+// The first step of plan_tiles alone: whether the descriptor has a tile that fits the buffers (false with
+// plan_tiles' reason when not), without building the tiles. The platform checks a training job's every
+// descriptor with it before the simulation (platform/train_job_check.h).
+bool tiles_fit(const DecodedOp& op, const AcceleratorConfig& cfg, std::string& why);
+
 }  // namespace trainvp::accel

@@ -28,10 +28,10 @@ uint64_t mul_div_ceil(uint64_t a, uint64_t b, uint64_t c) {
 }  // namespace
 
 void ClintConfig::validate() const {
-    if (!std::isfinite(timebase_hz) || timebase_hz < 1.0 || timebase_hz > 1e12 ||
-        std::floor(timebase_hz) != timebase_hz)
-        throw std::invalid_argument("clint: timebase_hz must be a whole number in [1, 1e12], got " +
-                                    std::to_string(timebase_hz));
+    check_range(timebase_hz, "clint.timebase_hz", kTimebaseHz);
+    if (std::floor(timebase_hz) != timebase_hz)
+        throw FieldError({&timebase_hz}, "clint.timebase_hz",
+                         "must be a whole number of Hz, got " + value_text(timebase_hz));
     if (!std::isfinite(latency_ns) || latency_ns < 0.0)
         throw std::invalid_argument("clint: latency_ns must be a finite value >= 0, got " +
                                     std::to_string(latency_ns));

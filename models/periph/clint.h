@@ -8,6 +8,7 @@
 #include <systemc>
 #include <tlm>
 
+#include "common/config_field.h"
 #include "common/log.h"
 
 namespace trainvp {
@@ -16,10 +17,12 @@ class StateWriter;
 class StateReader;
 
 struct ClintConfig {
+    static constexpr ValueRange<double> kTimebaseHz{1.0, 1e12};  // and a whole number
+
     double timebase_hz = 10e6;  // mtime frequency; a whole number of Hz
     double latency_ns = 0.0;    // per register access
 
-    // Throws std::invalid_argument naming the offending field.
+    // Throws FieldError (a std::invalid_argument) naming the offending field.
     void validate() const;
 };
 
