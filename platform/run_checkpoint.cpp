@@ -147,9 +147,10 @@ std::string RunCheckpoints::summary() const {
     if (!written_ && !skipped_) return "";
     char b[512];
     std::snprintf(b, sizeof b,
-                  "%u written to %s (the last with %u epochs and %u steps done: %" PRIu64
+                  "%u written to %s (the last with %u epoch%s and %u step%s done: %" PRIu64
                   " bytes in %.1f ms)",
-                  written_, opts_.path.c_str(), last_epoch_saved_, last_step_saved_, last_bytes_, last_ms_);
+                  written_, opts_.path.c_str(), last_epoch_saved_, last_epoch_saved_ == 1 ? "" : "s",
+                  last_step_saved_, last_step_saved_ == 1 ? "" : "s", last_bytes_, last_ms_);
     std::string s = written_ ? b : "none written";
     if (skipped_)
         s += ", " + std::to_string(skipped_) + " skipped (platform busy; --log-level info says why)";
