@@ -10,6 +10,9 @@
 #include "common/error.h"
 #include "golden_checkpoint.h"
 #include "kernels/weights_io.h"
+#include "output_files.h"
+#include "run_command.h"
+#include "run_interrupt.h"
 #include "training_config.h"
 
 namespace trainvp {
@@ -150,12 +153,21 @@ int golden_command(const std::string& scenario_path, const YAML::Node& root, con
         }
     }
     // --- end checkpoints ---
+    // Ctrl-C and SIGTERM stop training after the step in progress; the summary and the weights as they are
+    // then are still written (a second signal ends the process at once).
+    RunInterrupt interrupt(0);
+    trainer.set_stop_flag(RunInterrupt::requested_flag());
+    bool interrupted = false;
     for (uint32_t e = trainer.epochs_done(); e < tc.epochs; ++e) {
         last = trainer.train_epoch(train_view, [&](uint32_t done, uint32_t total) {
             progress.update(e + 1, done, total);
             if (checkpoints) checkpoints->after_step(trainer, figures);
         });
         progress.clear();
+        if (last.stopped) {
+            interrupted = true;
+            break;
+        }
         test = trainer.evaluate(test_view);
         train_seconds += last.seconds;
         train_cpu_seconds += last.cpu_seconds;
@@ -169,7 +181,12 @@ int golden_command(const std::string& scenario_path, const YAML::Node& root, con
         epochs.push_back(epoch_json(figures.back(), last.seconds, last.cpu_seconds, last.images_per_second));
         if (checkpoints) checkpoints->after_epoch(trainer, figures);
     }
-    if (tc.epochs == 0) test = trainer.evaluate(test_view);
+    trainer.set_stop_flag(nullptr);
+    const uint32_t steps_per_epoch = (data.train.count + tc.batch - 1) / std::max(tc.batch, 1u);
+    if (interrupted)
+        std::fprintf(stderr, "trainvp: interrupted at epoch %u step %u of %u (%s)\n",
+                     trainer.epochs_done() + 1, (trainer.cursor().next + tc.batch - 1) / tc.batch,
+                     steps_per_epoch, RunInterrupt::signal_name());
 
     json summary;
     summary["scenario"] = scenario_path;
@@ -186,6 +203,11 @@ int golden_command(const std::string& scenario_path, const YAML::Node& root, con
     summary["data"] = json{{"kind", sc.data.kind},
                            {"train", {{"source", data.train.source}, {"count", data.train.count}}},
                            {"test", {{"source", data.test.source}, {"count", data.test.count}}}};
+    summary["completed"] = !interrupted;
+    if (interrupted)
+        summary["interrupted"] = json{{"signal", RunInterrupt::signal_name()},
+                                      {"epochs_done", trainer.epochs_done()},
+                                      {"steps_done", trainer.steps_done()}};
     summary["epochs"] = epochs;
     summary["final"] = json{{"test_accuracy", test.accuracy},
                             {"test_loss", test.loss},
@@ -196,29 +218,38 @@ int golden_command(const std::string& scenario_path, const YAML::Node& root, con
     summary["images_per_second"] =
         train_seconds > 0 ? double(data.train.count) * tc.epochs / train_seconds : 0.0;
     summary["saturation"] = saturation_json(trainer);
+    // Every output is attempted even when one before it failed (output_files.h).
+    OutputWrites writes;
     if (!opts.weights_out.empty()) {
-        const kern::WeightsManifest m = kern::write_weights(trainer.network(), opts.weights_out);
-        json tensors = json::array();
-        for (const auto& t : m.tensors)
-            tensors.push_back(
-                json{{"name", t.name}, {"shape", t.shape}, {"offset", t.offset}, {"count", t.count}});
-        char hash[17];
-        std::snprintf(hash, sizeof hash, "%016" PRIx64, m.fnv1a64);
-        summary["weights"] = json{{"file", opts.weights_out},
-                                  {"format", "float32-le"},
-                                  {"bytes", m.bytes},
-                                  {"fnv1a64", hash},
-                                  {"tensors", tensors}};
-        std::printf("weights  %s (%" PRIu64 " bytes, fnv1a64 %s)\n", opts.weights_out.c_str(), m.bytes, hash);
+        const bool ok = writes.attempt("--weights", [&] {
+            const kern::WeightsManifest m = kern::write_weights(trainer.network(), opts.weights_out);
+            json tensors = json::array();
+            for (const auto& t : m.tensors)
+                tensors.push_back(
+                    json{{"name", t.name}, {"shape", t.shape}, {"offset", t.offset}, {"count", t.count}});
+            char hash[17];
+            std::snprintf(hash, sizeof hash, "%016" PRIx64, m.fnv1a64);
+            summary["weights"] = json{{"file", opts.weights_out}, {"format", "float32-le"},
+                                      {"bytes", m.bytes},         {"fnv1a64", hash},
+                                      {"tensors", tensors},       {"steps_done", trainer.steps_done()}};
+            std::printf("weights  %s (%" PRIu64 " bytes, fnv1a64 %s)\n", opts.weights_out.c_str(), m.bytes,
+                        hash);
+        });
+        if (!ok) summary["weights"] = json{{"file", opts.weights_out}, {"error", writes.errors().back()}};
     }
+    if (writes.failed()) summary["output_errors"] = writes.errors();
     summary["wall_seconds"] =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
     if (!opts.json_out.empty()) {
-        const std::string text = summary.dump(2) + "\n";
-        kern::write_file_atomic(opts.json_out, text.data(), text.size());
-        std::printf("summary  %s\n", opts.json_out.c_str());
+        const bool ok = writes.attempt("--out", [&] {
+            const std::string text = summary.dump(2) + "\n";
+            kern::write_file_atomic(opts.json_out, text.data(), text.size());
+        });
+        if (ok) std::printf("summary  %s\n", opts.json_out.c_str());
     }
-    return 0;
+    std::fflush(stdout);
+    if (interrupted) return RunInterrupt::exit_status();
+    return writes.failed() ? kExitOutputFailed : 0;
 }
 
 }  // namespace trainvp

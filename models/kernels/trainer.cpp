@@ -85,6 +85,12 @@ EpochResult Trainer::train_epoch(const DataView& train, const ProgressFn& progre
         cursor_.loss_sum += lr.loss_sum;
         cursor_.correct += lr.correct;
         if (progress) progress(first + n, train.count);
+        if (stop_flag_ && *stop_flag_ && cursor_.next < train.count) {
+            r.stopped = true;
+            r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            r.cpu_seconds = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
+            return r;
+        }
     }
     const double loss_sum = cursor_.loss_sum;
     const uint32_t correct = cursor_.correct;

@@ -2,6 +2,7 @@
 // Shared by `trainvp golden` and, later, the accelerator's reference checks.
 #pragma once
 
+#include <csignal>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -40,6 +41,7 @@ struct EpochResult {
     double seconds = 0.0;      // wall-clock time of the epoch's training steps
     double cpu_seconds = 0.0;  // processor time of this process over the same span (std::clock)
     double images_per_second = 0.0;
+    bool stopped = false;  // the stop flag ended the epoch early; the cursor holds its position
 };
 
 // Called after every batch with (images done, images in the epoch).
@@ -62,7 +64,11 @@ class Trainer {
     // cfg.batch (the last may be smaller), one SGD step each. Step numbers count from 0 across epochs.
     // An epoch restored mid-way (restore_state) goes on from its cursor; the result is the same as if it had
     // run in one piece (seconds and images per second cover only this call).
+    // With a stop flag set (set_stop_flag) the epoch returns after the step in progress with `stopped` true
+    // and its cursor kept, so a later call (or a checkpoint) goes on from there.
     EpochResult train_epoch(const DataView& train, const ProgressFn& progress = {});
+    // A flag (e.g. set by a SIGINT handler) checked after every step; null: none.
+    void set_stop_flag(const volatile std::sig_atomic_t* flag) { stop_flag_ = flag; }
     EvalResult evaluate(const DataView& data);
 
     // Image i of a dataset in the network's input format: pixel / 255 in float, then rounded with key
@@ -96,6 +102,7 @@ class Trainer {
     std::vector<float> batch_x_;
     std::vector<uint8_t> batch_labels_;
     mutable num::QuantStats input_stats_;
+    const volatile std::sig_atomic_t* stop_flag_ = nullptr;
 };
 
 }  // namespace trainvp::kern

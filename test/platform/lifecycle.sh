@@ -11,6 +11,9 @@
 #       written; the run says so and exits 74
 #   progress_bar: on a 60-column terminal every redraw of the progress line fits, and an interrupt clears it
 #   summary_width: every line a training run prints on stderr fits in 100 columns
+#   golden_sigint: `trainvp golden` stops after the step in progress: exit 130, "interrupted at epoch E step
+#       S", golden.json (completed false, the finished epochs) and the weights after the steps done
+#   golden_write_failure: golden's weights cannot be written: golden.json still is, naming the failure; exit 74
 # Waits poll with a generous timeout (no sleeps that assume a speed): the machine may be slow and loaded.
 set -u
 # Job control: without it a script's background jobs start with SIGINT ignored, and trainvp leaves an
@@ -161,6 +164,40 @@ case $case in
         get /output_errors/0 | grep -q "^--weights not written" || fail "no output_errors in the report"
         grep -q "^train: done" uart.txt || fail "the UART output was not written"
         echo "PASS: weights failed (exit 74), report.json and uart.txt written" ;;
+    golden_sigint)
+        "$trainvp" golden "$scenario" --set training.epochs=50 --no-progress --out g.json --weights g.bin \
+            >stdout 2>stderr &
+        pid=$!
+        wait_for 300 $pid grep -q "^epoch 1/50" stdout || { kill -KILL $pid; fail "no epoch line"; }
+        kill -INT $pid
+        wait_exit $pid
+        rc=$?
+        [ $rc -eq 130 ] || fail "exit status $rc, expected 130"
+        grep -qE "^trainvp: interrupted at epoch [0-9]+ step [0-9]+ of 16 \(SIGINT\)$" stderr ||
+            fail "no 'interrupted at epoch E step S' line"
+        [ "$("$compare" get g.json /completed)" = false ] || fail "golden.json missing or says completed"
+        [ "$("$compare" get g.json /interrupted/signal)" = SIGINT ] || fail "golden.json: no interrupted.signal"
+        steps=$("$compare" get g.json /interrupted/steps_done)
+        [ "$("$compare" get g.json /weights/steps_done)" = "$steps" ] || fail "weights not after $steps steps"
+        [ "$(stat -c %s g.bin)" = "$("$compare" get g.json /weights/bytes)" ] || fail "weights file size"
+        echo "PASS: golden SIGINT -> exit 130, $(grep '^trainvp: interrupted' stderr | cut -c10-)" ;;
+    golden_write_failure)
+        mkdir -p gone
+        "$trainvp" golden "$scenario" --set training.epochs=40 --no-progress --out g.json --weights gone/w.bin \
+            >stdout 2>stderr &
+        pid=$!
+        wait_for 300 $pid grep -q "^epoch 1/40" stdout || { kill -KILL $pid; fail "no epoch line"; }
+        kill -STOP $pid || fail "the run ended before it could be stopped"
+        rm -rf gone
+        kill -CONT $pid
+        wait_exit $pid
+        rc=$?
+        [ $rc -eq 74 ] || fail "exit status $rc, expected 74"
+        [ "$(grep -c "^trainvp: error: --weights not written: gone/w.bin: " stderr)" -eq 1 ] ||
+            fail "no one-line error naming the weights file"
+        [ "$("$compare" get g.json /completed)" = true ] || fail "golden.json missing or incomplete"
+        "$compare" get g.json /weights/error | grep -q "gone/w.bin" || fail "golden.json does not name the file"
+        echo "PASS: golden weights failed (exit 74), golden.json written" ;;
     progress_bar)
         command -v script >/dev/null || { echo "SKIP: no script(1) for a pseudo-terminal"; exit 0; }
         # script(1) gives trainvp a 60-column pseudo-terminal; pid holds trainvp's process id.
