@@ -8,7 +8,11 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "golden_checkpoint.h"
 #include "kernels/weights_io.h"
+#include "output_files.h"
+#include "run_command.h"
+#include "run_interrupt.h"
 #include "training_config.h"
 
 namespace trainvp {
@@ -95,22 +99,40 @@ kern::DataView view(const Dataset& d) {
     return kern::DataView{d.images.data(), d.labels.data(), d.count, d.channels, d.rows, d.cols};
 }
 
+json epoch_json(const GoldenEpochFigures& f, double seconds, double cpu_seconds, double images_per_second) {
+    return json{{"epoch", f.epoch},
+                {"train_loss", f.train_loss},
+                {"train_accuracy", f.train_accuracy},
+                {"test_loss", f.test_loss},
+                {"test_accuracy", f.test_accuracy},
+                {"seconds", seconds},
+                {"cpu_seconds", cpu_seconds},
+                {"images_per_second", images_per_second}};
+}
+
 }  // namespace
 
 int golden_command(const std::string& scenario_path, const YAML::Node& root, const GoldenOptions& opts) {
     if (opts.threads != 1)
         throw UserError("golden: --threads " + std::to_string(opts.threads) + ": only 1 thread is supported");
     const auto wall_start = std::chrono::steady_clock::now();
+    // --- checkpoints (golden_checkpoint.h): the --resume file read before any work, checked once the data
+    // is loaded ---
+    std::unique_ptr<GoldenCheckpoints> checkpoints;
+    if (opts.checkpoints) checkpoints = std::make_unique<GoldenCheckpoints>(*opts.checkpoints);
     const TrainingScenario sc = parse_training_scenario(root, scenario_path);
     const TrainingData data = load_training_data(sc);
+    if (checkpoints)
+        checkpoints->set_identity(root["name"] && root["name"].IsScalar() ? root["name"].Scalar() : "", sc,
+                                  data);
     kern::Trainer trainer(sc.network, sc.training);
     const kern::TrainConfig& tc = sc.training;
 
     std::printf("scenario %s\n", scenario_path.c_str());
     std::printf("data     train %u images (%s), test %u images (%s)\n", data.train.count,
                 data.train.source.c_str(), data.test.count, data.test.source.c_str());
-    std::printf("training %u epochs, batch %u, lr %g, momentum %g, weight decay %g, seed %" PRIu64 "\n",
-                tc.epochs, tc.batch, tc.lr, tc.momentum, tc.weight_decay, tc.seed);
+    std::printf("training %u epoch%s, batch %u, lr %g, momentum %g, weight decay %g, seed %" PRIu64 "\n",
+                tc.epochs, tc.epochs == 1 ? "" : "s", tc.batch, tc.lr, tc.momentum, tc.weight_decay, tc.seed);
     std::fputs(describe_network(trainer.network()).c_str(), stdout);
     std::fflush(stdout);
 
@@ -120,10 +142,32 @@ int golden_command(const std::string& scenario_path, const YAML::Node& root, con
     kern::EvalResult test{};
     kern::EpochResult last{};
     const kern::DataView train_view = view(data.train), test_view = view(data.test);
-    for (uint32_t e = 0; e < tc.epochs; ++e) {
-        last = trainer.train_epoch(
-            train_view, [&](uint32_t done, uint32_t total) { progress.update(e + 1, done, total); });
+    // --- checkpoints: epochs finished before the checkpoint report no wall times ---
+    std::vector<GoldenEpochFigures> figures;
+    if (checkpoints) {
+        if (checkpoints->restore(trainer, figures) && !figures.empty()) {
+            for (const GoldenEpochFigures& f : figures) epochs.push_back(epoch_json(f, 0.0, 0.0, 0.0));
+            last.train =
+                kern::EvalResult{figures.back().train_loss, figures.back().train_accuracy, data.train.count};
+            test = kern::EvalResult{figures.back().test_loss, figures.back().test_accuracy, data.test.count};
+        }
+    }
+    // --- end checkpoints ---
+    // Ctrl-C and SIGTERM stop training after the step in progress; the summary and the weights as they are
+    // then are still written (a second signal ends the process at once).
+    RunInterrupt interrupt(0);
+    trainer.set_stop_flag(RunInterrupt::requested_flag());
+    bool interrupted = false;
+    for (uint32_t e = trainer.epochs_done(); e < tc.epochs; ++e) {
+        last = trainer.train_epoch(train_view, [&](uint32_t done, uint32_t total) {
+            progress.update(e + 1, done, total);
+            if (checkpoints) checkpoints->after_step(trainer, figures);
+        });
         progress.clear();
+        if (last.stopped) {
+            interrupted = true;
+            break;
+        }
         test = trainer.evaluate(test_view);
         train_seconds += last.seconds;
         train_cpu_seconds += last.cpu_seconds;
@@ -133,16 +177,16 @@ int golden_command(const std::string& scenario_path, const YAML::Node& root, con
             last.epoch, tc.epochs, last.train.loss, 100.0 * last.train.accuracy, 100.0 * test.accuracy,
             test.loss, last.seconds, last.cpu_seconds, last.images_per_second);
         std::fflush(stdout);
-        epochs.push_back(json{{"epoch", last.epoch},
-                              {"train_loss", last.train.loss},
-                              {"train_accuracy", last.train.accuracy},
-                              {"test_loss", test.loss},
-                              {"test_accuracy", test.accuracy},
-                              {"seconds", last.seconds},
-                              {"cpu_seconds", last.cpu_seconds},
-                              {"images_per_second", last.images_per_second}});
+        figures.push_back({last.epoch, last.train.loss, last.train.accuracy, test.loss, test.accuracy});
+        epochs.push_back(epoch_json(figures.back(), last.seconds, last.cpu_seconds, last.images_per_second));
+        if (checkpoints) checkpoints->after_epoch(trainer, figures);
     }
-    if (tc.epochs == 0) test = trainer.evaluate(test_view);
+    trainer.set_stop_flag(nullptr);
+    const uint32_t steps_per_epoch = (data.train.count + tc.batch - 1) / std::max(tc.batch, 1u);
+    if (interrupted)
+        std::fprintf(stderr, "trainvp: interrupted at epoch %u step %u of %u (%s)\n",
+                     trainer.epochs_done() + 1, (trainer.cursor().next + tc.batch - 1) / tc.batch,
+                     steps_per_epoch, RunInterrupt::signal_name());
 
     json summary;
     summary["scenario"] = scenario_path;
@@ -159,6 +203,11 @@ int golden_command(const std::string& scenario_path, const YAML::Node& root, con
     summary["data"] = json{{"kind", sc.data.kind},
                            {"train", {{"source", data.train.source}, {"count", data.train.count}}},
                            {"test", {{"source", data.test.source}, {"count", data.test.count}}}};
+    summary["completed"] = !interrupted;
+    if (interrupted)
+        summary["interrupted"] = json{{"signal", RunInterrupt::signal_name()},
+                                      {"epochs_done", trainer.epochs_done()},
+                                      {"steps_done", trainer.steps_done()}};
     summary["epochs"] = epochs;
     summary["final"] = json{{"test_accuracy", test.accuracy},
                             {"test_loss", test.loss},
@@ -169,29 +218,38 @@ int golden_command(const std::string& scenario_path, const YAML::Node& root, con
     summary["images_per_second"] =
         train_seconds > 0 ? double(data.train.count) * tc.epochs / train_seconds : 0.0;
     summary["saturation"] = saturation_json(trainer);
+    // Every output is attempted even when one before it failed (output_files.h).
+    OutputWrites writes;
     if (!opts.weights_out.empty()) {
-        const kern::WeightsManifest m = kern::write_weights(trainer.network(), opts.weights_out);
-        json tensors = json::array();
-        for (const auto& t : m.tensors)
-            tensors.push_back(
-                json{{"name", t.name}, {"shape", t.shape}, {"offset", t.offset}, {"count", t.count}});
-        char hash[17];
-        std::snprintf(hash, sizeof hash, "%016" PRIx64, m.fnv1a64);
-        summary["weights"] = json{{"file", opts.weights_out},
-                                  {"format", "float32-le"},
-                                  {"bytes", m.bytes},
-                                  {"fnv1a64", hash},
-                                  {"tensors", tensors}};
-        std::printf("weights  %s (%" PRIu64 " bytes, fnv1a64 %s)\n", opts.weights_out.c_str(), m.bytes, hash);
+        const bool ok = writes.attempt("--weights", [&] {
+            const kern::WeightsManifest m = kern::write_weights(trainer.network(), opts.weights_out);
+            json tensors = json::array();
+            for (const auto& t : m.tensors)
+                tensors.push_back(
+                    json{{"name", t.name}, {"shape", t.shape}, {"offset", t.offset}, {"count", t.count}});
+            char hash[17];
+            std::snprintf(hash, sizeof hash, "%016" PRIx64, m.fnv1a64);
+            summary["weights"] = json{{"file", opts.weights_out}, {"format", "float32-le"},
+                                      {"bytes", m.bytes},         {"fnv1a64", hash},
+                                      {"tensors", tensors},       {"steps_done", trainer.steps_done()}};
+            std::printf("weights  %s (%" PRIu64 " bytes, fnv1a64 %s)\n", opts.weights_out.c_str(), m.bytes,
+                        hash);
+        });
+        if (!ok) summary["weights"] = json{{"file", opts.weights_out}, {"error", writes.errors().back()}};
     }
+    if (writes.failed()) summary["output_errors"] = writes.errors();
     summary["wall_seconds"] =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
     if (!opts.json_out.empty()) {
-        const std::string text = summary.dump(2) + "\n";
-        kern::write_file_atomic(opts.json_out, text.data(), text.size());
-        std::printf("summary  %s\n", opts.json_out.c_str());
+        const bool ok = writes.attempt("--out", [&] {
+            const std::string text = summary.dump(2) + "\n";
+            kern::write_file_atomic(opts.json_out, text.data(), text.size());
+        });
+        if (ok) std::printf("summary  %s\n", opts.json_out.c_str());
     }
-    return 0;
+    std::fflush(stdout);
+    if (interrupted) return RunInterrupt::exit_status();
+    return writes.failed() ? kExitOutputFailed : 0;
 }
 
 }  // namespace trainvp

@@ -4,7 +4,10 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <optional>
 #include <string>
+
+#include "checkpoint_file.h"
 
 namespace trainvp {
 
@@ -13,6 +16,8 @@ struct GoldenOptions {
     std::string weights_out;               // final weights file (kernels/weights_io.h); empty: none
     bool progress = true;                  // progress line on stderr, only when it is a terminal
     int threads = 1;                       // only 1 is implemented; other values are refused
+    // --checkpoint, --checkpoint-every, --resume (golden_checkpoint.h)
+    std::optional<CheckpointOptions> checkpoints;
 };
 
 // Trains by mini-batch SGD as the scenario's network/training/data keys say, prints one line per epoch

@@ -7,6 +7,7 @@
 #include <systemc>
 #include <tlm>
 
+#include "checkpoint_file.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "run_command.h"
@@ -21,6 +22,7 @@ const char* kUsage =
     "commands:\n"
     "  run SCENARIO.yaml      simulate the platform described by the scenario\n"
     "  golden SCENARIO.yaml   train the scenario's network natively (no simulation)\n"
+    "  checkpoint-info FILE   check a checkpoint of run or golden and print what it holds\n"
     "\n"
     "  trainvp <command> --help   options of a command\n"
     "  trainvp --version          version\n";
@@ -58,6 +60,7 @@ int sc_main(int argc, char* argv[]) {
     try {
         if (command == "run") return trainvp::run_command(argc - 1, argv + 1);
         if (command == "golden") return trainvp::golden_cli(argc - 1, argv + 1);
+        if (command == "checkpoint-info") return trainvp::checkpoint_info_command(argc - 1, argv + 1);
         return usage_error("unknown command '" + command + "'");
     } catch (const po::error& e) {
         return usage_error(e.what());

@@ -15,7 +15,7 @@ Platform::Platform(const sc_core::sc_module_name& name, const PlatformConfig& cf
       clint("clint", cfg.clint),
       plic("plic"),
       simctrl("simctrl"),
-      accel("accel", accel_config(cfg)),
+      accel("accel", accelerator_config(cfg)),
       device_irq_("device_irq", TRAINVP_IRQ_COUNT) {
     cpu.mem_out.bind(bus.bus_in);
 
@@ -37,14 +37,6 @@ Platform::Platform(const sc_core::sc_module_name& name, const PlatformConfig& cf
     cpu.irq_external.bind(external_irq_);
     for (unsigned i = 0; i < TRAINVP_IRQ_COUNT; ++i) plic.irq_in[i].bind(device_irq_[i]);
     accel.irq.bind(device_irq_[TRAINVP_IRQ_ACCEL]);
-}
-
-AcceleratorConfig Platform::accel_config(const PlatformConfig& cfg) {
-    // The accelerator may address exactly the populated DRAM.
-    AcceleratorConfig a = cfg.accel;
-    a.dram_base = TRAINVP_DRAM_BASE;
-    a.dram_size = cfg.ram.size_bytes;
-    return a;
 }
 
 void Platform::load_firmware(const ElfImage& image, const std::string& path) {

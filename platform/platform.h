@@ -39,8 +39,6 @@ class Platform : public sc_core::sc_module {
     sc_core::sc_signal<bool> soft_irq_{"soft_irq"};
     sc_core::sc_signal<bool> external_irq_{"external_irq"};
     sc_core::sc_vector<sc_core::sc_signal<bool>> device_irq_;
-
-    static AcceleratorConfig accel_config(const PlatformConfig& cfg);
 };
 
 }  // namespace trainvp

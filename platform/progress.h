@@ -1,18 +1,32 @@
 // Progress display of a training run, driven by the firmware's SimCtrl PROGRESS writes: on a terminal one
-// self-overwriting line (epoch and step, last loss, simulated time, images per second) redrawn at most ten
-// times a second of wall time; otherwise one plain line per finished epoch. It reads the results area and
-// the step-loss array with the Memory's host read: the guest sees nothing.
+// self-overwriting line (epoch and step, overall progress and the estimated wall time left, last loss,
+// simulated time, images per second) fitted to the terminal's width and redrawn at most ten times a second
+// of wall time; otherwise one plain line per finished epoch. It reads the results area and the step-loss
+// array with the Memory's host read: the guest sees nothing.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "hw/train_job.h"
 #include "mem/memory.h"
 
 namespace trainvp {
+
+// The fields joined by two spaces, as many as fit from the left: fields are dropped right to left until the
+// line is shorter than `width` (never reaching the last column, where terminals wrap); a first field that
+// alone is too long is cut. Fields are ASCII.
+std::string fit_progress_line(const std::vector<std::string>& fields, int width);
+
+// Columns of the terminal on `fd` (TIOCGWINSZ), else $COLUMNS, else 80.
+int terminal_columns(int fd);
+
+// A wall-clock duration for a display: "42s", "12m05s", "3h07m".
+std::string format_duration(double seconds);
 
 class TrainProgress {
   public:
@@ -41,6 +55,9 @@ class TrainProgress {
     void draw_bar(const Snapshot& s);
     double step_mean_loss(uint32_t step) const;  // loss of step `step` (0-based) per sample
     uint64_t images_trained(uint32_t steps_done) const;
+    double wall_elapsed_s() const;
+    // "ETA 1m20s" from the wall-clock rate of the steps so far; "ETA --" before the first.
+    std::string eta(uint32_t steps_done) const;
 
     const Memory& ram_;
     train_job job_;

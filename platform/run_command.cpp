@@ -8,11 +8,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <memory>
+#include <optional>
+#include <sstream>
 #include <systemc>
 #include <tlm>
 
-#include <memory>
-#include <sstream>
+#include "checkpoint_identity.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "cpu/insn_tracer.h"
@@ -20,9 +22,14 @@
 #include "host_services.h"
 #include "kernels/weights_io.h"
 #include "mem/elf_loader.h"
+#include "output_files.h"
 #include "platform.h"
 #include "platform_config.h"
+#include "resolved_config.h"
+#include "run_checkpoint.h"
+#include "run_interrupt.h"
 #include "run_report.h"
+#include "train_job_check.h"
 #include "train_run.h"
 
 namespace po = boost::program_options;
@@ -31,23 +38,15 @@ namespace fs = std::filesystem;
 namespace trainvp {
 namespace {
 
-fs::path executable_dir() {
-    std::error_code ec;
-    const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-    return ec ? fs::path() : self.parent_path();
-}
-
 // Relative firmware paths in a scenario are tried against the scenario's directory, then the build tree
 // that holds this executable, so scenarios can name firmware as "sw/apps/hello.elf".
 std::string resolve_firmware(const std::string& firmware, const std::string& scenario_path) {
-    const fs::path fw(firmware);
-    if (fw.is_absolute()) return firmware;
-    const fs::path candidates[] = {fs::path(scenario_path).parent_path() / fw, executable_dir() / fw};
-    for (const auto& c : candidates)
-        if (fs::is_regular_file(c)) return c.lexically_normal().string();
-    throw UserError(scenario_path + ": firmware '" + firmware + "' not found (looked in " +
-                    candidates[0].lexically_normal().string() + " and " +
-                    candidates[1].lexically_normal().string() + ")");
+    std::string looked_in;
+    const std::string found = find_firmware(firmware, scenario_path, &looked_in);
+    if (found.empty())
+        throw UserError(scenario_path + ": firmware '" + firmware + "' not found (looked in " + looked_in +
+                        ")");
+    return found;
 }
 
 // Parses `trainvp COMMAND SCENARIO.yaml [options]`. Returns false after printing --help; throws po::error
@@ -74,15 +73,51 @@ std::vector<std::string> overrides(const po::variables_map& vm) {
     return vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
 }
 
-}  // namespace
-
-Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
-    Scenario s{path, load_yaml_file(path)};
-    for (const auto& o : overrides) apply_override(s.root, o);
-    return s;
+// --checkpoint, --checkpoint-every and --resume, shared by run and golden (checkpoint_file.h).
+void add_checkpoint_options(po::options_description& opts) {
+    // clang-format off
+    opts.add_options()
+        ("checkpoint", po::value<std::string>()->value_name("FILE"),
+         "training: save everything the run needs to continue to FILE (atomically) at --checkpoint-every")
+        ("checkpoint-every", po::value<std::string>()->value_name("N|epoch"),
+         "training: checkpoint after every N SGD steps, or after each epoch's test pass (default: epoch)")
+        ("resume", po::value<std::string>()->value_name("FILE"),
+         "training: continue from checkpoint FILE (same scenario, firmware and options otherwise)");
+    // clang-format on
 }
 
-int run_command(int argc, char* argv[]) {
+CheckpointOptions checkpoint_options_of(const po::variables_map& vm) {
+    auto text = [&](const char* key) { return vm.count(key) ? vm[key].as<std::string>() : std::string(); };
+    return checkpoint_options(text("checkpoint"), text("checkpoint-every"), text("resume"));
+}
+
+bool wants_checkpoints(const po::variables_map& vm) {
+    return vm.count("checkpoint") || vm.count("checkpoint-every") || vm.count("resume");
+}
+
+std::string option(const po::variables_map& vm, const char* name) {
+    return vm.count(name) ? vm[name].as<std::string>() : std::string();
+}
+
+// How long a training run waits for its next step boundary after the first Ctrl-C before it stops at the
+// next CPU quantum instead (a step takes well under a second of wall time in the shipped scenarios).
+constexpr unsigned kStepBoundaryGraceS = 3;
+
+// ---- Phase 1: every option of `trainvp run`, checked before anything but the command line is read ----
+
+struct RunOptions {
+    std::string scenario;
+    std::vector<std::string> overrides;
+    std::string firmware;                     // --firmware; "" = the scenario's
+    std::string max_sim_time;                 // --max-sim-time; "" = the scenario's sim.max_time
+    std::string report, weights, trace_insn;  // "" = not given
+    HostServiceOptions host;
+    bool dump_config = false, quiet = false, check_golden = false, progress = true;
+    std::shared_ptr<RunCheckpoints> checkpoints;  // --checkpoint / --resume (run_checkpoint.h)
+};
+
+// Returns false after printing --help. Throws po::error or UserError naming the option.
+bool parse_run_options(int argc, char* argv[], RunOptions& o) {
     po::options_description opts("options");
     std::string log_level_text;
     // clang-format off
@@ -103,7 +138,8 @@ int run_command(int argc, char* argv[]) {
          "command line the firmware reads with SYS_GET_CMDLINE (picolibc: argv)")
         ("gdb", po::value<int>()->value_name("PORT"), "wait for GDB on 127.0.0.1:PORT, halted at the entry point")
         ("report", po::value<std::string>()->value_name("FILE"),
-         "write a JSON report: exit status, simulated time, CPU and accelerator statistics")
+         "write a JSON report: exit status, simulated time, CPU and accelerator statistics "
+         "(training: default report.json)")
         ("quiet,q", "do not print the end-of-run summary")
         // Training scenarios (platform/train_run.h).
         ("weights", po::value<std::string>()->value_name("FILE"),
@@ -112,8 +148,9 @@ int run_command(int argc, char* argv[]) {
          "per-epoch accuracies are bit-identical")
         ("no-progress", "training: no progress bar or per-epoch lines");
     // clang-format on
+    add_checkpoint_options(opts);
     po::variables_map vm;
-    if (!parse_command_line(argc, argv, opts, "run", vm)) return 0;
+    if (!parse_command_line(argc, argv, opts, "run", vm)) return false;
 
     LogLevel level;
     if (!parse_log_level(log_level_text, level))
@@ -121,150 +158,304 @@ int run_command(int argc, char* argv[]) {
                         "': expected error, warning, info, debug or trace");
     set_log_level(level);
 
-    Scenario scenario = load_scenario(vm["scenario"].as<std::string>(), overrides(vm));
+    o.scenario = vm["scenario"].as<std::string>();
+    o.overrides = overrides(vm);
+    o.firmware = option(vm, "firmware");
+    o.max_sim_time = option(vm, "max-sim-time");
+    o.report = option(vm, "report");
+    o.weights = option(vm, "weights");
+    o.trace_insn = option(vm, "trace-insn");
+    o.host.semihost_dir = option(vm, "semihost-dir");
+    o.host.semihost_cmdline = option(vm, "semihost-cmdline");
+    o.dump_config = vm.count("dump-config") > 0;
+    o.quiet = vm.count("quiet") > 0;
+    o.check_golden = vm.count("check-golden") > 0;
+    o.progress = !vm.count("no-progress");
 
-    PlatformConfig cfg;
-    ConfigSchema schema;
-    register_platform_keys(schema, cfg);
-    schema.apply(scenario.root, scenario.path);
-    // --- training scenarios (train_run.h): default firmware ---
-    const bool training = is_training_scenario(scenario.root);
-    if (training && cfg.firmware.empty()) cfg.firmware = kTrainFirmware;
-    if (!training && (vm.count("check-golden") || vm.count("weights")))
-        throw UserError(scenario.path +
-                        ": --check-golden and --weights need a training scenario (a 'network' section)");
-    // --- end training ---
-    if (vm.count("max-sim-time")) cfg.sim.max_time = vm["max-sim-time"].as<std::string>();
-    if (vm.count("firmware")) cfg.firmware = vm["firmware"].as<std::string>();
-    cfg.validate();
-    const double max_time_s =
-        cfg.sim.max_time.empty() ? 0.0 : parse_duration_s(cfg.sim.max_time, "sim.max_time / --max-sim-time");
-
-    if (vm.count("dump-config")) {
-        schema.dump(std::cout);
-        return 0;
-    }
-
-    if (cfg.firmware.empty())
-        throw UserError(scenario.path + ": no firmware: set the 'firmware' key or pass --firmware ELF");
-    const std::string elf_path =
-        vm.count("firmware") ? cfg.firmware : resolve_firmware(cfg.firmware, scenario.path);
-    // --- training scenarios: the training description and the datasets, before the platform is built ---
-    std::unique_ptr<TrainingRun> train_run;
-    if (training) {
-        TrainRunOptions topts;
-        if (vm.count("weights")) topts.weights_path = vm["weights"].as<std::string>();
-        topts.check_golden = vm.count("check-golden") > 0;
-        topts.progress = !vm.count("no-progress");
-        topts.summary = !vm.count("quiet");
-        train_run = std::make_unique<TrainingRun>(scenario.path, scenario.root, topts);
-    }
-    // --- end training ---
-    const ElfImage image = load_elf(elf_path);
-
-    Platform soc("soc", cfg);
-    soc.load_firmware(image, elf_path);
-    if (train_run) train_run->prepare(soc);  // training: the job and datasets into DRAM, progress display
-    tlm::tlm_global_quantum::instance().set(sc_core::sc_time(cfg.sim.quantum_ns, sc_core::SC_NS));
-
-    HostServiceOptions host_opts;
-    if (vm.count("semihost-dir")) host_opts.semihost_dir = vm["semihost-dir"].as<std::string>();
-    if (vm.count("semihost-cmdline")) host_opts.semihost_cmdline = vm["semihost-cmdline"].as<std::string>();
     if (vm.count("gdb")) {
-        host_opts.gdb_port = vm["gdb"].as<int>();
-        if (host_opts.gdb_port <= 0 || host_opts.gdb_port > 65535)
-            throw UserError("--gdb " + std::to_string(host_opts.gdb_port) + ": a port number is 1..65535");
+        o.host.gdb_port = vm["gdb"].as<int>();
+        if (o.host.gdb_port <= 0 || o.host.gdb_port > 65535)
+            throw UserError("--gdb " + std::to_string(o.host.gdb_port) + ": a port number is 1..65535");
     }
+    if (vm.count("max-sim-time")) parse_duration_s(o.max_sim_time, "--max-sim-time");
+    if (vm.count("firmware")) check_input_file("--firmware", o.firmware);
+    if (vm.count("semihost-dir")) check_directory("--semihost-dir", o.host.semihost_dir);
+    if (vm.count("report")) check_output_file("--report", o.report);
+    if (vm.count("weights")) check_output_file("--weights", o.weights);
+    if (vm.count("trace-insn")) check_output_file("--trace-insn", o.trace_insn);
+    if (wants_checkpoints(vm)) {  // options checked and the --resume file read before any work
+        if (vm.count("resume") && vm.count("gdb"))
+            throw UserError("--resume and --gdb: a resumed run never passes the entry point GDB halts at");
+        o.checkpoints = std::make_shared<RunCheckpoints>(checkpoint_options_of(vm));
+    }
+    return true;
+}
+
+// ---- Phase 2: the scenario, its configuration and the outputs it implies ----
+
+struct RunSetup {
+    Scenario scenario;
+    PlatformConfig cfg;
+    ConfigSchema schema;  // bound to cfg
+    bool training = false;
+    std::unique_ptr<TrainingScenario> training_scenario;  // the network, training and data sections
+    std::string elf_path;
+    double max_time_s = 0;                  // 0 = no limit
+    std::string report_path, weights_path;  // "" = not written
+};
+
+// Fills `s`; returns false when --dump-config printed the configuration and the run is over.
+bool load_run_setup(const RunOptions& o, RunSetup& s) {
+    s.scenario = load_scenario(o.scenario, o.overrides);
+    register_platform_keys(s.schema, s.cfg);
+    s.schema.apply(s.scenario.root, s.scenario.path);
+    s.training = is_training_scenario(s.scenario.root);
+    if (s.training && s.cfg.firmware.empty()) s.cfg.firmware = kTrainFirmware;
+    if (!s.training && (o.check_golden || !o.weights.empty()))
+        throw UserError(s.scenario.path +
+                        ": --check-golden and --weights need a training scenario (a 'network' section)");
+    if (!s.training && o.checkpoints)
+        throw UserError(s.scenario.path +
+                        ": --checkpoint and --resume need a training scenario (a 'network' section)");
+    if (!o.max_sim_time.empty()) {
+        s.cfg.sim.max_time = o.max_sim_time;
+        s.schema.set_origin("sim.max_time", "--max-sim-time");
+    }
+    if (!o.firmware.empty()) {
+        s.cfg.firmware = o.firmware;
+        s.schema.set_origin("firmware", "--firmware");
+    }
+    check_platform_config(s.cfg, s.schema);
+    s.max_time_s = s.cfg.sim.max_time_s();
+    // The dump and the report name the firmware and the data files by absolute path, so that a dump runs from
+    // any directory (docs/getting-started.md "--dump-config").
+    const std::string found = o.firmware.empty() ? find_firmware(s.cfg.firmware, s.scenario.path)
+                              : fs::is_regular_file(o.firmware)
+                                  ? fs::absolute(o.firmware).lexically_normal().string()
+                                  : "";
+    if (!found.empty()) s.cfg.firmware = found;
+    if (s.training)
+        s.training_scenario =
+            std::make_unique<TrainingScenario>(parse_training_scenario(s.scenario.root, s.scenario.path));
+
+    if (o.dump_config) {
+        dump_resolved_config(std::cout, s.schema, s.training_scenario.get());
+        return false;
+    }
+
+    if (s.cfg.firmware.empty())
+        throw UserError(s.scenario.path + ": no firmware: set the 'firmware' key or pass --firmware ELF");
+    s.elf_path = o.firmware.empty() ? resolve_firmware(s.cfg.firmware, s.scenario.path) : s.cfg.firmware;
+
+    // The outputs the scenario implies: a training run writes a report and weights by default.
+    s.report_path = o.report.empty() && s.training ? "report.json" : o.report;
+    s.weights_path = o.weights.empty() && s.training ? TrainRunOptions{}.weights_path : o.weights;
+    if (o.report.empty() && !s.report_path.empty()) check_output_file("--report", s.report_path);
+    if (o.weights.empty() && !s.weights_path.empty()) check_output_file("--weights", s.weights_path);
+    const std::string& uart = s.cfg.uart.output;
+    if (!uart.empty() && uart != "-") check_output_file(s.scenario.path + ": uart.output", uart);
+    return true;
+}
+
+// ---- Phase 3: the datasets, the platform and the services attached to it ----
+
+struct BuiltRun {
+    std::unique_ptr<TrainingRun> train;
+    ElfImage image;
+    std::unique_ptr<Platform> soc;
     GuestExit guest_exit;
-    const auto semihosting = attach_semihosting(soc, host_opts, guest_exit);
-    const auto tohost = attach_tohost(soc, image, guest_exit);
-    const auto gdb = attach_gdb(soc, image, host_opts, guest_exit);
-
+    std::unique_ptr<HostService> semihosting, tohost, gdb;
     std::unique_ptr<InsnTracer> tracer;
-    if (vm.count("trace-insn"))
-        tracer = std::make_unique<InsnTracer>(soc.cpu.core(), vm["trace-insn"].as<std::string>());
+};
 
-    const auto wall_start = std::chrono::steady_clock::now();
-    if (max_time_s > 0)
-        sc_core::sc_start(sc_core::sc_time(max_time_s, sc_core::SC_SEC));
-    else
-        sc_core::sc_start();
-    const double wall_s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-
-    soc.uart0.flush();
-    if (train_run) train_run->end_of_simulation();  // training: the last progress output before the summary
-    if (tracer) tracer->finish();
-    if (!vm.count("quiet")) {
-        RunSummary run;
-        run.simulated = soc.cpu.current_time();
-        run.asleep = soc.cpu.time_asleep();
-        run.wall_s = wall_s;
-        run.clock_hz = cfg.cpu.clock_hz;
-        print_run_summary(stderr, soc.cpu.core().stats(), run);
+void build(const RunOptions& o, const RunSetup& s, BuiltRun& b) {
+    if (s.training) {  // the training description and the datasets, before the platform is built
+        TrainRunOptions topts;
+        topts.weights_path = s.weights_path;
+        topts.check_golden = o.check_golden;
+        topts.progress = o.progress;
+        topts.summary = !o.quiet;
+        topts.stop_request = RunInterrupt::requested_flag();
+        b.train = std::make_unique<TrainingRun>(s.scenario.path, s.scenario.root, topts);
+        check_train_job(b.train->job_plan(), b.train->network(), accelerator_config(s.cfg), s.schema);
     }
+    b.image = load_elf(s.elf_path);
+    if (o.checkpoints)
+        o.checkpoints->set_identity(run_config_hash(s.schema, b.train->scenario()), firmware_hash(b.image),
+                                    s.cfg.name);
+    b.soc = std::make_unique<Platform>("soc", s.cfg);
+    b.soc->load_firmware(b.image, s.elf_path);
+    if (b.train) b.train->prepare(*b.soc);  // the job and datasets into DRAM, progress display
+    if (o.checkpoints)
+        o.checkpoints->attach(*b.soc, b.train->job(), s.max_time_s);  // --resume: restored here
+    tlm::tlm_global_quantum::instance().set(sc_core::sc_time(s.cfg.sim.quantum_ns, sc_core::SC_NS));
+    b.semihosting = attach_semihosting(*b.soc, o.host, b.guest_exit);
+    b.tohost = attach_tohost(*b.soc, b.image, b.guest_exit);
+    b.gdb = attach_gdb(*b.soc, b.image, o.host, b.guest_exit);
+    if (!o.trace_insn.empty()) b.tracer = std::make_unique<InsnTracer>(b.soc->cpu.core(), o.trace_insn);
+    b.soc->cpu.set_stop_flag(RunInterrupt::stop_now_flag());
+}
 
-    // How the run ended: the exit status and the message that goes with it.
+// ---- Phase 4: the simulation; how it ended ----
+
+struct Outcome {
     int status = kExitNoExit;
     std::string ended_by = "no activity";
-    if (guest_exit.requested) {
-        status = guest_exit.code & 0xff;
-        ended_by = guest_exit.via;
-        if (status != 0)
-            std::fprintf(stderr, "trainvp: firmware exited with code %d (%s)\n", status, ended_by.c_str());
-    } else if (soc.simctrl.exited()) {
-        status = static_cast<int>(soc.simctrl.exit_code() & 0xff);
-        ended_by = "simctrl";
-        if (status != 0) std::fprintf(stderr, "trainvp: firmware exited with code %d\n", status);
-    } else if (max_time_s > 0 && sc_core::sc_time_stamp() >= sc_core::sc_time(max_time_s, sc_core::SC_SEC)) {
-        status = kExitTimeLimit;
-        ended_by = "time limit";
+    bool interrupted = false;
+    double wall_s = 0;
+    std::string detail;  // what the CPU-stuck check saw
+};
+
+Outcome simulate(const RunSetup& s, BuiltRun& b) {
+    Outcome out;
+    const auto wall_start = std::chrono::steady_clock::now();
+    if (s.max_time_s > 0)
+        sc_core::sc_start(sc_core::sc_time(s.max_time_s, sc_core::SC_SEC));
+    else
+        sc_core::sc_start();
+    out.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    report_repeated_warnings();
+
+    b.soc->uart0.flush();
+    if (b.train) b.train->end_of_simulation();  // the progress bar is cleared before anything is printed
+
+    if (RunInterrupt::requested()) {
+        out.interrupted = true;
+        out.status = RunInterrupt::exit_status();
+        out.ended_by = "interrupted";
+    } else if (b.guest_exit.requested) {
+        out.status = b.guest_exit.code & 0xff;
+        out.ended_by = b.guest_exit.via;
+    } else if (b.soc->simctrl.exited()) {
+        out.status = static_cast<int>(b.soc->simctrl.exit_code() & 0xff);
+        out.ended_by = "simctrl";
+    } else if (!b.soc->cpu.stuck().empty()) {
+        out.status = kExitCpuStuck;
+        out.ended_by = "cpu stuck";
+        out.detail = b.soc->cpu.stuck();
+    } else if (s.max_time_s > 0 &&
+               sc_core::sc_time_stamp() >= sc_core::sc_time(s.max_time_s, sc_core::SC_SEC)) {
+        out.status = kExitTimeLimit;
+        out.ended_by = "time limit";
+    }
+    return out;
+}
+
+// Where an interrupted run stopped, right after the progress bar is cleared.
+void print_interrupted(const BuiltRun& b) {
+    char at[64];
+    std::snprintf(at, sizeof at, "at simulated time %.6f s", b.soc->cpu.current_time().to_seconds());
+    const std::string where = b.train ? b.train->position(*b.soc) : at;
+    std::fprintf(stderr, "trainvp: interrupted %s (%s)\n", where.c_str(), RunInterrupt::signal_name());
+}
+
+// The message that goes with any other end than a firmware exit with status 0.
+void print_outcome(const RunSetup& s, const Outcome& out) {
+    if (out.ended_by == "interrupted") return;
+    if (out.ended_by == "simctrl") {
+        if (out.status != 0) std::fprintf(stderr, "trainvp: firmware exited with code %d\n", out.status);
+    } else if (out.ended_by == "cpu stuck") {
+        std::fprintf(stderr, "trainvp: error: %s\n", out.detail.c_str());
+    } else if (out.ended_by == "time limit") {
         std::fprintf(stderr, "trainvp: error: simulated-time limit %s reached before the firmware exited\n",
-                     cfg.sim.max_time.c_str());
-    } else {
+                     s.cfg.sim.max_time.c_str());
+    } else if (out.ended_by == "no activity") {
         std::fprintf(stderr,
                      "trainvp: error: the simulation ran out of activity at %s before the firmware exited "
                      "(the CPU sleeps in WFI with no interrupt that could wake it)\n",
                      sc_core::sc_time_stamp().to_string().c_str());
+    } else if (out.status != 0) {
+        std::fprintf(stderr, "trainvp: firmware exited with code %d (%s)\n", out.status,
+                     out.ended_by.c_str());
     }
+}
 
-    // --- training: results, weights, summary, --check-golden; report.json by default ---
-    if (train_run) status = train_run->finish(soc, status, wall_s);
-    std::string report_path = vm.count("report") ? vm["report"].as<std::string>() : "";
-    if (train_run && report_path.empty()) report_path = "report.json";
-    // --- end training ---
-    if (!report_path.empty()) {
-        RunSummary run;
-        run.simulated = soc.cpu.current_time();
-        run.asleep = soc.cpu.time_asleep();
-        run.wall_s = wall_s;
-        run.clock_hz = cfg.cpu.clock_hz;
-        std::ostringstream resolved;
-        schema.dump(resolved);
-        nlohmann::json report = {
-            {"trainvp", TRAINVP_VERSION},
-            {"scenario", {{"path", scenario.path}, {"name", cfg.name}}},
-            {"firmware", elf_path},
-            {"exit", {{"status", status}, {"ended_by", ended_by}}},
-            {"simulated_time_s", run.simulated.to_seconds()},
-            {"cpu", cpu_stats_json(soc.cpu.core().stats(), run)},
-            {"accelerator", soc.accel.stats_json()},
-            {"config", resolved.str()},
-            // The only fields that change from run to run of the same inputs.
-            {"wall",
-             {{"seconds", wall_s},
-              {"mips",
-               wall_s > 0 ? static_cast<double>(soc.cpu.core().stats().instret) / wall_s / 1e6 : 0.0}}}};
-        if (train_run) {  // training
-            report["training"] = train_run->report();
-            report["wall"].update(train_run->wall_report());
-        }
-        const std::string text = report.dump(2) + "\n";
-        kern::write_file_atomic(report_path, text.data(), text.size());
+RunSummary run_summary(const RunSetup& s, const BuiltRun& b, double wall_s) {
+    RunSummary run;
+    run.simulated = b.soc->cpu.current_time();
+    run.asleep = b.soc->cpu.time_asleep();
+    run.wall_s = wall_s;
+    run.clock_hz = s.cfg.cpu.clock_hz;
+    return run;
+}
+
+void write_report(const RunSetup& s, const BuiltRun& b, const Outcome& out, int status,
+                  const std::vector<std::string>& output_errors) {
+    const RunSummary run = run_summary(s, b, out.wall_s);
+    const Platform& soc = *b.soc;
+    nlohmann::json exit = {{"status", status}, {"ended_by", out.ended_by}};
+    if (RunInterrupt::requested()) exit["signal"] = RunInterrupt::signal_name();
+    nlohmann::json report = {
+        {"trainvp", TRAINVP_VERSION},
+        {"scenario", {{"path", s.scenario.path}, {"name", s.cfg.name}}},
+        {"firmware", s.elf_path},
+        {"exit", exit},
+        {"simulated_time_s", run.simulated.to_seconds()},
+        {"cpu", cpu_stats_json(soc.cpu.core().stats(), run)},
+        {"accelerator", soc.accel.stats_json()},
+        {"config", resolved_config_json(s.schema, s.training_scenario.get())},
+        // The only fields that change from run to run of the same inputs.
+        {"wall",
+         {{"seconds", out.wall_s},
+          {"mips",
+           out.wall_s > 0 ? static_cast<double>(soc.cpu.core().stats().instret) / out.wall_s / 1e6 : 0.0}}}};
+    if (!output_errors.empty()) report["output_errors"] = output_errors;
+    if (b.train) {
+        report["training"] = b.train->report();
+        report["wall"].update(b.train->wall_report());
     }
+    const std::string text = report.dump(2) + "\n";
+    kern::write_file_atomic(s.report_path, text.data(), text.size());
+}
+
+// ---- Phase 5: messages, summaries and the output files; returns the exit status ----
+
+int finish(const RunOptions& o, const RunSetup& s, BuiltRun& b, const Outcome& out) {
+    if (out.interrupted) print_interrupted(b);
+    if (!o.quiet) print_run_summary(stderr, b.soc->cpu.core().stats(), run_summary(s, b, out.wall_s));
+    print_outcome(s, out);
+
+    // Every output is attempted even when one before it failed.
+    OutputWrites writes;
+    int status = out.status;
+    if (b.train) {
+        if (out.interrupted) b.train->note_interrupt(RunInterrupt::signal_name());
+        status = b.train->finish(*b.soc, status, out.wall_s, writes);  // summary, weights, --check-golden
+    }
+    if (o.checkpoints && !o.quiet && !o.checkpoints->summary().empty())
+        std::fprintf(stderr, "  checkpoints             %s\n", o.checkpoints->summary().c_str());
+    if (b.tracer) writes.attempt("--trace-insn", [&] { b.tracer->finish(); });
+    writes.attempt("uart.output", [&] { b.soc->uart0.close_output(); });
+    // An interrupt during the checks after the simulation (--check-golden) still ends as interrupted.
+    if (RunInterrupt::requested()) status = RunInterrupt::exit_status();
+    if (status == 0 && writes.failed()) status = kExitOutputFailed;
+    if (!s.report_path.empty())
+        writes.attempt("--report", [&] { write_report(s, b, out, status, writes.errors()); });
+    if (status == 0 && writes.failed()) status = kExitOutputFailed;
     return status;
 }
 
+}  // namespace
+
+Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
+    Scenario s{path, load_yaml_file(path)};
+    for (const auto& o : overrides) apply_override(s.root, o);
+    return s;
+}
+
+int run_command(int argc, char* argv[]) {
+    RunOptions options;
+    if (!parse_run_options(argc, argv, options)) return 0;
+    RunSetup setup;
+    if (!load_run_setup(options, setup)) return 0;
+    BuiltRun built;
+    build(options, setup, built);
+    // Ctrl-C and SIGTERM from here on stop the simulation cleanly (run_interrupt.h); before, nothing has
+    // been written and the default action is right.
+    RunInterrupt interrupt(setup.training ? kStepBoundaryGraceS : 0);
+    const Outcome outcome = simulate(setup, built);
+    return finish(options, setup, built, outcome);
+}
 int golden_cli(int argc, char* argv[]) {
     po::options_description opts("options");
     // clang-format off
@@ -277,8 +468,13 @@ int golden_cli(int argc, char* argv[]) {
         ("weights", po::value<std::string>()->value_name("FILE"), "write the final weights to FILE")
         ("no-progress", "no progress line, even on a terminal");
     // clang-format on
+    add_checkpoint_options(opts);
     po::variables_map vm;
     if (!parse_command_line(argc, argv, opts, "golden", vm)) return 0;
+    std::optional<CheckpointOptions> checkpoints;
+    if (wants_checkpoints(vm)) checkpoints = checkpoint_options_of(vm);  // before any work
+    if (!vm["out"].as<std::string>().empty()) check_output_file("--out", vm["out"].as<std::string>());
+    if (vm.count("weights")) check_output_file("--weights", vm["weights"].as<std::string>());
     const Scenario scenario = load_scenario(vm["scenario"].as<std::string>(), overrides(vm));
 
     // The platform keys are not used here, but the whole file is checked: a typo anywhere is an error.
@@ -286,11 +482,13 @@ int golden_cli(int argc, char* argv[]) {
     ConfigSchema schema;
     register_platform_keys(schema, unused);
     schema.apply(scenario.root, scenario.path);
+    check_platform_config(unused, schema);
 
     GoldenOptions gopts;
     gopts.json_out = vm["out"].as<std::string>();
     if (vm.count("weights")) gopts.weights_out = vm["weights"].as<std::string>();
     gopts.progress = !vm.count("no-progress");
+    gopts.checkpoints = checkpoints;
     return golden_command(scenario.path, scenario.root, gopts);
 }
 

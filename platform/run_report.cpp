@@ -4,47 +4,6 @@
 
 namespace trainvp {
 
-const char* exception_name(unsigned cause) {
-    // Privileged spec, table 3.6.
-    switch (cause) {
-        case 0:
-            return "instruction address misaligned";
-        case 1:
-            return "instruction access fault";
-        case 2:
-            return "illegal instruction";
-        case 3:
-            return "breakpoint";
-        case 4:
-            return "load address misaligned";
-        case 5:
-            return "load access fault";
-        case 6:
-            return "store/AMO address misaligned";
-        case 7:
-            return "store/AMO access fault";
-        case 8:
-            return "environment call from U-mode";
-        case 11:
-            return "environment call from M-mode";
-        default:
-            return "reserved";
-    }
-}
-
-const char* interrupt_name(unsigned cause) {
-    switch (cause) {
-        case 3:
-            return "machine software";
-        case 7:
-            return "machine timer";
-        case 11:
-            return "machine external";
-        default:
-            return "reserved";
-    }
-}
-
 namespace {
 // "2.246285 s", "33.148 us": SystemC's own text is in the time resolution unit (ps).
 std::string human_time(const sc_core::sc_time& t) {

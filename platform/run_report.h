@@ -17,9 +17,6 @@ struct RunSummary {
     double clock_hz = 0;
 };
 
-const char* exception_name(unsigned cause);
-const char* interrupt_name(unsigned cause);
-
 void print_run_summary(std::FILE* out, const CoreStats& stats, const RunSummary& run);
 
 // The CPU part of a run report (--report): counts by name, deterministic.

@@ -80,6 +80,14 @@ double mib(uint64_t bytes) {
     return static_cast<double>(bytes) / (1024.0 * 1024.0);
 }
 
+// "1 epoch", "2 epochs".
+std::string count_of(uint64_t n, const char* noun) {
+    return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
+// Each line of the summary stays within this many columns.
+constexpr size_t kSummaryColumns = 100;
+
 }  // namespace
 
 std::string first_parameter_difference(const kern::Network& platform, const kern::Network& golden,
@@ -132,16 +140,20 @@ TrainingRun::TrainingRun(const std::string& scenario_path, const YAML::Node& roo
 
 TrainingRun::~TrainingRun() = default;
 
+TrainJobImage TrainingRun::job_plan() const {
+    return plan_train_job(*trainer_, data_.train.count, data_.test.count);
+}
+
 void TrainingRun::prepare(Platform& soc) {
     image_ = write_train_job(soc.ram, *trainer_, view(data_.train), view(data_.test));
     const train_job& j = image_.job;
     if (opts_.summary) {
         const kern::TrainConfig& tc = scenario_.training;
-        std::fprintf(stderr,
-                     "trainvp: training %zu layers on %u training and %u test images, %u epochs of %u steps "
-                     "(batch %u), input %s\n",
-                     trainer_->network().layers().size(), j.train_count, j.test_count, tc.epochs,
-                     j.steps_per_epoch, tc.batch, trainer_->network().input_format().to_string().c_str());
+        std::fprintf(stderr, "trainvp: training %s on %u training and %u test images, input %s\n",
+                     count_of(trainer_->network().layers().size(), "layer").c_str(), j.train_count,
+                     j.test_count, trainer_->network().input_format().to_string().c_str());
+        std::fprintf(stderr, "trainvp: %s of %s (batch %u)\n", count_of(tc.epochs, "epoch").c_str(),
+                     count_of(j.steps_per_epoch, "step").c_str(), tc.batch);
         std::fprintf(stderr,
                      "trainvp: job %s..%s: datasets %.1f MiB, parameters %.2f MiB, buffers %.2f MiB\n",
                      hex32(TRAIN_JOB_BASE).c_str(), hex32(image_.end).c_str(), mib(image_.dataset_bytes),
@@ -150,7 +162,14 @@ void TrainingRun::prepare(Platform& soc) {
     Platform* s = &soc;
     progress_ = std::make_unique<TrainProgress>(soc.ram, j, TrainProgress::pick(opts_.progress),
                                                 [s] { return s->cpu.current_time().to_seconds(); });
-    soc.simctrl.on_progress = [p = progress_.get()](uint32_t v) { p->update(v); };
+    soc.simctrl.on_progress = [this](uint32_t v) {
+        progress_->update(v);
+        if (opts_.stop_request && *opts_.stop_request && !stopped_at_step_) {
+            // Called from inside the firmware's store: the CPU stops after this instruction.
+            stopped_at_step_ = true;
+            sc_core::sc_stop();
+        }
+    };
     soc.uart0.on_tx = [p = progress_.get()](char c) { p->console_char(c); };
 }
 
@@ -158,7 +177,30 @@ void TrainingRun::end_of_simulation() {
     if (progress_) progress_->finish();
 }
 
-int TrainingRun::finish(Platform& soc, int status, double wall_s) {
+std::string TrainingRun::position(const Platform& soc) const {
+    const train_job& j = image_.job;
+    const train_results res = read_train_results(soc.ram, j);
+    const bool started = res.magic == TRAIN_RESULTS_MAGIC;
+    if (!started) return "before training started";
+    const uint32_t spe = std::max(j.steps_per_epoch, 1u);
+    const uint32_t epochs_done = std::min(res.epochs_done, j.epochs);
+    const uint32_t steps_done = std::min(res.steps_done, j.steps_per_epoch * j.epochs);
+    // An epoch's steps are done before its test pass: until the pass is recorded, it is the current epoch.
+    const uint32_t epoch = std::min(epochs_done + 1, std::max(j.epochs, 1u));
+    const uint32_t step = steps_done - std::min(steps_done, (epoch - 1) * spe);
+    char b[96];
+    if (stopped_at_step_)
+        std::snprintf(b, sizeof b, "at epoch %u step %u of %u", epoch, step, spe);
+    else
+        std::snprintf(b, sizeof b, "in epoch %u, during step %u of %u", epoch, std::min(step + 1, spe), spe);
+    return b;
+}
+
+void TrainingRun::note_interrupt(const std::string& signal_name) {
+    interrupted_by_ = signal_name;
+}
+
+int TrainingRun::finish(Platform& soc, int status, double wall_s, OutputWrites& writes) {
     end_of_simulation();
     const train_job& j = image_.job;
     const kern::TrainConfig& tc = scenario_.training;
@@ -246,28 +288,41 @@ int TrainingRun::finish(Platform& soc, int status, double wall_s) {
     wall_report_ = {{"images_per_second", wall_s > 0 ? trained / wall_s : 0.0}};
 
     if (status == 0 && !complete) {
-        std::fprintf(
-            stderr,
-            "trainvp: error: the firmware exited 0 but training is incomplete (%u of %u epochs, done "
-            "flag %u, accelerator error %u)\n",
-            epochs_done, j.epochs, started ? res.done : 0, started ? res.status : 0);
+        std::fprintf(stderr,
+                     "trainvp: error: the firmware exited 0 but training is incomplete (%u of %s, done "
+                     "flag %u, accelerator error %u)\n",
+                     epochs_done, count_of(j.epochs, "epoch").c_str(), started ? res.done : 0,
+                     started ? res.status : 0);
         status = kExitTrainingFailed;
     }
     if (started && res.status != 0)
         std::fprintf(stderr, "trainvp: training stopped by accelerator error %u at %s\n", res.status,
                      hex32(res.err_addr).c_str());
 
-    // The final parameters as the accelerator left them, in the golden network's float form.
-    if (complete) {
+    const bool interrupted = !interrupted_by_.empty();
+    if (interrupted)
+        report_["interrupted"] = {
+            {"signal", interrupted_by_}, {"at_step_boundary", stopped_at_step_}, {"position", position(soc)}};
+
+    // The parameters as the accelerator left them, in the golden network's float form: after a complete
+    // run, or after the steps done when an interrupt stopped it between two steps (mid-step they may be
+    // half updated).
+    const bool consistent = complete || (interrupted && stopped_at_step_ && started);
+    if (consistent) {
         read_parameters(soc.ram, j, trainer_->network());
         if (!opts_.weights_path.empty()) {
-            const kern::WeightsManifest m = kern::write_weights(trainer_->network(), opts_.weights_path);
-            report_["weights"] = {{"file", opts_.weights_path},
-                                  {"format", "float32-le"},
-                                  {"bytes", m.bytes},
-                                  {"fnv1a64", hex64(m.fnv1a64)},
-                                  {"tensors", m.tensors.size()}};
+            kern::WeightsManifest m;
+            if (writes.attempt("--weights",
+                               [&] { m = kern::write_weights(trainer_->network(), opts_.weights_path); }))
+                report_["weights"] = {
+                    {"file", opts_.weights_path},  {"format", "float32-le"},      {"bytes", m.bytes},
+                    {"fnv1a64", hex64(m.fnv1a64)}, {"tensors", m.tensors.size()}, {"steps_done", steps_done}};
+            else
+                report_["weights"] = {{"file", opts_.weights_path}, {"error", writes.errors().back()}};
         }
+    } else if (interrupted && !opts_.weights_path.empty()) {
+        std::fprintf(stderr,
+                     "trainvp: weights not written: the run stopped in the middle of a training step\n");
     }
 
     if (opts_.summary) print_summary(soc, res, step_mean, sim_s, wall_s);
@@ -275,16 +330,18 @@ int TrainingRun::finish(Platform& soc, int status, double wall_s) {
     if (opts_.check_golden) {
         json check;
         if (!complete) {
-            std::fprintf(stderr,
-                         "trainvp: error: check-golden: training did not complete; nothing to compare\n");
+            if (!interrupted)
+                std::fprintf(stderr,
+                             "trainvp: error: check-golden: training did not complete; nothing to compare\n");
             check["identical"] = false;
             status = status ? status : kExitTrainingFailed;
         } else {
             const std::string diff = check_against_golden(res, check);
             if (diff.empty()) {
                 std::fprintf(stderr,
-                             "check-golden: identical (%" PRIu64 " tensors, %" PRIu64 " values, %u epochs)\n",
-                             check["tensors"].get<uint64_t>(), check["values"].get<uint64_t>(), j.epochs);
+                             "check-golden: identical (%" PRIu64 " tensors, %" PRIu64 " values, %s)\n",
+                             check["tensors"].get<uint64_t>(), check["values"].get<uint64_t>(),
+                             count_of(j.epochs, "epoch").c_str());
             } else {
                 std::fprintf(stderr, "trainvp: error: check-golden: %s\n", diff.c_str());
                 if (status == 0) status = kExitTrainingFailed;
@@ -300,8 +357,19 @@ std::string TrainingRun::check_against_golden(const train_results& res, json& su
     kern::Trainer golden(scenario_.network, scenario_.training);
     const kern::DataView tv = view(data_.train), sv = view(data_.test);
     std::string diff;
+    // A Ctrl-C during the comparison (it trains the whole run again, natively) ends it at the next step.
+    struct Interrupted {};
+    const kern::ProgressFn stop_check = [this](uint32_t, uint32_t) {
+        if (opts_.stop_request && *opts_.stop_request) throw Interrupted{};
+    };
     for (uint32_t e = 0; e < j.epochs && diff.empty(); ++e) {
-        const kern::EpochResult er = golden.train_epoch(tv);
+        kern::EpochResult er;
+        try {
+            er = golden.train_epoch(tv, stop_check);
+        } catch (const Interrupted&) {
+            summary = {{"identical", false}, {"interrupted", true}};
+            return "interrupted before the golden training finished";
+        }
         const kern::EvalResult ev = golden.evaluate(sv);
         const train_epoch_result& r = res.epochs[e];
         const std::string at = "epoch " + std::to_string(e + 1) + ": ";
@@ -396,20 +464,27 @@ void TrainingRun::print_summary(const Platform& soc, const train_results& res,
                      r.test_count ? 100.0 * r.test_correct / r.test_count : 0.0);
     }
     if (!step_mean.empty()) {
-        // A compact loss curve: the per-sample loss at up to nine evenly spaced steps.
+        // A compact loss curve: the per-sample loss at up to nine evenly spaced steps, fewer if the line
+        // would not fit.
+        const char* label = "  loss curve (step:loss)  ";
         std::string curve;
-        const size_t n = step_mean.size(), points = std::min<size_t>(n, 9);
-        for (size_t k = 0; k < points; ++k) {
-            const size_t s = points > 1 ? k * (n - 1) / (points - 1) : 0;
-            char b[48];
-            std::snprintf(b, sizeof b, "%s%zu:%.3f", curve.empty() ? "" : "  ", s + 1, step_mean[s]);
-            curve += b;
+        const size_t n = step_mean.size();
+        for (size_t points = std::min<size_t>(n, 9); points >= 1; --points) {
+            curve.clear();
+            for (size_t k = 0; k < points; ++k) {
+                const size_t s = points > 1 ? k * (n - 1) / (points - 1) : n - 1;
+                char b[48];
+                std::snprintf(b, sizeof b, "%s%zu:%.3f", curve.empty() ? "" : "  ", s + 1, step_mean[s]);
+                curve += b;
+            }
+            if (std::strlen(label) + curve.size() <= kSummaryColumns) break;
         }
-        std::fprintf(out, "  loss curve (step:loss)  %s\n", curve.c_str());
+        std::fprintf(out, "%s%s\n", label, curve.c_str());
     }
     if (epochs_done) {
         const train_epoch_result& r = res.epochs[epochs_done - 1];
-        std::fprintf(out, "  final test accuracy     %.2f%% (%u/%u)\n",
+        std::fprintf(out, "  %-22s  %.2f%% (%u/%u)\n",
+                     epochs_done < j.epochs ? "last test accuracy" : "final test accuracy",
                      r.test_count ? 100.0 * r.test_correct / r.test_count : 0.0, r.test_correct,
                      r.test_count);
     }
@@ -421,12 +496,10 @@ void TrainingRun::print_summary(const Platform& soc, const train_results& res,
     const AcceleratorConfig& cfg = soc.accel.config();
     const uint64_t pes = uint64_t{cfg.rows} * cfg.cols;
     const accel::PhaseStats& t = st.total();
-    std::fprintf(out,
-                 "  accelerator             %" PRIu64
-                 " cycles at %.0f MHz (%.1f%% of simulated time), %ux%u %s, "
-                 "PE utilisation %.1f%%\n",
-                 t.cycles, cfg.clock_hz / 1e6, sim_s > 0 ? 100.0 * t.cycles / cfg.clock_hz / sim_s : 0.0,
-                 cfg.rows, cfg.cols, dataflow_name(cfg.dataflow), 100.0 * t.utilisation(pes));
+    std::fprintf(out, "  accelerator             %" PRIu64 " cycles at %.0f MHz (%.1f%% of simulated time)\n",
+                 t.cycles, cfg.clock_hz / 1e6, sim_s > 0 ? 100.0 * t.cycles / cfg.clock_hz / sim_s : 0.0);
+    std::fprintf(out, "  PE array                %ux%u %s, utilisation %.1f%%\n", cfg.rows, cfg.cols,
+                 dataflow_name(cfg.dataflow), 100.0 * t.utilisation(pes));
     std::fprintf(out, "  cycles by layer and phase (thousands)\n");
     std::fprintf(out, "    %-11s %10s %10s %10s %9s %9s %10s %6s\n", "layer", "forward", "bwd-data", "wgrad",
                  "update", "loss/copy", "total", "util");
@@ -438,28 +511,35 @@ void TrainingRun::print_summary(const Platform& soc, const train_results& res,
             all.merge(ps);
         }
         std::fprintf(out, "    %-11s %10.1f %10.1f %10.1f %9.1f %9.1f %10.1f %5.1f%%\n",
-                     layer_label(trainer_->network(), id).c_str(), by_phase[kForward] / 1e3,
+                     layer_label(trainer_->network(), id).substr(0, 11).c_str(), by_phase[kForward] / 1e3,
                      by_phase[kBackward] / 1e3, by_phase[kWgrad] / 1e3, by_phase[kUpdate] / 1e3,
                      (by_phase[kLoss] + by_phase[kCopy] + by_phase[kOther]) / 1e3, all.cycles / 1e3,
                      100.0 * all.utilisation(pes));
     }
     std::fprintf(out, "  DRAM traffic            read %.1f MiB, written %.1f MiB (accelerator)\n",
                  mib(t.dram_read_bytes), mib(t.dram_write_bytes));
-    std::fprintf(out, "  buffer traffic          ");
     for (int b = 0; b < 3; ++b)
-        std::fprintf(out, "%s%s read %.1f MiB, written %.1f MiB", b ? "; " : "",
-                     accel::buffer_name(static_cast<accel::BufferId>(b)), mib(t.buffers[b].read_bytes),
-                     mib(t.buffers[b].write_bytes));
-    std::fprintf(out, "\n");
+        std::fprintf(out, "  %-22s  read %.1f MiB, written %.1f MiB\n",
+                     (std::string(accel::buffer_name(static_cast<accel::BufferId>(b))) + " buffer").c_str(),
+                     mib(t.buffers[b].read_bytes), mib(t.buffers[b].write_bytes));
     const CoreStats& cs = soc.cpu.core().stats();
     std::fprintf(out, "  CPU                     %" PRIu64 " instructions, %" PRIu64 " interrupts taken\n",
                  static_cast<uint64_t>(cs.instret), static_cast<uint64_t>(cs.interrupts_taken));
     std::fprintf(out, "  wall time               %.2f s: %.0f training images/s, %.1f MIPS\n", wall_s,
                  wall_s > 0 ? trained / wall_s : 0.0, wall_s > 0 ? cs.instret / wall_s / 1e6 : 0.0);
-    if (report_.contains("weights"))
-        std::fprintf(out, "  final weights           %s (%" PRIu64 " bytes, fnv1a64 %s)\n",
-                     opts_.weights_path.c_str(), report_["weights"]["bytes"].get<uint64_t>(),
-                     report_["weights"]["fnv1a64"].get<std::string>().c_str());
+    if (report_.contains("weights")) {
+        const json& w = report_["weights"];
+        const char* label = epochs_done < j.epochs ? "weights" : "final weights";
+        if (w.contains("error")) {
+            std::fprintf(out, "  %-22s  not written\n", label);
+        } else {
+            std::fprintf(out, "  %-22s  %s\n", label, opts_.weights_path.c_str());
+            std::fprintf(out, "  %-22s  %" PRIu64 " bytes after %s, fnv1a64 %s\n", "",
+                         w["bytes"].get<uint64_t>(),
+                         count_of(w["steps_done"].get<uint64_t>(), "step").c_str(),
+                         w["fnv1a64"].get<std::string>().c_str());
+        }
+    }
 }
 
 }  // namespace trainvp

@@ -7,10 +7,12 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <csignal>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "output_files.h"
 #include "platform.h"
 #include "progress.h"
 #include "train_job_writer.h"
@@ -37,6 +39,9 @@ struct TrainRunOptions {
     bool check_golden = false;                       // train natively too and require identical results
     bool progress = true;                            // progress bar / per-epoch lines on stderr
     bool summary = true;                             // header and summary table on stderr
+    // When this flag is non-zero at a step boundary (the firmware's PROGRESS write, where the accelerator is
+    // idle and the parameters in DRAM are those after the steps done), the simulation stops there.
+    const volatile std::sig_atomic_t* stop_request = nullptr;
 };
 
 class TrainingRun {
@@ -54,16 +59,27 @@ class TrainingRun {
     // summary.
     void end_of_simulation();
 
+    // After an interrupted simulation: where training stopped, "at epoch E step S of N" (at a step
+    // boundary) or "in epoch E, during step S of N".
+    std::string position(const Platform& soc) const;
+    // Marks the run as interrupted by `signal_name` ("SIGINT") before finish(): the report says where it
+    // stopped, and the weights are written when it stopped at a step boundary.
+    void note_interrupt(const std::string& signal_name);
+
     // After the simulation. `status` is the run's exit status so far (the firmware's, or a trainvp code);
     // returns it, or kExitTrainingFailed when the firmware claimed success but training is incomplete or
-    // --check-golden found a difference. Prints the summary, writes the weights file.
-    int finish(Platform& soc, int status, double wall_s);
+    // --check-golden found a difference. Prints the summary; writes the weights file through `writes` (a
+    // failure is reported there and in the report's `weights` object).
+    int finish(Platform& soc, int status, double wall_s, OutputWrites& writes);
 
     // The report's `training` object (deterministic) and the wall-clock fields to merge into `wall`.
     const nlohmann::json& report() const { return report_; }
     const nlohmann::json& wall_report() const { return wall_report_; }
 
     const TrainingScenario& scenario() const { return scenario_; }
+    const kern::Network& network() const { return trainer_->network(); }
+    // The layout prepare() will write (plan_train_job), for checks before the platform is built.
+    TrainJobImage job_plan() const;
     const train_job& job() const { return image_.job; }
 
   private:
@@ -82,6 +98,8 @@ class TrainingRun {
     TrainJobImage image_;
     std::unique_ptr<TrainProgress> progress_;
     nlohmann::json report_, wall_report_;
+    bool stopped_at_step_ = false;  // the simulation was stopped at a step boundary (stop_request)
+    std::string interrupted_by_;    // signal name; "" = not interrupted
 };
 
 }  // namespace trainvp

@@ -40,7 +40,13 @@ class Reader {
                 ok = ok || name == a;
                 list += list.empty() ? a : std::string(", ") + a;
             }
-            if (!ok) fail(kv.first, key + "." + name, "unknown key (expected one of: " + list + ")");
+            if (!ok) {
+                const std::string best =
+                    closest_match(name, std::vector<std::string>(allowed.begin(), allowed.end()));
+                fail(kv.first, key + "." + name,
+                     "unknown key (" + (best.empty() ? "" : "did you mean '" + best + "'? ") +
+                         "expected one of: " + list + ")");
+            }
         }
     }
 
@@ -49,32 +55,29 @@ class Reader {
         return node.Scalar();
     }
 
-    uint64_t uint(const YAML::Node& node, const std::string& key, uint64_t min, uint64_t max) const {
+    template <typename T>
+    T uint(const YAML::Node& node, const std::string& key, ValueRange<T> range) const {
         const std::string t = text(node, key);
         errno = 0;
         char* end = nullptr;
         const unsigned long long v = std::strtoull(t.c_str(), &end, 10);
-        if (t.empty() || t[0] == '-' || t[0] == '+' || errno || *end)
+        if (t.empty() || t[0] == '-' || t[0] == '+' || *end)
             fail(node, key, "expected a non-negative integer, found '" + t + "'");
-        if (v < min || v > max)
+        if (errno == ERANGE || v < range.min || v > range.max)
             fail(node, key,
-                 std::to_string(v) + " is out of range [" + std::to_string(min) + ", " + std::to_string(max) +
+                 t + " is out of range [" + std::to_string(range.min) + ", " + std::to_string(range.max) +
                      "]");
-        return v;
+        return static_cast<T>(v);
     }
 
-    double real(const YAML::Node& node, const std::string& key, double min, double max) const {
+    double real(const YAML::Node& node, const std::string& key, ValueRange<double> range) const {
         const std::string t = text(node, key);
-        errno = 0;
         char* end = nullptr;
         const double v = std::strtod(t.c_str(), &end);
-        if (t.empty() || errno || *end || !std::isfinite(v))
-            fail(node, key, "expected a number, found '" + t + "'");
-        if (v < min || v > max) {
-            std::ostringstream os;
-            os << t << " is out of range [" << min << ", " << max << "]";
-            fail(node, key, os.str());
-        }
+        if (t.empty() || *end || std::isnan(v)) fail(node, key, "expected a number, found '" + t + "'");
+        if (!range.contains(v))  // an overflow (inf) lands here too
+            fail(node, key,
+                 t + " is out of range [" + value_text(range.min) + ", " + value_text(range.max) + "]");
         return v;
     }
 
@@ -100,14 +103,14 @@ class Reader {
         std::vector<std::string> out;
         if (node.IsScalar()) return {node.Scalar()};
         if (!node.IsSequence()) fail(node, key, "expected a list of file names");
-        for (size_t i = 0; i < node.size(); ++i)
-            out.push_back(text(node[i], key + "[" + std::to_string(i) + "]"));
+        for (size_t i = 0; i < node.size(); ++i) out.push_back(text(node[i], key + "." + std::to_string(i)));
         return out;
     }
 
     kern::FormatRequest format(const YAML::Node& node, const std::string& key) const {
+        const std::string t = text(node, key);
         try {
-            return kern::parse_format_request(text(node, key));
+            return kern::parse_format_request(t);
         } catch (const UserError& e) {
             fail(node, key, e.what());
         }
@@ -133,8 +136,8 @@ LayerSpec parse_layer(const Reader& r, const YAML::Node& node, const std::string
     const std::string type =
         r.choice(node["type"], key + ".type", {"conv", "fc", "relu", "maxpool", "avgpool"});
     LayerSpec s;
-    auto u32 = [&](const char* name, uint32_t& field, uint32_t min, uint32_t max) {
-        if (node[name]) field = static_cast<uint32_t>(r.uint(node[name], key + "." + name, min, max));
+    auto u32 = [&](const char* name, uint32_t& field, ValueRange<uint32_t> range) {
+        if (node[name]) field = r.uint(node[name], key + "." + name, range);
     };
     auto required = [&](const char* name) {
         if (!node[name]) r.fail(node, key + "." + name, "missing (required for a " + type + " layer)");
@@ -144,23 +147,23 @@ LayerSpec parse_layer(const Reader& r, const YAML::Node& node, const std::string
         r.expect_map(node, key, {"type", "out_channels", "kernel", "stride", "pad", "bias", "formats"});
         required("out_channels");
         required("kernel");
-        u32("out_channels", s.out_channels, 1, 65536);
-        u32("kernel", s.kernel, 1, 64);
-        u32("stride", s.stride, 1, 64);
-        u32("pad", s.pad, 0, 64);
+        u32("out_channels", s.out_channels, TrainingLimits::kUnits);
+        u32("kernel", s.kernel, TrainingLimits::kWindow);
+        u32("stride", s.stride, TrainingLimits::kWindow);
+        u32("pad", s.pad, TrainingLimits::kPad);
     } else if (type == "fc") {
         s.kind = LayerKind::fc;
         r.expect_map(node, key, {"type", "out", "bias", "formats"});
         required("out");
-        u32("out", s.out, 1, 1u << 24);
+        u32("out", s.out, TrainingLimits::kUnits);
     } else if (type == "relu") {
         s.kind = LayerKind::relu;
         r.expect_map(node, key, {"type", "formats"});
     } else {
         s.kind = type == "maxpool" ? LayerKind::maxpool : LayerKind::avgpool;
         r.expect_map(node, key, {"type", "size", "stride", "formats"});
-        u32("size", s.size, 1, 64);
-        u32("stride", s.pool_stride, 1, 64);
+        u32("size", s.size, TrainingLimits::kWindow);
+        u32("stride", s.pool_stride, TrainingLimits::kWindow);
     }
     if (node["bias"]) s.bias = r.boolean(node["bias"], key + ".bias");
     if (node["formats"]) r.formats(node["formats"], key + ".formats", s.formats);
@@ -188,11 +191,9 @@ void parse_data(const Reader& r, const YAML::Node& node, DataConfig& d) {
         if (node["train_files"]) d.train_files = r.strings(node["train_files"], "data.train_files");
         if (node["test_files"]) d.test_files = r.strings(node["test_files"], "data.test_files");
         if (node["train_limit"])
-            d.train_limit =
-                static_cast<uint32_t>(r.uint(node["train_limit"], "data.train_limit", 0, UINT32_MAX));
+            d.train_limit = r.uint(node["train_limit"], "data.train_limit", TrainingLimits::kSampleLimit);
         if (node["test_limit"])
-            d.test_limit =
-                static_cast<uint32_t>(r.uint(node["test_limit"], "data.test_limit", 0, UINT32_MAX));
+            d.test_limit = r.uint(node["test_limit"], "data.test_limit", TrainingLimits::kSampleLimit);
     }
     const std::string sep = d.dir.empty() || d.dir.back() == '/' ? "" : "/";
     if (mnist) {
@@ -211,14 +212,14 @@ void parse_data(const Reader& r, const YAML::Node& node, DataConfig& d) {
 void parse_training(const Reader& r, const YAML::Node& node, kern::TrainConfig& t) {
     r.expect_map(node, "training", {"epochs", "batch", "lr", "momentum", "weight_decay", "seed", "init"});
     if (!node || node.IsNull()) return;
-    if (node["epochs"])
-        t.epochs = static_cast<uint32_t>(r.uint(node["epochs"], "training.epochs", 0, 100000));
-    if (node["batch"]) t.batch = static_cast<uint32_t>(r.uint(node["batch"], "training.batch", 1, 65536));
-    if (node["lr"]) t.lr = r.real(node["lr"], "training.lr", 0.0, 1000.0);
-    if (node["momentum"]) t.momentum = r.real(node["momentum"], "training.momentum", 0.0, 0.999999);
+    if (node["epochs"]) t.epochs = r.uint(node["epochs"], "training.epochs", TrainingLimits::kEpochs);
+    if (node["batch"]) t.batch = r.uint(node["batch"], "training.batch", TrainingLimits::kBatch);
+    if (node["lr"]) t.lr = r.real(node["lr"], "training.lr", TrainingLimits::kLr);
+    if (node["momentum"])
+        t.momentum = r.real(node["momentum"], "training.momentum", TrainingLimits::kMomentum);
     if (node["weight_decay"])
-        t.weight_decay = r.real(node["weight_decay"], "training.weight_decay", 0.0, 1.0);
-    if (node["seed"]) t.seed = r.uint(node["seed"], "training.seed", 0, UINT64_MAX);
+        t.weight_decay = r.real(node["weight_decay"], "training.weight_decay", TrainingLimits::kWeightDecay);
+    if (node["seed"]) t.seed = r.uint(node["seed"], "training.seed", TrainingLimits::kSeed);
     if (node["init"])
         t.init = r.choice(node["init"], "training.init", {"he_uniform", "xavier_uniform"}) == "he_uniform"
                      ? kern::InitKind::he_uniform
@@ -235,7 +236,10 @@ void parse_network(const Reader& r, const YAML::Node& node, const DataConfig& da
     }
     if (node["preset"]) {
         if (node["layers"])
-            r.fail(node["layers"], "network.layers", "give either network.preset or network.layers");
+            r.fail(
+                node["layers"], "network.layers",
+                "give either network.preset or network.layers, not both (--dump-config writes a preset out "
+                "as layers)");
         sc.preset = r.choice(node["preset"], "network.preset", {"lenet5", "mlp"});
         n.layers = sc.preset == "lenet5" ? kern::lenet5_layers() : kern::mlp_layers();
     } else if (node["layers"]) {
@@ -243,33 +247,33 @@ void parse_network(const Reader& r, const YAML::Node& node, const DataConfig& da
         if (!layers.IsSequence() || layers.size() == 0)
             r.fail(layers, "network.layers", "expected a non-empty list");
         for (size_t i = 0; i < layers.size(); ++i)
-            n.layers.push_back(parse_layer(r, layers[i], "network.layers[" + std::to_string(i) + "]"));
+            n.layers.push_back(parse_layer(r, layers[i], "network.layers." + std::to_string(i)));
     } else {
         r.fail(node, "network", "give network.preset (lenet5, mlp) or network.layers");
     }
     if (const YAML::Node in = node["input"]) {
         r.expect_map(in, "network.input", {"channels", "rows", "cols", "format"});
         if (in["channels"])
-            n.channels = static_cast<uint32_t>(r.uint(in["channels"], "network.input.channels", 1, 4096));
-        if (in["rows"]) n.rows = static_cast<uint32_t>(r.uint(in["rows"], "network.input.rows", 1, 65536));
-        if (in["cols"]) n.cols = static_cast<uint32_t>(r.uint(in["cols"], "network.input.cols", 1, 65536));
+            n.channels = r.uint(in["channels"], "network.input.channels", TrainingLimits::kInputChannels);
+        if (in["rows"]) n.rows = r.uint(in["rows"], "network.input.rows", TrainingLimits::kInputSide);
+        if (in["cols"]) n.cols = r.uint(in["cols"], "network.input.cols", TrainingLimits::kInputSide);
         if (in["format"]) n.input_format = r.format(in["format"], "network.input.format");
     }
     if (node["formats"]) r.formats(node["formats"], "network.formats", n.formats);
     if (node["accumulator_bits"])
         n.accumulator.bits = static_cast<int>(
-            r.uint(node["accumulator_bits"], "network.accumulator_bits", 8, kern::kMaxAccumulatorBits));
+            r.uint(node["accumulator_bits"], "network.accumulator_bits", TrainingLimits::kAccumulatorBits));
     for (size_t i = 0; i < n.layers.size(); ++i) {
         const bool compute = n.layers[i].kind == LayerKind::conv || n.layers[i].kind == LayerKind::fc;
         if (!compute && node["layers"] && node["layers"][i]["formats"])
-            r.fail(node["layers"][i]["formats"], "network.layers[" + std::to_string(i) + "].formats",
+            r.fail(node["layers"][i]["formats"], "network.layers." + std::to_string(i) + ".formats",
                    "only conv and fc layers have formats (the others keep their input's)");
     }
     try {
         kern::Network probe(n, 1, false);  // shapes and formats, reported against the scenario lines
     } catch (const kern::NetworkError& e) {
         if (e.layer != kern::NetworkError::npos && node["layers"])
-            r.fail(node["layers"][e.layer], "network.layers[" + std::to_string(e.layer) + "]", e.what());
+            r.fail(node["layers"][e.layer], "network.layers." + std::to_string(e.layer), e.what());
         r.fail(node, "network", e.what());
     }
 }
@@ -294,10 +298,95 @@ TrainingScenario parse_training_scenario(const YAML::Node& root, const std::stri
 
 std::string resolve_data_path(const std::string& path, const std::string& scenario_file) {
     const fs::path p(path);
-    if (p.is_absolute() || path_exists(p)) return path;
+    if (p.is_absolute()) return path;
+    auto absolute = [](const fs::path& found) {
+        std::error_code ec;
+        fs::path a = fs::absolute(found, ec).lexically_normal();
+        if (!a.has_filename() && a.has_parent_path()) a = a.parent_path();  // "dir/." gives "dir/"
+        return a.string();
+    };
+    if (path_exists(p)) return absolute(p);
     const fs::path beside = fs::path(scenario_file).parent_path() / p;
-    if (path_exists(beside)) return beside.string();
+    if (path_exists(beside)) return absolute(beside);
     return path;
+}
+
+nlohmann::ordered_json training_config_json(const TrainingScenario& sc) {
+    using nlohmann::ordered_json;
+    const kern::NetworkSpec& n = sc.network;
+    auto request = [](const std::optional<kern::FormatRequest>& r) {
+        return r ? r->text : std::string("fp32");
+    };
+    ordered_json layers = ordered_json::array();
+    for (const LayerSpec& L : n.layers) {
+        ordered_json l = {{"type", kern::layer_kind_name(L.kind)}};
+        switch (L.kind) {
+            case LayerKind::conv:
+                l["out_channels"] = L.out_channels;
+                l["kernel"] = L.kernel;
+                l["stride"] = L.stride;
+                l["pad"] = L.pad;
+                l["bias"] = L.bias;
+                break;
+            case LayerKind::fc:
+                l["out"] = L.out;
+                l["bias"] = L.bias;
+                break;
+            case LayerKind::relu:
+                break;
+            case LayerKind::maxpool:
+            case LayerKind::avgpool:
+                l["size"] = L.size;
+                l["stride"] = L.pool_stride ? L.pool_stride : L.size;  // 0 means "the window size"
+                break;
+        }
+        ordered_json f =
+            ordered_json::object();  // a layer's own overrides; the rest comes from network.formats
+        for (int r = 0; r < kern::kRoleCount; ++r)
+            if (L.formats.roles[r]) f[kern::role_name(static_cast<kern::Role>(r))] = L.formats.roles[r]->text;
+        if (!f.empty()) l["formats"] = f;
+        layers.push_back(l);
+    }
+    ordered_json formats = ordered_json::object();
+    for (int r = 0; r < kern::kRoleCount; ++r)
+        formats[kern::role_name(static_cast<kern::Role>(r))] = request(n.formats.roles[r]);
+    // Unset, the input uses the activations request with the input range: the same request written out.
+    const std::string input_format =
+        n.input_format ? n.input_format->text : request(n.formats[kern::Role::activations]);
+    ordered_json network = {
+        {"input", {{"channels", n.channels}, {"rows", n.rows}, {"cols", n.cols}, {"format", input_format}}},
+        {"layers", layers},
+        {"formats", formats},
+        {"accumulator_bits", n.accumulator.bits}};
+
+    const kern::TrainConfig& t = sc.training;
+    const ordered_json training = {
+        {"epochs", t.epochs},
+        {"batch", t.batch},
+        {"lr", t.lr},
+        {"momentum", t.momentum},
+        {"weight_decay", t.weight_decay},
+        {"seed", t.seed},
+        {"init", t.init == kern::InitKind::he_uniform ? "he_uniform" : "xavier_uniform"}};
+
+    const DataConfig& d = sc.data;
+    auto path = [&](const std::string& p) { return resolve_data_path(p, sc.file); };
+    ordered_json data = {{"kind", d.kind}, {"dir", path(d.dir)}};
+    if (d.kind == "mnist") {
+        data["train_images"] = path(d.train_images);
+        data["train_labels"] = path(d.train_labels);
+        data["test_images"] = path(d.test_images);
+        data["test_labels"] = path(d.test_labels);
+    } else {
+        ordered_json train = ordered_json::array(), test = ordered_json::array();
+        for (const auto& f : d.train_files) train.push_back(path(f));
+        for (const auto& f : d.test_files) test.push_back(path(f));
+        data["train_files"] = train;
+        data["test_files"] = test;
+    }
+    data["train_limit"] = d.train_limit;
+    data["test_limit"] = d.test_limit;
+    return {{"network", network}, {"training", training}, {"data", data}};
 }
 
 TrainingData load_training_data(const TrainingScenario& sc) {

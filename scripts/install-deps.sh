@@ -9,6 +9,7 @@ packages=(
     libsystemc-dev libboost-program-options-dev catch2 libyaml-cpp-dev nlohmann-json3-dev
     gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
     gdb-multiarch
+    verilator
     nodejs npm
 )
 

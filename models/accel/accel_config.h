@@ -8,6 +8,7 @@
 
 #include "accel/array_timing.h"
 #include "accel/timing_params.h"
+#include "common/config_field.h"
 
 namespace trainvp {
 
@@ -30,9 +31,19 @@ const char* buffer_name(BufferId b);  // "weight", "activation", "gradient"
 }  // namespace accel
 
 // One buffer (hardware.weight_buffer, activation_buffer, gradient_buffer): the single place its geometry is
-// set; the SramBuffer module and the PE array's timing model both read it.
+// set; the SramBuffer module and the PE array's timing model both read it. The ranges below, here and in the
+// other structs, are the single statement of what each field accepts: validate() checks them and the
+// scenario keys (platform/platform_config.cpp) are registered with them.
 struct SramConfig {
-    uint64_t capacity_bytes = 64 * 1024;
+    // On-chip buffers: 256 B holds the smallest tile of any layer in bytes-wide formats; 64 MiB is far above
+    // any one buffer of a published training accelerator and keeps the model's host memory bounded.
+    static constexpr ValueRange<uint64_t> kCapacityBytes{256, 64ull << 20};
+    static constexpr ValueRange<uint32_t> kBanks{1, 1024};
+    static constexpr ValueRange<uint32_t> kWordBytes{1, 256};  // and a power of two
+    static constexpr ValueRange<uint32_t> kPorts{1, 16};
+    static constexpr ValueRange<uint32_t> kLatencyCycles{0, 1024};
+
+    uint64_t capacity_bytes = 64 * 1024;  // a multiple of banks * word_bytes
     uint32_t banks = 4;
     uint32_t word_bytes = 8;  // width of one bank access
     uint32_t ports = 1;       // simultaneous accesses per bank per cycle
@@ -40,8 +51,10 @@ struct SramConfig {
 };
 
 struct DmaConfig {
-    uint32_t burst_bytes =
-        256;  // largest TLM transaction the DMA issues (power of two, >= 4): AXI4 16 x 16 B
+    static constexpr ValueRange<uint32_t> kBurstBytes{4, 4096};  // and a power of two (AXI: 4 KiB boundary)
+    static constexpr ValueRange<uint32_t> kMaxOutstanding{1, 64};
+
+    uint32_t burst_bytes = 256;    // largest TLM transaction the DMA issues: AXI4 16 x 16 B
     uint32_t max_outstanding = 4;  // bursts whose latencies may overlap (docs/accelerator.md "DMA")
 };
 
@@ -50,11 +63,17 @@ struct DmaConfig {
 // overlaps the DRAM side, so it costs time only where it is the slower of the two (docs/accelerator.md
 // "Internal interconnect").
 struct InterconnectConfig {
+    static constexpr ValueRange<uint32_t> kWidthBytes{1, 4096};  // and a power of two
+    static constexpr ValueRange<uint32_t> kLatencyCycles{0, 1024};
+
     uint32_t width_bytes = 64;    // per cycle: a 512-bit data path, twice the DRAM rate of the reference
     uint32_t latency_cycles = 2;  // request and response register stages
 };
 
 struct AcceleratorConfig {
+    static constexpr ValueRange<uint32_t> kArrayDim{1, 1024};  // rows and cols
+    static constexpr ValueRange<double> kClockHz{1e3, 10e9};   // 10 GHz: a 100 ps period at 1 ps resolution
+
     uint32_t rows = 16;  // PE array
     uint32_t cols = 16;
     Dataflow dataflow = Dataflow::output_stationary;
@@ -80,7 +99,8 @@ struct AcceleratorConfig {
                : b == accel::BufferId::activation ? activation_buffer
                                                   : gradient_buffer;
     }
-    // Throws std::invalid_argument naming the field ("accelerator.weight_buffer.banks: must be >= 1").
+    // Throws FieldError (a std::invalid_argument) naming the field ("accelerator.weight_buffer.banks: must be
+    // in [1, 1024], got 0").
     void validate() const;
 };
 

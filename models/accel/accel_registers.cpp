@@ -1,8 +1,34 @@
 #include "accel/accel_registers.h"
 
 #include "accel/accel_desc.h"
+#include "common/state_io.h"
 
 namespace trainvp::accel {
+
+void save_registers(StateWriter& w, const RegisterState& r) {
+    for (uint32_t v : {r.ctrl, r.err_code, r.err_addr, r.err_desc, r.irq_enable, r.irq_status, r.ring_base,
+                       r.ring_size, r.head, r.tail, r.scratch})
+        w.u32(v);
+    w.boolean(r.error);
+    for (const PerfCounters* c : {&r.live, &r.snapshot})
+        for (uint64_t v : {c->cycles, c->compute, c->stall, c->macs, c->dma_rd, c->dma_wr, c->desc}) w.u64(v);
+}
+
+RegisterState restore_registers(StateReader& in) {
+    RegisterState r;
+    for (uint32_t* v : {&r.ctrl, &r.err_code, &r.err_addr, &r.err_desc, &r.irq_enable, &r.irq_status,
+                        &r.ring_base, &r.ring_size, &r.head, &r.tail, &r.scratch})
+        *v = in.u32();
+    r.error = in.boolean();
+    for (PerfCounters* c : {&r.live, &r.snapshot})
+        for (uint64_t* v : {&c->cycles, &c->compute, &c->stall, &c->macs, &c->dma_rd, &c->dma_wr, &c->desc})
+            *v = in.u64();
+    // A ring whose pointers lie outside it would make the controller read descriptors from anywhere.
+    if (r.ring_size ? r.head >= r.ring_size || r.tail >= r.ring_size : r.head || r.tail)
+        in.fail("ring pointers head " + std::to_string(r.head) + ", tail " + std::to_string(r.tail) +
+                " outside a ring of " + std::to_string(r.ring_size));
+    return r;
+}
 
 uint32_t register_access(uint32_t offset, bool& known) {
     known = true;

@@ -7,6 +7,11 @@
 #include "accel/accel_config.h"
 #include "accel/accel_regs.h"
 
+namespace trainvp {
+class StateWriter;
+class StateReader;
+}  // namespace trainvp
+
 namespace trainvp::accel {
 
 struct PerfCounters {
@@ -26,6 +31,10 @@ struct RegisterState {
     // STATUS.BUSY: a descriptor runs, or the queue is enabled and not empty.
     bool busy() const { return executing || (!error && (ctrl & ACCEL_CTRL_ENABLE) && head != tail); }
 };
+
+// Checkpoints: every field but `executing` (saved only between descriptors, when it is false).
+void save_registers(StateWriter& w, const RegisterState& r);
+RegisterState restore_registers(StateReader& r);
 
 // The access kind of the register at `offset` (ACCEL_ACCESS_*); `known` false for a hole.
 uint32_t register_access(uint32_t offset, bool& known);

@@ -1,6 +1,7 @@
 #include "accel/accel_stats.h"
 
 #include "accel/accel_op.h"
+#include "common/state_io.h"
 
 namespace trainvp::accel {
 
@@ -106,6 +107,115 @@ nlohmann::json AccelStats::to_json(uint64_t pe_count) const {
     }
     j["descriptors"] = hist;
     return j;
+}
+
+namespace {
+
+void save_sram(StateWriter& w, const SramCounters& c) {
+    w.u64(c.read_bytes);
+    w.u64(c.write_bytes);
+    w.u64(c.read_accesses);
+    w.u64(c.write_accesses);
+}
+
+SramCounters restore_sram(StateReader& r) {
+    SramCounters c;
+    c.read_bytes = r.u64();
+    c.write_bytes = r.u64();
+    c.read_accesses = r.u64();
+    c.write_accesses = r.u64();
+    return c;
+}
+
+void save_phase(StateWriter& w, const PhaseStats& p) {
+    for (uint64_t v : {p.descriptors, p.tiles, p.cycles, p.compute_cycles, p.mac_cycles}) w.u64(v);
+    for (uint64_t v : p.stalls) w.u64(v);
+    for (uint64_t v : {p.macs, p.dram_read_bytes, p.dram_write_bytes, p.tlm_read_bytes, p.tlm_write_bytes})
+        w.u64(v);
+    for (const SramCounters& c : p.buffers) save_sram(w, c);
+    w.u64(p.macs_by_format.size());
+    for (const auto& [k, v] : p.macs_by_format) {
+        w.str(k);
+        w.u64(v);
+    }
+}
+
+PhaseStats restore_phase(StateReader& r) {
+    PhaseStats p;
+    for (uint64_t* v : {&p.descriptors, &p.tiles, &p.cycles, &p.compute_cycles, &p.mac_cycles}) *v = r.u64();
+    for (uint64_t& v : p.stalls) v = r.u64();
+    for (uint64_t* v :
+         {&p.macs, &p.dram_read_bytes, &p.dram_write_bytes, &p.tlm_read_bytes, &p.tlm_write_bytes})
+        *v = r.u64();
+    for (SramCounters& c : p.buffers) c = restore_sram(r);
+    for (size_t n = r.count(16); n; --n) {
+        std::string k = r.str();
+        p.macs_by_format[std::move(k)] = r.u64();
+    }
+    return p;
+}
+
+}  // namespace
+
+void AccelStats::save_state(StateWriter& w) const {
+    save_phase(w, total_);
+    w.u64(per_phase_.size());
+    for (const auto& [k, v] : per_phase_) {
+        w.str(k);
+        save_phase(w, v);
+    }
+    w.u64(per_layer_.size());
+    for (const auto& [layer, ops] : per_layer_) {
+        w.u32(layer);
+        w.u64(ops.size());
+        for (const auto& [k, v] : ops) {
+            w.str(k);
+            save_phase(w, v);
+        }
+    }
+    w.u64(history_.size());
+    for (const DescriptorRecord& d : history_) {
+        w.u64(d.sequence);
+        w.u32(d.ring_index);
+        w.u32(d.opcode);
+        w.u32(d.layer);
+        w.str(d.split);
+        w.f64(d.start_ns);
+        w.f64(d.end_ns);
+        save_phase(w, d.stats);
+    }
+}
+
+void AccelStats::restore_state(StateReader& r) {
+    AccelStats s(history_limit_);
+    s.total_ = restore_phase(r);
+    for (size_t n = r.count(8); n; --n) {
+        std::string k = r.str();
+        s.per_phase_[std::move(k)] = restore_phase(r);
+    }
+    for (size_t n = r.count(12); n; --n) {
+        auto& ops = s.per_layer_[r.u32()];
+        for (size_t m = r.count(8); m; --m) {
+            std::string k = r.str();
+            ops[std::move(k)] = restore_phase(r);
+        }
+    }
+    for (size_t n = r.count(36); n; --n) {
+        DescriptorRecord d;
+        d.sequence = r.u64();
+        d.ring_index = r.u32();
+        d.opcode = r.u32();
+        d.layer = r.u32();
+        d.split = r.str();
+        d.start_ns = r.f64();
+        d.end_ns = r.f64();
+        d.stats = restore_phase(r);
+        s.history_.push_back(std::move(d));
+    }
+    if (s.history_.size() > history_limit_)
+        r.fail("holds " + std::to_string(s.history_.size()) + " descriptor records, the limit is " +
+               std::to_string(history_limit_));
+    *this = std::move(s);
 }
 
 }  // namespace trainvp::accel

@@ -25,6 +25,9 @@ struct SramCounters {
     }
 };
 
+class StateWriter;
+class StateReader;
+
 }  // namespace trainvp
 
 namespace trainvp::accel {
@@ -71,6 +74,10 @@ class AccelStats {
     const DescriptorRecord* last() const { return history_.empty() ? nullptr : &history_.back(); }
 
     nlohmann::json to_json(uint64_t pe_count) const;
+
+    // Checkpoints: every total and the history (the history limit is configuration and stays).
+    void save_state(StateWriter& w) const;
+    void restore_state(StateReader& r);
 
   private:
     size_t history_limit_;

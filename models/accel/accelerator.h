@@ -11,6 +11,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include <systemc>
 #include <tlm>
+#include <vector>
 
 #include "accel/accel_config.h"
 
@@ -22,6 +23,8 @@ class AccelStats;
 class Controller;
 class DmaEngine;
 class BufferInterconnect;
+class StateWriter;
+class StateReader;
 
 // Any 32-bit base-protocol socket of a replacement module.
 using AccelTargetSocket =
@@ -84,7 +87,25 @@ class Accelerator : public sc_core::sc_module {
 
     Controller& controller() { return *controller_; }
 
+    // Checkpoints (docs/accelerator.md "Checkpoints"). Each part saves the state it owns (part_state.h): the
+    // controller its registers, ring, error state, performance counters and statistics, the DMA engine its
+    // counters, each buffer its contents and counters. The image is the parts' images in a fixed order, each
+    // under its name and length, so that one saved by another layout is refused, never misread. The state is
+    // complete only between descriptors: quiescent() is the controller's. restore_state() before the
+    // simulation starts (or during it with the accelerator quiescent).
+    bool quiescent(std::string& why) const;
+    void save_state(StateWriter& w) const;
+    void restore_state(StateReader& r);
+
   private:
+    struct PartRef {
+        const char* name;
+        sc_core::sc_module* module;
+        AccelTargetSocket* buffer_in;  // buffers only: their contents go through transport_dbg if need be
+        uint64_t buffer_bytes;
+    };
+    std::vector<PartRef> parts() const;
+
     AcceleratorConfig config_;
     std::unique_ptr<Controller> controller_;
     std::unique_ptr<DmaEngine> dma_;

@@ -19,9 +19,9 @@ uint64_t ceil_div(uint64_t a, uint64_t b) {
 
 void check_port(const BufferPort& p, const char* name) {
     auto in_range = [&](uint32_t v, const char* field) {
-        if (v < 1 || v > 4096)
+        if (v < 1 || v > kMaxBufferGeometry)
             throw UserError(std::string("buffer ") + name + "." + field + " = " + std::to_string(v) +
-                            " is outside [1, 4096]");
+                            " is outside [1, " + std::to_string(kMaxBufferGeometry) + "]");
     };
     in_range(p.banks, "banks");
     in_range(p.bank_width_bytes, "bank_width_bytes");

@@ -106,8 +106,9 @@ struct FoldGrid {
 };
 FoldGrid fold_grid(const GemmShape& s, const ArrayConfig& cfg);
 
-// Cycles of one fold that uses r rows and c columns with temporal length t: 2r + c + t - 2 (SCALE-Sim,
-// Samajdar et al., ISPASS 2020, eq. 1, with the fold's used extent).
+// Cycles of one fold that uses r rows and c columns with temporal length t: 2r + c + t - 2 in every dataflow
+// (docs "One fold"; the RTL array rtl/systolic_array.sv takes exactly this). SCALE-Sim v2 counts differently:
+// scalesim_timing.h.
 uint64_t fold_cycles(uint64_t r, uint64_t c, uint64_t t);
 
 // Analytic model. With BufferBandwidth::ideal() and TimingParams::ideal(), total_cycles == compute_cycles.

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "common/state_io.h"
 #include "periph/reg_access.h"
 
 namespace trainvp {
@@ -231,7 +232,10 @@ void Controller::execute_next() {
     if (!decode_descriptor(d, desc_addr, config_, op_, err))
         return fail(fetch_time, err.code, err.address, err.why);
     std::string why;
-    if (!plan_tiles(op_, config_, plan_, why)) return fail(fetch_time, ACCEL_ERR_SHAPE, desc_addr, why);
+    if (!plan_tiles(op_, config_, plan_, why))
+        return fail(fetch_time, ACCEL_ERR_SHAPE, desc_addr,
+                    std::string(opcode_name(d.opcode)) + " of layer " + std::to_string(d.layer_id) + " on " +
+                        std::to_string(d.batch) + " samples: " + why);
 
     PhaseStats ps;
     sc_core::sc_time elapsed = fetch_time;
@@ -360,6 +364,44 @@ sc_core::sc_time Controller::overlap() const {
         for (const TileTime& t : tile_time_) total += t.load + t.compute + t.store;
     }
     return sc_core::sc_time::from_value(total);
+}
+
+bool Controller::quiescent(std::string& why) const {
+    if (r_.executing) {
+        why = "the accelerator is executing descriptor " + std::to_string(r_.head);
+        return false;
+    }
+    if (r_.busy()) {
+        why = "the accelerator has descriptors queued (head " + std::to_string(r_.head) + ", tail " +
+              std::to_string(r_.tail) + ")";
+        return false;
+    }
+    if (r_.irq_status & r_.irq_enable) {
+        why = "the accelerator's interrupt line is high";
+        return false;
+    }
+    return true;
+}
+
+void Controller::save_state(StateWriter& w) const {
+    save_registers(w, r_);
+    w.u64(generation_);
+    w.u64(sequence_);
+    stats_.save_state(w);
+}
+
+void Controller::restore_state(StateReader& r) {
+    RegisterState regs = restore_registers(r);
+    const uint64_t generation = r.u64();
+    const uint64_t sequence = r.u64();
+    stats_.restore_state(r);
+    r_ = regs;
+    generation_ = generation;
+    sequence_ = sequence;
+    // The state is that of an idle controller (quiescent()): the next doorbell starts the next descriptor.
+    // During the simulation the interrupt line follows the restored state; before it, the line starts low,
+    // which is what a quiescent platform saved.
+    if (sc_core::sc_is_running()) update_irq();
 }
 
 nlohmann::json Controller::stats_json() const {

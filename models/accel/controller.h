@@ -22,12 +22,13 @@
 #include "accel/accel_protocol.h"
 #include "accel/accel_registers.h"
 #include "accel/accel_stats.h"
+#include "accel/part_state.h"
 #include "accel/tile_plan.h"
 #include "common/log.h"
 
 namespace trainvp {
 
-class Controller : public sc_core::sc_module {
+class Controller : public sc_core::sc_module, public accel::PartState {
   public:
     using CommandSocket = tlm_utils::simple_initiator_socket<Controller>;
 
@@ -46,6 +47,15 @@ class Controller : public sc_core::sc_module {
     // Register value as the firmware would read it (no side effects); false for a hole.
     bool peek_register(uint32_t offset, uint32_t& value) const;
     const accel::RegisterState& registers() const { return r_; }
+
+    // Checkpoints. The state is complete only between descriptors: quiescent() is true when no descriptor is
+    // executing or queued and the interrupt line is low, else `why` says what is going on. The state:
+    // registers with the ring pointers, error state and performance counters, the reset generation, the
+    // descriptor sequence number and the statistics. The plan, the command payload and the tile times live
+    // within one descriptor.
+    bool quiescent(std::string& why) const;
+    void save_state(StateWriter& w) const override;
+    void restore_state(StateReader& r) override;
 
   private:
     void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "accel/accel_protocol.h"
+#include "common/state_io.h"
 
 namespace trainvp {
 
@@ -20,6 +21,18 @@ DmaEngine::DmaEngine(sc_core::sc_module_name name, const AcceleratorConfig& conf
       log_(this->name()) {
     cmd_in.register_b_transport(this, &DmaEngine::command);
     buffers_out.register_invalidate_direct_mem_ptr(this, &DmaEngine::invalidate);
+}
+
+void DmaEngine::save_state(StateWriter& w) const {
+    for (uint64_t v :
+         {counters_.read_bytes, counters_.write_bytes, counters_.read_bursts, counters_.write_bursts})
+        w.u64(v);
+}
+
+void DmaEngine::restore_state(StateReader& r) {
+    DmaCounters c;
+    for (uint64_t* v : {&c.read_bytes, &c.write_bytes, &c.read_bursts, &c.write_bursts}) *v = r.u64();
+    counters_ = c;
 }
 
 void DmaEngine::command(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {

@@ -19,6 +19,7 @@
 
 #include "accel/accel_config.h"
 #include "accel/buffer_access.h"
+#include "accel/part_state.h"
 #include "common/log.h"
 
 namespace trainvp {
@@ -32,7 +33,7 @@ struct DmaCounters {
     uint64_t read_bursts = 0, write_bursts = 0;
 };
 
-class DmaEngine : public sc_core::sc_module {
+class DmaEngine : public sc_core::sc_module, public accel::PartState {
   public:
     tlm_utils::simple_target_socket<DmaEngine> cmd_in;
     tlm_utils::simple_initiator_socket<DmaEngine> bus_out;
@@ -41,6 +42,10 @@ class DmaEngine : public sc_core::sc_module {
     DmaEngine(sc_core::sc_module_name name, const AcceleratorConfig& config);
 
     const DmaCounters& counters() const { return counters_; }
+
+    // Checkpoints: the counters (nothing else outlives a command).
+    void save_state(StateWriter& w) const override;
+    void restore_state(StateReader& r) override;
 
   private:
     void command(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
+#include <string>
+
+#include "common/state_io.h"
 
 namespace trainvp {
 
@@ -61,6 +64,27 @@ bool SramBuffer::get_direct_mem_ptr(tlm::tlm_generic_payload&, tlm::tlm_dmi& dmi
     dmi.set_read_latency(latency);
     dmi.set_write_latency(latency);
     return true;
+}
+
+void SramBuffer::save_state(StateWriter& w) const {
+    w.u64(storage_.size());
+    w.bytes(storage_.data(), storage_.size());
+    for (uint64_t v :
+         {counters_.read_bytes, counters_.write_bytes, counters_.read_accesses, counters_.write_accesses})
+        w.u64(v);
+}
+
+void SramBuffer::restore_state(StateReader& r) {
+    const uint64_t capacity = r.u64();
+    if (capacity != storage_.size())
+        r.fail(std::string("the ") + name() + " holds " + std::to_string(capacity) + " bytes, this one " +
+               std::to_string(storage_.size()));
+    const uint8_t* contents = r.view(capacity);
+    SramCounters c;
+    for (uint64_t* v : {&c.read_bytes, &c.write_bytes, &c.read_accesses, &c.write_accesses}) *v = r.u64();
+    // In place: DMI pointers handed out earlier stay valid.
+    std::memcpy(storage_.data(), contents, capacity);
+    counters_ = c;
 }
 
 unsigned int SramBuffer::transport_dbg(tlm::tlm_generic_payload& trans) {

@@ -16,11 +16,12 @@
 
 #include "accel/accel_config.h"
 #include "accel/accel_stats.h"
+#include "accel/part_state.h"
 #include "common/log.h"
 
 namespace trainvp {
 
-class SramBuffer : public sc_core::sc_module {
+class SramBuffer : public sc_core::sc_module, public accel::PartState {
   public:
     tlm_utils::simple_target_socket<SramBuffer> in;
 
@@ -35,6 +36,11 @@ class SramBuffer : public sc_core::sc_module {
     const SramCounters& counters() const { return counters_; }
     void clear_counters() { counters_ = SramCounters{}; }
     const uint8_t* data() const { return storage_.data(); }
+
+    // Checkpoints: the capacity (a restore into a buffer of another size is refused), the contents and the
+    // counters.
+    void save_state(StateWriter& w) const override;
+    void restore_state(StateReader& r) override;
 
   private:
     void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);

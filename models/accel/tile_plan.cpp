@@ -41,9 +41,15 @@ std::vector<uint64_t> chunks(uint64_t d) {
 // offset in each half of its buffer, sized for its largest use; each time a region receives new contents (a
 // load, or a new group of partial sums) it moves to the other half, so the DMA can fill one half while the
 // array works on the other, and operands that stay resident across tiles are never overwritten.
+//
+// Fit only (tiles_fit): the same walk over the tiles, each built in one scratch tile and forgotten, so that
+// only the regions' extents and finish()'s check remain: the answer of the full plan without its memory.
+enum class PlanMode { full, fit_only };
+
 class PlanBuilder {
   public:
-    PlanBuilder(const AcceleratorConfig& cfg, TilePlan& plan) : cfg_(cfg), plan_(plan) {
+    PlanBuilder(const AcceleratorConfig& cfg, TilePlan& plan, PlanMode mode)
+        : cfg_(cfg), plan_(plan), fit_only_(mode == PlanMode::fit_only) {
         for (int i = 0; i < kTileSlots; ++i) region_[i] = i;
     }
 
@@ -51,6 +57,10 @@ class PlanBuilder {
     void alias(int slot, int region) { region_[slot] = region; }
 
     Tile& begin() {
+        if (fit_only_) {
+            scratch_ = Tile{};
+            return scratch_;
+        }
         plan_.tiles.emplace_back();
         parity_.emplace_back();
         Tile& t = plan_.tiles.back();
@@ -68,6 +78,7 @@ class PlanBuilder {
         s.buffer = static_cast<BufferId>(b);
         s.offset = displacement;
         s.bytes = bytes;
+        if (fit_only_) return;
         parity_.back()[slot] = cfg_.double_buffering ? static_cast<uint8_t>((generation_[r] - 1) % 2) : 0;
     }
 
@@ -100,6 +111,7 @@ class PlanBuilder {
                       " usable";
                 return false;
             }
+        if (fit_only_) return true;
         for (size_t i = 0; i < plan_.tiles.size(); ++i) {
             Tile& t = plan_.tiles[i];
             for (int s = 0; s < kTileSlots; ++s) {
@@ -139,6 +151,8 @@ class PlanBuilder {
 
     const AcceleratorConfig& cfg_;
     TilePlan& plan_;
+    const bool fit_only_;
+    Tile scratch_;
     int region_[kTileSlots];
     uint64_t generation_[kTileSlots] = {};
     uint64_t extent_[kTileSlots] = {};
@@ -151,7 +165,8 @@ class PlanBuilder {
 // channels (oc). A split reduction keeps its partial sums in the output's buffer at accumulator width: the
 // outputs' for forward, the GEMM's column matrix (before col2im) for backward-data, so that every sum is
 // formed in the kernels' order.
-bool plan_gemm(const DecodedOp& op, const AcceleratorConfig& cfg, TilePlan& plan, std::string& why) {
+bool plan_gemm(const DecodedOp& op, const AcceleratorConfig& cfg, PlanMode mode, TilePlan& plan,
+               std::string& why) {
     const uint64_t capW = usable(cfg, W), capA = usable(cfg, A), capG = usable(cfg, G);
     const kern::Conv2dShape& s = op.conv;
     const uint64_t N = op.batch, Co = s.out_channels, Ci = s.in_channels, kk = uint64_t{s.kernel} * s.kernel;
@@ -200,7 +215,7 @@ bool plan_gemm(const DecodedOp& op, const AcceleratorConfig& cfg, TilePlan& plan
         op.is_fc() ? (phase == 1 ? "outputs" : "inputs") : (phase == 1 ? "out_channels" : "in_channels");
     plan.split = "batch " + std::to_string(nb) + " x " + ch + " " + std::to_string(tc) + " x " + rd + " " +
                  std::to_string(red);
-    PlanBuilder pb(cfg, plan);
+    PlanBuilder pb(cfg, plan, mode);
     auto addr = [&](Opnd o) { return op.op(o).address; };
     const int sx = slot_of(Opnd::x), sw = slot_of(Opnd::w), sb = slot_of(Opnd::b), sy = slot_of(Opnd::y),
               sg = slot_of(Opnd::g), sdx = slot_of(Opnd::dx), sdw = slot_of(Opnd::dw),
@@ -336,7 +351,8 @@ bool is_loss_record(const DecodedOp& op, const Operand& o) {
     return op.desc.opcode == ACCEL_OP_SOFTMAX_XENT && &o == &op.op(Opnd::aux);
 }
 
-bool plan_stream(const DecodedOp& op, const AcceleratorConfig& cfg, TilePlan& plan, std::string& why) {
+bool plan_stream(const DecodedOp& op, const AcceleratorConfig& cfg, PlanMode mode, TilePlan& plan,
+                 std::string& why) {
     const StreamUnits su = stream_units(op);
     const uint64_t units = su.units;
     uint64_t cap[kBufferCount];
@@ -357,7 +373,7 @@ bool plan_stream(const DecodedOp& op, const AcceleratorConfig& cfg, TilePlan& pl
         return false;
     }
     plan.split = "units " + std::to_string(chunk);
-    PlanBuilder pb(cfg, plan);
+    PlanBuilder pb(cfg, plan, mode);
     for (uint64_t u0 = 0; u0 < units; u0 += chunk) {
         const uint64_t u = std::min(chunk, units - u0);
         Tile& t = pb.begin();
@@ -440,10 +456,24 @@ TileEstimate estimate_tile(const DecodedOp& op, const Tile& t, const Accelerator
     return e;
 }
 
-bool plan_tiles(const DecodedOp& op, const AcceleratorConfig& cfg, TilePlan& plan, std::string& why) {
+namespace {
+
+bool plan(const DecodedOp& op, const AcceleratorConfig& cfg, PlanMode mode, TilePlan& plan,
+          std::string& why) {
     plan = TilePlan{};
     if (op.desc.opcode == ACCEL_OP_NOP) return true;
-    return op.is_gemm() ? plan_gemm(op, cfg, plan, why) : plan_stream(op, cfg, plan, why);
+    return op.is_gemm() ? plan_gemm(op, cfg, mode, plan, why) : plan_stream(op, cfg, mode, plan, why);
+}
+
+}  // namespace
+
+bool plan_tiles(const DecodedOp& op, const AcceleratorConfig& cfg, TilePlan& plan, std::string& why) {
+    return accel::plan(op, cfg, PlanMode::full, plan, why);
+}
+
+bool tiles_fit(const DecodedOp& op, const AcceleratorConfig& cfg, std::string& why) {
+    TilePlan scratch;
+    return accel::plan(op, cfg, PlanMode::fit_only, scratch, why);
 }
 
 bool plan_tiles(const DecodedOp& op, const AcceleratorConfig& cfg, ComputeTimer& timer, TilePlan& plan,

@@ -91,4 +91,10 @@ struct TileEstimate {
 TileEstimate estimate_tile(const DecodedOp& op, const Tile& tile, const AcceleratorConfig& cfg,
                            ComputeTimer& timer);
 
+// Whether plan_tiles() would succeed: the same planning, run without recording the tiles (no memory per
+// tile), false with plan_tiles' reason when it would fail. A descriptor is refused with SHAPE in simulation
+// exactly when this is false; the platform checks a training job's every descriptor with it before the
+// simulation (platform/train_job_check.h).
+bool tiles_fit(const DecodedOp& op, const AcceleratorConfig& cfg, std::string& why);
+
 }  // namespace trainvp::accel

@@ -7,7 +7,8 @@ if(NOT TARGET trainvp_accel_timing)
         ${TRAINVP_ACCEL_TIMING_DIR}/timing_params.cpp
         ${TRAINVP_ACCEL_TIMING_DIR}/array_timing.cpp
         ${TRAINVP_ACCEL_TIMING_DIR}/array_cycle_model.cpp
-        ${TRAINVP_ACCEL_TIMING_DIR}/gemm_mapping.cpp)
+        ${TRAINVP_ACCEL_TIMING_DIR}/gemm_mapping.cpp
+        ${TRAINVP_ACCEL_TIMING_DIR}/scalesim_timing.cpp)
     add_library(TrainVP::accel_timing ALIAS trainvp_accel_timing)
     target_include_directories(trainvp_accel_timing PUBLIC $<BUILD_INTERFACE:${TRAINVP_ROOT}/models>)
     target_link_libraries(trainvp_accel_timing PUBLIC trainvp_kernels PRIVATE trainvp_warnings)

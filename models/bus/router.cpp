@@ -23,6 +23,8 @@ Router::Router(sc_core::sc_module_name name, const RouterConfig& config)
     config_.validate();
     hop_latency_ = sc_core::sc_time(config_.hop_latency_ns, sc_core::SC_NS);
     bus_in.register_b_transport(this, &Router::b_transport);
+    bus_in.register_nb_transport_fw(this, &Router::nb_transport_fw);
+    targets_out_.register_nb_transport_bw(this, &Router::nb_transport_bw);
     bus_in.register_get_direct_mem_ptr(this, &Router::get_direct_mem_ptr);
     bus_in.register_transport_dbg(this, &Router::transport_dbg);
     targets_out_.register_invalidate_direct_mem_ptr(this, &Router::invalidate_direct_mem_ptr);
@@ -62,14 +64,13 @@ void Router::unmapped_gap(uint64_t address, uint64_t& first, uint64_t& last) con
     }
 }
 
-void Router::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
-    delay += hop_latency_;
+const Router::Region* Router::route(tlm::tlm_generic_payload& trans) const {
     const uint64_t address = trans.get_address();
     const Region* region = decode(address);
     if (!region) {
         log_.debug("decode miss at ", hex32(address));
         trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-        return;
+        return nullptr;
     }
     // A streaming transfer only touches its first streaming_width bytes (IEEE 1666-2011 14.13).
     const unsigned int length = trans.get_data_length();
@@ -80,11 +81,73 @@ void Router::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time&
         log_.debug("access of ", span, " bytes at ", hex32(address), " crosses the end of region ",
                    describe(*region));
         trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-        return;
+        return nullptr;
     }
-    trans.set_address(offset);
+    return region;
+}
+
+void Router::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
+    delay += hop_latency_;
+    const Region* region = route(trans);
+    if (!region) return;
+    const uint64_t address = trans.get_address();
+    trans.set_address(address - region->range.base);
     targets_out_[region->target]->b_transport(trans, delay);
     trans.set_address(address);
+}
+
+// IEEE 1666-2011 15.2 (base protocol). The router is a pass-through interconnect: it forwards every phase and
+// return value unchanged and only keeps the route, so the initiator and the target see each other's timing.
+tlm::tlm_sync_enum Router::nb_transport_fw(int initiator, tlm::tlm_generic_payload& trans,
+                                           tlm::tlm_phase& phase, sc_core::sc_time& delay) {
+    if (phase == tlm::BEGIN_REQ) {
+        delay += hop_latency_;
+        const Region* region = route(trans);
+        if (!region) return tlm::TLM_COMPLETED;  // early completion with the error response
+        const uint64_t address = trans.get_address();
+        in_flight_[&trans] = InFlight{initiator, region->target, address, region->range.base};
+        trans.set_address(address - region->range.base);
+        const tlm::tlm_sync_enum status = targets_out_[region->target]->nb_transport_fw(trans, phase, delay);
+        if (status == tlm::TLM_COMPLETED || (status == tlm::TLM_UPDATED && phase == tlm::BEGIN_RESP))
+            trans.set_address(address);
+        if (status == tlm::TLM_COMPLETED) in_flight_.erase(&trans);
+        return status;
+    }
+    auto it = in_flight_.find(&trans);
+    if (it == in_flight_.end()) {
+        log_.log(LogLevel::error, "nb_transport_fw (phase ", phase, ") from initiator ", initiator,
+                 " for a transaction not in flight (no BEGIN_REQ, or already completed)");
+        return tlm::TLM_COMPLETED;
+    }
+    // END_RESP (or an extended phase): the target sees its local address, the initiator gets its own back.
+    const InFlight route = it->second;
+    const bool ends = phase == tlm::END_RESP;
+    if (ends) in_flight_.erase(it);
+    trans.set_address(route.address - route.base);
+    const tlm::tlm_sync_enum status = targets_out_[route.target]->nb_transport_fw(trans, phase, delay);
+    trans.set_address(route.address);
+    if (!ends && status == tlm::TLM_COMPLETED) in_flight_.erase(&trans);
+    return status;
+}
+
+tlm::tlm_sync_enum Router::nb_transport_bw(int target, tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
+                                           sc_core::sc_time& delay) {
+    auto it = in_flight_.find(&trans);
+    if (it == in_flight_.end() || it->second.target != target) {
+        log_.log(LogLevel::error, "nb_transport_bw (phase ", phase, ") from target ", target,
+                 " for a transaction the router did not send it");
+        return tlm::TLM_COMPLETED;
+    }
+    const InFlight route = it->second;
+    // The response goes back with the initiator's address; a request still at the target keeps the local one.
+    const bool response = phase == tlm::BEGIN_RESP;
+    if (response) trans.set_address(route.address);
+    const tlm::tlm_sync_enum status = bus_in[route.initiator]->nb_transport_bw(trans, phase, delay);
+    if (status == tlm::TLM_COMPLETED || (status == tlm::TLM_UPDATED && phase == tlm::END_RESP)) {
+        trans.set_address(route.address);
+        in_flight_.erase(&trans);
+    }
+    return status;
 }
 
 bool Router::get_direct_mem_ptr(int, tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "common/config_field.h"
+
 namespace trainvp {
 
 // Cycles charged per retired instruction of each class. The defaults follow a simple in-order
@@ -24,12 +26,18 @@ struct CpuTiming {
 };
 
 struct CpuConfig {
+    // 10 GHz keeps the clock period (100 ps) far above SystemC's 1 ps time resolution. At least one cycle per
+    // instruction: a zero cost would let an instruction take no simulated time, which breaks quantum
+    // accounting; 1000 keeps per-instruction cost arithmetic far from overflow.
+    static constexpr ValueRange<double> kClockHz{1e3, 10e9};
+    static constexpr ValueRange<unsigned> kCycles{1, 1000};
+
     double clock_hz = 100e6;
     uint32_t hart_id = 0;
     bool dmi = true;
     CpuTiming cycles;
 
-    // Throws std::invalid_argument naming the offending field (e.g. "cpu.cycles.div").
+    // Throws FieldError (a std::invalid_argument) naming the offending field (e.g. "cpu.cycles.div").
     void validate() const;
 };
 

@@ -4,7 +4,10 @@
 
 #include <cmath>
 #include <cstring>
+#include <sstream>
 #include <stdexcept>
+
+#include "common/state_io.h"
 
 namespace trainvp {
 
@@ -79,17 +82,31 @@ constexpr uint64_t kDebugPollInstructions = 1u << 18;
 void CpuRunner::thread() {
     // The core was reset at construction; state set up before simulation (CSRs, pc) is kept.
     qk_.reset();
+    if (resume_) resume_thread();
     if (debugger_ && !debug_halt(DebugHalt{DebugHalt::Kind::entry, {}})) return;
     for (;;) {
         // Run to the end of the quantum in one call; the core checks the cycle budget before each
         // instruction, so a chunk overshoots by at most one instruction.
-        const double to_sync = qk_.time_to_sync() / period_;
-        const uint64_t budget = std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(to_sync)));
+        uint64_t budget = continue_budget_;
+        if (budget) {
+            continue_budget_ = 0;
+        } else {
+            const double to_sync = qk_.time_to_sync() / period_;
+            budget = std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(to_sync)));
+        }
         cycles_accounted_ = 0;
+        if (stop_flag_ && *stop_flag_) core_.request_stop();
         const RunResult r = core_.run(stepping_ ? 1 : UINT64_MAX, budget);
         qk_.inc(cycles_to_time(r.cycles - cycles_accounted_));
         cycles_accounted_ = 0;
 
+        if (r.reason == StopReason::stop_requested && pause_ && !simulation_stopped()) {
+            // The chunk was cut short only for the pause: finish it as it would have gone on.
+            take_pause(budget > r.cycles ? budget - r.cycles : 0);
+            if (continue_budget_) continue;
+            if (qk_.need_sync()) qk_.sync();
+            continue;
+        }
         if (r.reason == StopReason::stop_requested || simulation_stopped()) {
             if (!simulation_stopped()) {
                 qk_.sync();
@@ -98,6 +115,10 @@ void CpuRunner::thread() {
             }
             if (debugger_) debugger_->run_ended();
             finished_ = true;
+            return;
+        }
+        if (r.reason == StopReason::stuck) {
+            end_stuck_run();
             return;
         }
         bool halted = false;
@@ -140,6 +161,94 @@ void CpuRunner::thread() {
         }
         if (qk_.need_sync()) qk_.sync();
     }
+}
+
+void CpuRunner::end_stuck_run() {
+    const RepeatedTrap& t = core_.repeated_trap();
+    constexpr unsigned kCsrMtvec = 0x305;  // privileged spec table 2.5
+    uint32_t mtvec = 0;
+    core_.read_csr(kCsrMtvec, mtvec);
+    std::ostringstream os;
+    os << "CPU stuck: " << exception_name(t.cause) << " (trap cause " << t.cause << ") at pc " << hex32(t.epc)
+       << " repeated " << t.repeats << " times without progress (mtval " << hex32(t.tval) << ", mtvec "
+       << hex32(mtvec) << ")";
+    stuck_ = os.str();
+    qk_.sync();
+    log_.info(stuck_, ", ending the simulation");
+    sc_core::sc_stop();
+    if (debugger_) debugger_->run_ended();
+    finished_ = true;
+}
+
+void CpuRunner::request_pause(std::function<void()> at_boundary) {
+    pause_ = std::move(at_boundary);
+    core_.request_stop();
+}
+
+void CpuRunner::take_pause(uint64_t budget_left) {
+    budget_left_ = budget_left;
+    const std::function<void()> callback = std::move(pause_);
+    pause_ = nullptr;
+    in_pause_ = true;
+    callback();
+    in_pause_ = false;
+    continue_budget_ = budget_left;
+}
+
+namespace {
+constexpr uint32_t kRunnerStateVersion = 1;
+}
+
+void CpuRunner::save_state(StateWriter& w) const {
+    if (!in_pause_) throw std::logic_error("CpuRunner::save_state outside a pause");
+    w.u32(kRunnerStateVersion);
+    w.f64(sc_core::sc_get_time_resolution().to_seconds());
+    w.u64(period_.value());
+    w.u64(sc_core::sc_time_stamp().value());
+    w.u64(qk_.get_local_time().value());
+    w.u64(qk_.next_sync_point().value());
+    w.u64(budget_left_);
+    w.u64(time_asleep_.value());
+    w.u64(sleep_remainder_.value());
+    w.u32(core_.dmi_region_count());
+    for (unsigned i = 0; i < core_.dmi_region_count(); ++i) w.u32(core_.dmi_region(i).base);
+    core_.save_state(w);
+}
+
+void CpuRunner::restore_state(StateReader& r) {
+    if (r.u32() != kRunnerStateVersion) r.fail("CPU runner state of another layout");
+    if (r.f64() != sc_core::sc_get_time_resolution().to_seconds())
+        r.fail("made with another SystemC time resolution");
+    if (r.u64() != period_.value()) r.fail("made with another CPU clock period");
+    Resume s;
+    s.at = sc_core::sc_time::from_value(r.u64());
+    s.local = sc_core::sc_time::from_value(r.u64());
+    s.next_sync = sc_core::sc_time::from_value(r.u64());
+    s.budget_left = r.u64();
+    const sc_core::sc_time asleep = sc_core::sc_time::from_value(r.u64());
+    const sc_core::sc_time remainder = sc_core::sc_time::from_value(r.u64());
+    const uint32_t regions = r.u32();
+    if (regions > Rv32Core::kMaxDmiRegions) r.fail(std::to_string(regions) + " DMI regions");
+    for (uint32_t i = 0; i < regions; ++i) s.dmi_bases.push_back(r.u32());
+    core_.restore_state(r);
+    time_asleep_ = asleep;
+    sleep_remainder_ = remainder;
+    resume_ = std::move(s);
+}
+
+// A restored run: nothing happened in this simulation before the saved time (the platform checked that no
+// activity was pending when it saved), so the thread sleeps until then and takes up the quantum where the
+// saved run was: same local time, same next sync point, same cycles left. DMI is asked for again so the
+// accesses that went around the bus still do.
+void CpuRunner::resume_thread() {
+    const Resume s = std::move(*resume_);
+    resume_.reset();
+    if (s.at > sc_core::sc_time_stamp()) sc_core::wait(s.at - sc_core::sc_time_stamp());
+    qk_.restore(s.local, s.next_sync);
+    if (cfg_.dmi)
+        for (uint32_t base : s.dmi_bases) request_dmi(base);
+    continue_budget_ = s.budget_left;
+    if (!continue_budget_ && qk_.need_sync()) qk_.sync();
 }
 
 // Simulated time stands still while the debugger has the core: the thread blocks here without syncing, so

@@ -30,7 +30,11 @@ InsnTracer::InsnTracer(Rv32Core& core, const std::string& path) : core_(core), p
 }
 
 InsnTracer::~InsnTracer() {
-    finish();
+    try {
+        finish();
+    } catch (const UserError&) {
+        // Destroyed without finish() on an error path; the error that got us here is the one to report.
+    }
 }
 
 void InsnTracer::complete_pending(const Rv32Core& core) {
@@ -61,10 +65,13 @@ void InsnTracer::finish() {
     if (!file_) return;
     complete_pending(core_);
     core_.set_trace_hook(nullptr);
-    std::fclose(file_);
+    const bool ok = !std::ferror(file_);
+    const bool closed = std::fclose(file_) == 0;
     file_ = nullptr;
+    if (!ok || !closed) throw UserError(path_ + ".partial: write failed");
     std::error_code ec;
     std::filesystem::rename(path_ + ".partial", path_, ec);
+    if (ec) throw UserError(path_ + ": cannot rename " + path_ + ".partial: " + ec.message());
 }
 
 }  // namespace trainvp

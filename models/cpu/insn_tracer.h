@@ -19,7 +19,8 @@ class InsnTracer {
     InsnTracer(const InsnTracer&) = delete;
     InsnTracer& operator=(const InsnTracer&) = delete;
 
-    // Completes the last line, closes and publishes the file. Called by the destructor if not before.
+    // Completes the last line, closes and publishes the file; UserError naming it if a write or the rename
+    // failed. Called by the destructor (errors ignored) if not before.
     void finish();
     uint64_t lines() const { return lines_; }
 

@@ -90,6 +90,8 @@ void Rv32Core::reset(uint32_t reset_pc) {
     mie_ = 0;
     mcause_ = 0;
     reservation_valid_ = false;
+    repeated_trap_ = RepeatedTrap{};
+    stuck_pending_ = false;
     update_irq();
 }
 
@@ -110,6 +112,12 @@ RunResult Rv32Core::run(uint64_t max_instructions, uint64_t max_cycles) {
         if (stop_requested_) {
             stop_requested_ = false;
             reason = StopReason::stop_requested;
+            break;
+        }
+        if (stuck_pending_) {
+            stuck_pending_ = false;
+            attention_ = irq_armed_;
+            reason = StopReason::stuck;
             break;
         }
         if (irq_armed_) take_interrupt();

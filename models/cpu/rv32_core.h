@@ -24,6 +24,9 @@
 
 namespace trainvp {
 
+class StateWriter;
+class StateReader;
+
 enum class AmoOp : uint8_t { swap, add, xor_, and_, or_, min, max, minu, maxu };
 
 // The value an AMO writes back, given the old memory value and rs2.
@@ -59,6 +62,8 @@ enum class StopReason {
     breakpoint,      // pc hit a breakpoint; the instruction there has not executed
     watchpoint,      // an access hit a debugger watchpoint (last_watch_hit()); the instruction
                      // making it has not executed (pc is at it, memory is untouched)
+    stuck,           // the same exception was taken Rv32Core::kStuckTrapRepeats times in a row with no
+                     // instruction retired in between (repeated_trap() says which); pc is at the trap vector
 };
 
 // What a watch range reacts to (GDB's Z2 write, Z3 read and Z4 access watchpoints).
@@ -90,6 +95,18 @@ struct CoreStats {
     std::array<uint64_t, 16> interrupts_by_cause{};
 };
 
+// The last exception and how often it was taken in a row with no instruction retired in between.
+struct RepeatedTrap {
+    uint32_t cause = 0;  // mcause (an exception: bit 31 clear)
+    uint32_t epc = 0;
+    uint32_t tval = 0;
+    uint64_t repeats = 0;
+};
+
+// Names of mcause values (privileged spec table 3.6), "reserved" for the rest.
+const char* exception_name(unsigned cause);
+const char* interrupt_name(unsigned cause);
+
 // Machine-level interrupt input lines; values are the mip bit numbers (privileged spec 3.1.9).
 enum class IrqLine : unsigned { software = 3, timer = 7, external = 11 };
 
@@ -98,6 +115,11 @@ class Rv32Core {
     static constexpr unsigned kDecodeCacheEntries = 1u << 14;  // 32 KiB of 16-bit parcels
     static constexpr unsigned kMaxDmiRegions = 8;
     static constexpr unsigned kMaxWatchRanges = 16;  // debugger watchpoints and store hooks together
+    // A CPU that takes the same exception (cause, pc, mtval) this often with no instruction retired in
+    // between can never make progress (e.g. mtvec in unmapped memory: the fetch at the vector faults to the
+    // vector), so run() returns StopReason::stuck. Interrupts neither count nor break the run; a handler that
+    // fixes the cause and re-executes the instruction retires instructions and so starts the count again.
+    static constexpr uint64_t kStuckTrapRepeats = 1000;
 
     // Validates cfg (std::invalid_argument naming the field).
     Rv32Core(CoreBus& bus, const CpuConfig& cfg);
@@ -191,6 +213,15 @@ class Rv32Core {
     uint64_t cycles_in_run() const { return run_cycles_; }
     const CoreStats& stats() const { return stats_; }
     const CpuConfig& config() const { return cfg_; }
+    const RepeatedTrap& repeated_trap() const { return repeated_trap_; }
+
+    // --- checkpoints (rv32_state.cpp) ---
+    // The architectural state (x1..x31, pc, CSRs with the mcycle/minstret offsets, mip, the LR reservation),
+    // the cycle count, CoreStats and the trap-loop detector's count. Only between run() calls
+    // (std::logic_error otherwise). Restoring flushes the decode cache; DMI regions, hooks and breakpoints
+    // belong to whoever drives the core.
+    void save_state(StateWriter& w) const;
+    void restore_state(StateReader& r);
 
   private:
     // One predecoded instruction; rd = 0 is redirected to a sink register so that x0 stays 0.
@@ -242,6 +273,9 @@ class Rv32Core {
 
     // Traps and CSRs (rv32_csr.cpp).
     void take_exception(uint32_t cause, uint32_t tval);
+    // Counts exceptions repeating with no progress; called after exception entry only, never on the fast
+    // path.
+    void note_exception(uint32_t cause, uint32_t tval);
     void take_interrupt();
     void enter_trap(uint32_t cause, uint32_t tval, bool interrupt);
     void do_mret();
@@ -274,6 +308,10 @@ class Rv32Core {
     bool irq_armed_ = false;
     bool stop_requested_ = false;
     bool attention_ = false;
+    bool stuck_pending_ = false;  // kStuckTrapRepeats reached; run() returns StopReason::stuck
+
+    RepeatedTrap repeated_trap_;
+    uint64_t repeated_trap_retired_ = 0;  // retired instructions when repeated_trap_ started
 
     std::array<uint64_t, static_cast<std::size_t>(rv32::Op::count)> op_cycles_{};
     uint64_t branch_taken_extra_ = 0;

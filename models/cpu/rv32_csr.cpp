@@ -7,6 +7,47 @@ namespace trainvp {
 
 using rv32::Op;
 
+const char* exception_name(unsigned cause) {
+    // Privileged spec, table 3.6.
+    switch (cause) {
+        case 0:
+            return "instruction address misaligned";
+        case 1:
+            return "instruction access fault";
+        case 2:
+            return "illegal instruction";
+        case 3:
+            return "breakpoint";
+        case 4:
+            return "load address misaligned";
+        case 5:
+            return "load access fault";
+        case 6:
+            return "store/AMO address misaligned";
+        case 7:
+            return "store/AMO access fault";
+        case 8:
+            return "environment call from U-mode";
+        case 11:
+            return "environment call from M-mode";
+        default:
+            return "reserved";
+    }
+}
+
+const char* interrupt_name(unsigned cause) {
+    switch (cause) {
+        case 3:
+            return "machine software";
+        case 7:
+            return "machine timer";
+        case 11:
+            return "machine external";
+        default:
+            return "reserved";
+    }
+}
+
 namespace {
 constexpr uint32_t kMstatusMie = 1u << 3, kMstatusMpie = 1u << 7, kMstatusMppM = 3u << 11;
 // Machine interrupt bits of mip/mie (section 3.1.9).
@@ -296,6 +337,22 @@ void Rv32Core::take_exception(uint32_t cause, uint32_t tval) {
     ++run_excepted_;
     ++stats_.exceptions_by_cause[cause & 15];
     enter_trap(cause, tval, false);
+    note_exception(cause, tval);  // after enter_trap, which recomputes attention_
+}
+
+void Rv32Core::note_exception(uint32_t cause, uint32_t tval) {
+    const uint64_t retired = stats_.instret + run_executed_ - run_excepted_;
+    RepeatedTrap& t = repeated_trap_;
+    if (t.repeats != 0 && cause == t.cause && mepc_ == t.epc && tval == t.tval &&
+        retired == repeated_trap_retired_) {
+        if (++t.repeats >= kStuckTrapRepeats) {
+            stuck_pending_ = true;
+            attention_ = true;
+        }
+        return;
+    }
+    t = RepeatedTrap{cause, mepc_, tval, 1};
+    repeated_trap_retired_ = retired;
 }
 
 void Rv32Core::take_interrupt() {

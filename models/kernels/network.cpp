@@ -1,5 +1,7 @@
 #include "kernels/network.h"
 
+#include "common/state_io.h"
+
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -356,6 +358,54 @@ LossResult Network::train_step(const float* x, const uint8_t* labels, uint32_t n
 LossResult Network::evaluate(const float* x, const uint8_t* labels, uint32_t n, uint64_t seed) {
     forward(x, n, seed, kEvalStep);
     return loss(labels, n, seed, kEvalStep, false);
+}
+
+namespace {
+void save_quant(StateWriter& w, const num::QuantStats& q) {
+    w.u64(q.values);
+    w.u64(q.saturated);
+    w.u64(q.underflow_to_zero);
+}
+num::QuantStats restore_quant(StateReader& r) {
+    num::QuantStats q;
+    q.values = r.u64();
+    q.saturated = r.u64();
+    q.underflow_to_zero = r.u64();
+    return q;
+}
+}  // namespace
+
+void Network::save_state(StateWriter& w) const {
+    w.u64(layers_.size());
+    for (const Layer& L : layers_) {
+        for (const std::optional<ParamTensor>* p : {&L.weight, &L.bias}) {
+            if (!*p) continue;
+            w.vec((*p)->values);
+            w.vec((*p)->master);
+            w.vec((*p)->velocity);
+        }
+        for (const num::QuantStats& q : L.stats.roles) save_quant(w, q);
+        w.u64(L.stats.acc.additions);
+        w.u64(L.stats.acc.saturated);
+    }
+    save_quant(w, loss_stats_);
+}
+
+void Network::restore_state(StateReader& r) {
+    if (r.u64() != layers_.size()) r.fail("a network with another number of layers");
+    for (Layer& L : layers_) {
+        for (std::optional<ParamTensor>* p : {&L.weight, &L.bias}) {
+            if (!*p) continue;
+            ParamTensor& t = **p;
+            r.vec_into(t.values, t.values.size(), t.name);
+            r.vec_into(t.master, t.master.size(), t.name + ".master");
+            r.vec_into(t.velocity, t.velocity.size(), t.name + ".velocity");
+        }
+        for (num::QuantStats& q : L.stats.roles) q = restore_quant(r);
+        L.stats.acc.additions = r.u64();
+        L.stats.acc.saturated = r.u64();
+    }
+    loss_stats_ = restore_quant(r);
 }
 
 }  // namespace trainvp::kern

@@ -15,6 +15,11 @@
 #include "kernels/pool.h"
 #include "kernels/sgd.h"
 
+namespace trainvp {
+class StateWriter;
+class StateReader;
+}  // namespace trainvp
+
 namespace trainvp::kern {
 
 enum class LayerKind { conv, fc, relu, maxpool, avgpool };
@@ -127,6 +132,12 @@ class Network {
     LossResult evaluate(const float* x, const uint8_t* labels, uint32_t n, uint64_t seed);
 
     const float* output() const { return layers_.back().y.data(); }
+
+    // Checkpoints: every parameter's working values, master copy and velocity, and the rounding and
+    // accumulator statistics. Per-step buffers (activations, errors, gradients) are rewritten by every step
+    // before they are read and are not saved. Restoring into a network of another shape throws StateError.
+    void save_state(StateWriter& w) const;
+    void restore_state(StateReader& r);
 
   private:
     void build_layer(size_t index, Shape in, const Layer* prev, bool momentum);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/state_io.h"
 #include "kernels/prng.h"
 
 namespace trainvp::kern {
@@ -13,7 +14,7 @@ namespace trainvp::kern {
 namespace {
 // The shuffle stream (plus the epoch) is shared with the training firmware through prng_core.h.
 constexpr uint64_t kShuffleStream = TVP_SHUFFLE_STREAM;
-}
+}  // namespace
 
 Trainer::Trainer(const NetworkSpec& spec, const TrainConfig& cfg)
     : cfg_(cfg), net_(spec, cfg.batch, cfg.momentum != 0.0) {
@@ -70,10 +71,8 @@ EpochResult Trainer::train_epoch(const DataView& train, const ProgressFn& progre
     sgd.weight_decay = cfg_.weight_decay;
     EpochResult r;
     r.epoch = epochs_done_ + 1;
-    double loss_sum = 0.0;
-    uint32_t correct = 0;
     const size_t isz = net_.input_size();
-    for (uint32_t first = 0; first < train.count; first += cfg_.batch) {
+    for (uint32_t first = cursor_.next; first < train.count; first += cfg_.batch) {
         const uint32_t n = std::min(cfg_.batch, train.count - first);
         for (uint32_t b = 0; b < n; ++b) {
             load_image(train, order[first + b], batch_x_.data() + b * isz);
@@ -82,10 +81,20 @@ EpochResult Trainer::train_epoch(const DataView& train, const ProgressFn& progre
         const LossResult lr =
             net_.train_step(batch_x_.data(), batch_labels_.data(), n, sgd, cfg_.seed, steps_done_);
         ++steps_done_;
-        loss_sum += lr.loss_sum;
-        correct += lr.correct;
+        cursor_.next = first + n;
+        cursor_.loss_sum += lr.loss_sum;
+        cursor_.correct += lr.correct;
         if (progress) progress(first + n, train.count);
+        if (stop_flag_ && *stop_flag_ && cursor_.next < train.count) {
+            r.stopped = true;
+            r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            r.cpu_seconds = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
+            return r;
+        }
     }
+    const double loss_sum = cursor_.loss_sum;
+    const uint32_t correct = cursor_.correct;
+    cursor_ = EpochCursor{};
     ++epochs_done_;
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     r.cpu_seconds = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
@@ -113,6 +122,36 @@ EvalResult Trainer::evaluate(const DataView& data) {
     r.loss = data.count ? loss_sum / data.count : 0.0;
     r.accuracy = data.count ? double(correct) / data.count : 0.0;
     return r;
+}
+
+namespace {
+constexpr uint32_t kTrainerStateVersion = 1;
+}
+
+void Trainer::save_state(StateWriter& w) const {
+    w.u32(kTrainerStateVersion);
+    w.u32(epochs_done_);
+    w.u32(steps_done_);
+    w.u32(cursor_.next);
+    w.f64(cursor_.loss_sum);
+    w.u32(cursor_.correct);
+    w.u64(input_stats_.values);
+    w.u64(input_stats_.saturated);
+    w.u64(input_stats_.underflow_to_zero);
+    net_.save_state(w);
+}
+
+void Trainer::restore_state(StateReader& r) {
+    if (r.u32() != kTrainerStateVersion) r.fail("trainer state of another layout");
+    epochs_done_ = r.u32();
+    steps_done_ = r.u32();
+    cursor_.next = r.u32();
+    cursor_.loss_sum = r.f64();
+    cursor_.correct = r.u32();
+    input_stats_.values = r.u64();
+    input_stats_.saturated = r.u64();
+    input_stats_.underflow_to_zero = r.u64();
+    net_.restore_state(r);
 }
 
 }  // namespace trainvp::kern

@@ -2,6 +2,7 @@
 // Shared by `trainvp golden` and, later, the accelerator's reference checks.
 #pragma once
 
+#include <csignal>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -40,10 +41,19 @@ struct EpochResult {
     double seconds = 0.0;      // wall-clock time of the epoch's training steps
     double cpu_seconds = 0.0;  // processor time of this process over the same span (std::clock)
     double images_per_second = 0.0;
+    bool stopped = false;  // the stop flag ended the epoch early; the cursor holds its position
 };
 
 // Called after every batch with (images done, images in the epoch).
 using ProgressFn = std::function<void(uint32_t, uint32_t)>;
+
+// The epoch in progress: where its next batch starts and the training figures of its batches so far. All
+// zero between epochs.
+struct EpochCursor {
+    uint32_t next = 0;  // first position in the epoch's permutation not yet trained
+    double loss_sum = 0.0;
+    uint32_t correct = 0;
+};
 
 class Trainer {
   public:
@@ -52,7 +62,13 @@ class Trainer {
 
     // One epoch: a permutation of the training set drawn from (seed, epoch), consecutive batches of
     // cfg.batch (the last may be smaller), one SGD step each. Step numbers count from 0 across epochs.
+    // An epoch restored mid-way (restore_state) goes on from its cursor; the result is the same as if it had
+    // run in one piece (seconds and images per second cover only this call).
+    // With a stop flag set (set_stop_flag) the epoch returns after the step in progress with `stopped` true
+    // and its cursor kept, so a later call (or a checkpoint) goes on from there.
     EpochResult train_epoch(const DataView& train, const ProgressFn& progress = {});
+    // A flag (e.g. set by a SIGINT handler) checked after every step; null: none.
+    void set_stop_flag(const volatile std::sig_atomic_t* flag) { stop_flag_ = flag; }
     EvalResult evaluate(const DataView& data);
 
     // Image i of a dataset in the network's input format: pixel / 255 in float, then rounded with key
@@ -66,7 +82,14 @@ class Trainer {
     const TrainConfig& config() const { return cfg_; }
     uint32_t epochs_done() const { return epochs_done_; }
     uint32_t steps_done() const { return steps_done_; }
+    const EpochCursor& cursor() const { return cursor_; }
     num::QuantStats input_stats() const { return input_stats_; }
+
+    // Checkpoints: the network's state, epochs and steps done, the cursor of the epoch in progress and the
+    // input rounding statistics. Valid between steps (e.g. from the progress callback, which runs after a
+    // step). Restoring into a trainer of another network shape throws StateError.
+    void save_state(StateWriter& w) const;
+    void restore_state(StateReader& r);
 
   private:
     void check_shape(const DataView& data) const;
@@ -75,9 +98,11 @@ class Trainer {
     Network net_;
     uint32_t epochs_done_ = 0;
     uint32_t steps_done_ = 0;
+    EpochCursor cursor_;
     std::vector<float> batch_x_;
     std::vector<uint8_t> batch_labels_;
     mutable num::QuantStats input_stats_;
+    const volatile std::sig_atomic_t* stop_flag_ = nullptr;
 };
 
 }  // namespace trainvp::kern

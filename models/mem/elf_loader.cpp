@@ -22,6 +22,7 @@ constexpr uint16_t kEtExec = 2;
 constexpr uint16_t kEtDyn = 3;
 constexpr uint16_t kEmRiscv = 243;
 constexpr uint32_t kPtLoad = 1;
+constexpr uint32_t kPfX = 1;
 constexpr uint32_t kShtSymtab = 2;
 constexpr uint32_t kShtStrtab = 3;
 constexpr uint16_t kShnUndef = 0;
@@ -123,6 +124,26 @@ std::vector<ElfSegment> read_segments(const Reader& r) {
     return segments;
 }
 
+// The CPU starts at e_entry (a virtual address), so it must lie in loaded code; anything else would fault at
+// the first fetch, before any firmware could report it.
+void check_entry(const Reader& r, uint32_t entry, const std::vector<ElfSegment>& segments) {
+    std::string executable;
+    for (const ElfSegment& seg : segments) {
+        if (!(seg.flags & kPfX)) continue;
+        if (entry >= seg.vaddr && entry - seg.vaddr < seg.mem_size) return;
+        char range[48];
+        std::snprintf(range, sizeof range, "%s[0x%08x, 0x%08llx)", executable.empty() ? "" : ", ", seg.vaddr,
+                      static_cast<unsigned long long>(uint64_t{seg.vaddr} + seg.mem_size));
+        executable += range;
+    }
+    char where[16];
+    std::snprintf(where, sizeof where, "0x%08x", entry);
+    if (executable.empty())
+        r.fail(std::string("entry point ") + where + ": the file has no executable (PF_X) PT_LOAD segment");
+    r.fail(std::string("entry point ") + where +
+           " is outside every executable (PF_X) PT_LOAD segment: " + executable);
+}
+
 // Reads a NUL-terminated name from a string table without running past its end.
 std::string read_name(const Reader& r, uint64_t strtab_off, uint64_t strtab_size, uint32_t index) {
     if (index >= strtab_size) r.fail("symbol name offset " + std::to_string(index) + " is outside .strtab");
@@ -191,6 +212,7 @@ ElfImage parse_elf(const std::vector<uint8_t>& bytes, const std::string& path) {
     ElfImage image;
     image.entry = r.u32(24);
     image.segments = read_segments(r);
+    check_entry(r, image.entry, image.segments);
     image.symbols = read_symbols(r);
     return image;
 }

@@ -1,5 +1,6 @@
 // Reader for the firmware images the platform runs: little-endian ELF32 RISC-V executables. SystemC-free.
 // Every malformed input is a trainvp::UserError "PATH: reason"; the reader never indexes outside the file.
+// An entry point outside every executable (PF_X) PT_LOAD segment is malformed too.
 #pragma once
 
 #include <cstdint>

@@ -5,6 +5,7 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "common/state_io.h"
 #include "periph/clint_regs.h"
 #include "periph/reg_access.h"
 
@@ -27,10 +28,10 @@ uint64_t mul_div_ceil(uint64_t a, uint64_t b, uint64_t c) {
 }  // namespace
 
 void ClintConfig::validate() const {
-    if (!std::isfinite(timebase_hz) || timebase_hz < 1.0 || timebase_hz > 1e12 ||
-        std::floor(timebase_hz) != timebase_hz)
-        throw std::invalid_argument("clint: timebase_hz must be a whole number in [1, 1e12], got " +
-                                    std::to_string(timebase_hz));
+    check_range(timebase_hz, "clint.timebase_hz", kTimebaseHz);
+    if (std::floor(timebase_hz) != timebase_hz)
+        throw FieldError({&timebase_hz}, "clint.timebase_hz",
+                         "must be a whole number of Hz, got " + value_text(timebase_hz));
     if (!std::isfinite(latency_ns) || latency_ns < 0.0)
         throw std::invalid_argument("clint: latency_ns must be a finite value >= 0, got " +
                                     std::to_string(latency_ns));
@@ -182,6 +183,30 @@ unsigned int Clint::transport_dbg(tlm::tlm_generic_payload& trans) {
         word = static_cast<uint32_t>(value);
         return true;
     });
+}
+
+void Clint::save_state(StateWriter& w) const {
+    w.u64(mtime_base_);
+    w.u64(mtime_base_time_.value());
+    w.u64(mtimecmp_);
+    w.boolean(msip_);
+}
+
+// Before the simulation the start-up runs of update_timer_irq and update_soft_irq drive the lines and
+// schedule the compare; during it they are run again now.
+void Clint::restore_state(StateReader& r) {
+    const uint64_t base = r.u64(), base_time = r.u64(), cmp = r.u64();
+    const bool msip = r.boolean();
+    mtime_base_ = base;
+    mtime_base_time_ = sc_core::sc_time::from_value(base_time);
+    mtimecmp_ = cmp;
+    msip_ = msip;
+    if (sc_core::sc_is_running()) {
+        timer_event_.cancel();
+        timer_event_.notify(sc_core::SC_ZERO_TIME);
+        soft_event_.cancel();
+        soft_event_.notify(sc_core::SC_ZERO_TIME);
+    }
 }
 
 }  // namespace trainvp

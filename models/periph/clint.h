@@ -8,15 +8,21 @@
 #include <systemc>
 #include <tlm>
 
+#include "common/config_field.h"
 #include "common/log.h"
 
 namespace trainvp {
 
+class StateWriter;
+class StateReader;
+
 struct ClintConfig {
+    static constexpr ValueRange<double> kTimebaseHz{1.0, 1e12};  // and a whole number
+
     double timebase_hz = 10e6;  // mtime frequency; a whole number of Hz
     double latency_ns = 0.0;    // per register access
 
-    // Throws std::invalid_argument naming the offending field.
+    // Throws FieldError (a std::invalid_argument) naming the offending field.
     void validate() const;
 };
 
@@ -32,6 +38,11 @@ class Clint : public sc_core::sc_module {
     // mtime as seen at simulated time t (t may lie ahead of sc_time_stamp() in a decoupled initiator).
     uint64_t mtime_at(const sc_core::sc_time& t) const;
     uint64_t mtimecmp() const { return mtimecmp_; }
+
+    // Checkpoints (docs/user-guide.md "Checkpoints and resuming"): the device's state. Restore before the
+    // simulation starts; StateError for a damaged image.
+    void save_state(StateWriter& w) const;
+    void restore_state(StateReader& r);
 
   private:
     void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);

@@ -1,8 +1,10 @@
 #include "periph/plic.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
+#include "common/state_io.h"
 #include "periph/plic_regs.h"
 #include "periph/reg_access.h"
 
@@ -129,6 +131,26 @@ unsigned int Plic::transport_dbg(tlm::tlm_generic_payload& trans) {
     // Debug reads of the claim register show the would-be claim without claiming.
     return debug_read_words(
         trans, [this](uint64_t offset, uint32_t& value) { return read_register(offset, value); });
+}
+
+void Plic::save_state(StateWriter& w) const {
+    for (uint32_t p : priority_) w.u32(p);
+    w.u32(enable_);
+    w.u32(threshold_);
+    w.u32(claimed_);
+}
+
+// Pending bits are the input lines' levels, not state. Before the simulation the start-up run of
+// update_output drives irq_out; during it, it runs again now.
+void Plic::restore_state(StateReader& r) {
+    uint32_t priority[kSources];
+    for (uint32_t& p : priority) p = r.u32();
+    const uint32_t enable = r.u32(), threshold = r.u32(), claimed = r.u32();
+    std::copy(std::begin(priority), std::end(priority), priority_);
+    enable_ = enable;
+    threshold_ = threshold;
+    claimed_ = claimed;
+    if (sc_core::sc_is_running()) update_event_.notify(sc_core::SC_ZERO_TIME);
 }
 
 }  // namespace trainvp

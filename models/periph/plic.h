@@ -12,6 +12,9 @@
 
 namespace trainvp {
 
+class StateWriter;
+class StateReader;
+
 struct PlicConfig {
     double latency_ns = 0.0;  // per register access
 
@@ -35,6 +38,11 @@ class Plic : public sc_core::sc_module {
     // Source ids whose bit is set; for tests and debuggers.
     uint32_t pending_bits() const;
     uint32_t claimed_bits() const { return claimed_; }
+
+    // Checkpoints (docs/user-guide.md "Checkpoints and resuming"): the device's state. Restore before the
+    // simulation starts; StateError for a damaged image.
+    void save_state(StateWriter& w) const;
+    void restore_state(StateReader& r);
 
   private:
     void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);

@@ -1,5 +1,6 @@
 #include "periph/simctrl.h"
 
+#include "common/state_io.h"
 #include "periph/reg_access.h"
 #include "periph/simctrl_regs.h"
 
@@ -60,6 +61,21 @@ unsigned int SimCtrl::transport_dbg(tlm::tlm_generic_payload& trans) {
     // Debug writes would end the simulation (a side effect); only reads are supported.
     return debug_read_words(
         trans, [this](uint64_t offset, uint32_t& value) { return read_register(offset, value); });
+}
+
+void SimCtrl::save_state(StateWriter& w) const {
+    w.boolean(exited_);
+    w.u32(exit_code_);
+    w.u64(exit_time_.value());
+}
+
+void SimCtrl::restore_state(StateReader& r) {
+    const bool exited = r.boolean();
+    const uint32_t code = r.u32();
+    const uint64_t at = r.u64();
+    exited_ = exited;
+    exit_code_ = code;
+    exit_time_ = sc_core::sc_time::from_value(at);
 }
 
 }  // namespace trainvp

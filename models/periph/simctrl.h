@@ -11,6 +11,9 @@
 
 namespace trainvp {
 
+class StateWriter;
+class StateReader;
+
 class SimCtrl : public sc_core::sc_module {
   public:
     tlm_utils::simple_target_socket<SimCtrl> bus_in;
@@ -27,6 +30,11 @@ class SimCtrl : public sc_core::sc_module {
     uint32_t exit_code() const { return exit_code_; }
     // Simulated time of the exit write, including the initiator's local time offset.
     const sc_core::sc_time& exit_time() const { return exit_time_; }
+
+    // Checkpoints (docs/user-guide.md "Checkpoints and resuming"): the device's state. Restore before the
+    // simulation starts; StateError for a damaged image.
+    void save_state(StateWriter& w) const;
+    void restore_state(StateReader& r);
 
   private:
     void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "common/error.h"
+#include "common/state_io.h"
 #include "periph/reg_access.h"
 #include "periph/uart_regs.h"
 
@@ -24,8 +25,9 @@ Uart::Uart(sc_core::sc_module_name name, const UartConfig& config)
     if (config_.output == "-") {
         out_ = stdout;
     } else if (!config_.output.empty()) {
-        out_ = std::fopen(config_.output.c_str(), "wb");
-        if (!out_) throw UserError(config_.output + ": cannot open UART output: " + std::strerror(errno));
+        const std::string partial = config_.output + ".partial";
+        out_ = std::fopen(partial.c_str(), "wb");
+        if (!out_) throw UserError(config_.output + ": cannot create UART output: " + std::strerror(errno));
         owns_out_ = true;
     }
     bus_in.register_b_transport(this, &Uart::b_transport);
@@ -33,8 +35,24 @@ Uart::Uart(sc_core::sc_module_name name, const UartConfig& config)
 }
 
 Uart::~Uart() {
+    try {
+        close_output();
+    } catch (const UserError& e) {
+        log_.warning(e.what());
+    }
+}
+
+void Uart::close_output() {
     flush();
-    if (owns_out_) std::fclose(out_);
+    if (!owns_out_) return;
+    const bool ok = !std::ferror(out_);
+    const bool closed = std::fclose(out_) == 0;
+    out_ = nullptr;
+    owns_out_ = false;
+    const std::string partial = config_.output + ".partial";
+    if (!ok || !closed) throw UserError(partial + ": write failed");
+    if (std::rename(partial.c_str(), config_.output.c_str()) != 0)
+        throw UserError(config_.output + ": cannot rename " + partial + ": " + std::strerror(errno));
 }
 
 void Uart::flush() {
@@ -109,6 +127,19 @@ unsigned int Uart::transport_dbg(tlm::tlm_generic_payload& trans) {
     // Debug writes would transmit (a side effect); only reads are supported.
     return debug_read_words(
         trans, [this](uint64_t offset, uint32_t& value) { return read_register(offset, value); });
+}
+
+void Uart::save_state(StateWriter& w) const {
+    w.u64(tx_count_);
+    w.str(captured_);
+}
+
+// What was printed before the checkpoint is not printed again; the capture and the count carry on.
+void Uart::restore_state(StateReader& r) {
+    const uint64_t count = r.u64();
+    std::string captured = r.str();
+    tx_count_ = count;
+    captured_ = std::move(captured);
 }
 
 }  // namespace trainvp

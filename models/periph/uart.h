@@ -14,8 +14,13 @@
 
 namespace trainvp {
 
+class StateWriter;
+class StateReader;
+
 struct UartConfig {
-    std::string output = "-";               // "-" = stdout, "" = discard, otherwise a file path (truncated)
+    // "-" = stdout, "" = discard, otherwise a file path: written as PATH.partial and renamed to PATH by
+    // close_output() (or the destructor), so PATH is never half-written.
+    std::string output = "-";
     double latency_ns = 0.0;                // per register access
     std::size_t capture_bytes = 64 * 1024;  // transmitted() keeps at least the last this many bytes
 
@@ -38,6 +43,14 @@ class Uart : public sc_core::sc_module {
     const std::string& transmitted() const { return captured_; }
     std::size_t bytes_transmitted() const { return tx_count_; }
     void flush();
+    // Closes the output file and renames it into place; UserError naming it if a write or the rename
+    // failed. Further bytes are not written to a file. Idempotent; nothing to do for stdout.
+    void close_output();
+
+    // Checkpoints (docs/user-guide.md "Checkpoints and resuming"): the device's state. Restore before the
+    // simulation starts; StateError for a damaged image.
+    void save_state(StateWriter& w) const;
+    void restore_state(StateReader& r);
 
   private:
     void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);

@@ -24,6 +24,9 @@
 #define TRAIN_RESULTS_MAGIC 0x53455254u /* "TRES" */
 #define TRAIN_JOB_MAX_LAYERS 32u
 #define TRAIN_JOB_MAX_EPOCHS 256u
+/* Samples per step: the firmware keeps one gather descriptor per sample of a batch (160 B each) on its heap.
+ */
+#define TRAIN_JOB_MAX_BATCH 4096u
 
 /* Layer kinds (the golden trainer's kern::LayerKind). */
 #define TRAIN_LAYER_CONV 1u
@@ -38,7 +41,8 @@ typedef struct train_layer {
     uint32_t has_bias; /* conv/fc */
     uint16_t in_c, in_h, in_w;
     uint16_t out_c, out_h, out_w;
-    uint8_t kernel, stride, pad, pool; /* conv kernel/stride/pad; pooling window in `pool` (stride in `stride`) */
+    uint8_t kernel, stride, pad,
+        pool; /* conv kernel/stride/pad; pooling window in `pool` (stride in `stride`) */
     uint32_t fc_in, fc_out;
     /* Formats (ACCEL_FMT codes): output activations, error at this layer's output (incoming g), error at its
      * input (outgoing dx), weights, weight gradients, master weights (also velocity). */
@@ -58,14 +62,14 @@ typedef struct train_job {
     uint32_t bytes;   /* sizeof(train_job) as the platform built it */
     uint32_t num_layers;
     uint32_t num_classes;
-    uint32_t batch;     /* mini-batch size (the last batch of an epoch may be smaller) */
+    uint32_t batch; /* mini-batch size (the last batch of an epoch may be smaller) */
     uint32_t epochs;
     uint32_t acc_bits;  /* integer accumulator width for every descriptor */
     uint16_t fmt_input; /* format of the converted images */
     uint16_t reserved0;
-    uint32_t input_size; /* elements per image (channels x rows x cols) */
+    uint32_t input_size;               /* elements per image (channels x rows x cols) */
     double lr, momentum, weight_decay; /* SGD: weight decay applies to weights, not biases */
-    uint64_t seed;                      /* shuffling and stochastic rounding (the golden trainer's seed) */
+    uint64_t seed;                     /* shuffling and stochastic rounding (the golden trainer's seed) */
     /* Datasets: images in fmt_input, labels one byte each. */
     uint32_t train_count, test_count;
     uint32_t addr_train_images, addr_train_labels;

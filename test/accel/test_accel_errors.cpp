@@ -100,6 +100,34 @@ TEST_CASE("descriptor errors give their code, address and interrupt, and reset r
     });
 }
 
+namespace {
+std::vector<std::string> g_warnings;
+void keep_warnings(const sc_core::sc_report& r, const sc_core::sc_actions&) {
+    if (r.get_severity() == sc_core::SC_WARNING) g_warnings.push_back(r.get_msg());
+}
+}  // namespace
+
+TEST_CASE("a SHAPE error from the tile plan names the descriptor's opcode, layer and samples",
+          "[accel][errors]") {
+    sc_core::sc_report_handler::set_handler(keep_warnings);
+    AccelBench b(small_buffers(4096));
+    b.run([&] {
+        b.setup_ring();
+        accel_desc d =
+            fc_desc(b);  // one 64 x 64 input plane does not fit half of the 4 KiB activation buffer
+        d.opcode = ACCEL_OP_CONV_FWD;
+        d.layer_id = 7;
+        d.batch = 1, d.in_channels = 1, d.in_rows = d.in_cols = 64, d.out_channels = 1, d.kernel = 3,
+        d.stride = 1;
+        d.addr_x = b.alloc(64 * 64 * 2), d.addr_y = b.alloc(62 * 62 * 2);
+        expect_error(b, d, {ACCEL_ERR_SHAPE, 0});
+    });
+    REQUIRE(g_warnings.size() == 1);
+    CHECK_THAT(g_warnings[0],
+               Catch::Contains("error SHAPE (4) at 0x") &&
+                   Catch::Contains(": CONV_FWD of layer 7 on 1 samples: one sample, one channel"));
+}
+
 TEST_CASE("DMA error responses stop the queue with DMA_BUS and the burst address", "[accel][errors][dma]") {
     AcceleratorConfig cfg;  // the DMA window covers 2 GiB but only 1 MiB of DRAM is mapped: a hole above it
     AccelBench b(cfg, dram_config(1u << 20));

@@ -1,6 +1,7 @@
 // Replacing the accelerator's parts (AcceleratorParts): a foreign weight buffer, a recording PE array, and
 // a weight bit flipped in the weight buffer between its DMA and its tile's compute, which shows that the
 // PE array computes from what the buffer holds.
+#include <algorithm>
 #include <functional>
 #include <memory>
 
@@ -10,6 +11,7 @@
 #include "accel/tile_plan.h"
 #include "accel_bench.h"
 #include "accel_test_parts.h"
+#include "common/state_io.h"
 #include "kernels/conv2d.h"
 
 using namespace trainvp;
@@ -212,5 +214,75 @@ TEST_CASE(
         CHECK_FALSE(bit_equal(y, l.golden(l.w)));
         // The DRAM copy of the weights is untouched: the corruption lived only in the buffer.
         CHECK(bit_equal(b.get(d.addr_w, l.w.size(), l.fw), l.w));
+    });
+}
+
+// Checkpoints with a replaced part: a foreign weight buffer keeps no PartState, so the accelerator saves its
+// contents through transport_dbg and writes them back the same way; the restored accelerator then computes
+// the next descriptor exactly as the one it was saved from. An image with a foreign buffer does not go into
+// an accelerator with a built-in one.
+TEST_CASE("a checkpoint carries a foreign buffer's contents through transport_dbg",
+          "[accel][parts][checkpoint]") {
+    const Conv l;
+    std::vector<ForeignMemory*> foreign;
+    AcceleratorParts parts;
+    parts.buffer = [&foreign](const char* name, accel::BufferId id, const AcceleratorConfig& c) {
+        BufferPart p;
+        if (id != accel::BufferId::weight) return p;
+        auto m = std::make_unique<ForeignMemory>(name, c.weight_buffer.capacity_bytes,
+                                                 sc_core::sc_time(20, sc_core::SC_NS));
+        foreign.push_back(m.get());
+        p.in = &m->in;
+        p.module = std::move(m);
+        return p;
+    };
+    const AcceleratorConfig cfg = small_buffers(8192);
+    AccelBench a(cfg, dram_config(), true, "a_", parts), b(cfg, dram_config(), true, "b_", parts),
+        builtin(cfg, dram_config(), true, "c_");
+    REQUIRE(foreign.size() == 2);
+    a.run([&] {
+        a.setup_ring();
+        accel_desc d = l.desc(a);
+        REQUIRE(a.submit(d) == ACCEL_IRQ_DONE);
+        REQUIRE(std::count(foreign[0]->mem.begin(), foreign[0]->mem.end(), 0) <
+                static_cast<long>(foreign[0]->mem.size()));
+        trainvp::StateWriter image;
+        a.acc.save_state(image);
+
+        trainvp::StateReader into_builtin(image.data(), "accel");
+        CHECK_THROWS_WITH(builtin.acc.restore_state(into_builtin),
+                          "accel: part 'weight_buffer' was saved as buffer contents, this one holds the "
+                          "part's own state");
+
+        std::vector<uint8_t> dram(a.heap - kDram);
+        a.mem.read(0, dram.data(), dram.size());
+        b.mem.write(0, dram.data(), dram.size());
+        b.heap = a.heap;
+        trainvp::StateReader r(image.data(), "accel");
+        b.acc.restore_state(r);
+        r.expect_end();
+        CHECK(foreign[1]->mem == foreign[0]->mem);
+        CHECK(foreign[1]->transactions == 0);  // written through transport_dbg, not b_transport
+        b.tail = a.tail;
+
+        d.layer_id = 2;
+        d.addr_y = a.alloc(size_t{l.N} * l.s.out_size() * 2);
+        b.heap = a.heap;
+        d.flags |= ACCEL_FLAG_IRQ_ON_DONE;
+        for (AccelBench* x : {&a, &b}) {
+            sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+            REQUIRE(x->cpu.write(kRing + uint64_t{x->tail} * ACCEL_DESC_BYTES, &d, sizeof d, delay) ==
+                    tlm::TLM_OK_RESPONSE);
+        }
+        const sc_core::sc_time t0 = sc_core::sc_time_stamp();
+        a.set_reg(ACCEL_REG_DOORBELL, 1);
+        b.set_reg(ACCEL_REG_DOORBELL, 1);
+        sc_core::wait(a.irq.posedge_event() & b.irq.posedge_event());
+        CHECK(bit_equal(b.get(d.addr_y, size_t{l.N} * l.s.out_size(), l.fy),
+                        a.get(d.addr_y, size_t{l.N} * l.s.out_size(), l.fy)));
+        CHECK(b.acc.stats().last()->stats.cycles == a.acc.stats().last()->stats.cycles);
+        CHECK(b.acc.stats().last()->end_ns == a.acc.stats().last()->end_ns);
+        CHECK(sc_core::sc_time_stamp() > t0);
+        CHECK(foreign[1]->mem == foreign[0]->mem);
     });
 }

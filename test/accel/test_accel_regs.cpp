@@ -1,9 +1,15 @@
 // Register file: reset values from the single-source table, TLM conformance of the register socket (sizes,
 // alignment, byte enables, streaming, holes, debug transport), write-1-to-clear, performance counters,
 // statistics and the buffers' debug view.
+#include <algorithm>
+#include <cstring>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
+#include "accel/accel_protocol.h"
 #include "accel_bench.h"
+#include "common/state_io.h"
 
 using namespace trainvp;
 using namespace trainvp::test;
@@ -174,5 +180,137 @@ TEST_CASE("performance counters, statistics JSON and the buffers' debug view", "
         CHECK(got == expect);
         t.set_address(0x3000'0000);
         CHECK(b.acc.debug_buffers(t) == 0);
+    });
+}
+
+namespace {
+
+// A buffer's whole contents through the accelerator's debug socket.
+std::vector<uint8_t> buffer_contents(Accelerator& acc, accel::BufferId id) {
+    std::vector<uint8_t> bytes(acc.config().buffer(id).capacity_bytes);
+    tlm::tlm_generic_payload t;
+    t.set_command(tlm::TLM_READ_COMMAND);
+    t.set_address(accel::buffer_address(id));
+    t.set_data_ptr(bytes.data());
+    t.set_data_length(static_cast<unsigned int>(bytes.size()));
+    REQUIRE(acc.debug_buffers(t) == bytes.size());
+    return bytes;
+}
+
+}  // namespace
+
+// A checkpoint of the accelerator between descriptors, restored into a fresh instance during the simulation
+// together with a copy of DRAM: registers, performance counters, statistics and buffers are the same, and
+// a descriptor started on both at the same time completes at the same time with the same results and
+// statistics.
+TEST_CASE("accelerator state restored into a fresh instance behaves identically", "[accel][checkpoint]") {
+    AccelBench a({}, dram_config(), true, "a_"), b({}, dram_config(), true, "b_");
+    a.run([&] {
+        a.setup_ring();
+        const num::Format f = num::Format::parse("fx16.8");
+        accel_desc d{};
+        d.opcode = ACCEL_OP_FC_FWD;
+        d.layer_id = 3;
+        d.batch = 4, d.fc_in = 32, d.fc_out = 16;
+        for (int i = 0; i < 7; ++i) d.fmt[i] = code(f);
+        std::vector<float> w(32 * 16);
+        for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(i % 7) * 0.25f;
+        d.addr_x = a.put(std::vector<float>(4 * 32, 1.0f), f);
+        d.addr_w = a.put(w, f);
+        d.addr_y = a.alloc(4 * 16 * 2);
+        REQUIRE(a.submit(d) == ACCEL_IRQ_DONE);
+        REQUIRE(a.submit(d) == ACCEL_IRQ_DONE);
+        a.set_reg(ACCEL_REG_PERF_CTRL, ACCEL_PERF_SNAPSHOT);
+        a.set_reg(ACCEL_REG_SCRATCH, 0x5eed);
+
+        std::string why;
+        REQUIRE(a.acc.quiescent(why));
+        trainvp::StateWriter image;
+        a.acc.save_state(image);
+        std::vector<uint8_t> dram(a.heap - kDram);
+        a.mem.read(0, dram.data(), dram.size());
+        b.mem.write(0, dram.data(), dram.size());
+        trainvp::StateReader r(image.data(), "accel");
+        b.acc.restore_state(r);
+        r.expect_end();
+        b.tail = a.tail;
+        sc_core::wait(sc_core::SC_ZERO_TIME);
+
+        for (uint32_t off = 0; off < ACCEL_REG_SPAN; off += 4) {
+            INFO("register offset " << off);
+            uint32_t va = 0, vb = 0;
+            CHECK(a.acc.peek_register(off, va) == b.acc.peek_register(off, vb));
+            CHECK(vb == va);
+        }
+        CHECK(b.acc.stats_json() == a.acc.stats_json());
+        for (int id = 0; id < accel::kBufferCount; ++id) {
+            INFO("buffer " << accel::buffer_name(static_cast<accel::BufferId>(id)));
+            const std::vector<uint8_t> in_a = buffer_contents(a.acc, static_cast<accel::BufferId>(id));
+            // The weights and activations of the last tile are still there; the gradient buffer is unused.
+            if (id != static_cast<int>(accel::BufferId::gradient))
+                CHECK(std::count(in_a.begin(), in_a.end(), 0) < static_cast<long>(in_a.size()));
+            CHECK(buffer_contents(b.acc, static_cast<accel::BufferId>(id)) == in_a);
+        }
+        CHECK_FALSE(b.irq.read());
+
+        // One more descriptor on both at once: same completion time, output and statistics.
+        d.layer_id = 5;
+        d.flags |= ACCEL_FLAG_IRQ_ON_DONE;
+        for (AccelBench* x : {&a, &b}) {
+            sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+            REQUIRE(x->cpu.write(kRing + uint64_t{x->tail} * ACCEL_DESC_BYTES, &d, sizeof d, delay) ==
+                    tlm::TLM_OK_RESPONSE);
+        }
+        a.set_reg(ACCEL_REG_DOORBELL, 1);
+        b.set_reg(ACCEL_REG_DOORBELL, 1);
+        sc_core::wait(a.irq.posedge_event() & b.irq.posedge_event());
+        CHECK(b.get(d.addr_y, 4 * 16, f) == a.get(d.addr_y, 4 * 16, f));
+        CHECK(b.acc.stats_json() == a.acc.stats_json());
+        CHECK(b.reg(ACCEL_REG_IRQ_STATUS) == a.reg(ACCEL_REG_IRQ_STATUS));
+    });
+}
+
+// A checkpoint section from another layout is refused with a message, never misread: the version-1 layout of
+// the accelerator as one class, a part under another name, a buffer of another size, a truncated image.
+TEST_CASE("accelerator state of another layout or size is refused, naming what differs",
+          "[accel][checkpoint]") {
+    AcceleratorConfig smaller;
+    smaller.weight_buffer.capacity_bytes = 64 * 1024;
+    AccelBench a(smaller, dram_config(), true, "a_"), b({}, dram_config(), true, "b_");
+    a.run([&] {
+        a.setup_ring();
+        trainvp::StateWriter image;
+        a.acc.save_state(image);
+        const std::vector<uint8_t> good = image.data();
+        auto refuse = [&](const std::vector<uint8_t>& bytes) {
+            trainvp::StateReader r(bytes, "accel");
+            try {
+                b.acc.restore_state(r);
+            } catch (const trainvp::StateError& e) {
+                return std::string(e.what());
+            }
+            return std::string("accepted");
+        };
+
+        // Version 1 began with the same word 1 and went on with the registers.
+        std::vector<uint8_t> v1 = good;
+        const uint32_t one = 1;
+        std::memcpy(v1.data(), &one, 4);
+        CHECK(refuse(v1) == "accel: accelerator state of layout version 1; this build reads version 2");
+
+        std::vector<uint8_t> renamed = good;
+        const std::string first = "controller";
+        auto at = std::search(renamed.begin(), renamed.end(), first.begin(), first.end());
+        REQUIRE(at != renamed.end());
+        at[9] = 'x';
+        CHECK(refuse(renamed) == "accel: part 'controllex' where this accelerator has 'controller'");
+
+        CHECK(refuse(good) ==
+              "accel, part 'weight_buffer': the b_accel.weight_buffer holds 65536 bytes, this "
+              "one 131072");
+
+        std::vector<uint8_t> cut(good.begin(), good.end() - 1);
+        CHECK_THAT(refuse(cut), Catch::StartsWith("accel"));
+        CHECK(refuse(cut) != "accepted");
     });
 }

@@ -9,10 +9,13 @@
 
 #include <cmath>
 #include <cstring>
+#include <nlohmann/json.hpp>
+#include <string>
 #include <vector>
 
 #include "accel/accel_regs.h"
 #include "accel/controller.h"
+#include "common/state_io.h"
 #include "mem/tlm_test_initiator.h"
 
 using namespace trainvp;
@@ -232,5 +235,119 @@ TEST_CASE("a unit's error or a DMA bus error stops the queue with its code and a
         CHECK(b.reg(ACCEL_REG_ERR_CODE) == ACCEL_ERR_DMA_BUS);
         CHECK(b.reg(ACCEL_REG_ERR_ADDR) == conv().addr_w + 64);
         CHECK(b.pe.tiles.empty());  // the first tile's weight load failed before any compute
+    });
+}
+
+namespace {
+
+std::vector<uint32_t> registers(const Controller& c) {
+    std::vector<uint32_t> v;
+    for (uint32_t off = 0; off < ACCEL_REG_SPAN; off += 4) {
+        uint32_t x = 0;
+        v.push_back(c.peek_register(off, x) ? x : 0xdeadbeef);
+    }
+    return v;
+}
+
+// The statistics without the descriptors' absolute start and end times.
+nlohmann::json timeless(nlohmann::json j) {
+    for (auto& d : j["descriptors"]) {
+        d.erase("start_ns");
+        d.erase("end_ns");
+    }
+    return j;
+}
+
+}  // namespace
+
+// Checkpoints: the controller's state saved between descriptors and restored after it has moved on (an error
+// with its interrupt): the registers and statistics are those saved, and the next descriptor runs exactly as
+// it ran the first time from the saved state.
+TEST_CASE(
+    "controller state restored after it moved on runs the next descriptor as it did from the saved state",
+    "[accel][controller][checkpoint]") {
+    Bench b;
+    b.run([&] {
+        b.setup();
+        REQUIRE(b.submit(conv()) == ACCEL_IRQ_DONE);
+        // While a descriptor runs the state is not complete.
+        std::string why;
+        accel_desc running = conv();
+        running.flags |= ACCEL_FLAG_IRQ_ON_DONE;
+        std::memcpy(b.dma.ring.data() + b.tail * ACCEL_DESC_BYTES, &running, sizeof running);
+        b.tail = (b.tail + 1) % 16;
+        b.set(ACCEL_REG_DOORBELL, 1);
+        CHECK_FALSE(b.ctl.quiescent(why));  // the doorbell takes effect after the register access
+        CHECK(why == "the accelerator has descriptors queued (head 1, tail 2)");
+        sc_core::wait(10, sc_core::SC_NS);
+        CHECK_FALSE(b.ctl.quiescent(why));
+        CHECK(why == "the accelerator is executing descriptor 1");
+        sc_core::wait(b.irq.value_changed_event());
+        CHECK_FALSE(b.ctl.quiescent(why));
+        CHECK(why == "the accelerator's interrupt line is high");
+        b.set(ACCEL_REG_IRQ_STATUS, ACCEL_IRQ_DONE);
+        b.set(ACCEL_REG_PERF_CTRL, ACCEL_PERF_SNAPSHOT);
+        b.set(ACCEL_REG_SCRATCH, 0x5eed);
+        REQUIRE(b.ctl.quiescent(why));
+
+        StateWriter image;
+        b.ctl.save_state(image);
+        const std::vector<uint32_t> regs0 = registers(b.ctl);
+        const nlohmann::json stats0 = b.ctl.stats_json();
+        const uint32_t tail0 = b.tail;
+        accel_desc next = conv();
+        next.layer_id = 9;
+        auto run_next = [&] {
+            const sc_core::sc_time t0 = sc_core::sc_time_stamp();
+            REQUIRE(b.submit(next) == ACCEL_IRQ_DONE);
+            return sc_core::sc_time_stamp() - t0;
+        };
+        const sc_core::sc_time took = run_next();
+        const std::vector<uint32_t> regs1 = registers(b.ctl);
+        const nlohmann::json stats1 = timeless(b.ctl.stats_json());
+        REQUIRE(regs1 != regs0);
+
+        // Move on: a bus error stops the queue and leaves the error interrupt high.
+        b.dma.fail_at = conv().addr_w;
+        std::memcpy(b.dma.ring.data() + b.tail * ACCEL_DESC_BYTES, &running, sizeof running);
+        b.tail = (b.tail + 1) % 16;
+        b.set(ACCEL_REG_DOORBELL, 1);
+        sc_core::wait(b.irq.posedge_event());
+        b.dma.fail_at = ~0ull;
+        REQUIRE(b.reg(ACCEL_REG_ERR_CODE) == ACCEL_ERR_DMA_BUS);
+        REQUIRE(registers(b.ctl) != regs0);
+
+        StateReader r(image.data(), "controller");
+        b.ctl.restore_state(r);
+        r.expect_end();
+        CHECK(registers(b.ctl) == regs0);
+        CHECK(b.ctl.stats_json() == stats0);
+        CHECK(b.ctl.quiescent(why));
+        REQUIRE(b.irq.read());
+        sc_core::wait(1, sc_core::SC_NS);  // the line, high for the error, follows the restored state
+        CHECK_FALSE(b.irq.read());
+
+        b.tail = tail0;
+        CHECK(run_next() == took);
+        CHECK(registers(b.ctl) == regs1);
+        CHECK(timeless(b.ctl.stats_json()) == stats1);
+    });
+}
+
+TEST_CASE("controller state with ring pointers outside the ring is refused",
+          "[accel][controller][checkpoint]") {
+    Bench b;
+    b.run([&] {
+        b.setup();
+        REQUIRE(b.submit(conv()) == ACCEL_IRQ_DONE);
+        StateWriter image;
+        b.ctl.save_state(image);
+        // RING_SIZE is the 8th word of the image, head the 9th: a head of 16 in a ring of 16.
+        const uint32_t bad_head = 16;
+        std::memcpy(image.data().data() + 8 * 4, &bad_head, 4);
+        StateReader r(image.data(), "controller");
+        CHECK_THROWS_WITH(b.ctl.restore_state(r),
+                          "controller: ring pointers head 16, tail 1 outside a ring of 16");
+        CHECK(b.reg(ACCEL_REG_RING_HEAD) == 1);  // unchanged
     });
 }

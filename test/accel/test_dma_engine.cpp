@@ -9,6 +9,7 @@
 #include "accel/dma_engine.h"
 #include "accel/sram_buffer.h"
 #include "accel_test_parts.h"
+#include "common/state_io.h"
 #include "mem/memory.h"
 
 using namespace trainvp;
@@ -173,5 +174,32 @@ TEST_CASE("a buffer without DMI gets one write per burst and its latency counts"
         CHECK(c.buffer_time == kNs * 500);  // 10 bursts x 50 ns: slower than the DRAM
         CHECK(delay == c.buffer_time);
         CHECK(c.dram_time < c.buffer_time);
+    });
+}
+
+// Checkpoints: the DMA engine's only lasting state is its counters; restored, they continue from the saved
+// values.
+TEST_CASE("DMA counters restored from a checkpoint continue from the saved values",
+          "[accel][dma][checkpoint]") {
+    Bench b;
+    b.run([&] {
+        DmaCommand c = load(0x1010, 3, 100, 300, 256);
+        sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+        REQUIRE(b.send(c, delay) == tlm::TLM_OK_RESPONSE);
+        StateWriter image;
+        b.dma.save_state(image);
+        const DmaCounters saved = b.dma.counters();
+        REQUIRE(saved.read_bytes == 300);
+        REQUIRE(b.send(c, delay) == tlm::TLM_OK_RESPONSE);  // moves on past the image
+        REQUIRE(b.dma.counters().read_bytes == 600);
+        StateReader r(image.data(), "dma");
+        b.dma.restore_state(r);
+        r.expect_end();
+        CHECK(b.dma.counters().read_bytes == saved.read_bytes);
+        CHECK(b.dma.counters().read_bursts == saved.read_bursts);
+        CHECK(b.dma.counters().write_bytes == saved.write_bytes);
+        REQUIRE(b.send(c, delay) == tlm::TLM_OK_RESPONSE);
+        CHECK(b.dma.counters().read_bytes == 600);
+        CHECK(b.dma.counters().read_bursts == 2 * saved.read_bursts);
     });
 }

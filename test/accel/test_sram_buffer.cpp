@@ -2,9 +2,11 @@
 // streaming time, DMI over the whole buffer, transport_dbg, counters, and TLM errors for what it refuses.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <vector>
 
 #include "accel/sram_buffer.h"
+#include "common/state_io.h"
 #include "mem/tlm_test_initiator.h"
 
 using namespace trainvp;
@@ -108,4 +110,59 @@ TEST_CASE("buffer refuses out-of-range, byte-enabled, streaming and IGNORE trans
         CHECK(b.cpu.transport(a, delay) == tlm::TLM_COMMAND_ERROR_RESPONSE);
         CHECK(delay == sc_core::SC_ZERO_TIME);
     });
+}
+
+// Checkpoints: a buffer restored into a fresh one of the same geometry holds the same bytes and counters and
+// serves the same accesses in the same time; one of another size refuses the image and keeps its contents.
+TEST_CASE("buffer state restored into a fresh buffer behaves identically", "[accel][sram][checkpoint]") {
+    const SramConfig c{2048, 4, 8, 1, 2};
+    TestInitiator cpu_a{"cpu_a"}, cpu_b{"cpu_b"}, cpu_small{"cpu_small"};
+    SramBuffer a("a", c, 500e6), b("b", c, 500e6), small("small", SramConfig{1024, 4, 8, 1, 2}, 500e6);
+    cpu_a.socket.bind(a.in);
+    cpu_b.socket.bind(b.in);
+    cpu_small.socket.bind(small.in);
+    cpu_a.body = [&] {
+        std::vector<uint8_t> data(300);
+        for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 11 + 3);
+        sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+        REQUIRE(cpu_a.write(100, data.data(), data.size(), delay) == tlm::TLM_OK_RESPONSE);
+        REQUIRE(cpu_a.read(0, data.data(), 64, delay) == tlm::TLM_OK_RESPONSE);
+        tlm::tlm_dmi dmi;  // a write the counters do not see
+        REQUIRE(cpu_a.dmi(0, dmi, tlm::TLM_WRITE_COMMAND));
+        dmi.get_dmi_ptr()[2047] = 0xee;
+
+        StateWriter image;
+        a.save_state(image);
+        StateReader r(image.data(), "buffer a");
+        b.restore_state(r);
+        r.expect_end();
+        CHECK(std::equal(a.data(), a.data() + 2048, b.data()));
+        CHECK(b.data()[2047] == 0xee);
+        CHECK(b.counters().write_bytes == 300);
+        CHECK(b.counters().read_bytes == 64);
+        CHECK(b.counters().read_accesses == a.counters().read_accesses);
+        CHECK(b.counters().write_accesses == a.counters().write_accesses);
+
+        // The same access on both: same data, same time, same counters after.
+        std::vector<uint8_t> from_a(200), from_b(200);
+        sc_core::sc_time da = sc_core::SC_ZERO_TIME, db = sc_core::SC_ZERO_TIME;
+        REQUIRE(cpu_a.read(150, from_a.data(), 200, da) == tlm::TLM_OK_RESPONSE);
+        REQUIRE(cpu_b.read(150, from_b.data(), 200, db) == tlm::TLM_OK_RESPONSE);
+        CHECK(from_b == from_a);
+        CHECK(db == da);
+        CHECK(b.counters().read_bytes == a.counters().read_bytes);
+
+        // Another size: refused with both sizes, nothing changed.
+        const uint8_t before = 0x5a;
+        REQUIRE(cpu_small.write8(7, before) == tlm::TLM_OK_RESPONSE);
+        StateReader too_big(image.data(), "buffer a");
+        CHECK_THROWS_WITH(small.restore_state(too_big),
+                          "buffer a: the small holds 2048 bytes, this one 1024");
+        CHECK(small.data()[7] == before);
+        // A truncated image is refused too.
+        StateReader cut(image.data().data(), image.size() - 8, "buffer a");
+        CHECK_THROWS_AS(b.restore_state(cut), StateError);
+    };
+    sc_core::sc_start();
+    REQUIRE(cpu_a.body_finished);
 }

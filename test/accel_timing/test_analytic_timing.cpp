@@ -61,7 +61,7 @@ TEST_CASE("analytic: fold grid maps M, N, K to rows, columns and time per datafl
     CHECK(is.t == 30);
 }
 
-TEST_CASE("analytic: one fold takes 2r + c + T - 2 cycles (SCALE-Sim eq. 1)") {
+TEST_CASE("analytic: one fold takes 2r + c + T - 2 cycles") {
     const GemmTiming t = analytic_gemm(shape(16, 16, 64), array(16, 16, Dataflow::output_stationary),
                                        TimingParams::ideal(), BufferBandwidth::ideal());
     CHECK(t.folds == 1);
@@ -77,8 +77,7 @@ TEST_CASE("analytic: one fold takes 2r + c + T - 2 cycles (SCALE-Sim eq. 1)") {
               .compute_cycles == 2 * 3 + 5 + 7 - 2);
 }
 
-TEST_CASE(
-    "analytic: the closed-form fold sum equals the fold-by-fold sum and SCALE-Sim eq. 2 on full folds") {
+TEST_CASE("analytic: closed-form fold sum equals the fold-by-fold sum; full folds take 2R + C + T - 2") {
     for (Dataflow d : {Dataflow::output_stationary, Dataflow::weight_stationary, Dataflow::input_stationary})
         for (uint64_t m : {1u, 7u, 16u, 33u})
             for (uint64_t n : {1u, 9u, 32u, 40u})

@@ -44,13 +44,13 @@ TEST_CASE("timing parameters: validate rejects zero where a zero would divide, i
     TimingParams p;
     p.validate();
     p.vector_ops_per_column = 0;
-    CHECK_THROWS_AS(p.validate(), UserError);
+    CHECK_THROWS_AS(p.validate(), std::invalid_argument);
     p = TimingParams{};
     p.bank_access_cycles = 0;
-    CHECK_THROWS_AS(p.validate(), UserError);
+    CHECK_THROWS_AS(p.validate(), std::invalid_argument);
     p = TimingParams{};
     p.fold_switch_cycles = 5u << 20;
-    CHECK_THROWS_AS(p.validate(), UserError);
+    CHECK_THROWS_AS(p.validate(), std::invalid_argument);
 
     const TimingParams ideal = TimingParams::ideal();
     CHECK(ideal.operand_edge_stages == 0);

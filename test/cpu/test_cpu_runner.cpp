@@ -3,10 +3,12 @@
 #include <tlm_utils/simple_target_socket.h>
 #include <catch2/catch.hpp>
 #include <cstring>
+#include <functional>
 #include <systemc>
 #include <tlm>
 #include <vector>
 
+#include "common/state_io.h"
 #include "cpu/cpu_runner.h"
 #include "rv32_test_util.h"
 
@@ -27,6 +29,9 @@ struct Bench : sc_core::sc_module {
     std::vector<sc_time> marks;
     unsigned transports = 0;
     bool grant_dmi = true;
+    std::function<void()> on_mark;  // called during a mark write
+    std::function<void()> on_ack;   // called during a write to +8
+    sc_time mark_latency = sc_core::SC_ZERO_TIME;
 
     explicit Bench(sc_core::sc_module_name n) : sc_module(n) {
         mem_in.register_b_transport(this, &Bench::b_transport);
@@ -52,11 +57,19 @@ struct Bench : sc_core::sc_module {
             t.set_response_status(tlm::TLM_OK_RESPONSE);
             return;
         }
+        if (t.is_write() && a == kDev + 8 && on_ack) {
+            on_ack();
+            t.set_response_status(tlm::TLM_OK_RESPONSE);
+            return;
+        }
         if (t.is_write() && (a == kDev || a == kDev + 4)) {
-            if (a == kDev)
+            if (a == kDev) {
                 marks.push_back(sc_core::sc_time_stamp() + delay);
-            else
+                delay += mark_latency;
+                if (on_mark) on_mark();
+            } else {
                 sc_core::sc_stop();
+            }
             t.set_response_status(tlm::TLM_OK_RESPONSE);
             return;
         }
@@ -237,4 +250,127 @@ TEST_CASE("DMI invalidation is honoured and memory keeps working over the bus", 
     std::memcpy(&counter, &top.bench.ram[0x1000], 4);
     CHECK(counter == 2000);
     CHECK(top.cpu.finished());
+}
+
+TEST_CASE("a core stuck in a trap loop ends the simulation and says why", "[cpu][runner][stuck]") {
+    tlm::tlm_global_quantum::instance().set(sc_time(1, SC_US));
+    Top top("top", config_100mhz());
+    std::vector<uint32_t> prog;
+    prog << li(2, kUnmapped) << csrrw(0, kMtvec, 2) << 0xffffffffu;  // mtvec unmapped, then illegal
+    top.bench.put(kRam, prog);
+    CHECK(top.cpu.stuck().empty());
+    sc_core::sc_start(sc_time(10, sc_core::SC_MS));  // ends long before the limit
+    CHECK(top.cpu.finished());
+    CHECK(sc_core::sc_time_stamp() < sc_time(1, sc_core::SC_MS));
+    CHECK(top.cpu.stuck() ==
+          "CPU stuck: instruction access fault (trap cause 1) at pc 0x40000000 repeated 1000 times without "
+          "progress (mtval 0x40000000, mtvec 0x40000000)");
+    CHECK(top.cpu.core().stats().exceptions_by_cause[1] == trainvp::Rv32Core::kStuckTrapRepeats);
+}
+
+// The stop flag (what trainvp's SIGINT handler sets) ends a program that would never end, at the next
+// quantum boundary after it is set.
+TEST_CASE("a stop flag set during the run stops the core at the next quantum", "[cpu][runner]") {
+    tlm::tlm_global_quantum::instance().set(sc_time(1, SC_US));
+    Top top("top", config_100mhz());
+    std::vector<uint32_t> prog;
+    prog << addi(2, 2, 1) << jal(0, -4);  // count forever
+    top.bench.put(kRam, prog);
+    volatile std::sig_atomic_t stop = 0;
+    top.cpu.set_stop_flag(&stop);
+    struct Setter : sc_core::sc_module {
+        volatile std::sig_atomic_t& flag;
+        Setter(sc_core::sc_module_name n, volatile std::sig_atomic_t& f) : sc_module(n), flag(f) {
+            SC_THREAD(run);
+        }
+        SC_HAS_PROCESS(Setter);
+        void run() {
+            wait(5, SC_US);
+            flag = 1;
+        }
+    } setter("setter", stop);
+    sc_core::sc_start(sc_time(1, sc_core::SC_MS));
+    CHECK(top.cpu.finished());
+    // Stopped at the first quantum boundary at or after 5 us, long before the 1 ms limit.
+    CHECK(top.cpu.current_time() >= sc_time(5, SC_US));
+    CHECK(top.cpu.current_time() <= sc_time(6, SC_US) + sc_time(20, SC_NS));
+    CHECK(top.cpu.core().reg(2) > 100);  // it did run until then
+}
+
+// A checkpoint pauses the core at the next instruction boundary after a device write and lets it run on. Two
+// identical CPUs run the same program side by side, one paused after every device write (with a save of its
+// state in the pause): the pauses must change nothing. The device adds a latency so accesses end off the
+// clock grid, and timer interrupts raised at fixed times are taken at whichever instruction the core has
+// reached when it next syncs, so a pause that moved a quantum boundary shows in where they are taken.
+TEST_CASE("pausing at instruction boundaries does not change the run", "[cpu][runner][checkpoint]") {
+    tlm::tlm_global_quantum::instance().set(sc_time(1, SC_US));
+    Top a("a", config_100mhz()), b("b", config_100mhz());
+    const uint32_t handler = kRam + 0x400, data = kRam + 0x800, taken = kRam + 0x1000;
+    for (Top* t : {&a, &b}) {
+        std::vector<uint32_t> prog;
+        prog << li(5, handler) << csrrw(0, kMtvec, 5) << li(6, 1u << 7) << csrrs(0, kMie, 6)
+             << csrrsi(0, kMstatus, 8) << li(1, 200) << li(3, kDev) << li(4, data) << li(13, taken);
+        const uint32_t loop = kRam + 4 * static_cast<uint32_t>(prog.size());
+        prog << lw(7, 4, 0) << add(7, 7, 1) << sw(7, 4, 0);
+        for (int i = 0; i < 40; ++i) prog << addi(8, 8, 3);
+        prog << sw(1, 3, 0) << addi(1, 1, -1);
+        prog << bne(1, 0, static_cast<int32_t>(loop - (kRam + 4 * static_cast<uint32_t>(prog.size()))));
+        prog << csrrc(0, kMie, 6) << kWfi;  // sleeps for good: the simulation runs out of events
+        t->bench.put(kRam, prog);
+        // Records minstret and mepc of every interrupt, then acknowledges it (the device lowers the line).
+        std::vector<uint32_t> h;
+        h << csrrs(10, 0xb02, 0) << sw(10, 13, 0) << csrrs(11, 0x341, 0) << sw(11, 13, 4) << addi(13, 13, 8)
+          << sw(0, 3, 8) << kMret;
+        t->bench.put(handler, h);
+        t->bench.mark_latency = sc_time(3, SC_NS);
+    }
+    unsigned pauses = 0;
+    size_t image_bytes = 0;
+    a.bench.on_mark = [&] {
+        a.cpu.request_pause([&] {
+            ++pauses;
+            trainvp::StateWriter w;
+            a.cpu.save_state(w);
+            image_bytes = w.size();
+        });
+    };
+    // Raises a line at fixed times; the interrupt handler's acknowledgement lowers it.
+    struct Driver : sc_core::sc_module {
+        sc_core::sc_signal<bool>& line;
+        sc_core::sc_event acked;
+        SC_HAS_PROCESS(Driver);
+        Driver(sc_core::sc_module_name n, sc_core::sc_signal<bool>& l) : sc_module(n), line(l) {
+            SC_THREAD(run);
+        }
+        void run() {
+            for (int k = 1; k <= 80; ++k) {
+                const sc_time at(1037.0 * k, SC_NS);
+                if (at > sc_core::sc_time_stamp()) wait(at - sc_core::sc_time_stamp());
+                line.write(true);
+                wait(acked);
+                line.write(false);
+            }
+        }
+    } drive_a("drive_a", a.timer_irq), drive_b("drive_b", b.timer_irq);
+    a.bench.on_ack = [&] { drive_a.acked.notify(sc_core::SC_ZERO_TIME); };
+    b.bench.on_ack = [&] { drive_b.acked.notify(sc_core::SC_ZERO_TIME); };
+    sc_core::sc_start(sc_time(1, sc_core::SC_MS));
+
+    CHECK(pauses == 200);
+    CHECK(image_bytes > 0);
+    REQUIRE(b.bench.marks.size() == 200);
+    CHECK(a.bench.marks == b.bench.marks);
+    CHECK(a.cpu.core().stats().interrupts_taken > 50);
+    CHECK(a.cpu.core().stats().interrupts_taken == b.cpu.core().stats().interrupts_taken);
+    CHECK(a.bench.ram == b.bench.ram);  // minstret and mepc of every interrupt
+    CHECK(a.cpu.core().stats().instret == b.cpu.core().stats().instret);
+    CHECK(a.cpu.core().mcycle() == b.cpu.core().mcycle());
+    CHECK(a.cpu.time_asleep() == b.cpu.time_asleep());
+    CHECK(a.cpu.current_time() == b.cpu.current_time());
+}
+
+TEST_CASE("the runner's state can only be saved inside a pause", "[cpu][runner][checkpoint]") {
+    Top top("top", config_100mhz());
+    trainvp::StateWriter w;
+    CHECK_THROWS_AS(top.cpu.save_state(w), std::logic_error);
 }

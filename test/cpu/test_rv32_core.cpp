@@ -2,6 +2,7 @@
 // Traps, interrupts and atomics: test_rv32_traps.cpp.
 #include <catch2/catch.hpp>
 
+#include "common/state_io.h"
 #include "rv32_test_util.h"
 
 using namespace rv32test;
@@ -310,4 +311,91 @@ TEST_CASE("config validation names the field", "[cpu][config]") {
     cfg.clock_hz = -1;
     CHECK_THROWS_WITH(cfg.validate(), Catch::Contains("cpu.clock_hz"));
     CHECK_NOTHROW(CpuConfig{}.validate());
+}
+
+// A checkpoint of the core: saved after any number of instructions (between LR and SC, around CSR writes
+// and mcycle/minstret writes) and restored into a fresh core, the copy runs on to the same registers, CSRs,
+// counters, statistics and memory as the original.
+TEST_CASE("core state restored into a fresh core runs on identically", "[cpu][core][checkpoint]") {
+    const bool dmi = GENERATE(false, true);
+    const uint32_t data = kBase + 0x800;
+    auto program = [&](Machine& m) {
+        m.code.li(1, 20).li(5, data).li(6, kBase + 0x400);
+        m.code(csrrwi(0, kMscratch, 5))(csrrw(0, 0x305, 6))(csrrw(0, kMcycle, 6));  // mtvec, mcycle
+        const uint32_t loop = m.code.pc();
+        m.code(amo(0x02, 7, 5, 0));    // lr.w x7, (x5)
+        m.code(add(2, 2, 1));          // x2 += x1
+        m.code(amo(0x03, 8, 5, 2));    // sc.w x8, x2, (x5)
+        m.code(csrrs(9, kMcycle, 0));  // x9 = mcycle
+        m.code(csrrs(10, kMinstret, 0));
+        m.code(add(11, 11, 8));  // count failed SCs
+        m.code(addi(1, 1, -1));
+        m.code(bne(1, 0, static_cast<int32_t>(loop - m.code.pc())));
+        m.code(csrrw(0, kMinstret, 1));
+        m.code(kWfi);
+    };
+    const unsigned save_after = GENERATE(range(1u, 40u));
+    Machine a(dmi), b(dmi);
+    program(a);
+    program(b);
+    a.core.run(save_after);
+    trainvp::StateWriter w;
+    a.core.save_state(w);
+    b.bus.ram = a.bus.ram;
+    trainvp::StateReader r(w.data(), "core");
+    b.core.restore_state(r);
+    r.expect_end();
+
+    const auto ra = a.core.run(UINT64_MAX), rb = b.core.run(UINT64_MAX);
+    INFO("saved after " << save_after << " instructions, dmi " << dmi);
+    CHECK(ra.reason == StopReason::wfi);
+    CHECK(rb.reason == ra.reason);
+    CHECK(rb.instructions == ra.instructions);
+    CHECK(rb.cycles == ra.cycles);
+    CHECK(b.core.pc() == a.core.pc());
+    for (unsigned i = 0; i < 32; ++i) CHECK(b.core.reg(i) == a.core.reg(i));
+    for (uint32_t csr : std::initializer_list<uint32_t>{0x300, 0x304, 0x305, kMscratch, 0x341, 0x342, 0x343,
+                                                        kMip, kMcycle, kMinstret, kMcycleh}) {
+        uint32_t va = 0, vb = 0;
+        CHECK(a.core.read_csr(csr, va));
+        CHECK(b.core.read_csr(csr, vb));
+        CHECK(vb == va);
+    }
+    CHECK(b.core.stats().instret == a.core.stats().instret);
+    CHECK(b.core.stats().cycles == a.core.stats().cycles);
+    CHECK(b.core.reg(11) == 0);  // every SC succeeded: the reservation survived the save
+    CHECK(b.bus.ram == a.bus.ram);
+}
+
+TEST_CASE("a short core state image is refused and leaves the core as it was", "[cpu][core][checkpoint]") {
+    Machine a(true), b(true);
+    a.code.li(3, 1234);
+    a.run_all();
+    trainvp::StateWriter w;
+    a.core.save_state(w);
+    b.core.set_reg(3, 77);
+    trainvp::StateReader r(w.data().data(), w.size() - 8, "section 'cpu'");
+    CHECK_THROWS_WITH(b.core.restore_state(r), Catch::Contains("section 'cpu': ends at byte"));
+    CHECK(b.core.reg(3) == 77);
+}
+
+// The trap-loop detector's count is part of the state: a core saved in the middle of a trap loop and
+// restored declares itself stuck at the same instruction as the original.
+TEST_CASE("a core restored in a trap loop is stuck at the same point", "[cpu][core][checkpoint]") {
+    Machine a(true), b(true);
+    for (Machine* m : {&a, &b}) {
+        m->code.li(2, 0x40000000u);                // mtvec in unmapped memory
+        m->code(csrrw(0, 0x305, 2))(0xffffffffu);  // then an illegal instruction
+    }
+    a.core.run(300);
+    trainvp::StateWriter w;
+    a.core.save_state(w);
+    trainvp::StateReader r(w.data(), "core");
+    b.core.restore_state(r);
+    const auto ra = a.core.run(UINT64_MAX), rb = b.core.run(UINT64_MAX);
+    CHECK(ra.reason == StopReason::stuck);
+    CHECK(rb.reason == StopReason::stuck);
+    CHECK(rb.instructions == ra.instructions);
+    CHECK(b.core.repeated_trap().repeats == a.core.repeated_trap().repeats);
+    CHECK(b.core.stats().exceptions_by_cause[1] == a.core.stats().exceptions_by_cause[1]);
 }

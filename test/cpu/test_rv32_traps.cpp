@@ -375,3 +375,98 @@ TEST_CASE("ecall hook handles environment calls", "[cpu][hooks]") {
     CHECK(m.core.reg(1) == 1);
     CHECK(m.core.stats().exceptions_by_cause[11] == 0);
 }
+
+// --- no-progress detection (Rv32Core::kStuckTrapRepeats) ---
+
+TEST_CASE("a trap vector in unmapped memory stops the core as stuck", "[cpu][stuck]") {
+    constexpr uint64_t kRepeats = Rv32Core::kStuckTrapRepeats;
+    constexpr uint32_t kUnmapped = 0x40000000u;
+    Machine m(GENERATE(false, true));
+    REQUIRE(m.core.write_csr(kMtvec, kUnmapped));
+    m.code(0xffffffffu);  // illegal: traps to the unmapped vector, whose fetch faults to the same vector
+    auto r = m.core.run(100 * kRepeats);
+    CHECK(r.reason == StopReason::stuck);
+    CHECK(r.instructions == kRepeats + 1);
+    const trainvp::RepeatedTrap& t = m.core.repeated_trap();
+    CHECK(t.cause == 1);
+    CHECK(t.epc == kUnmapped);
+    CHECK(t.tval == kUnmapped);
+    CHECK(t.repeats == kRepeats);
+    CHECK(m.core.stats().exceptions_by_cause[1] == kRepeats);
+    CHECK(m.core.stats().exceptions_by_cause[2] == 1);
+    CHECK(m.core.pc() == kUnmapped);
+    // Running it again stops again at the next identical trap.
+    r = m.core.run(100 * kRepeats);
+    CHECK(r.reason == StopReason::stuck);
+    CHECK(r.instructions == 1);
+}
+
+TEST_CASE("the count of a stuck trap carries across run() calls", "[cpu][stuck]") {
+    // The runner and a single-stepping debugger call run() with small budgets.
+    Machine m;
+    m.bus.set_word(kHandler, 0);  // the trap vector holds an illegal instruction: it traps to itself
+    m.code(0xffffffffu);
+    uint64_t calls = 0;
+    StopReason reason = StopReason::budget;
+    while (reason == StopReason::budget && calls < 10 * Rv32Core::kStuckTrapRepeats) {
+        reason = m.core.run(1).reason;
+        ++calls;
+    }
+    CHECK(reason == StopReason::stuck);
+    CHECK(calls == Rv32Core::kStuckTrapRepeats + 1);  // the first trap at kBase, then the vector's repeats
+    CHECK(m.core.repeated_trap().cause == 2);
+    CHECK(m.core.repeated_trap().epc == kHandler);
+    CHECK(m.core.repeated_trap().tval == 0);
+}
+
+TEST_CASE("a handler that retires instructions and re-executes the faulting one is not stuck",
+          "[cpu][stuck]") {
+    constexpr uint64_t kRounds = 3 * Rv32Core::kStuckTrapRepeats;
+    Machine m;
+    m.bus.set_word(kData, 0x1234);
+    // kBase: lw x1, 0(x2) faults while x2 is unmapped; the handler counts in x3 and returns to the same load,
+    // until, after kRounds faults, it points x2 at RAM: a fix-and-retry handler that takes a while.
+    m.code.li(2, 0x40000000u);
+    const uint32_t load_pc = m.code.pc();
+    m.code(lw(1, 2, 0))(jal(0, 0));
+    Asm h(m.bus, kHandler);
+    h(addi(3, 3, 1))(bne(3, 4, 12)).li(2, kData)(kMret);
+    m.core.set_reg(4, static_cast<uint32_t>(kRounds));
+    const auto r = m.core.run(20 * kRounds);
+    CHECK(r.reason == StopReason::budget);
+    CHECK(m.core.reg(3) == kRounds);
+    CHECK(m.core.reg(1) == 0x1234);
+    CHECK(m.core.pc() == load_pc + 4);
+    CHECK(m.core.stats().exceptions_by_cause[5] == kRounds);
+    CHECK(m.csr(kMepc) == load_pc);
+}
+
+TEST_CASE("interrupts at a WFI loop never count as a stuck trap", "[cpu][stuck]") {
+    // The timer line stays high and the handler returns at once: an interrupt at the same pc, over and over.
+    Machine m;
+    m.code(kWfi)(jal(0, -4));
+    Asm h(m.bus, kHandler);
+    h(kMret);
+    REQUIRE(m.core.write_csr(kMie, 1u << 7));
+    REQUIRE(m.core.write_csr(kMstatus, kMie_bit));
+    m.core.set_irq_line(IrqLine::timer, true);
+    const auto r = m.core.run(10 * Rv32Core::kStuckTrapRepeats);
+    CHECK(r.reason == StopReason::budget);
+    CHECK(m.core.stats().interrupts_taken >= 3 * Rv32Core::kStuckTrapRepeats);
+}
+
+TEST_CASE("the same fault at different addresses or pcs is not stuck", "[cpu][stuck]") {
+    // A loop storing to successive unmapped addresses, the handler skipping the store: faults without end,
+    // but each one differs (mtval), and instructions retire in between anyway.
+    Machine m;
+    m.code.li(2, 0x40000000u);
+    const uint32_t loop = m.code.pc();
+    m.code(sw(0, 2, 0))(addi(2, 2, 4))(jal(0, -8));
+    Asm h(m.bus, kHandler);
+    h(csrrs(5, kMepc, 0))(addi(5, 5, 4))(csrrw(0, kMepc, 5))(kMret);
+    const auto r = m.core.run(20 * Rv32Core::kStuckTrapRepeats);
+    CHECK(r.reason == StopReason::budget);
+    CHECK(m.core.stats().exceptions_by_cause[7] > 2 * Rv32Core::kStuckTrapRepeats);
+    CHECK(m.core.repeated_trap().repeats == 1);
+    CHECK(m.core.repeated_trap().epc == loop);
+}

@@ -2,6 +2,7 @@
 // the run must be bit-for-bit reproducible from its seed.
 #include <catch2/catch.hpp>
 
+#include "common/state_io.h"
 #include "kernels/prng.h"
 #include "kernels/trainer.h"
 #include "kernels/weights_io.h"
@@ -110,6 +111,84 @@ TEST_CASE("training is reproducible from the seed, bit for bit") {
     const std::vector<uint8_t> a = run(3), b = run(3), c = run(4);
     CHECK(a == b);
     CHECK(a != c);
+}
+
+// The state a golden checkpoint holds: a trainer restored from it in the middle of an epoch finishes the run
+// with the same weights, master copies, velocities, epoch figures and rounding statistics as one that ran
+// in one piece.
+TEST_CASE("a trainer restored mid-epoch finishes bit for bit like one trained in one piece") {
+    const Synthetic train(80, 1), test(32, 2);
+    NetworkSpec spec = small_cnn();
+    spec.formats[Role::activations] = parse_format_request("fx12:sr");
+    spec.formats[Role::master_weights] = parse_format_request("fx16:sr");
+    TrainConfig cfg = config();
+    cfg.momentum = 0.9;
+    cfg.weight_decay = 1e-3;
+
+    Trainer whole(spec, cfg);
+    const EpochResult w1 = whole.train_epoch(train.view);
+    const EpochResult w2 = whole.train_epoch(train.view);
+    const EvalResult wt = whole.evaluate(test.view);
+
+    // Saved after step 2 of the second epoch (5 batches per epoch): the cursor is mid-epoch.
+    Trainer first(spec, cfg);
+    first.train_epoch(train.view);
+    StateWriter saved;
+    bool taken = false;
+    first.train_epoch(train.view, [&](uint32_t done, uint32_t) {
+        if (!taken && done == 2 * cfg.batch) {
+            first.save_state(saved);
+            taken = true;
+        }
+    });
+    REQUIRE(taken);
+
+    Trainer resumed(spec, cfg);
+    StateReader r(saved.data(), "trainer");
+    resumed.restore_state(r);
+    r.expect_end();
+    CHECK(resumed.epochs_done() == 1);
+    CHECK(resumed.steps_done() == 7);
+    CHECK(resumed.cursor().next == 2 * cfg.batch);
+    const EpochResult r2 = resumed.train_epoch(train.view);
+    const EvalResult rt = resumed.evaluate(test.view);
+
+    CHECK(r2.epoch == w2.epoch);
+    CHECK(r2.train.loss == w2.train.loss);
+    CHECK(r2.train.accuracy == w2.train.accuracy);
+    CHECK(rt.loss == wt.loss);
+    CHECK(rt.accuracy == wt.accuracy);
+    CHECK(resumed.steps_done() == whole.steps_done());
+    CHECK(resumed.cursor().next == 0);
+    WeightsManifest m;
+    CHECK(serialize_weights(resumed.network(), m) == serialize_weights(whole.network(), m));
+    for (size_t l = 0; l < whole.network().layers().size(); ++l) {
+        const Layer& a = whole.network().layers()[l];
+        const Layer& b = resumed.network().layers()[l];
+        for (const auto* p : {&a.weight, &a.bias}) {
+            if (!*p) continue;
+            const ParamTensor& pb = *(p == &a.weight ? b.weight : b.bias);
+            CHECK((*p)->velocity == pb.velocity);
+        }
+        for (int k = 0; k < kRoleCount; ++k) CHECK(a.stats.roles[k].values == b.stats.roles[k].values);
+        CHECK(a.stats.acc.additions == b.stats.acc.additions);
+    }
+    CHECK(whole.input_stats().values == resumed.input_stats().values);
+    CHECK(w1.epoch == 1);
+}
+
+TEST_CASE("a trainer refuses the state of another network") {
+    Trainer a(small_cnn(), config());
+    StateWriter w;
+    a.save_state(w);
+    NetworkSpec other = small_cnn();
+    other.layers[0].out_channels = 5;
+    Trainer b(other, config());
+    StateReader r(w.data(), "trainer");
+    CHECK_THROWS_AS(b.restore_state(r), StateError);
+    StateReader shorter(w.data().data(), w.size() - 1, "trainer");
+    Trainer c(small_cnn(), config());
+    CHECK_THROWS_WITH(c.restore_state(shorter), Catch::Contains("trainer: ends at byte"));
 }
 
 TEST_CASE("epoch order is a permutation that changes between epochs") {

@@ -144,18 +144,18 @@ TEST_CASE("scenario errors name the file, the 1-based line and the key") {
     CHECK_THAT(error_of("network:\n  preset: lenet5\n  formats: {grads: fp32}\n"),
                Contains(":3: key 'network.formats.grads': unknown key"));
     CHECK_THAT(error_of("network:\n  layers:\n    - {type: fc, out: 10}\n    - {type: pool}\n"),
-               Contains(path + ":4: key 'network.layers[1].type': 'pool' is not one of"));
+               Contains(path + ":4: key 'network.layers.1.type': 'pool' is not one of"));
     CHECK_THAT(error_of("network:\n  input: {rows: 8, cols: 8}\n  layers:\n    - {type: relu}\n    - {type: "
                         "conv, out_channels: 2, kernel: 9}\n    - {type: fc, out: 2}\n"),
-               Contains(path + ":5: key 'network.layers[1]': layer 1 (conv): kernel 9 exceeds"));
+               Contains(path + ":5: key 'network.layers.1': layer 1 (conv): kernel 9 exceeds"));
     CHECK_THAT(
         error_of(
             "network:\n  layers:\n    - {type: relu, formats: {weights: fp16}}\n    - {type: fc, out: 2}\n"),
-        Contains(":3: key 'network.layers[0].formats': only conv and fc layers"));
+        Contains(":3: key 'network.layers.0.formats': only conv and fc layers"));
     CHECK_THAT(error_of("network:\n  layers:\n    - {type: conv, kernel: 3}\n    - {type: fc, out: 2}\n"),
-               Contains("key 'network.layers[0].out_channels': missing"));
+               Contains("key 'network.layers.0.out_channels': missing"));
     CHECK_THAT(error_of("network:\n  layers:\n    - {type: fc, out: 10}\n    - {type: relu}\n"),
-               Contains("key 'network.layers[1]': network: the last layer must be fc"));
+               Contains("key 'network.layers.1': network: the last layer must be fc"));
     CHECK_THAT(error_of("network: {preset: lenet5, layers: [{type: fc, out: 2}]}\n"),
                Contains("key 'network.layers': give either network.preset or network.layers"));
     CHECK_THAT(error_of("training: {epochs: 1}\n"), Contains("key 'network': missing"));
@@ -177,7 +177,8 @@ TEST_CASE("data paths resolve against the current directory first, then the scen
     fs::create_directories(dir / "local");
     const std::string scenario = (dir / "x.yaml").string();
     CHECK(resolve_data_path("local", scenario) == (dir / "local").string());
-    CHECK(resolve_data_path(".", scenario) == ".");  // exists in the current directory
+    CHECK(resolve_data_path(".", scenario) ==
+          fs::current_path().string());  // exists in the current directory
     CHECK(resolve_data_path("nowhere/at/all", scenario) == "nowhere/at/all");
     CHECK(resolve_data_path("/abs/path", scenario) == "/abs/path");
 }
@@ -208,4 +209,122 @@ TEST_CASE("golden trains a scenario end to end and writes the summary and the we
     GoldenOptions bad = opts;
     bad.json_out = (temp_dir() / "no" / "such" / "dir" / "g.json").string();
     CHECK_THROWS_WITH(golden_command(path, load_yaml_file(path), bad), Contains("cannot write"));
+}
+
+namespace {
+
+std::string parse_error(const std::string& text, const std::vector<std::string>& sets = {}) {
+    const std::string path = write_file("e.yaml", text);
+    YAML::Node root = load_yaml_file(path);
+    try {
+        for (const auto& s : sets) apply_override(root, s);
+        parse_training_scenario(root, path);
+    } catch (const UserError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+}  // namespace
+
+TEST_CASE("training.epochs: at least 1, at most what the job's results area holds, in run and golden alike") {
+    const std::string base = "network: {preset: mlp}\n";
+    CHECK_THAT(parse_error(base + "training: {epochs: 0}\n"),
+               Contains("e.yaml:2: key 'training.epochs': 0 is out of range [1, 256]"));
+    CHECK_THAT(parse_error(base, {"training.epochs=257"}),
+               Contains("--set: key 'training.epochs': 257 is out of range [1, 256]"));
+    CHECK(parse_error(base + "training: {epochs: 256}\n").empty());
+    CHECK(TrainingLimits::kEpochs.max == TRAIN_JOB_MAX_EPOCHS);
+    CHECK_THAT(parse_error(base + "training: {batch: 99999999999999999999}\n"),
+               Contains("key 'training.batch': 99999999999999999999 is out of range [1, 4096]"));
+    CHECK_THAT(parse_error(base + "training: {lr: 1e999}\n"),
+               Contains("key 'training.lr': 1e999 is out of range"));
+}
+
+TEST_CASE("every training key's range: the limits parse, one past them is refused with the key") {
+    const std::string layers =
+        "network:\n  input: {channels: 1, rows: 8, cols: 8}\n  layers:\n    - {type: conv, out_channels: 2, "
+        "kernel: 3, pad: 1}\n    - {type: maxpool, size: 2}\n    - {type: fc, out: 2}\n";
+    struct Probe {
+        std::string key;
+        uint64_t min, max;
+    };
+    const Probe probes[] = {
+        {"network.layers.0.out_channels", TrainingLimits::kUnits.min, TrainingLimits::kUnits.max},
+        {"network.layers.2.out", TrainingLimits::kUnits.min, TrainingLimits::kUnits.max},
+        {"network.layers.0.stride", TrainingLimits::kWindow.min, TrainingLimits::kWindow.max},
+        {"network.layers.0.pad", TrainingLimits::kPad.min, TrainingLimits::kPad.max},
+        {"network.layers.1.stride", TrainingLimits::kWindow.min, TrainingLimits::kWindow.max},
+        {"network.input.channels", TrainingLimits::kInputChannels.min, TrainingLimits::kInputChannels.max},
+        {"network.accumulator_bits", TrainingLimits::kAccumulatorBits.min,
+         TrainingLimits::kAccumulatorBits.max},
+        {"training.epochs", TrainingLimits::kEpochs.min, TrainingLimits::kEpochs.max},
+        {"training.batch", TrainingLimits::kBatch.min, TrainingLimits::kBatch.max},
+        {"data.train_limit", TrainingLimits::kSampleLimit.min, TrainingLimits::kSampleLimit.max},
+    };
+    for (const Probe& p : probes) {
+        for (uint64_t v : {p.min, p.max}) {
+            INFO(p.key << "=" << v);
+            const std::string e = parse_error(layers, {p.key + "=" + std::to_string(v)});
+            // A limit is taken, or refused by a rule that names a key with its line (a shape that no longer
+            // fits the next layer, say).
+            if (!e.empty()) CHECK_THAT(e, Contains("e.yaml:") && Contains(": key 'network."));
+        }
+        const std::vector<uint64_t> outside =
+            p.min > 0 ? std::vector<uint64_t>{p.min - 1, p.max + 1} : std::vector<uint64_t>{p.max + 1};
+        for (uint64_t v : outside) {
+            INFO(p.key << "=" << v);
+            CHECK_THAT(parse_error(layers, {p.key + "=" + std::to_string(v)}),
+                       Contains("--set: key '" + p.key + "': " + std::to_string(v) + " is out of range"));
+        }
+    }
+}
+
+TEST_CASE("nested errors from --set name the key once, and unknown keys get a suggestion") {
+    const std::string layers = "network:\n  layers:\n    - {type: fc, out: 2}\n";
+    CHECK(
+        parse_error(layers, {"network.layers.0.formats.weights=fx99"}) ==
+        "--set: key 'network.layers.0.formats.weights': format 'fx99': fixed-point width must be 4..24 bits");
+    CHECK(parse_error(layers, {"network.layers.0.formats={weights: {a: 1}}"}) ==
+          "--set: key 'network.layers.0.formats.weights': expected a single value");
+    CHECK_THAT(
+        parse_error(layers, {"network.layers.0.formats.weigts=fx16"}),
+        Contains(
+            "key 'network.layers.0.formats.weigts': unknown key (did you mean 'weights'? expected one of"));
+    CHECK_THAT(parse_error("network: {preset: mlp}\ntraining: {epoch: 2}\n"),
+               Contains("key 'training.epoch': unknown key (did you mean 'epochs'?"));
+}
+
+TEST_CASE("the resolved training description reads back to the same scenario") {
+    write_idx(temp_dir() / "idx", "train", 8);
+    write_idx(temp_dir() / "idx", "t10k", 8);
+    for (const std::string& text :
+         {std::string(kLayers), std::string("network: {preset: lenet5, formats: {weights: fx12:sr}}\n"
+                                            "training: {epochs: 1, momentum: 0.9, init: xavier_uniform}\n"
+                                            "data: {dir: idx, train_limit: 4}\n")}) {
+        INFO(text);
+        std::string path;
+        const TrainingScenario sc = parse(text, &path);
+        const nlohmann::ordered_json j = training_config_json(sc);
+        CHECK(j["network"]["layers"].size() == sc.network.layers.size());
+        CHECK(j["network"]["formats"].size() == 5);  // every role, unset ones as fp32
+        CHECK(j["training"]["momentum"] == sc.training.momentum);
+        CHECK(j["data"]["train_images"] == (temp_dir() / "idx" / "train-images-idx3-ubyte").string());
+        // As a scenario of its own (written elsewhere) it gives the same description.
+        const std::string again_path = write_file("elsewhere/again.yaml", j.dump());
+        const TrainingScenario again = parse_training_scenario(load_yaml_file(again_path), again_path);
+        CHECK(training_config_json(again) == j);
+        CHECK(again.preset.empty());
+        kern::Network a(sc.network, 4, false), b(again.network, 4, false);
+        REQUIRE(a.layers().size() == b.layers().size());
+        CHECK(a.input_format().to_string() == b.input_format().to_string());
+        for (size_t l = 0; l < a.layers().size(); ++l) {
+            CHECK(a.layers()[l].name == b.layers()[l].name);
+            CHECK(a.layers()[l].out.size() == b.layers()[l].out.size());
+            for (int r = 0; r < kern::kRoleCount; ++r)
+                CHECK(a.layers()[l].formats[static_cast<kern::Role>(r)].to_string() ==
+                      b.layers()[l].formats[static_cast<kern::Role>(r)].to_string());
+            CHECK(a.layers()[l].err_format.to_string() == b.layers()[l].err_format.to_string());
+        }
+    }
 }

@@ -120,11 +120,11 @@ struct ElfBuilder {
 
 ElfBuilder typical() {
     ElfBuilder e;
-    e.entry = 0x80000010;
+    e.entry = 0x80000004;
     e.segments.push_back({1, 0x80000000, 0x80000000, 8, 5, {0x13, 0, 0, 0, 0x6f, 0, 0, 0}});
     e.segments.push_back({6, 0, 0, 0, 0, {}});                               // PT_NOTE-like, ignored
     e.segments.push_back({1, 0x00001000, 0x80400000, 16, 6, {1, 2, 3, 4}});  // LMA != VMA, .bss tail
-    e.symbols.push_back({"_start", 0x80000010, 0x12, 1});                    // GLOBAL FUNC
+    e.symbols.push_back({"_start", 0x80000004, 0x12, 1});                    // GLOBAL FUNC
     e.symbols.push_back({"helper", 0x80000100, 0x02, 1});                    // LOCAL FUNC
     e.symbols.push_back({"helper", 0x80000200, 0x12, 1});                    // a GLOBAL of the same name wins
     e.symbols.push_back({"extern_sym", 0, 0x10, 0});                         // undefined: skipped
@@ -165,7 +165,7 @@ TEST_CASE("elf loader reads entry, PT_LOAD segments and symbols", "[elf]") {
     const ElfImage img = trainvp::load_elf(path);
     std::remove(path.c_str());
 
-    CHECK(img.entry == 0x80000010);
+    CHECK(img.entry == 0x80000004);
     REQUIRE(img.segments.size() == 2);
     CHECK(img.segments[0].paddr == 0x80000000);
     CHECK(img.segments[0].vaddr == 0x80000000);
@@ -177,7 +177,7 @@ TEST_CASE("elf loader reads entry, PT_LOAD segments and symbols", "[elf]") {
     CHECK(img.segments[1].data == std::vector<uint8_t>{1, 2, 3, 4});
     CHECK(img.segments[1].mem_size == 16);
 
-    CHECK(img.symbol("_start") == 0x80000010u);
+    CHECK(img.symbol("_start") == 0x80000004u);
     CHECK(img.symbol("helper") == 0x80000200u);
     CHECK(img.symbol("tohost") == 0x80001000u);
     CHECK_FALSE(img.symbol("extern_sym").has_value());
@@ -290,6 +290,34 @@ TEST_CASE("elf loader rejects inconsistent headers and tables", "[elf]") {
     bad = good;
     put32(bad, e.shoff + 80 + 20, 3);  // .strtab cut inside "_start": name not terminated
     require_user_error(bad, "unterminated");
+}
+
+TEST_CASE("elf loader rejects an entry point outside every executable segment", "[elf]") {
+    ElfBuilder e = typical();
+    e.entry = 0x12345678;  // nowhere near a segment
+    require_user_error(e.build(),
+                       "entry point 0x12345678 is outside every executable (PF_X) PT_LOAD segment");
+    require_user_error(e.build(), "[0x80000000, 0x80000008)");  // names where code is
+    e.entry = 0x80000008;                                       // one past the end of the code segment
+    require_user_error(e.build(), "entry point 0x80000008 is outside");
+    e.entry = 0x00001000;  // inside a loaded segment, but a writable data one (flags RW)
+    require_user_error(e.build(), "entry point 0x00001000 is outside");
+    e.entry = 0x80400000;  // the data segment's load address (LMA): the entry is a virtual address
+    require_user_error(e.build(), "entry point 0x80400000 is outside");
+    e.segments[0].flags = 4;  // no executable segment at all
+    e.entry = 0x80000000;
+    require_user_error(e.build(), "no executable (PF_X) PT_LOAD segment");
+
+    // The first and last byte of the code segment, and the zero-filled tail of an executable segment (loaded
+    // memory: a fetch there is an illegal instruction the firmware can see, not a fault outside RAM).
+    ElfBuilder ok = typical();
+    ok.entry = 0x80000000;
+    CHECK(trainvp::parse_elf(ok.build(), "fw.elf").entry == 0x80000000);
+    ok.entry = 0x80000007;
+    CHECK(trainvp::parse_elf(ok.build(), "fw.elf").entry == 0x80000007);
+    ok.segments[0].memsz = 0x100;
+    ok.entry = 0x800000f0;
+    CHECK(trainvp::parse_elf(ok.build(), "fw.elf").entry == 0x800000f0);
 }
 
 TEST_CASE("elf loader survives every truncation of a valid image", "[elf]") {

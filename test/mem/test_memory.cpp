@@ -6,6 +6,7 @@
 
 #include "mem/memory.h"
 #include "mem/tlm_test_initiator.h"
+#include "stderr_capture.h"
 
 using sc_core::SC_NS;
 using sc_core::sc_time;
@@ -136,6 +137,22 @@ TEST_CASE("memory rejects out-of-range and streaming accesses", "[memory]") {
     b.mem.read(4094, tail, 2);
     CHECK(tail[0] == 0);
     CHECK(tail[1] == 0);
+}
+
+// An integrator who never calls install_report_handler() still gets one line per warning, not SystemC's
+// default three-line form ending in "In file: :0".
+TEST_CASE("memory warnings print as one line without install_report_handler", "[memory][log]") {
+    Bench b(small_config());
+    std::vector<std::string> lines;
+    b.run([&] {
+        trainvp::test::StderrCapture capture;
+        CHECK(b.cpu.read32(0x1000) == 0xdeadbeefu);
+        lines = capture.lines();
+    });
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0] ==
+          "[0 s] warning: mem: access of 4 bytes at offset 0x00001000 is outside the memory (size "
+          "0x00001000)");
 }
 
 TEST_CASE("memory host access checks its range", "[memory]") {

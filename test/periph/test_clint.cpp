@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "common/state_io.h"
 #include "mem/tlm_test_initiator.h"
 #include "periph/clint.h"
 #include "periph/clint_regs.h"
@@ -174,4 +175,45 @@ TEST_CASE("clint rejects holes and malformed accesses", "[clint]") {
             CHECK(b.cpu.read32(CLINT_REG_MTIMECMP_LO) == 0xffffffffu);  // untouched
         },
         sc_time(1, SC_US));
+}
+
+// A checkpoint of the CLINT restored into a fresh instance during the simulation: it reads the same
+// registers, counts mtime on from the same base, raises the timer at the same moment and drives msip.
+TEST_CASE("clint state restored into a fresh instance behaves identically", "[clint][checkpoint]") {
+    Bench a;
+    TestInitiator cpu_b("cpu_b");
+    Clint clint_b("clint_b");
+    sc_core::sc_signal<bool> timer_b{"timer_b"}, soft_b{"soft_b"};
+    EdgeRecorder timer_b_edges{"timer_b_edges"};
+    cpu_b.socket.bind(clint_b.bus_in);
+    clint_b.timer_irq.bind(timer_b);
+    clint_b.soft_irq.bind(soft_b);
+    timer_b_edges.in.bind(timer_b);
+    a.run(
+        [&] {
+            sc_core::wait(2, SC_US);
+            CHECK(a.cpu.write32(CLINT_REG_MTIME_LO, 1000) == tlm::TLM_OK_RESPONSE);  // mtime 1000 at 2 us
+            sc_core::wait(1, SC_US);
+            CHECK(a.cpu.write32(CLINT_REG_MTIMECMP_HI, 0) == tlm::TLM_OK_RESPONSE);
+            CHECK(a.cpu.write32(CLINT_REG_MTIMECMP_LO, 1080) == tlm::TLM_OK_RESPONSE);  // mtime 1080 at 10 us
+            CHECK(a.cpu.write32(CLINT_REG_MSIP, 1) == tlm::TLM_OK_RESPONSE);
+            sc_core::wait(1, SC_US);
+            trainvp::StateWriter w;
+            a.clint.save_state(w);
+            trainvp::StateReader r(w.data(), "clint");
+            clint_b.restore_state(r);
+            r.expect_end();
+            sc_core::wait(1, SC_NS);
+            CHECK(soft_b.read());
+            CHECK_FALSE(timer_b.read());
+            CHECK(cpu_b.read32(CLINT_REG_MTIMECMP_LO) == 1080);
+            CHECK(cpu_b.read32(CLINT_REG_MTIME_LO) == a.cpu.read32(CLINT_REG_MTIME_LO));
+            sc_core::wait(10, SC_US);
+            CHECK(timer_b.read());
+        },
+        sc_time(50, SC_US));
+    REQUIRE(a.timer_edges.edges.size() == 1);
+    REQUIRE(timer_b_edges.edges.size() == 1);
+    CHECK(timer_b_edges.edges[0] == a.timer_edges.edges[0]);
+    CHECK(a.timer_edges.edges[0].first == sc_time(10, SC_US));
 }

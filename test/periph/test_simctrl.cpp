@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "common/state_io.h"
 #include "mem/tlm_test_initiator.h"
 #include "periph/simctrl.h"
 #include "periph/simctrl_regs.h"
@@ -96,4 +97,27 @@ TEST_CASE("simctrl progress writes reach on_progress and change nothing else", "
     CHECK(finished);  // the simulation went on after the progress writes
     CHECK_FALSE(simctrl.exited());
     CHECK(seen == std::vector<uint32_t>{1, 0xfffffffeu});
+}
+
+TEST_CASE("simctrl state restored into a fresh instance keeps the exit", "[simctrl][checkpoint]") {
+    TestInitiator cpu("cpu"), cpu_fresh("cpu_fresh");
+    SimCtrl simctrl("simctrl"), fresh("fresh");
+    cpu.socket.bind(simctrl.bus_in);
+    cpu_fresh.socket.bind(fresh.bus_in);
+    cpu.body = [&] {
+        sc_core::wait(2, SC_US);
+        CHECK(cpu.write32(SIMCTRL_REG_EXIT, 5) == tlm::TLM_OK_RESPONSE);
+    };
+    sc_core::sc_start(sc_time(1, sc_core::SC_MS));
+    REQUIRE(simctrl.exited());
+    trainvp::StateWriter w;
+    simctrl.save_state(w);
+    trainvp::StateReader r(w.data(), "simctrl");
+    fresh.restore_state(r);
+    r.expect_end();
+    CHECK(fresh.exited());
+    CHECK(fresh.exit_code() == 5);
+    CHECK(fresh.exit_time() == simctrl.exit_time());
+    trainvp::StateReader short_image(w.data().data(), 3, "simctrl");
+    CHECK_THROWS_AS(fresh.restore_state(short_image), trainvp::StateError);
 }

@@ -1,7 +1,13 @@
 // Compares two `trainvp run` training reports (report.json) for the end-to-end tests (train-e2e.sh):
 //   report_compare same A B     identical apart from the wall-clock object `wall`
+//   report_compare reproduced A B  identical apart from `wall` and the scenario's path (a run of a scenario
+//                               and a run of its --dump-config); `config` must be the resolved object
 //   report_compare timing A B   same training results (per-epoch figures, loss curve, final weights hash)
 //                               but different accelerator cycles and simulated time
+//   report_compare get A POINTER    prints the value at the JSON pointer (strings without quotes); exit 1
+//                               when A has no such value (the shell tests read reports with it)
+//   report_compare golden A B   two golden.json summaries of `trainvp golden`, identical apart from their
+//                               wall-clock fields (seconds, cpu_seconds, images_per_second)
 // Prints what it checked and the first difference; exit 0 on success, 1 on a difference, 2 on bad input.
 #include <cstdio>
 #include <fstream>
@@ -50,12 +56,37 @@ int fail(const std::string& what) {
 
 }  // namespace
 
+// `get`: the value at a JSON pointer of one report.
+int get(const char* path, const char* pointer) {
+    json j;
+    try {
+        j = load(path);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "report_compare: %s: %s\n", path, e.what());
+        return 2;
+    }
+    json v;
+    try {
+        v = j.at(json::json_pointer(pointer));
+    } catch (const std::exception&) {
+        std::fprintf(stderr, "report_compare: %s has no %s\n", path, pointer);
+        return 1;
+    }
+    std::printf("%s\n", v.is_string() ? v.get<std::string>().c_str() : v.dump().c_str());
+    return 0;
+}
+
 int main(int argc, char* argv[]) {
     if (argc != 4) {
-        std::fprintf(stderr, "usage: report_compare same|timing A.json B.json\n");
+        std::fprintf(stderr, "usage: report_compare same|reproduced|timing|golden A.json B.json | get A.json POINTER\n");
         return 2;
     }
     const std::string mode = argv[1];
+    if (mode == "get") return get(argv[2], argv[3]);
+    if (mode != "same" && mode != "reproduced" && mode != "timing" && mode != "golden") {
+        std::fprintf(stderr, "report_compare: unknown mode '%s'\n", mode.c_str());
+        return 2;
+    }
     json a, b;
     try {
         a = load(argv[2]);
@@ -64,10 +95,31 @@ int main(int argc, char* argv[]) {
         std::fprintf(stderr, "report_compare: %s\n", e.what());
         return 2;
     }
+    if (mode == "golden") {
+        for (json* g : {&a, &b}) {
+            if (!g->contains("epochs") || !g->contains("final")) return fail("not a golden.json summary");
+            for (const char* k : {"wall_seconds", "train_seconds", "train_cpu_seconds", "images_per_second"})
+                g->erase(k);
+            for (json& e : (*g)["epochs"])
+                for (const char* k : {"seconds", "cpu_seconds", "images_per_second"}) e.erase(k);
+        }
+        const std::string d = first_difference(a, b);
+        if (!d.empty()) return fail("golden summaries differ at " + d);
+        std::printf("PASS: golden summaries identical apart from wall-clock fields (%zu epochs)\n",
+                    a["epochs"].size());
+        return 0;
+    }
     for (const json* r : {&a, &b})
         if (!r->contains("training") || !(*r)["training"].value("completed", false))
             return fail("a report has no completed training");
-    if (mode == "same") {
+    if (mode == "reproduced") {
+        for (json* r : {&a, &b}) {
+            if (!(*r)["config"].is_object() || !(*r)["config"].contains("network"))
+                return fail("a report's config is not the resolved configuration object");
+            (*r)["scenario"].erase("path");
+        }
+    }
+    if (mode == "same" || mode == "reproduced") {
         a.erase("wall");
         b.erase("wall");
         const std::string d = first_difference(a, b);

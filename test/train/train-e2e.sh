@@ -7,6 +7,9 @@
 #   incomplete: a firmware that exits 0 without training (hello.elf) makes trainvp fail with a message
 #   buffer_size | dram_bandwidth: a smaller activation buffer / lower DRAM bandwidth changes the cycles and
 #   the simulated time, not the results or the weights
+#   buffer_too_small: a buffer no tile of a layer fits is refused before the simulation (exit 2, one line
+#   naming the key, the layer, the phase and the size needed); so is a job larger than ram.size
+#   dump_reproduces: a run of --dump-config's output (saved elsewhere) gives the report of the original run
 set -u
 case=$1 trainvp=$2 compare=$3 elf=$4 root=$5 work=$6
 scenario=$root/scenarios/quick.yaml
@@ -33,7 +36,7 @@ formats() {  # every role but the master weights in format $1
 
 check_golden() {
     run a --check-golden "$@" || exit 1
-    grep -q "^check-golden: identical ([1-9][0-9]* tensors, [1-9][0-9]* values, 1 epochs)" a/stderr ||
+    grep -q "^check-golden: identical ([1-9][0-9]* tensors, [1-9][0-9]* values, 1 epoch)" a/stderr ||
         { echo "FAIL: no 'check-golden: identical' line"; cat a/stderr; exit 1; }
     [ -s a/report.json ] && [ -s a/final-weights.bin ] || { echo "FAIL: report.json or final-weights.bin missing"; exit 1; }
     grep "^check-golden" a/stderr
@@ -62,12 +65,55 @@ case $case in
         "$compare" timing a/report.json b/report.json || exit 1
         cmp a/final-weights.bin b/final-weights.bin || { echo "FAIL: weights files differ"; exit 1; }
         echo "PASS" ;;
+    buffer_too_small)
+        # expect_refusal SCENARIO PATTERN ARGS...: exit 2, one stderr line matching PATTERN, nothing on stdout.
+        expect_refusal() {
+            local scn=$1 pattern=$2
+            shift 2
+            "$trainvp" run "$scn" --firmware "$elf" --no-progress "$@" >out 2>err
+            local rc=$?
+            if [ $rc -ne 2 ] || [ "$(wc -l <err)" -ne 1 ] || ! grep -qE -- "$pattern" err || [ -s out ]; then
+                echo "FAIL: $*: exit $rc, expected 2 and one line matching /$pattern/"; cat err out; exit 1
+            fi
+            cat err
+        }
+        expect_refusal "$scenario" "^trainvp: error: --set: key 'hardware\.activation_buffer\.size': 1KiB is too small for layer conv1, phase forward \(CONV_FWD on 32 samples\): the activation buffer needs at least 6272 B .*--set hardware\.activation_buffer\.size=7KiB$" \
+            --set hardware.activation_buffer.size=1KiB
+        expect_refusal "$scenario" "^trainvp: error: --set: key 'hardware\.gradient_buffer\.size': 1KiB is too small for layer conv2, phase backward_data \(CONV_BWD_DATA on 32 samples\): the gradient buffer needs at least [0-9]+ B" \
+            --set hardware.gradient_buffer.size=1KiB
+        # Set in the file: the file and the line.
+        sed 's/activation_buffer: {size: 128KiB/activation_buffer: {size: 2KiB/' "$scenario" >small.yaml
+        expect_refusal small.yaml "^trainvp: error: small\.yaml:19: key 'hardware\.activation_buffer\.size': 2KiB is too small for layer conv1, phase forward" \
+            --set "data.dir=$root/data/mnist"
+        expect_refusal "$scenario" "^trainvp: error: --set: key 'ram\.size': 17MiB is too small for the training job: it needs 20 MiB" \
+            --set ram.size=17MiB
+        echo "PASS" ;;
+    dump_reproduces)
+        # A changed format and batch on the preset scenario; then a changed layer on its dump.
+        sets=(--set network.formats.weights=fx12:sr --set network.input.format=fx12 --set training.batch=16)
+        mkdir -p elsewhere
+        "$trainvp" run "$scenario" "${sets[@]}" --dump-config >elsewhere/d1.yaml || { echo "FAIL: dump"; exit 1; }
+        run a "${sets[@]}" || exit 1
+        (cd elsewhere && "$trainvp" run d1.yaml --firmware "$elf" --no-progress >stdout 2>stderr) ||
+            { echo "FAIL: run of the dump"; cat elsewhere/stderr; exit 1; }
+        "$compare" reproduced a/report.json elsewhere/report.json || exit 1
+        layer=(--set network.layers.6.out=64 --set 'network.layers.0.formats={errors: bf16}')
+        (cd elsewhere && "$trainvp" run d1.yaml "${layer[@]}" --dump-config >d2.yaml) || { echo "FAIL: dump 2"; exit 1; }
+        mkdir -p b c
+        (cd b && "$trainvp" run ../elsewhere/d1.yaml "${layer[@]}" --firmware "$elf" --no-progress >stdout 2>stderr) &&
+            (cd c && "$trainvp" run ../elsewhere/d2.yaml --firmware "$elf" --no-progress >stdout 2>stderr) ||
+            { echo "FAIL: runs with the changed layer"; exit 1; }
+        "$compare" reproduced b/report.json c/report.json || exit 1
+        grep -q "{type: fc, out: 64, bias: true}" elsewhere/d2.yaml || { echo "FAIL: the changed layer is not in the dump"; exit 1; }
+        ! "$compare" reproduced a/report.json b/report.json >/dev/null ||
+            { echo "FAIL: the changed layer did not change the run"; exit 1; }
+        echo "PASS" ;;
     incomplete)
         mkdir -p a
         (cd a && "$trainvp" run "$scenario" --firmware "$(dirname "$elf")/hello.elf" --no-progress >stdout 2>stderr)
         rc=$?
         [ "$rc" -eq 1 ] || { echo "FAIL: exit $rc, expected 1"; cat a/stderr; exit 1; }
-        grep -q "exited 0 but training is incomplete (0 of 1 epochs" a/stderr || { echo "FAIL: no message"; cat a/stderr; exit 1; }
+        grep -q "exited 0 but training is incomplete (0 of 1 epoch," a/stderr || { echo "FAIL: no message"; cat a/stderr; exit 1; }
         [ ! -e a/final-weights.bin ] || { echo "FAIL: weights written for an incomplete run"; exit 1; }
         grep -q '"completed": false' a/report.json || { echo "FAIL: report does not say incomplete"; exit 1; }
         echo "PASS" ;;

@@ -84,9 +84,9 @@ int main(void) {
         if (rc > 0) accel_error_read(&err);
         return fail_accel(res, rc, &err, 0);
     }
-    printf("train: %lu layers, %lu training and %lu test samples, batch %lu, %lu epochs\n",
+    printf("train: %lu layers, %lu training and %lu test samples, batch %lu, %lu epoch%s\n",
            (unsigned long)job->num_layers, (unsigned long)job->train_count, (unsigned long)job->test_count,
-           (unsigned long)job->batch, (unsigned long)job->epochs);
+           (unsigned long)job->batch, (unsigned long)job->epochs, job->epochs == 1u ? "" : "s");
 
     uint32_t step = 0;
     for (uint32_t e = 0; e < job->epochs; ++e) {

@@ -19,29 +19,7 @@
 
 #include "hw/train_job.h"
 #include "trainvp/accel_ops.h"
-
-/* Stochastic-rounding tensor ids of the golden network (kern::tensor_id, kern::Slot in
- * models/kernels/network.h): layer l uses 16 (l + 1) + slot, the loss gradient the dx slot of a virtual
- * layer after the last, evaluation passes step 0xffffffff. test/train_fw checks these against the C++. */
-enum train_rt_slot {
-    TRAIN_RT_SLOT_ACT,
-    TRAIN_RT_SLOT_DX,
-    TRAIN_RT_SLOT_DW,
-    TRAIN_RT_SLOT_DB,
-    TRAIN_RT_SLOT_W_MASTER,
-    TRAIN_RT_SLOT_B_MASTER,
-    TRAIN_RT_SLOT_W,
-    TRAIN_RT_SLOT_B,
-    TRAIN_RT_SLOT_W_VELOCITY,
-    TRAIN_RT_SLOT_B_VELOCITY,
-};
-#define TRAIN_RT_TENSOR_ID(layer, slot) (16u * ((uint32_t)(layer) + 1u) + (uint32_t)(slot))
-#define TRAIN_RT_EVAL_STEP 0xffffffffu
-
-/* Descriptors of one SGD step at most: forward and two backward per layer, the loss, two updates per
- * layer. Of an evaluation pass: forward per layer and the loss. */
-#define TRAIN_RT_MAX_STEP_DESCS (5u * TRAIN_JOB_MAX_LAYERS + 1u)
-#define TRAIN_RT_MAX_EVAL_DESCS (TRAIN_JOB_MAX_LAYERS + 1u)
+#include "trainvp/train_descs.h"
 
 struct train_rt {
     const train_job* job;

@@ -1,0 +1,165 @@
+/* The training runtime's descriptor sequences (trainvp/train_descs.h): built from the job alone, so the
+ * platform can build the same ones on the host. */
+#include "trainvp/train_descs.h"
+
+static uint32_t layer_in_size(const train_layer* L) {
+    return (uint32_t)L->in_c * L->in_h * L->in_w;
+}
+static int is_gemm(const train_layer* L) {
+    return L->kind == TRAIN_LAYER_CONV || L->kind == TRAIN_LAYER_FC;
+}
+
+static struct accel_conv_shape conv_shape(const train_layer* L) {
+    struct accel_conv_shape s = {L->in_c, L->in_h, L->in_w, L->out_c, L->kernel, L->stride, L->pad};
+    return s;
+}
+static struct accel_pool_shape pool_shape(const train_layer* L) {
+    struct accel_pool_shape s = {L->in_c, L->in_h, L->in_w, L->pool, L->stride};
+    return s;
+}
+static struct accel_fc_shape fc_shape(const train_layer* L) {
+    struct accel_fc_shape s = {L->fc_in, L->fc_out};
+    return s;
+}
+
+/* Fields every descriptor of a pass shares: statistics key, samples, accumulator, rounding key. */
+static void finish(accel_desc* d, const train_job* job, uint32_t layer, uint32_t n, uint32_t step,
+                   uint32_t sr0, uint32_t sr1, uint32_t sr2) {
+    d->layer_id = (uint16_t)layer;
+    d->batch = n;
+    d->acc_bits = (uint8_t)job->acc_bits;
+    accel_desc_set_sr(d, job->seed, step, sr0, sr1, sr2);
+}
+
+/* Forward of layer l on n samples reading x; appends one descriptor. */
+static accel_desc* build_forward(accel_desc* d, const train_job* job, uint32_t l, uint32_t n, uint32_t step,
+                                 struct accel_tensor x) {
+    const train_layer* L = &job->layers[l];
+    const struct accel_tensor y = accel_tensor(L->addr_y, L->fmt_act);
+    const uint32_t bias = L->has_bias ? L->addr_b : ACCEL_NO_ADDR;
+    if (L->kind == TRAIN_LAYER_CONV) {
+        const struct accel_conv_shape s = conv_shape(L);
+        accel_desc_conv_fwd(d, &s, n, x, accel_tensor(L->addr_w, L->fmt_weights), bias, y);
+    } else if (L->kind == TRAIN_LAYER_FC) {
+        const struct accel_fc_shape s = fc_shape(L);
+        accel_desc_fc_fwd(d, &s, n, x, accel_tensor(L->addr_w, L->fmt_weights), bias, y);
+    } else if (L->kind == TRAIN_LAYER_RELU) {
+        accel_desc_relu_fwd(d, n * layer_in_size(L), x, y);
+    } else {
+        const struct accel_pool_shape s = pool_shape(L);
+        if (L->kind == TRAIN_LAYER_MAXPOOL)
+            accel_desc_maxpool_fwd(d, &s, n, x, y, L->addr_argmax);
+        else
+            accel_desc_avgpool_fwd(d, &s, n, x, y);
+    }
+    finish(d, job, l, n, step, TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_ACT), 0, 0);
+    return d + 1;
+}
+
+static accel_desc* build_forward_pass(accel_desc* d, const train_job* job, uint32_t n, uint32_t step,
+                                      uint32_t input) {
+    struct accel_tensor x = accel_tensor(input, job->fmt_input);
+    for (uint32_t l = 0; l < job->num_layers; ++l) {
+        d = build_forward(d, job, l, n, step, x);
+        x = accel_tensor(job->layers[l].addr_y, job->layers[l].fmt_act);
+    }
+    return d;
+}
+
+/* Backward of layer l: error for its input (not for layer 0), then its weight gradients. */
+static accel_desc* build_backward(accel_desc* d, const train_job* job, uint32_t l, uint32_t n,
+                                  uint32_t step) {
+    const train_layer* L = &job->layers[l];
+    const uint32_t g_addr = l + 1 < job->num_layers ? job->layers[l + 1].addr_dx : job->addr_loss_grad;
+    const struct accel_tensor g = accel_tensor(g_addr, L->fmt_err);
+    const struct accel_tensor dx = accel_tensor(L->addr_dx, L->fmt_in_err);
+    const struct accel_tensor x = l ? accel_tensor(job->layers[l - 1].addr_y, job->layers[l - 1].fmt_act)
+                                    : accel_tensor(job->addr_batch_input, job->fmt_input);
+    const uint32_t sr_dx = TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_DX);
+    if (is_gemm(L)) {
+        const int conv = L->kind == TRAIN_LAYER_CONV;
+        const struct accel_conv_shape cs = conv_shape(L);
+        const struct accel_fc_shape fs = fc_shape(L);
+        const struct accel_tensor w = accel_tensor(L->addr_w, L->fmt_weights);
+        const struct accel_tensor dw = accel_tensor(L->addr_w_grad, L->fmt_weight_grads);
+        const uint32_t db = L->has_bias ? L->addr_b_grad : ACCEL_NO_ADDR;
+        if (l > 0) {
+            if (conv)
+                accel_desc_conv_bwd_data(d, &cs, n, g, w, dx);
+            else
+                accel_desc_fc_bwd_data(d, &fs, n, g, w, dx);
+            finish(d++, job, l, n, step, sr_dx, 0, 0);
+        }
+        if (conv)
+            accel_desc_conv_wgrad(d, &cs, n, g, x, dw, db);
+        else
+            accel_desc_fc_wgrad(d, &fs, n, g, x, dw, db);
+        finish(d++, job, l, n, step, TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_DW),
+               TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_DB), 0);
+        return d;
+    }
+    if (l == 0) return d; /* nothing below needs an error */
+    if (L->kind == TRAIN_LAYER_RELU) {
+        accel_desc_relu_bwd(d, n * layer_in_size(L), accel_tensor(L->addr_y, L->fmt_act), g, dx);
+    } else {
+        const struct accel_pool_shape s = pool_shape(L);
+        if (L->kind == TRAIN_LAYER_MAXPOOL)
+            accel_desc_maxpool_bwd(d, &s, n, g, L->addr_argmax, dx);
+        else
+            accel_desc_avgpool_bwd(d, &s, n, g, dx);
+    }
+    finish(d++, job, l, n, step, sr_dx, 0, 0);
+    return d;
+}
+
+static accel_desc* build_update(accel_desc* d, const train_job* job, uint32_t l, uint32_t n, uint32_t step) {
+    const train_layer* L = &job->layers[l];
+    struct accel_sgd_params p = {job->lr, job->momentum, job->weight_decay, n};
+    accel_desc_sgd_update(d, L->weight_count, &p, accel_tensor(L->addr_w_grad, L->fmt_weight_grads),
+                          accel_tensor(L->addr_w_master, L->fmt_master), L->addr_w_velocity,
+                          accel_tensor(L->addr_w, L->fmt_weights));
+    finish(d++, job, l, n, step, TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_W_MASTER),
+           TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_W_VELOCITY), TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_W));
+    if (!L->has_bias) return d;
+    p.weight_decay = 0.0; /* Network::update: no decay on biases */
+    accel_desc_sgd_update(d, L->bias_count, &p, accel_tensor(L->addr_b_grad, L->fmt_weight_grads),
+                          accel_tensor(L->addr_b_master, L->fmt_master), L->addr_b_velocity,
+                          accel_tensor(L->addr_b, L->fmt_weights));
+    finish(d++, job, l, n, step, TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_B_MASTER),
+           TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_B_VELOCITY), TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_B));
+    return d;
+}
+
+/* Softmax cross-entropy of the last layer's logits against `labels` (Network::loss). */
+static accel_desc* build_loss(accel_desc* d, const train_job* job, uint32_t n, uint32_t step, uint32_t labels,
+                              int grad) {
+    const train_layer* last = &job->layers[job->num_layers - 1];
+    accel_desc_softmax_xent(d, n, job->num_classes, accel_tensor(last->addr_y, last->fmt_act), labels,
+                            job->addr_loss_result,
+                            accel_tensor(grad ? job->addr_loss_grad : ACCEL_NO_ADDR, last->fmt_err));
+    finish(d, job, job->num_layers, n, step, TRAIN_RT_TENSOR_ID(job->num_layers, TRAIN_RT_SLOT_DX), 0, 0);
+    return d + 1;
+}
+
+uint32_t train_descs_step(const train_job* job, uint32_t n, accel_desc* out) {
+    accel_desc* d = build_forward_pass(out, job, n, 0, job->addr_batch_input);
+    d = build_loss(d, job, n, 0, job->addr_batch_labels, 1);
+    for (uint32_t l = job->num_layers; l-- > 0;) d = build_backward(d, job, l, n, 0);
+    for (uint32_t l = 0; l < job->num_layers; ++l)
+        if (is_gemm(&job->layers[l])) d = build_update(d, job, l, n, 0);
+    return (uint32_t)(d - out);
+}
+
+uint32_t train_descs_eval(const train_job* job, uint32_t n, accel_desc* out) {
+    accel_desc* d = build_forward_pass(out, job, n, TRAIN_RT_EVAL_STEP, job->addr_test_images);
+    d = build_loss(d, job, n, TRAIN_RT_EVAL_STEP, job->addr_test_labels, 0);
+    return (uint32_t)(d - out);
+}
+
+void train_descs_gather(const train_job* job, uint32_t slot, accel_desc* out) {
+    /* Same format on both sides: the converted images are copied unchanged. */
+    const uint32_t image_bytes = accel_tensor_bytes(job->fmt_input, job->input_size);
+    accel_desc_dma_copy(out, job->input_size, accel_tensor(job->addr_train_images, job->fmt_input),
+                        accel_tensor(job->addr_batch_input + slot * image_bytes, job->fmt_input));
+    out->layer_id = (uint16_t)job->num_layers;
+}
