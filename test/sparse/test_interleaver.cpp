@@ -165,7 +165,7 @@ TEST_CASE("type 2 is the RTL's interleaver_array.sv formula", "[sparse][interlea
     CHECK((full.degrees_ok && full.no_repeats && full.clash_free()));
 }
 
-TEST_CASE("type 3 repeats its sweep; type 1 and dither permute", "[sparse][interleaver]") {
+TEST_CASE("type 3 repeats its sweep, type 1 and dither permute", "[sparse][interleaver]") {
     InterleaverSpec spec{32, 8, 4, 4, 3, true, false, 5, 0};
     const EdgePattern e = clash_free_pattern(spec);
     for (uint64_t k = spec.p; k < e.edges(); ++k) REQUIRE(e.left[k] == e.left[k % spec.p]);

@@ -325,7 +325,7 @@ TEST_CASE("stale weights change the result only once samples overlap", "[sparse]
     CHECK(run(TrainSchedule::pipelined, 8) == run(TrainSchedule::pipelined, 8));  // deterministic
 }
 
-TEST_CASE("etapos 0 leaves the weights alone; inference matches training's forward pass",
+TEST_CASE("etapos 0 leaves the weights alone, and inference matches the training forward pass",
           "[sparse][golden]") {
     const Data d = synthetic(6, 64, 4, 3);
     SparseNetwork net(small_config(DeltaHazard::rtl));
