@@ -189,9 +189,16 @@ int run(int argc, char** argv) {
                 static_cast<double>(last.clocks) / (clock_mhz * 1e3), clock_mhz,
                 static_cast<unsigned long long>(last.junction_cycles));
     }
-    std::printf("result       %s | %s | %s | test %.2f %% after %u epochs | %.0f images/s\n",
-                cfg.summary().c_str(), to_string(schedule), to_string(cfg.delta_hazard), last_test, epochs,
-                static_cast<double>(total_images) / total_seconds);
+    // One key=value line for scripts (bench/sparse-golden.sh).
+    std::printf(
+        "result test=%.2f train=%.2f epochs=%u images_per_s=%.0f cycle_clocks=%u epoch_ms=%.3f weights=%llu "
+        "dense=%llu stalls=%llu dropped=%llu\n",
+        last_test, 100.0 * static_cast<double>(last.correct) / static_cast<double>(last.samples), epochs,
+        static_cast<double>(total_images) / total_seconds, net.cycle_clocks(),
+        static_cast<double>(last.clocks) / (clock_mhz * 1e3),
+        static_cast<unsigned long long>(cfg.total_edges()),
+        static_cast<unsigned long long>(cfg.dense_edges()),
+        static_cast<unsigned long long>(net.stall_clocks()), static_cast<unsigned long long>(dropped));
     return 0;
 }
 
