@@ -392,6 +392,12 @@ TEST_CASE("bad samples, rates and configurations are refused with a reason", "[s
     CHECK_THAT(c.rtl_limits(), Catch::StartsWith("z[1]"));
     CHECK(c.total_edges() == c.dense_edges());
     CHECK(SparseNetConfig::fpga_mnist().dense_edges() == 67584);
+    CHECK(SparseNetConfig::fpga_mnist().summary() ==
+          "1024-64-32 fo 4,16 z 128,32 10-bit (1.2.7) sigmoid,sigmoid clash-free type 2");
+    CHECK(parse_connectivity("random") == Connectivity::random);
+    CHECK(parse_delta_hazard("forwarded") == DeltaHazard::forwarded);
+    CHECK_THROWS_WITH(parse_connectivity("dense"), Catch::Contains("'dense'"));
+    CHECK_THROWS_WITH(parse_delta_hazard("none"), Catch::Contains("'none'"));
     CHECK(SparseNetConfig::fpga_mnist().total_edges() == 5120);
 }
 
