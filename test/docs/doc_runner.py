@@ -22,9 +22,9 @@ Marking a block
 
 Matching
     Expected lines are compared with the actual lines exactly, after removing trailing spaces, with two
-    exceptions: a line "..." alone stands for any run of lines (none included), and "…" inside a line
-    stands for any text (wall-clock figures: "wall time … s"). Lines not separated by "..." must follow
-    each other in the output. A transcript shows a command's whole output: its first expected line is the
+    exceptions: a line "..." alone (indented or not) stands for any run of lines (none included), and
+    "…" inside a line stands for any text (wall-clock figures: "wall time … s"). Lines not separated by
+    "..." must follow each other in the output. A transcript shows a command's whole output: its first expected line is the
     first line printed and its last the last, unless the block starts or ends with "...". A cmd= block is
     an excerpt: it may start and end anywhere in the output. Numbers are never fuzzy.
 
@@ -215,7 +215,7 @@ def segments_of(expected):
     """Splits expected lines at "..." lines: [(first index, [lines])], and whether it opens/closes with one."""
     segments, current, start = [], [], 0
     for i, line in enumerate(expected):
-        if line == ELLIPSIS:
+        if line.strip() == ELLIPSIS:
             if current:
                 segments.append((start, current))
             current, start = [], i + 1
@@ -225,8 +225,8 @@ def segments_of(expected):
             current.append(line)
     if current:
         segments.append((start, current))
-    opens = bool(expected) and expected[0] == ELLIPSIS
-    closes = bool(expected) and expected[-1] == ELLIPSIS
+    opens = bool(expected) and expected[0].strip() == ELLIPSIS
+    closes = bool(expected) and expected[-1].strip() == ELLIPSIS
     return segments, opens, closes
 
 

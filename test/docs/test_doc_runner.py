@@ -80,6 +80,7 @@ class Matching(unittest.TestCase):
         self.assertIsNone(dr.match(["1", "...", "5"], actual, True))
         self.assertIsNone(dr.match(["1", "...", "3", "...", "5"], actual, True))
         self.assertIsNone(dr.match(["1", "2", "...", "4", "5"], actual, True))
+        self.assertIsNone(dr.match(["1", "  ...", "5"], actual, True))
         self.assertIsNone(dr.match(["...", "2", "3", "..."], actual, True))
         # Lines not separated by "..." must be adjacent.
         self.assertIsNotNone(dr.match(["1", "3", "..."], actual, True))
