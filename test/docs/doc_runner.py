@@ -30,7 +30,7 @@ Matching
 
 Running
     Each command runs with bash -c, stdin from /dev/null, in a scratch copy of the repository (the files
-    git knows, plus `build` -> the build directory and `data` -> the repository's data directory), so
+    git knows, `build` -> the build directory, and `data/` with links to the repository's data files), so
     `build/trainvp` and `scenarios/...` work as written and outputs (report.json, final-weights.bin,
     files a doc creates) stay in the scratch copy. Shell state does not carry over between commands,
     files do. `trainvp` on PATH is the build's. A command runs once per doc file: blocks that show other
@@ -319,8 +319,14 @@ class Runner:
             os.makedirs(os.path.dirname(dst), exist_ok=True)
             shutil.copy2(src, dst, follow_symlinks=False)
         os.symlink(self.build, os.path.join(self.scratch, "build"))
-        if os.path.isdir(os.path.join(self.root, "data")):
-            os.symlink(os.path.join(self.root, "data"), os.path.join(self.scratch, "data"))
+        # The data files are links in directories of the scratch copy, so a script that replaces them
+        # (scripts/fetch-mnist.sh finding a bad file) writes there, not into the repository.
+        data = os.path.join(self.root, "data")
+        for dirpath, _, filenames in os.walk(data):
+            target = os.path.join(self.scratch, os.path.relpath(dirpath, self.root))
+            os.makedirs(target, exist_ok=True)
+            for name in filenames:
+                os.symlink(os.path.join(dirpath, name), os.path.join(target, name))
         bindir = os.path.join(self.work, "bin")
         os.makedirs(bindir)
         os.symlink(os.path.join(self.build, "trainvp"), os.path.join(bindir, "trainvp"))
