@@ -24,9 +24,10 @@ Matching
     Expected lines are compared with the actual lines exactly, after removing trailing spaces, with two
     exceptions: a line "..." alone (indented or not) stands for any run of lines (none included), and
     "…" inside a line stands for any text (wall-clock figures: "wall time … s"). Lines not separated by
-    "..." must follow each other in the output. A transcript shows a command's whole output: its first expected line is the
-    first line printed and its last the last, unless the block starts or ends with "...". A cmd= block is
-    an excerpt: it may start and end anywhere in the output. Numbers are never fuzzy.
+    "..." must follow each other in the output. A transcript shows a command's whole output: its first
+    expected line is the first line printed and its last the last, unless the block starts or ends with
+    "...". A cmd= block is an excerpt: it may start and end anywhere in the output. Numbers are never
+    fuzzy.
 
 Running
     Each command runs with bash -c, stdin from /dev/null, in a scratch copy of the repository (the files
@@ -102,12 +103,16 @@ class Check:
 
 
 def parse_blocks(doc, text):
-    blocks = []
+    """The fenced blocks of a doc, and the problems of markers that precede no block."""
+    blocks, strays = [], []
     lines = text.split("\n")
     i = 0
     while i < len(lines):
         m = FENCE.match(lines[i])
         if not m:
+            if MARKER.match(lines[i]) and not (i + 1 < len(lines) and FENCE.match(lines[i + 1])):
+                strays.append("%s:%d: a doctest marker must be on the line right before a fenced block"
+                              % (doc, i + 1))
             i += 1
             continue
         indent, fence = len(m.group(1)), m.group(2)
@@ -130,7 +135,7 @@ def parse_blocks(doc, text):
             i += 1
         blocks.append(Block(doc, start + 1, marker, comment, body, numbers))
         i += 1
-    return blocks
+    return blocks, strays
 
 
 def is_transcript(block):
@@ -151,7 +156,8 @@ def parse_attributes(block):
         attrs[key] = value
     stream = attrs.get("stream", "both")
     if stream not in STREAMS:
-        raise DocError("%s: doctest marker: stream=%s is not both, stdout or stderr" % (block.where(), stream))
+        raise DocError("%s: doctest marker: stream=%s is not both, stdout or stderr"
+                       % (block.where(), stream))
     for key in ("exit", "timeout"):
         if key in attrs and not attrs[key].isdigit():
             raise DocError("%s: doctest marker: %s=%s is not a number" % (block.where(), key, attrs[key]))
@@ -174,7 +180,8 @@ def checks_of(block):
         lines, numbers = strip_blank_edges(block.lines, block.line_numbers)
         return [Check(block, attrs["cmd"], lines, numbers, int(attrs.get("exit", 0)), stream, timeout, False)]
     if "exit" in attrs:
-        raise DocError("%s: exit= goes with cmd=; a transcript writes [exit N] after the output" % block.where())
+        raise DocError("%s: exit= goes with cmd=; a transcript writes [exit N] after the output"
+                       % block.where())
     first = next((i for i, line in enumerate(block.lines) if line), None)
     if first is None or not block.lines[first].startswith("$ "):
         raise DocError("%s: a doctest block needs cmd= or must start with a '$ ' command" % block.where())
@@ -212,7 +219,7 @@ def line_matches(expected, actual):
 
 
 def segments_of(expected):
-    """Splits expected lines at "..." lines: [(first index, [lines])], and whether it opens/closes with one."""
+    """Splits expected lines at "..." lines: [(first index, [lines])], and whether one opens/closes them."""
     segments, current, start = [], [], 0
     for i, line in enumerate(expected):
         if line.strip() == ELLIPSIS:
@@ -362,14 +369,15 @@ class Runner:
 def source_files(root):
     """The files of the checkout: git's list (tracked and untracked but not ignored), else a walk."""
     try:
-        out = subprocess.run(["git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=True).stdout
+        out = subprocess.run(
+            ["git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=True).stdout
         return [p for p in out.decode().split("\0") if p]
     except (OSError, subprocess.CalledProcessError):
         files = []
         for dirpath, dirnames, filenames in os.walk(root):
-            dirnames[:] = [d for d in dirnames
-                           if d not in (".git", "data") and not os.path.exists(os.path.join(dirpath, d, "CMakeCache.txt"))]
+            dirnames[:] = [d for d in dirnames if d not in (".git", "data")
+                           and not os.path.exists(os.path.join(dirpath, d, "CMakeCache.txt"))]
             files += [os.path.relpath(os.path.join(dirpath, f), root) for f in filenames]
         return files
 
@@ -413,8 +421,8 @@ def audit(doc, blocks):
 
 def run_doc(runner, doc, root):
     with open(os.path.join(root, doc), encoding="utf-8") as f:
-        blocks = parse_blocks(doc, f.read())
-    problems = audit(doc, blocks)
+        blocks, problems = parse_blocks(doc, f.read())
+    problems += audit(doc, blocks)
     for p in problems:
         print("FAIL " + p)
     checks = []
@@ -457,8 +465,8 @@ def main(argv):
         problems = []
         for doc in args.docs:
             with open(os.path.join(args.root, doc), encoding="utf-8") as f:
-                blocks = parse_blocks(doc, f.read())
-            problems += audit(doc, blocks)
+                blocks, strays = parse_blocks(doc, f.read())
+            problems += strays + audit(doc, blocks)
             for block in blocks:
                 if block.marker is not None:
                     try:

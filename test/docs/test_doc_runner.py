@@ -24,7 +24,7 @@ class Parsing(unittest.TestCase):
     def test_transcript_commands_output_and_exit(self):
         text = doc("# t", "", "<!-- doctest -->", TICKS + "console",
                    "$ printf 'a\\nb\\n'", "a", "b", "$ false \\", "    --flag", "[exit 1]", "$ true", TICKS)
-        [block] = dr.parse_blocks("t.md", text)
+        [block], _ = dr.parse_blocks("t.md", text)
         self.assertEqual(block.line, 4)
         self.assertEqual(block.marker, "")
         checks = dr.checks_of(block)
@@ -38,10 +38,11 @@ class Parsing(unittest.TestCase):
     def test_cmd_block_in_a_list_item(self):
         text = doc("- item", "  <!-- doctest: cmd=\"echo 'x  y'\" stream=stderr exit=3 timeout=9 -->",
                    "  " + TICKS, "  x", "    y", "  " + TICKS)
-        [block] = dr.parse_blocks("t.md", text)
+        [block], _ = dr.parse_blocks("t.md", text)
         [check] = dr.checks_of(block)
         self.assertEqual(check.command, "echo 'x  y'")
-        self.assertEqual((check.stream, check.exit_status, check.timeout, check.anchored), ("stderr", 3, 9, False))
+        self.assertEqual((check.stream, check.exit_status, check.timeout, check.anchored),
+                         ("stderr", 3, 9, False))
         self.assertEqual(check.expected, ["x", "  y"])
 
     def test_malformed_markers_are_doc_errors(self):
@@ -51,16 +52,24 @@ class Parsing(unittest.TestCase):
                                 ("<!-- doctest -->", ["no command here"]),
                                 ("<!-- doctest: exit=1 -->", ["$ false"]),
                                 ("<!-- doctest -->", ["$ echo", "[exit 2]", "more"])]:
-            [block] = dr.parse_blocks("t.md", doc(marker, TICKS, *content, TICKS))
+            [block], _ = dr.parse_blocks("t.md", doc(marker, TICKS, *content, TICKS))
             with self.assertRaises(dr.DocError, msg=marker):
                 dr.checks_of(block)
 
     def test_audit_wants_a_reason_for_untested_transcripts(self):
         text = doc(TICKS, "$ echo a", "a", TICKS, "", "<!-- needs two terminals -->", TICKS, "$ echo b",
                    TICKS, "", TICKS, "plain text", TICKS)
-        problems = dr.audit("t.md", dr.parse_blocks("t.md", text))
+        problems = dr.audit("t.md", dr.parse_blocks("t.md", text)[0])
         self.assertEqual(len(problems), 1)
         self.assertIn("t.md:1:", problems[0])
+
+
+    def test_a_marker_away_from_its_block_is_an_error(self):
+        text = doc("<!-- doctest -->", "", TICKS, "$ true", TICKS, TICKS, "<!-- doctest -->", TICKS)
+        blocks, strays = dr.parse_blocks("t.md", text)
+        self.assertEqual(len(strays), 1)
+        self.assertIn("t.md:1:", strays[0])
+        self.assertEqual(blocks[0].marker, None)  # a marker inside a block is text
 
 
 class Matching(unittest.TestCase):
@@ -125,12 +134,14 @@ class EndToEnd(unittest.TestCase):
             return status, out.getvalue()
 
     def test_passing_doc(self):
+        excerpt = "<!-- doctest: cmd=\"echo one; echo two >&2; echo three\" stream=stderr -->"
         status, out = self.run_doc(doc(
             "<!-- doctest -->", TICKS + "console",
-            "$ mkdir -p box && echo hello > box/input.txt", "$ cat box/input.txt; exit 7", "hello", "[exit 7]",
+            "$ mkdir -p box && echo hello > box/input.txt",
+            "$ cat box/input.txt; exit 7", "hello", "[exit 7]",
             "$ echo out; echo err >&2", "out", "err", TICKS, "",
-            "<!-- doctest: cmd=\"echo one; echo two >&2; echo three\" stream=stderr -->", TICKS, "two", TICKS, "",
-            "<!-- doctest: cmd=\"echo one; echo two >&2; echo three\" stream=stderr -->", TICKS, "two", TICKS))
+            excerpt, TICKS, "two", TICKS, "",
+            excerpt, TICKS, "two", TICKS))
         self.assertEqual(status, 0, out)
         self.assertIn("docs/t.md: 3 tested blocks, 5 checks, 0 failed", out)
         self.assertIn("(output of the run above)", out)
