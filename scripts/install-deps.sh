@@ -11,6 +11,7 @@ packages=(
     gdb-multiarch
     verilator
     nodejs npm
+    python3
 )
 
 missing=()
