@@ -181,14 +181,16 @@ SweepAxis parse_axis(const Reader& r, const YAML::Node& n, size_t i) {
 void parse_axes(const Reader& r, const YAML::Node& n, SweepSpec& s) {
     if (!n.IsSequence()) r.fail(n, "axes", "expected a list of axes ({key: ..., values: [...]})");
     for (size_t i = 0; i < n.size(); ++i) s.axes.push_back(parse_axis(r, n[i], i));
-    // Default names: the key's last segment, or the whole key where two axes would share it.
-    for (auto& a : s.axes) {
-        if (!a.name.empty()) continue;
-        const std::string last = a.key.substr(a.key.rfind('.') + 1);
-        const size_t same = std::count_if(s.axes.begin(), s.axes.end(), [&](const SweepAxis& b) {
-            return b.key.substr(b.key.rfind('.') + 1) == last && b.name.empty();
-        });
-        a.name = same > 1 || !is_name(last) ? a.key : last;
+    // Default names: the key's last segment, or the whole key where two unnamed axes would share it.
+    auto last_segment = [](const std::string& key) { return key.substr(key.rfind('.') + 1); };
+    std::vector<bool> named;
+    for (const auto& a : s.axes) named.push_back(!a.name.empty());
+    for (size_t i = 0; i < s.axes.size(); ++i) {
+        if (named[i]) continue;
+        const std::string last = last_segment(s.axes[i].key);
+        size_t same = 0;
+        for (size_t j = 0; j < s.axes.size(); ++j) same += !named[j] && last_segment(s.axes[j].key) == last;
+        s.axes[i].name = same > 1 || !is_name(last) ? s.axes[i].key : last;
     }
     for (size_t i = 0; i < s.axes.size(); ++i) {
         for (size_t j = 0; j < i; ++j) {
