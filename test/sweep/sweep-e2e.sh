@@ -9,6 +9,8 @@
 #                half-run one and the rest; results equal an uninterrupted sweep
 #   interrupt    Ctrl-C (SIGINT): running points are stopped and left without status.json, exit 130;
 #                --resume finishes them
+#   progress     on a 40-column terminal: one progress line redrawn within 39 columns, a failed point's line
+#                and the summary each on a line of their own
 #   golden       command: golden; the report's accuracy columns
 #   errors       bad sweep files and options: exit 2, one message naming the file, line and key, nothing run
 set -u
@@ -181,6 +183,26 @@ interrupt)
     "$trainvp" sweep i.yaml --resume --no-progress 2>err || { cat err; fail "--resume after SIGINT failed"; }
     grep -q "^sweep i: 4 points: 4 ok, 0 failed, 0 not run" err || { cat err; fail "resume summary"; }
     echo PASS ;;
+progress)
+    cat >p.yaml <<EOF
+base: $quick
+set: {data.train_limit: 64, data.test_limit: 64}
+axes:
+  - {key: sim.max_time, name: limit, values: [10s, 1us, 5s, 6s]}
+EOF
+    script -qfec "stty cols 40 rows 24; exec '$trainvp' sweep p.yaml -j 2" typescript >/dev/null 2>&1
+    rc=$?
+    [ "$rc" -eq 1 ] || { cat -v typescript; fail "exit $rc, expected 1"; }
+    # Every redraw starts with CR, erase-line; split the terminal output there.
+    tr '\r' '\n' <typescript | sed 's/\x1b\[K//' >lines
+    long=$(awk '/^sweep [0-9]/ && length($0) >= 40' lines | head -3)
+    [ -z "$long" ] || fail "progress lines of 40 or more columns on a 40-column terminal: $long"
+    grep -qE "^sweep [0-4]/4 done  [01] failed  [0-2] running$" lines || { cat lines; fail "no progress line"; }
+    grep -qaP '^(.*\r\x1b\[K)?sweep: point 0001-limit=1us failed \(exit 124\)' typescript ||
+        fail "the failed point's line does not start on a cleared line"
+    grep -qaP '^(.*\r\x1b\[K)?sweep p: 4 points: 3 ok, 1 failed, 0 not run' typescript ||
+        fail "the summary does not start on a cleared line"
+    echo "PASS: $(grep -c '^sweep [0-9]' lines) redraws within 39 columns" ;;
 golden)
     cat >g.yaml <<EOF
 base: $quick
