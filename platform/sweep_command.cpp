@@ -120,8 +120,8 @@ void check_estimate_supported(const SweepSpec& spec) {
                         "--report; this one (" TRAINVP_VERSION ") has none: use run or golden");
 }
 
-// `trainvp run --dump-config` of the first point with the sweep's options: the options are checked by the
-// command that will use them, before any point runs.
+// `trainvp run --dump-config` of the first point with the sweep's options, from a directory of its own as a
+// point runs: the options are checked by the command that will use them, before any point runs.
 void check_run_options(const SweepSpec& spec, const std::string& scenario_text) {
     char tmpl[] = "/tmp/trainvp-sweep-XXXXXX";
     if (!::mkdtemp(tmpl)) throw UserError("cannot make a temporary directory to check the options");
@@ -130,9 +130,9 @@ void check_run_options(const SweepSpec& spec, const std::string& scenario_text) 
     int status = 0;
     try {
         write_text_atomic(dir + "/scenario.yaml", scenario_text);
-        std::vector<std::string> argv = {self_executable(), "run", dir + "/scenario.yaml", "--dump-config"};
+        std::vector<std::string> argv = {self_executable(), "run", "scenario.yaml", "--dump-config"};
         argv.insert(argv.end(), spec.options.begin(), spec.options.end());
-        status = run_and_capture(argv, out, err);
+        status = run_and_capture(argv, out, err, dir);
     } catch (...) {
         fs::remove_all(dir);
         throw;

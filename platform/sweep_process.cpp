@@ -70,7 +70,8 @@ pid_t spawn_process(const SpawnOptions& opts) {
     return pid;
 }
 
-int run_and_capture(const std::vector<std::string>& args, std::string& out, std::string& err) {
+int run_and_capture(const std::vector<std::string>& args, std::string& out, std::string& err,
+                    const std::string& cwd) {
     int po[2], pe[2];
     if (::pipe2(po, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
     if (::pipe2(pe, O_CLOEXEC) != 0) {
@@ -89,6 +90,7 @@ int run_and_capture(const std::vector<std::string>& args, std::string& out, std:
         ::dup2(pe[1], 2);
         const int in = ::open("/dev/null", O_RDONLY);
         if (in >= 0) ::dup2(in, 0);
+        if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(127);
         ::execvp(argv[0], argv.data());
         const char* why = std::strerror(errno);
         (void)!::write(2, why, std::strlen(why));

@@ -23,9 +23,10 @@ struct SpawnOptions {
 // fails; a failed exec makes the child exit 127 with the reason in `output`.
 pid_t spawn_process(const SpawnOptions& opts);
 
-// Runs a command to completion, capturing stdout and stderr. Returns the wait status (see exit_code_of).
-// Throws std::runtime_error when it cannot be started.
-int run_and_capture(const std::vector<std::string>& argv, std::string& out, std::string& err);
+// Runs a command to completion in `cwd` ("" = this process's), capturing stdout and stderr. Returns the wait
+// status (see exit_code_of). Throws std::runtime_error when it cannot be started.
+int run_and_capture(const std::vector<std::string>& argv, std::string& out, std::string& err,
+                    const std::string& cwd = "");
 
 // The shell's view of a wait status: the exit code, or 128 + the signal number.
 int exit_code_of(int wait_status);

@@ -146,4 +146,14 @@ grep -q "submitted 1 point(s)" resume.stderr || { cat resume.stderr; fail "--res
 grep -q -- '"--array=2"' slurm/slurm/jobs.json || grep -q -- '"array": "2"' slurm/slurm/jobs.json ||
     fail "the resumed submission was not --array=2"
 "$compare" same-results slurm/results.json local/results.json || fail "results differ after --resume"
+
+# --no-wait returns once submitted; --gather collects once the array has left the queue.
+"$trainvp" sweep "$sweep" --backend slurm --partition test --no-wait --no-progress --out nowait \
+    >nowait.stdout 2>nowait.stderr || { cat nowait.stderr; fail "--no-wait failed"; }
+grep -q "not waiting: .* --gather --out" nowait.stderr || { cat nowait.stderr; fail "no --gather hint"; }
+job=$(sed -n 's/.*"job": "\([0-9]*\)".*/\1/p' nowait/slurm/jobs.json)
+[ -n "$job" ] || fail "no job id in jobs.json"
+for _ in $(seq 300); do [ -z "$(squeue -h -j "$job" 2>/dev/null)" ] && break; sleep 0.2; done
+"$trainvp" sweep "$sweep" --gather --out nowait 2>gather.stderr || { cat gather.stderr; fail "--gather failed"; }
+"$compare" same-results nowait/results.json local/results.json || fail "gathered results differ"
 echo "PASS"

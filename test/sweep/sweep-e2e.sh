@@ -228,6 +228,10 @@ errors)
     expect_error "est.yaml:2: key 'command': 'estimate' needs a trainvp with an 'estimate' command" est.yaml
     printf 'base: %s\noptions: [--no-progress, --bogus]\n' "$quick" >opt.yaml
     expect_error "opt.yaml:2: key 'options': trainvp run refuses them: trainvp: unrecognised option '--bogus'" opt.yaml
+    # Options are checked from a point's directory: a relative file that exists only here is refused.
+    touch here.elf
+    printf 'base: %s\noptions: [--firmware, here.elf]\n' "$quick" >rel.yaml
+    expect_error "rel.yaml:2: key 'options': trainvp run refuses them: trainvp: error: --firmware here.elf: No such file or directory" rel.yaml
     printf 'base: %s\naxes:\n  - {key: hardware.array.rows, values: [8]}\nconstraints: ["rows >= 16"]\n' "$quick" >none.yaml
     expect_error "none.yaml: no point is left: the constraints drop all 1" none.yaml
     expect_error "--jobs 0: at least one point runs at a time" ok.yaml -j 0
