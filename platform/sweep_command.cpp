@@ -156,7 +156,6 @@ Prepared prepare(const SweepSpec& spec) {
     if (p.plan.points.empty())
         throw UserError(spec.file + ": no point is left: the constraints drop all " +
                         std::to_string(p.plan.product));
-    const std::string cwd = fs::current_path().string();
     p.manifest.sweep_file = fs::absolute(spec.file).lexically_normal().string();
     p.manifest.name = spec.name;
     p.manifest.command = spec.command;
@@ -165,9 +164,7 @@ Prepared prepare(const SweepSpec& spec) {
     p.manifest.dropped = p.plan.dropped;
     p.manifest.sampled = p.plan.sampled;
     for (const auto& pt : p.plan.points) {
-        const YAML::Node scenario = point_scenario(spec, pt, cwd);
-        check_point_scenario(spec, pt, scenario);
-        const std::string yaml = point_scenario_yaml(scenario);
+        const std::string yaml = resolve_point_scenario(spec, pt, point_scenario(spec, pt));
         p.manifest.points.push_back(make_point_entry(spec, pt, yaml));
         p.texts.push_back(point_scenario_text(spec, pt, yaml));
     }

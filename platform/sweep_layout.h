@@ -74,7 +74,7 @@ class SweepDir {
 };
 
 // The manifest entry of a planned point: its arguments for `command` with the sweep's options, and the
-// fingerprint of those and the scenario (point_scenario_yaml).
+// fingerprint of those and the resolved scenario (resolve_point_scenario).
 PointEntry make_point_entry(const SweepSpec& spec, const SweepPoint& point, const std::string& scenario_yaml);
 
 // The arguments of a point's command: "run scenario.yaml --report report.json OPTIONS..." (golden: --out).

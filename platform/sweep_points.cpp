@@ -13,6 +13,8 @@
 #include "common/state_io.h"
 #include "config_schema.h"
 #include "platform_config.h"
+#include "resolved_config.h"
+#include "scenario_yaml.h"
 #include "train_run.h"
 #include "training_config.h"
 
@@ -77,52 +79,6 @@ bool passes(const SweepSpec& spec, const std::vector<size_t>& choice) {
     return true;
 }
 
-bool path_exists(const fs::path& p) {
-    std::error_code ec;
-    return fs::exists(p, ec);
-}
-
-// A relative data path as trainvp resolves it (training_config.h resolve_data_path): the current directory
-// first, then the scenario's directory. Absolute when found, unchanged otherwise.
-std::string rebase_data_path(const std::string& path, const std::string& cwd, const std::string& base_dir) {
-    const fs::path p(path);
-    if (p.is_absolute()) return path;
-    if (path_exists(fs::path(cwd) / p)) return (fs::path(cwd) / p).lexically_normal().string();
-    if (path_exists(fs::path(base_dir) / p)) return (fs::path(base_dir) / p).lexically_normal().string();
-    return path;
-}
-
-void rebase_paths(YAML::Node& root, const SweepSpec& spec, const std::string& cwd) {
-    if (const YAML::Node fw = root["firmware"]; fw && fw.IsScalar()) {
-        const fs::path p(fw.Scalar());
-        // The build tree is trainvp's second place to look, and the sweep's points run the same trainvp.
-        if (p.is_relative() && path_exists(fs::path(spec.base_dir) / p))
-            root["firmware"] = (fs::path(spec.base_dir) / p).lexically_normal().string();
-    }
-    if (!is_training_scenario(root)) return;
-    TrainingScenario sc;
-    try {
-        sc = parse_training_scenario(root, spec.base_file.empty() ? spec.file : spec.base_file);
-    } catch (const UserError&) {
-        return;  // check_point_scenario reports it
-    }
-    YAML::Node data = root["data"];
-    if (!data || !data.IsMap()) {
-        root["data"] = YAML::Node(YAML::NodeType::Map);
-        data = root["data"];
-    }
-    // The directory as parsed (so the kind's default directory too), then any file named on its own.
-    data["dir"] = rebase_data_path(sc.data.dir, cwd, spec.base_dir);
-    for (const char* key : {"train_images", "train_labels", "test_images", "test_labels"})
-        if (data[key] && data[key].IsScalar())
-            data[key] = rebase_data_path(data[key].Scalar(), cwd, spec.base_dir);
-    for (const char* key : {"train_files", "test_files"})
-        if (data[key] && data[key].IsSequence())
-            for (size_t i = 0; i < data[key].size(); ++i)
-                if (data[key][i].IsScalar())
-                    data[key][i] = rebase_data_path(data[key][i].Scalar(), cwd, spec.base_dir);
-}
-
 // The message of an error in a point's scenario, placed at the sweep-file line of the axis or set: entry
 // whose key it names (the longest such key), else at the base.
 [[noreturn]] void fail_point(const SweepSpec& spec, const SweepPoint& point, const std::string& reason) {
@@ -141,12 +97,6 @@ void rebase_paths(YAML::Node& root, const SweepSpec& spec, const std::string& cw
     for (const auto& a : spec.axes) consider(a.key, a.line, true);
     throw UserError(spec.where(line) + ": point " + point.dir + ": " + reason +
                     (from_axis ? " (a constraint can drop such points)" : ""));
-}
-
-fs::path executable_dir() {
-    std::error_code ec;
-    const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-    return ec ? fs::path() : self.parent_path();
 }
 
 }  // namespace
@@ -249,18 +199,18 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
     return plan;
 }
 
-YAML::Node point_scenario(const SweepSpec& spec, const SweepPoint& point, const std::string& cwd) {
+YAML::Node point_scenario(const SweepSpec& spec, const SweepPoint& point) {
     YAML::Node root = YAML::Clone(spec.base);
     try {
         for (const auto& o : point.overrides) apply_override(root, o);
     } catch (const UserError& e) {
         fail_point(spec, point, e.what());
     }
-    rebase_paths(root, spec, cwd);
     return root;
 }
 
-void check_point_scenario(const SweepSpec& spec, const SweepPoint& point, const YAML::Node& scenario) {
+std::string resolve_point_scenario(const SweepSpec& spec, const SweepPoint& point,
+                                   const YAML::Node& scenario) {
     const std::string file = spec.base_file.empty() ? spec.file : spec.base_file;
     try {
         PlatformConfig cfg;
@@ -268,31 +218,33 @@ void check_point_scenario(const SweepSpec& spec, const SweepPoint& point, const 
         register_platform_keys(schema, cfg);
         schema.apply(scenario, file);
         const bool training = is_training_scenario(scenario);
-        if (training) parse_training_scenario(scenario, file);
         if (spec.command != "run" && !training)
             throw UserError(file + ": 'trainvp " + spec.command +
                             "' needs a training scenario (a 'network' section)");
-        if (spec.command == "golden") return;
         if (training && cfg.firmware.empty()) cfg.firmware = kTrainFirmware;
-        cfg.validate();
-        if (spec.command != "run" ||
+        check_platform_config(cfg, schema);
+        const bool own_firmware =
             std::any_of(spec.options.begin(), spec.options.end(),
-                        [](const std::string& o) { return o.rfind("--firmware", 0) == 0; }))
-            return;
-        if (cfg.firmware.empty()) throw UserError(file + ": no firmware: set the 'firmware' key");
-        const fs::path fw(cfg.firmware);
-        if (fw.is_absolute() ? !fs::is_regular_file(fw) : !fs::is_regular_file(executable_dir() / fw))
-            throw UserError(file + ": firmware '" + cfg.firmware + "' not found (looked in " + spec.base_dir +
-                            " and " + executable_dir().string() + ")");
+                        [](const std::string& o) { return o.rfind("--firmware", 0) == 0; });
+        if (!cfg.firmware.empty()) {
+            std::string looked_in;
+            const std::string found = find_firmware(cfg.firmware, file, &looked_in);
+            if (!found.empty())
+                cfg.firmware = found;
+            else if (spec.command == "run" && !own_firmware)
+                throw UserError(file + ": firmware '" + cfg.firmware + "' not found (looked in " + looked_in +
+                                ")");
+        } else if (spec.command == "run" && !own_firmware) {
+            throw UserError(file + ": no firmware: set the 'firmware' key");
+        }
+        std::unique_ptr<TrainingScenario> train;
+        if (training) train = std::make_unique<TrainingScenario>(parse_training_scenario(scenario, file));
+        std::ostringstream os;
+        dump_resolved_config(os, schema, train.get());
+        return os.str();
     } catch (const UserError& e) {
         fail_point(spec, point, e.what());
     }
-}
-
-std::string point_scenario_yaml(const YAML::Node& scenario) {
-    YAML::Emitter em;
-    em << scenario;
-    return std::string(em.c_str()) + "\n";
 }
 
 std::string point_scenario_text(const SweepSpec& spec, const SweepPoint& point, const std::string& yaml) {
@@ -301,7 +253,10 @@ std::string point_scenario_text(const SweepSpec& spec, const SweepPoint& point, 
        << "\n";
     os << "# base: " << (spec.base_file.empty() ? "inline in the sweep file" : spec.base_file) << "\n";
     for (const auto& o : point.overrides) os << "#   --set " << o << "\n";
-    os << "# This file alone reproduces the point: trainvp " << spec.command << " scenario.yaml\n";
+    os << "# Every key resolved as `trainvp run --dump-config` prints it: this file alone reproduces the "
+          "point,\n"
+          "# from any directory (trainvp "
+       << spec.command << " scenario.yaml).\n";
     os << yaml;
     return os.str();
 }

@@ -39,20 +39,20 @@ constexpr uint64_t kSweepMaxPoints = 100000;
 // large, a sample that cannot be filled).
 SweepPlan plan_sweep(const SweepSpec& spec);
 
-// The point's scenario: the base with the point's overrides applied, and the relative paths the base's
-// directory would have resolved (firmware, data files) made absolute, so the tree means the same from any
-// directory. `cwd` is where trainvp resolves data paths first (the directory the sweep was started in).
-YAML::Node point_scenario(const SweepSpec& spec, const SweepPoint& point, const std::string& cwd);
+// The point's scenario tree: a copy of the base with the point's overrides applied. Throws UserError
+// "SWEEP:LINE: point DIR: reason" for an override that cannot apply.
+YAML::Node point_scenario(const SweepSpec& spec, const SweepPoint& point);
 
-// Checks the point's scenario as `trainvp run`/`golden` will before simulating: every key known, in range,
-// cross-field rules, the firmware found. Throws UserError "SWEEP:LINE: point DIR: reason", LINE being the
-// axis or set: entry whose key the reason names where there is one.
-void check_point_scenario(const SweepSpec& spec, const SweepPoint& point, const YAML::Node& scenario);
+// Checks the point's scenario as `trainvp run` (or golden) will before simulating, and returns it resolved
+// as `trainvp run --dump-config` prints it: every key with its value, the firmware and the data files by
+// absolute path (relative data paths are tried against the current directory first, as trainvp does), so
+// the text alone reproduces the point from any directory. Throws UserError "SWEEP:LINE: point DIR: reason",
+// LINE being the axis or set: entry whose key the reason names where there is one, else the base.
+std::string resolve_point_scenario(const SweepSpec& spec, const SweepPoint& point,
+                                   const YAML::Node& scenario);
 
-// The scenario as YAML (what identifies the point: sweep_layout.h fingerprints it).
-std::string point_scenario_yaml(const YAML::Node& scenario);
-// The file scenario.yaml: a header saying where the point came from, then `yaml`.
-std::string point_scenario_text(const SweepSpec& spec, const SweepPoint& point, const std::string& yaml);
+// The file scenario.yaml: a header saying where the point came from, then `resolved`.
+std::string point_scenario_text(const SweepSpec& spec, const SweepPoint& point, const std::string& resolved);
 
 // A directory-safe label: letters, digits and . _ + - = , kept, anything else '_'; long labels are cut and
 // end in a hash of the whole so they stay distinct.

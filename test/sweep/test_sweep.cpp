@@ -418,35 +418,50 @@ TEST_CASE("SplitMix64 draws are uniform in range and repeatable") {
     for (int c : counts) CHECK((c > 850 && c < 1150));
 }
 
-TEST_CASE("a point's scenario: overrides applied to a copy of the base, relative paths made absolute") {
+TEST_CASE("a point's scenario: the overrides applied to a copy of the base") {
+    const SweepSpec spec = parse(
+        inline_sweep("set: {training.epochs: 2}\naxes:\n  - {key: hardware.array.rows, values: [8, 16]}\n"));
+    const SweepPlan plan = plan_sweep(spec);
+    const YAML::Node p1 = point_scenario(spec, plan.points[1]);
+    CHECK(p1["hardware"]["array"]["rows"].Scalar() == "16");
+    CHECK(p1["training"]["epochs"].Scalar() == "2");
+    CHECK(p1["name"].Scalar() == "b");
+    CHECK_FALSE(spec.base["hardware"]);  // the base is untouched
+    CHECK_FALSE(spec.base["training"]);
+}
+
+TEST_CASE("a point's scenario resolved as --dump-config prints it, reproducible from any directory") {
     TempDir t;
-    write(t.path / "scen/data/mnist/x", "");
+    for (const char* f : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                          "t10k-labels-idx1-ubyte"})
+        write(t.path / "scen/data" / f, "");
     write(t.path / "scen/fw/app.elf", "");
     write(t.path / "scen/base.yaml",
           "name: base\nfirmware: fw/app.elf\nhardware: {array: {rows: 4, cols: 4}}\n"
-          "network: {preset: lenet5}\ndata: {kind: mnist, dir: data/mnist}\n");
+          "network: {preset: lenet5}\ndata: {kind: mnist, dir: data}\n");
     write(t.path / "s.yaml",
           "base: scen/base.yaml\nset: {training.epochs: 2}\naxes:\n"
           "  - {key: hardware.array.rows, values: [8, 16]}\n");
     const SweepSpec spec = load_sweep_file((t.path / "s.yaml").string());
-    const SweepPlan plan = plan_sweep(spec);
-    const YAML::Node p1 = point_scenario(spec, plan.points[1], "/nonexistent");
-    CHECK(p1["hardware"]["array"]["rows"].Scalar() == "16");
-    CHECK(p1["hardware"]["array"]["cols"].Scalar() == "4");
-    CHECK(p1["training"]["epochs"].Scalar() == "2");
-    CHECK(p1["firmware"].Scalar() == (t.path / "scen/fw/app.elf").string());
-    CHECK(p1["data"]["dir"].Scalar() == (t.path / "scen/data/mnist").string());
-    CHECK(spec.base["hardware"]["array"]["rows"].Scalar() == "4");  // the base is untouched
-    CHECK_FALSE(spec.base["training"]);
-    // The current directory comes first, as for trainvp itself.
-    write(t.path / "cwd/data/mnist/x", "");
-    const YAML::Node p0 = point_scenario(spec, plan.points[0], (t.path / "cwd").string());
-    CHECK(p0["data"]["dir"].Scalar() == (t.path / "cwd/data/mnist").string());
-    const std::string yaml = point_scenario_yaml(p0);
-    const std::string text = point_scenario_text(spec, plan.points[0], yaml);
-    CHECK_THAT(text, Catch::Matchers::Contains("#   --set hardware.array.rows=8\n"));
-    CHECK(text.substr(text.size() - yaml.size()) == yaml);
-    CHECK(YAML::Load(text)["hardware"]["array"]["rows"].Scalar() == "8");
+    const SweepPoint p = plan_sweep(spec).points.at(1);
+    const std::string resolved = resolve_point_scenario(spec, p, point_scenario(spec, p));
+    const YAML::Node r = YAML::Load(resolved);
+    CHECK(r["hardware"]["array"]["rows"].as<int>() == 16);
+    CHECK(r["hardware"]["array"]["cols"].as<int>() == 4);
+    CHECK(r["training"]["epochs"].as<int>() == 2);
+    CHECK(r["firmware"].Scalar() == (t.path / "scen/fw/app.elf").string());
+    CHECK(r["data"]["train_images"].Scalar() == (t.path / "scen/data/train-images-idx3-ubyte").string());
+    CHECK(r["network"]["layers"].size() == 11);  // the preset written out
+    CHECK(r["cpu"]["clock_hz"]);                 // defaults too: every key
+    // The resolved text as a base resolves to itself: it needs nothing from the base's directory.
+    write(t.path / "elsewhere/point.yaml", resolved);
+    write(t.path / "s2.yaml", "base: elsewhere/point.yaml\n");
+    const SweepSpec again = load_sweep_file((t.path / "s2.yaml").string());
+    const SweepPoint q = plan_sweep(again).points.at(0);
+    CHECK(resolve_point_scenario(again, q, point_scenario(again, q)) == resolved);
+    const std::string text = point_scenario_text(spec, p, resolved);
+    CHECK_THAT(text, Catch::Matchers::Contains("#   --set hardware.array.rows=16\n"));
+    CHECK(text.substr(text.size() - resolved.size()) == resolved);
 }
 
 TEST_CASE("a point's scenario is checked before anything runs, errors name the axis line") {
@@ -456,7 +471,7 @@ TEST_CASE("a point's scenario is checked before anything runs, errors name the a
         write(t.path / "s.yaml", "base: " + base + "\ncommand: golden\n" + body);
         const SweepSpec spec = load_sweep_file((t.path / "s.yaml").string());
         for (const auto& p : plan_sweep(spec).points)
-            check_point_scenario(spec, p, point_scenario(spec, p, "."));
+            resolve_point_scenario(spec, p, point_scenario(spec, p));
     };
     const std::string file = (t.path / "s.yaml").string();
     CHECK_NOTHROW(check_all("axes:\n  - {key: hardware.array.rows, values: [8, 16]}\n"));
@@ -473,8 +488,10 @@ TEST_CASE("a point's scenario is checked before anything runs, errors name the a
                       Catch::Matchers::StartsWith(file + ":3: point 0000: ") &&
                           Catch::Matchers::Contains("'training.batch'") &&
                           !Catch::Matchers::Contains("constraint"));
-    CHECK_THROWS_WITH(check_all("set: {hardware.array.rows.x: 1}\n"),
-                      Catch::Matchers::StartsWith(file + ":3: point 0000: --set 'hardware.array.rows.x=1'"));
+    CHECK_THROWS_WITH(
+        check_all("set: {hardware.array.rows.x: 1}\n"),
+        Catch::Matchers::StartsWith(file + ":3: point 0000: --set: key 'hardware.array.rows.x': "
+                                           "'hardware.array.rows' is a single value, not a section"));
 }
 
 TEST_CASE("a run point's firmware must exist") {
@@ -482,7 +499,7 @@ TEST_CASE("a run point's firmware must exist") {
     write(t.path / "s.yaml", "base: {name: b, firmware: no/such.elf}\n");
     const SweepSpec spec = load_sweep_file((t.path / "s.yaml").string());
     const SweepPoint p = plan_sweep(spec).points.at(0);
-    CHECK_THROWS_WITH(check_point_scenario(spec, p, point_scenario(spec, p, ".")),
+    CHECK_THROWS_WITH(resolve_point_scenario(spec, p, point_scenario(spec, p)),
                       Catch::Matchers::Contains("point 0000: ") &&
                           Catch::Matchers::Contains("firmware 'no/such.elf' not found"));
 }
