@@ -10,6 +10,7 @@ packages=(
     gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
     gdb-multiarch
     verilator
+    slurm-wlm munge
     nodejs npm
     python3
 )
