@@ -60,8 +60,8 @@ bool GoldenCheckpoints::restore(kern::Trainer& trainer, std::vector<GoldenEpochF
         throw UserError(path + ": holds " + std::to_string(epochs.size()) + " epochs' figures for " +
                         std::to_string(trainer.epochs_done()) + " epochs done");
     resume_.reset();
-    std::printf("resumed  %s: %u epochs done, step %u\n", path.c_str(), trainer.epochs_done(),
-                trainer.steps_done());
+    std::printf("resumed  %s: %u epoch%s done, step %u\n", path.c_str(), trainer.epochs_done(),
+                trainer.epochs_done() == 1 ? "" : "s", trainer.steps_done());
     return true;
 }
 

@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "run_command.h"
+#include "sweep_command.h"
 
 namespace po = boost::program_options;
 
@@ -23,6 +24,7 @@ const char* kUsage =
     "  run SCENARIO.yaml      simulate the platform described by the scenario\n"
     "  golden SCENARIO.yaml   train the scenario's network natively (no simulation)\n"
     "  checkpoint-info FILE   check a checkpoint of run or golden and print what it holds\n"
+    "  sweep SWEEP.yaml       run every point of a design-space sweep, here or on Slurm\n"
     "\n"
     "  trainvp <command> --help   options of a command\n"
     "  trainvp --version          version\n";
@@ -61,6 +63,7 @@ int sc_main(int argc, char* argv[]) {
         if (command == "run") return trainvp::run_command(argc - 1, argv + 1);
         if (command == "golden") return trainvp::golden_cli(argc - 1, argv + 1);
         if (command == "checkpoint-info") return trainvp::checkpoint_info_command(argc - 1, argv + 1);
+        if (command == "sweep") return trainvp::sweep_command(argc - 1, argv + 1);
         return usage_error("unknown command '" + command + "'");
     } catch (const po::error& e) {
         return usage_error(e.what());

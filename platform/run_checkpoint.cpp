@@ -73,8 +73,8 @@ void RunCheckpoints::attach(Platform& soc, const train_job& job, double max_time
         last_epochs_ = p.epochs_done;
         last_steps_ = p.steps_done;
         std::fprintf(stderr,
-                     "trainvp: resumed from %s: %u of %u epochs done, step %u, simulated time %.6f s\n",
-                     path.c_str(), p.epochs_done, job.epochs, p.steps_done, at_s);
+                     "trainvp: resumed from %s: %u of %u epoch%s done, step %u, simulated time %.6f s\n",
+                     path.c_str(), p.epochs_done, job.epochs, job.epochs == 1 ? "" : "s", p.steps_done, at_s);
     }
     if (!opts_.path.empty()) {
         enabled_ = true;

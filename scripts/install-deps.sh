@@ -10,7 +10,9 @@ packages=(
     gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
     gdb-multiarch
     verilator
+    slurm-wlm munge
     nodejs npm
+    python3
 )
 
 missing=()

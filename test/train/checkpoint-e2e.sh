@@ -164,7 +164,7 @@ case $case in
         g a --checkpoint ck.bin --checkpoint-every 5  # the last at step 10, in the middle of epoch 2
         grep -q "^steps_done: 10$" <("$trainvp" checkpoint-info a/ck.bin) || fail "no step-10 checkpoint"
         g b --resume ../a/ck.bin
-        grep -q "^resumed  ../a/ck.bin: 1 epochs done, step 10" b/stdout || fail "no 'resumed' line"
+        grep -q "^resumed  ../a/ck.bin: 1 epoch done, step 10" b/stdout || fail "no 'resumed' line"
         g c --checkpoint ck.bin  # at each epoch's end
         g d --resume ../c/ck.bin
         cmp ref/w.bin a/w.bin && cmp ref/w.bin b/w.bin && cmp ref/w.bin d/w.bin || fail "weights differ"
