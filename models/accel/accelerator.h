@@ -2,7 +2,7 @@
 // initiator socket, an interrupt output and a debug socket. Inside it is a subsystem of modules bound through
 // TLM-2.0 sockets, each replaceable: the controller, the DMA engine, the weight, activation and gradient
 // buffers, the PE array and the vector unit on a buffer interconnect (soc.accel.weight_buffer, ...). The
-// Accelerator itself only builds and binds them.
+// Accelerator itself only builds and binds them, and strings their checkpoint images together.
 #pragma once
 
 #include <cstdint>
