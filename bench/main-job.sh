@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job's cost against the golden model: `trainvp run scenarios/lenet-mnist.yaml` (CPU, bus, DRAM,
 # accelerator timing and the firmware) and `trainvp golden` on the same scenario, seed and data, each run
-# once; prints both wall times, their processor times and the ratios. Target: platform within 1.2x of golden.
+# once; prints both wall times, their processor times and the ratios. Target: platform within 1.15x of golden
+# (processor time on a quiet machine, median of three runs).
 # usage: bench/main-job.sh [BUILD_DIR] [EPOCHS]   (default: build, 1 -- one epoch keeps it short; the ratio
 #        per epoch is what matters, both commands load the same data and evaluate the test set each epoch)
 # Processor time (user + sys) is the fairer figure on a shared machine.
@@ -46,7 +47,7 @@ print("main job: scenarios/lenet-mnist.yaml, %s epoch(s), %d training images, te
 print("  platform  %7.2f s wall  %7.2f s cpu   (simulated %.3f s, %.1f MIPS)"
       % (pw, pc, r["simulated_time_s"], r["cpu"]["instructions"] / pw / 1e6))
 print("  golden    %7.2f s wall  %7.2f s cpu" % (gw, gc))
-print("  ratio     %7.2fx wall  %7.2fx cpu   (target <= 1.2x: %s)"
-      % (pw / gw, pc / gc, "met" if pc / gc <= 1.2 else "NOT met"))
+print("  ratio     %7.2fx wall  %7.2fx cpu   (target <= 1.15x: %s)"
+      % (pw / gw, pc / gc, "met" if pc / gc <= 1.15 else "NOT met"))
 print("  final weights platform vs golden: %s" % same)
 PY

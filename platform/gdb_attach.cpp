@@ -13,6 +13,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "accel_monitor.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "cpu/gdb_server.h"
@@ -30,6 +31,7 @@ class GdbService final : public HostService, public CpuDebugger, public gdb::Deb
           server_(listen(opts.gdb_port)),
           session_(soc.cpu.core(), *this),
           log_(std::string(soc.name()) + ".gdb") {
+        register_accel_monitor(session_.monitor(), soc.accel);
         std::fprintf(stderr, "trainvp: waiting for GDB on 127.0.0.1:%d\n", server_.port());
         std::fflush(stderr);
         server_.accept_client();

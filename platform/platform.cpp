@@ -19,12 +19,14 @@ Platform::Platform(const sc_core::sc_module_name& name, const PlatformConfig& cf
       device_irq_("device_irq", TRAINVP_IRQ_COUNT) {
     cpu.mem_out.bind(bus.bus_in);
 
+    // DRAM first: the router decodes regions in map order, and DRAM takes nearly every bus transaction (the
+    // accelerator's DMA bursts).
+    bus.map(ram.bus_in, {TRAINVP_DRAM_BASE, cfg.ram.size_bytes}, "dram");
     bus.map(clint.bus_in, {TRAINVP_CLINT_BASE, TRAINVP_CLINT_SIZE}, "clint");
     bus.map(plic.bus_in, {TRAINVP_PLIC_BASE, TRAINVP_PLIC_SIZE}, "plic");
     bus.map(uart0.bus_in, {TRAINVP_UART0_BASE, TRAINVP_UART0_SIZE}, "uart0");
     bus.map(simctrl.bus_in, {TRAINVP_SIMCTRL_BASE, TRAINVP_SIMCTRL_SIZE}, "simctrl");
     bus.map(accel.regs_in, {TRAINVP_ACCEL_BASE, TRAINVP_ACCEL_SIZE}, "accel");
-    bus.map(ram.bus_in, {TRAINVP_DRAM_BASE, cfg.ram.size_bytes}, "dram");
     accel.dma_out.bind(bus.bus_in);
 
     clint.timer_irq.bind(timer_irq_);

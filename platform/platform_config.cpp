@@ -50,6 +50,11 @@ void register_accelerator_keys(ConfigSchema& s, AcceleratorConfig& a) {
           "largest DMA bus transaction in bytes (power of two)", DmaConfig::kBurstBytes);
     s.add("hardware.dma.max_outstanding", &a.dma.max_outstanding, "DMA bursts whose latencies may overlap",
           DmaConfig::kMaxOutstanding);
+    s.add("hardware.interconnect.width_bytes", &a.interconnect.width_bytes,
+          "bytes per accelerator cycle between the DMA, buffers, PE array and vector unit (power of two)",
+          InterconnectConfig::kWidthBytes);
+    s.add("hardware.interconnect.latency_cycles", &a.interconnect.latency_cycles,
+          "interconnect latency per transfer in accelerator cycles", InterconnectConfig::kLatencyCycles);
 #define TRAINVP_TIMING_PARAM_KEY(name, value, min, max, unit, source) \
     s.add("hardware.timing." #name, &a.timing.name, unit, ValueRange<uint32_t>{min, max});
     TRAINVP_ACCEL_TIMING_PARAMS(TRAINVP_TIMING_PARAM_KEY)

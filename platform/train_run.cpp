@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "accel/accel_stats.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "kernels/weights_io.h"

@@ -32,6 +32,23 @@ void check_sram(const SramConfig& s, const std::string& name) {
 
 }  // namespace
 
+namespace accel {
+
+const char* buffer_name(BufferId b) {
+    switch (b) {
+        case BufferId::weight:
+            return "weight";
+        case BufferId::activation:
+            return "activation";
+        case BufferId::gradient:
+        case BufferId::count:
+            break;
+    }
+    return "gradient";
+}
+
+}  // namespace accel
+
 bool parse_dataflow(const std::string& text, Dataflow& out) {
     try {
         out = timing::parse_dataflow(text);
@@ -67,6 +84,13 @@ void AcceleratorConfig::validate() const {
         throw FieldError({&dma.burst_bytes}, "accelerator.dma.burst_bytes",
                          "must be a power of two, got " + std::to_string(dma.burst_bytes));
     check_range(dma.max_outstanding, "accelerator.dma.max_outstanding", DmaConfig::kMaxOutstanding);
+    check_range(interconnect.width_bytes, "accelerator.interconnect.width_bytes",
+                InterconnectConfig::kWidthBytes);
+    if (!is_power_of_two(interconnect.width_bytes))
+        throw FieldError({&interconnect.width_bytes}, "accelerator.interconnect.width_bytes",
+                         "must be a power of two, got " + std::to_string(interconnect.width_bytes));
+    check_range(interconnect.latency_cycles, "accelerator.interconnect.latency_cycles",
+                InterconnectConfig::kLatencyCycles);
     if (dram_size == 0 || dram_base + dram_size > (1ull << 32) || dram_base + dram_size <= dram_base)
         throw FieldError({&dram_size, &dram_base}, "accelerator.dram_size",
                          "the window [dram_base, dram_base + dram_size) must be non-empty and below 4 GiB "

@@ -23,7 +23,16 @@ enum class Fidelity : uint8_t { analytic, cycle };
 const char* fidelity_name(Fidelity f);  // "analytic", "cycle"
 bool parse_fidelity(const std::string& text, Fidelity& out);
 
-// The ranges below are the single statement of what each field accepts: validate() checks them and the
+// The three on-chip buffers, in the order of their windows on the internal interconnect.
+namespace accel {
+enum class BufferId : uint8_t { weight, activation, gradient, count };
+constexpr int kBufferCount = static_cast<int>(BufferId::count);
+const char* buffer_name(BufferId b);  // "weight", "activation", "gradient"
+}  // namespace accel
+
+// One buffer (hardware.weight_buffer, activation_buffer, gradient_buffer): the single place its geometry is
+// set; the SramBuffer module and the PE array's timing model both read it. The ranges below, here and in the
+// other structs, are the single statement of what each field accepts: validate() checks them and the
 // scenario keys (platform/platform_config.cpp) are registered with them.
 struct SramConfig {
     // On-chip buffers: 256 B holds the smallest tile of any layer in bytes-wide formats; 64 MiB is far above
@@ -49,6 +58,18 @@ struct DmaConfig {
     uint32_t max_outstanding = 4;  // bursts whose latencies may overlap (docs/accelerator.md "DMA")
 };
 
+// The interconnect between the DMA, the buffers, the PE array and the vector unit (hardware.interconnect).
+// A DMA tile transfer streams through it at width_bytes per accelerator cycle after latency_cycles; it
+// overlaps the DRAM side, so it costs time only where it is the slower of the two (docs/accelerator.md
+// "Internal interconnect").
+struct InterconnectConfig {
+    static constexpr ValueRange<uint32_t> kWidthBytes{1, 4096};  // and a power of two
+    static constexpr ValueRange<uint32_t> kLatencyCycles{0, 1024};
+
+    uint32_t width_bytes = 64;    // per cycle: a 512-bit data path, twice the DRAM rate of the reference
+    uint32_t latency_cycles = 2;  // request and response register stages
+};
+
 struct AcceleratorConfig {
     static constexpr ValueRange<uint32_t> kArrayDim{1, 1024};  // rows and cols
     static constexpr ValueRange<double> kClockHz{1e3, 10e9};   // 10 GHz: a 100 ps period at 1 ps resolution
@@ -61,6 +82,7 @@ struct AcceleratorConfig {
     SramConfig activation_buffer{128 * 1024, 4, 8, 1, 1};
     SramConfig gradient_buffer{128 * 1024, 4, 8, 1, 1};
     DmaConfig dma;
+    InterconnectConfig interconnect;
     bool double_buffering = true;  // DMA of the next tile overlaps the compute of this one
     // The bus window the DMA may address; operands outside it are an ADDR_RANGE error (never a bus access).
     uint64_t dram_base = 0x80000000ull;
@@ -72,6 +94,11 @@ struct AcceleratorConfig {
     uint32_t max_acc_bits = 53;              // widest integer accumulator (CAP_MAX_ACC_BITS, <= 53)
     uint32_t stats_history = 256;            // per-descriptor records kept for stats_json() (oldest dropped)
 
+    const SramConfig& buffer(accel::BufferId b) const {
+        return b == accel::BufferId::weight       ? weight_buffer
+               : b == accel::BufferId::activation ? activation_buffer
+                                                  : gradient_buffer;
+    }
     // Throws FieldError (a std::invalid_argument) naming the field ("accelerator.weight_buffer.banks: must be
     // in [1, 1024], got 0").
     void validate() const;

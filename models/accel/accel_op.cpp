@@ -33,19 +33,6 @@ void check_dims(const AcceleratorConfig& cfg, uint64_t desc_addr,
 
 }  // namespace
 
-const char* buffer_name(BufferId b) {
-    switch (b) {
-        case BufferId::weight:
-            return "weight";
-        case BufferId::activation:
-            return "activation";
-        case BufferId::gradient:
-        case BufferId::count:
-            break;
-    }
-    return "gradient";
-}
-
 const char* operand_name(Opnd o) {
     static const char* const names[] = {"x",  "w",  "b",   "y",      "g",      "dx",
                                         "dw", "db", "aux", "labels", "master", "velocity"};

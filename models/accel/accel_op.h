@@ -15,9 +15,6 @@
 
 namespace trainvp::accel {
 
-enum class BufferId : uint8_t { weight, activation, gradient, count };
-const char* buffer_name(BufferId b);  // "weight", "activation", "gradient"
-
 // The DRAM operands a descriptor may name (addr_* fields).
 enum class Opnd : uint8_t { x, w, b, y, g, dx, dw, db, aux, labels, master, velocity, count };
 const char* operand_name(Opnd o);  // "x", "w", ...

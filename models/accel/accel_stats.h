@@ -10,11 +10,24 @@
 #include <string>
 
 #include "accel/compute_timing.h"
-#include "accel/sram_buffer.h"
 
 namespace trainvp {
+
+// Bytes and bank-word accesses of one buffer (the energy model's events).
+struct SramCounters {
+    uint64_t read_bytes = 0, write_bytes = 0;
+    uint64_t read_accesses = 0, write_accesses = 0;  // bank-word accesses (bytes / word_bytes, rounded up)
+    void merge(const SramCounters& o) {
+        read_bytes += o.read_bytes;
+        write_bytes += o.write_bytes;
+        read_accesses += o.read_accesses;
+        write_accesses += o.write_accesses;
+    }
+};
+
 class StateWriter;
 class StateReader;
+
 }  // namespace trainvp
 
 namespace trainvp::accel {

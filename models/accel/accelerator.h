@@ -1,135 +1,117 @@
 // The training accelerator as one TLM-2.0 component (docs/accelerator.md): a register target socket, a DMA
-// initiator socket, an interrupt output, a command ring in DRAM, weight/activation/gradient buffers, and a
-// PE array whose arithmetic is the kernels' (models/kernels) and whose timing is the array model's.
+// initiator socket, an interrupt output and a debug socket. Inside it is a subsystem of modules bound through
+// TLM-2.0 sockets, each replaceable: the controller, the DMA engine, the weight, activation and gradient
+// buffers, the PE array and the vector unit on a buffer interconnect (soc.accel.weight_buffer, ...). The
+// Accelerator itself only builds and binds them, and strings their checkpoint images together.
 #pragma once
 
-#include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
-
 #include <cstdint>
+#include <functional>
 #include <memory>
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <systemc>
 #include <tlm>
 #include <vector>
 
 #include "accel/accel_config.h"
-#include "accel/accel_desc.h"
-#include "accel/accel_format.h"
-#include "accel/accel_op.h"
-#include "accel/accel_regs.h"
-#include "accel/accel_stats.h"
-#include "accel/dma_engine.h"
-#include "accel/sram_buffer.h"
-#include "accel/tile_plan.h"
-#include "common/log.h"
-#include "kernels/kernel_types.h"
 
 namespace trainvp {
+
+namespace accel {
+class AccelStats;
+}  // namespace accel
+class Controller;
+class DmaEngine;
+class BufferInterconnect;
+class StateWriter;
+class StateReader;
+
+// Any 32-bit base-protocol socket of a replacement module.
+using AccelTargetSocket =
+    tlm::tlm_base_target_socket_b<32, tlm::tlm_fw_transport_if<>, tlm::tlm_bw_transport_if<>>;
+using AccelInitiatorSocket =
+    tlm::tlm_base_initiator_socket_b<32, tlm::tlm_fw_transport_if<>, tlm::tlm_bw_transport_if<>>;
+
+// A module that stands in for a buffer: its target socket takes the buffer's reads and writes (local offsets
+// from 0), and ideally DMI and transport_dbg.
+struct BufferPart {
+    std::unique_ptr<sc_core::sc_module> module;
+    AccelTargetSocket* in = nullptr;
+};
+
+// A module that stands in for the PE array or the vector unit: TileCommands arrive on cmd_in
+// (accel_protocol.h); buffers_out reaches the buffers on the interconnect.
+struct ComputePart {
+    std::unique_ptr<sc_core::sc_module> module;
+    AccelTargetSocket* cmd_in = nullptr;
+    AccelInitiatorSocket* buffers_out = nullptr;
+};
+
+// Factories the Accelerator calls from its constructor, so that a replacement is its child in the SystemC
+// hierarchy (`name` is the part's name: "weight_buffer", "pe_array", ...). An empty function, or a part
+// without a module, keeps the built-in one. docs/accelerator.md "Replacing a part".
+struct AcceleratorParts {
+    std::function<BufferPart(const char* name, accel::BufferId id, const AcceleratorConfig& config)> buffer;
+    std::function<ComputePart(const char* name, const AcceleratorConfig& config)> pe_array;
+    std::function<ComputePart(const char* name, const AcceleratorConfig& config)> vector_unit;
+};
 
 class Accelerator : public sc_core::sc_module {
   public:
     // Registers (accel_regs.h) at local offsets [0, ACCEL_REG_SPAN).
-    tlm_utils::simple_target_socket<Accelerator> regs_in;
+    tlm::tlm_target_socket<32> regs_in;
     // DMA master: descriptor fetches and operand transfers, at bus addresses.
-    tlm_utils::simple_initiator_socket<Accelerator> dma_out;
+    tlm::tlm_initiator_socket<32> dma_out;
     // High while (IRQ_STATUS & IRQ_ENABLE) != 0.
     sc_core::sc_out<bool> irq;
-
-    // Debug view of the buffers with transport_dbg semantics (no side effects, no time): the weight buffer at
-    // kDebugWeightBase, the activation buffer at kDebugActivationBase, the gradient buffer at
-    // kDebugGradientBase. Returns the bytes copied. A function rather than a socket so that a platform
-    // need not bind anything; a debugger front end can forward its transport_dbg calls here.
-    unsigned int debug_buffers(tlm::tlm_generic_payload& trans);
+    // transport_dbg into the buffers (no side effects, no time): the weight buffer at kDebugWeightBase, the
+    // activation buffer at kDebugActivationBase, the gradient buffer at kDebugGradientBase. Binding it is
+    // optional.
+    tlm::tlm_target_socket<32, tlm::tlm_base_protocol_types, 1, sc_core::SC_ZERO_OR_MORE_BOUND> debug_in;
     static constexpr uint64_t kDebugWeightBase = 0x0000'0000;
     static constexpr uint64_t kDebugActivationBase = 0x1000'0000;
     static constexpr uint64_t kDebugGradientBase = 0x2000'0000;
 
-    SC_HAS_PROCESS(Accelerator);
     // Throws std::invalid_argument if config.validate() does.
-    Accelerator(sc_core::sc_module_name name, const AcceleratorConfig& config);
+    Accelerator(sc_core::sc_module_name name, const AcceleratorConfig& config,
+                const AcceleratorParts& parts = {});
     ~Accelerator() override;
 
     const AcceleratorConfig& config() const { return config_; }
-    const SramBuffer& buffer(accel::BufferId id) const { return *buffers_[static_cast<int>(id)]; }
-    const accel::AccelStats& stats() const { return stats_; }
+    const accel::AccelStats& stats() const;
     nlohmann::json stats_json() const;
     // Register value as the firmware would read it (no side effects); false for a hole.
     bool peek_register(uint32_t offset, uint32_t& value) const;
+    // transport_dbg through debug_in, for callers that hold the Accelerator rather than a socket.
+    unsigned int debug_buffers(tlm::tlm_generic_payload& trans);
 
-    // Checkpoints (accel_state.cpp). The state is complete only between descriptors: quiescent() is true
-    // when no descriptor is executing or queued and the interrupt line is low, else `why` says what is going
-    // on. save_state(): registers, ring pointers, error state, performance counters, statistics, buffer
-    // contents and counters, DMA counters. restore_state() before the simulation starts.
+    Controller& controller() { return *controller_; }
+
+    // Checkpoints (docs/accelerator.md "Checkpoints"). Each part saves the state it owns (part_state.h): the
+    // controller its registers, ring, error state, performance counters and statistics, the DMA engine its
+    // counters, each buffer its contents and counters. The image is the parts' images in a fixed order, each
+    // under its name and length, so that one saved by another layout is refused, never misread. The state is
+    // complete only between descriptors: quiescent() is the controller's. restore_state() before the
+    // simulation starts (or during it with the accelerator quiescent).
     bool quiescent(std::string& why) const;
     void save_state(StateWriter& w) const;
     void restore_state(StateReader& r);
 
   private:
-    struct Counters {
-        uint64_t cycles = 0, compute = 0, stall = 0, macs = 0, dma_rd = 0, dma_wr = 0, desc = 0;
+    struct PartRef {
+        const char* name;
+        sc_core::sc_module* module;
+        AccelTargetSocket* buffer_in;  // buffers only: their contents go through transport_dbg if need be
+        uint64_t buffer_bytes;
     };
-
-    // Register file (accelerator.cpp).
-    void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
-    unsigned int transport_dbg(tlm::tlm_generic_payload& trans);
-    void write_register(uint32_t offset, uint32_t value, const sc_core::sc_time& delay);
-    bool read_register(uint32_t offset, uint32_t& value) const;
-    void publish_tail(uint32_t new_tail, const sc_core::sc_time& delay);
-    void reset_state();
-    void update_irq();  // schedules drive_irq: the port has one driver process whoever changes the state
-    void drive_irq();
-    bool busy() const;
-
-    // Controller (controller.cpp).
-    void run_queue();
-    void execute_next();
-    void raise_error(uint32_t code, uint64_t address, const std::string& why);
-    bool fetch(uint64_t address, accel_desc& desc, sc_core::sc_time& time);
-    sc_core::sc_time timing(const accel::DecodedOp& op, const accel::TilePlan& plan,
-                            sc_core::sc_time read_time, sc_core::sc_time write_time, uint64_t tlm_read,
-                            uint64_t tlm_write, accel::PhaseStats& ps);
-
-    // Datapath (datapath.cpp): DMA operands in, kernels, DMA results out. False after an error was raised.
-    // Every byte of every operand moves through dma_out; the kernels compute from what the DMA read.
-    bool run_datapath(const accel::DecodedOp& op, sc_core::sc_time& read_time, sc_core::sc_time& write_time,
-                      accel::DecodeError& err);
-    bool load(const accel::DecodedOp& op, accel::Opnd which, accel::Staging& values, sc_core::sc_time& t,
-              accel::DecodeError& err);
-    bool load_raw(const accel::DecodedOp& op, accel::Opnd which, sc_core::sc_time& t,
-                  accel::DecodeError& err);
-    bool store(const accel::DecodedOp& op, accel::Opnd which, const accel::Staging& values,
-               sc_core::sc_time& t, accel::DecodeError& err);
-    bool store_raw(const accel::DecodedOp& op, accel::Opnd which, const uint8_t* bytes, sc_core::sc_time& t,
-                   accel::DecodeError& err);
+    std::vector<PartRef> parts() const;
 
     AcceleratorConfig config_;
-    Logger log_;
-    std::unique_ptr<SramBuffer> buffers_[3];
-    DmaEngine dma_;
-    accel::ComputeTimer timer_;
-    sc_core::sc_time clock_period_;
-    sc_core::sc_event kick_;
-    sc_core::sc_event irq_changed_;
-
-    // Architectural state.
-    uint32_t ctrl_ = 0, err_code_ = 0, err_addr_ = 0, err_desc_ = 0, irq_enable_ = 0, irq_status_ = 0;
-    uint32_t ring_base_ = 0, ring_size_ = 0, head_ = 0, tail_ = 0, scratch_ = 0;
-    bool error_ = false, executing_ = false;
-    uint64_t generation_ = 0;  // bumped by every reset; a descriptor started earlier completes silently
-    Counters live_, snapshot_;
-
-    accel::AccelStats stats_;
-    uint64_t sequence_ = 0;
-
-    // Staging of the operands the DMA brought in, decoded to the kernels' float values; reused. Growing
-    // them leaves the new elements unset: every element is written (by the DMA, the codec or a kernel)
-    // before it is read, and value-initialising them was a measurable memset per operation.
-    std::vector<uint8_t, accel::UninitAllocator<uint8_t>> bytes_;
-    accel::Staging t_[6];
-    std::vector<uint32_t, accel::UninitAllocator<uint32_t>> argmax_;
-    kern::Workspace ws_;
-    accel::TensorCodec codec_;
+    std::unique_ptr<Controller> controller_;
+    std::unique_ptr<DmaEngine> dma_;
+    std::unique_ptr<BufferInterconnect> interconnect_;
+    BufferPart buffers_[accel::kBufferCount];
+    ComputePart pe_array_, vector_unit_;
 };
 
 }  // namespace trainvp

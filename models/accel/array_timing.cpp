@@ -78,14 +78,6 @@ BufferBandwidth BufferBandwidth::ideal() {
     return bw;
 }
 
-BufferBandwidth BufferBandwidth::from_params(const TimingParams& p) {
-    BufferBandwidth bw;
-    bw.a = BufferPort{p.buffer_banks, p.buffer_bank_width_bytes, p.buffer_ports};
-    bw.b = bw.a;
-    bw.c = bw.a;
-    return bw;
-}
-
 void BufferBandwidth::validate() const {
     if (unlimited) return;
     check_port(a, "a");

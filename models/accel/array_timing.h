@@ -43,7 +43,8 @@ struct GemmShape {
     void validate() const;  // throws UserError: dimensions >= 1 and < 2^31, element sizes 1..16 bytes
 };
 
-// One SRAM buffer as the array sees it.
+// One SRAM buffer as the array sees it. The accelerator fills it from the buffer's configuration
+// (hardware.*_buffer); the defaults serve stand-alone timing studies.
 struct BufferPort {
     uint32_t banks = 8;
     uint32_t bank_width_bytes = 8;
@@ -57,8 +58,7 @@ struct BufferBandwidth {
     BufferPort a, b, c;
 
     static BufferBandwidth ideal();
-    static BufferBandwidth from_params(const TimingParams& p);  // every buffer from the table's defaults
-    void validate() const;                                      // throws UserError
+    void validate() const;  // throws UserError
 };
 
 // Why the array waited. Bandwidth: a buffer needed more cycles than one for a step's words even if they were

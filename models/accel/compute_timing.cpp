@@ -78,12 +78,14 @@ ComputeEstimate ComputeTimer::gemm(uint64_t M, uint64_t N, uint64_t K, uint32_t 
 
 ComputeEstimate ComputeTimer::vector(uint64_t ops, uint64_t read_bytes, uint64_t write_bytes,
                                      const SramConfig& src, const SramConfig& dst) {
+    const VectorKey key{ops, read_bytes, write_bytes, &src, &dst};
+    if (auto it = vector_cache_.find(key); it != vector_cache_.end()) return it->second;
     timing::BufferBandwidth bw;
     bw.a = bw.b = port_of(src);
     bw.c = port_of(dst);
     timing::VectorOp op;
     op.ops = ops, op.read_bytes = read_bytes, op.write_bytes = write_bytes;
-    return convert(timing::vector_timing(op, array_, cfg_.timing, bw));
+    return vector_cache_[key] = convert(timing::vector_timing(op, array_, cfg_.timing, bw));
 }
 
 }  // namespace trainvp::accel

@@ -1,7 +1,8 @@
 // Compute cycles of one tile on the PE array, from the array timing model (array_timing.h, library
 // trainvp_accel_timing; formulas in docs/accelerator-timing.md). Training repeats the same tile shapes every
-// step, so estimates are memoised per (shape, element sizes): the stall model walks every array step and
-// would otherwise cost as much as the arithmetic.
+// step, so estimates are memoised per (shape, element sizes, buffers): the stall model walks every array step
+// and would otherwise cost as much as the arithmetic. The buffers are keyed by the address of their
+// SramConfig, which must outlive the timer.
 #pragma once
 
 #include <cstdint>
@@ -49,11 +50,13 @@ class ComputeTimer {
   private:
     using Key = std::tuple<uint64_t, uint64_t, uint64_t, uint32_t, uint32_t, uint32_t, const void*,
                            const void*, const void*>;
+    using VectorKey = std::tuple<uint64_t, uint64_t, uint64_t, const void*, const void*>;
     ComputeEstimate convert(const timing::GemmTiming& t) const;
 
     const AcceleratorConfig& cfg_;
     timing::ArrayConfig array_;
     std::map<Key, ComputeEstimate> gemm_cache_;
+    std::map<VectorKey, ComputeEstimate> vector_cache_;
 };
 
 }  // namespace trainvp::accel

@@ -1,154 +1,423 @@
-// The Accelerator's command queue: fetches descriptors from the ring in order, decodes and plans them, runs
-// the datapath, and accounts time per tile (docs/accelerator.md "Programming model", "Timing").
+#include "accel/controller.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
-#include "accel/accelerator.h"
+#include "common/state_io.h"
+#include "periph/reg_access.h"
 
 namespace trainvp {
 
 using namespace accel;
 
-void Accelerator::run_queue() {
+namespace {
+
+constexpr bool kIsConfigRegister(uint32_t offset) {
+    return offset == ACCEL_REG_RING_BASE || offset == ACCEL_REG_RING_SIZE;
+}
+
+}  // namespace
+
+Controller::Controller(sc_core::sc_module_name name, const AcceleratorConfig& config)
+    : sc_module(name),
+      regs_in("regs_in"),
+      dma_out("dma_out"),
+      pe_out("pe_out"),
+      vector_out("vector_out"),
+      irq("irq"),
+      config_(config),
+      log_(this->name()),
+      clock_period_(sc_core::sc_time(1.0 / config.clock_hz, sc_core::SC_SEC)),
+      stats_(config.stats_history) {
+    regs_in.register_b_transport(this, &Controller::b_transport);
+    regs_in.register_transport_dbg(this, &Controller::transport_dbg);
+    reset_state();
+    SC_THREAD(run_queue);
+    SC_METHOD(drive_irq);
+    sensitive << irq_changed_;
+    dont_initialize();
+}
+
+void Controller::reset_state() {
+    r_ = RegisterState{};
+    ++generation_;
+}
+
+void Controller::update_irq() {
+    irq_changed_.notify(sc_core::SC_ZERO_TIME);
+}
+
+void Controller::drive_irq() {
+    irq.write((r_.irq_status & r_.irq_enable) != 0);
+}
+
+bool Controller::peek_register(uint32_t offset, uint32_t& value) const {
+    return offset % 4 == 0 && read_register(r_, config_, offset, value);
+}
+
+void Controller::raise_error(uint32_t code, uint64_t address, const std::string& why) {
+    log_.warning("error ", error_name(code), " (", code, ") at ", hex32(address), ": ", why);
+    if (!r_.error) {  // ERR_CODE/ERR_ADDR keep the first error until reset
+        r_.err_code = code;
+        r_.err_addr = static_cast<uint32_t>(address);
+        r_.err_desc = r_.head;
+    }
+    r_.error = true;
+    r_.irq_status |= ACCEL_IRQ_ERROR;
+    update_irq();
+}
+
+void Controller::publish_tail(uint32_t new_tail, const sc_core::sc_time& delay) {
+    if (r_.ring_size == 0)
+        return raise_error(ACCEL_ERR_RING_UNCONFIGURED, 0, "descriptors published with RING_SIZE 0");
+    if (new_tail >= r_.ring_size)
+        return raise_error(ACCEL_ERR_TAIL_INVALID, new_tail,
+                           "RING_TAIL " + std::to_string(new_tail) + " >= RING_SIZE");
+    const uint32_t old_pending = (r_.tail + r_.ring_size - r_.head) % r_.ring_size;
+    const uint32_t new_pending = (new_tail + r_.ring_size - r_.head) % r_.ring_size;
+    if (new_pending < old_pending)
+        return raise_error(ACCEL_ERR_QUEUE_FULL, 0, "tail passed the head (ring full)");
+    r_.tail = new_tail;
+    kick_.notify(delay);
+}
+
+void Controller::write_register(uint32_t offset, uint32_t value, const sc_core::sc_time& delay) {
+    bool known = false;
+    const uint32_t access = register_access(offset, known);
+    if (access == ACCEL_ACCESS_RO || access == ACCEL_ACCESS_CFG) {
+        log_.warning("write of ", hex32(value), " to read-only register at offset ", hex32(offset),
+                     " ignored");
+        return;
+    }
+    if (kIsConfigRegister(offset) && r_.busy())
+        return raise_error(ACCEL_ERR_CONFIG_BUSY, offset, "configuration register written while busy");
+    switch (offset) {
+        case ACCEL_REG_CTRL:
+            if (value & ACCEL_CTRL_SOFT_RESET) {
+                log_.info("soft reset");
+                reset_state();
+                update_irq();
+                return;
+            }
+            if (!(value & ACCEL_CTRL_ENABLE) && r_.busy())
+                return raise_error(ACCEL_ERR_CONFIG_BUSY, offset, "CTRL.ENABLE cleared while busy");
+            r_.ctrl = value & ACCEL_CTRL_ENABLE;
+            kick_.notify(delay);
+            break;
+        case ACCEL_REG_IRQ_ENABLE:
+            r_.irq_enable = value & (ACCEL_IRQ_DONE | ACCEL_IRQ_ERROR);
+            update_irq();
+            break;
+        case ACCEL_REG_IRQ_STATUS:
+            r_.irq_status &= ~value;
+            update_irq();
+            break;
+        case ACCEL_REG_RING_BASE:
+            r_.ring_base = value;
+            break;
+        case ACCEL_REG_RING_SIZE:
+            r_.ring_size = value;
+            r_.head = r_.tail = 0;
+            break;
+        case ACCEL_REG_RING_TAIL:
+            publish_tail(value, delay);
+            break;
+        case ACCEL_REG_DOORBELL:
+            if (r_.ring_size == 0)
+                return raise_error(ACCEL_ERR_RING_UNCONFIGURED, 0, "doorbell with RING_SIZE 0");
+            if (value >= r_.ring_size)
+                return raise_error(ACCEL_ERR_QUEUE_FULL, 0, "doorbell for more entries than the ring holds");
+            publish_tail(static_cast<uint32_t>((uint64_t{r_.tail} + value) % r_.ring_size), delay);
+            break;
+        case ACCEL_REG_PERF_CTRL:
+            if (value & ACCEL_PERF_SNAPSHOT) r_.snapshot = r_.live;
+            if (value & ACCEL_PERF_CLEAR) r_.live = PerfCounters{};
+            break;
+        case ACCEL_REG_SCRATCH:
+            r_.scratch = value;
+            break;
+        default:
+            break;
+    }
+}
+
+void Controller::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
+    std::string why;
+    const tlm::tlm_response_status status = check_register_access(trans, false, why);
+    if (status != tlm::TLM_OK_RESPONSE) return reject_access(log_, trans, status, why);
+    const uint32_t offset = static_cast<uint32_t>(trans.get_address());
+    bool known = false;
+    register_access(offset, known);
+    if (!known || trans.get_address() >= ACCEL_REG_SPAN)
+        return reject_access(log_, trans, tlm::TLM_ADDRESS_ERROR_RESPONSE, "no register at this offset");
+    delay += clock_period_;  // one accelerator clock per register access
+    if (trans.is_write()) {
+        write_register(offset, static_cast<uint32_t>(payload_value(trans)), delay);
+    } else if (trans.is_read()) {
+        uint32_t v = 0;
+        read_register(r_, config_, offset, v);
+        set_payload_value(trans, v);
+    } else {
+        return reject_access(log_, trans, tlm::TLM_COMMAND_ERROR_RESPONSE, "IGNORE command");
+    }
+    trans.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+unsigned int Controller::transport_dbg(tlm::tlm_generic_payload& trans) {
+    return debug_read_words(trans, [this](uint64_t addr, uint32_t& word) {
+        return addr < ACCEL_REG_SPAN && read_register(r_, config_, static_cast<uint32_t>(addr), word);
+    });
+}
+
+void Controller::run_queue() {
     for (;;) {
-        while (error_ || !(ctrl_ & ACCEL_CTRL_ENABLE) || ring_size_ == 0 || head_ == tail_) wait(kick_);
+        while (r_.error || !(r_.ctrl & ACCEL_CTRL_ENABLE) || r_.ring_size == 0 || r_.head == r_.tail)
+            wait(kick_);
         execute_next();
     }
 }
 
-bool Accelerator::fetch(uint64_t address, accel_desc& desc, sc_core::sc_time& time) {
-    uint8_t raw[ACCEL_DESC_BYTES];
-    if (!dma_.read(address, raw, sizeof raw, time)) return false;
-    std::memcpy(&desc, raw, sizeof raw);  // the ring holds the little-endian image; hosts are little-endian
-    return true;
+template <typename Ext>
+bool Controller::send(CommandSocket& socket, Ext& ext, sc_core::sc_time& delay) {
+    tlm::tlm_generic_payload& t = command_;
+    t.set_command(tlm::TLM_IGNORE_COMMAND);
+    t.set_address(0);
+    t.set_data_ptr(nullptr);
+    t.set_data_length(0);
+    t.set_streaming_width(0);
+    t.set_byte_enable_ptr(nullptr);
+    t.set_byte_enable_length(0);
+    t.set_dmi_allowed(false);
+    t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    t.set_extension(Ext::ID, &ext);
+    socket->b_transport(t, delay);
+    t.set_extension(Ext::ID, nullptr);  // the extension is ours, not the payload's to free
+    return t.get_response_status() == tlm::TLM_OK_RESPONSE;
 }
 
-void Accelerator::execute_next() {
+bool Controller::dma(DmaCommand& cmd, sc_core::sc_time& delay) {
+    return send(dma_out, cmd, delay);
+}
+
+void Controller::execute_next() {
     const uint64_t generation = generation_;
-    executing_ = true;
+    r_.executing = true;
     const double start_ns = sc_core::sc_time_stamp().to_seconds() * 1e9;
-    const uint64_t desc_addr = ring_base_ + uint64_t{head_} * ACCEL_DESC_BYTES;
+    const uint64_t desc_addr = r_.ring_base + uint64_t{r_.head} * ACCEL_DESC_BYTES;
     auto fail = [&](sc_core::sc_time elapsed, uint32_t code, uint64_t addr, const std::string& why) {
         wait(elapsed);
         if (generation != generation_) return;
-        executing_ = false;
+        r_.executing = false;
         raise_error(code, addr, why);
     };
-    if (ring_base_ % 8)
-        return fail(sc_core::SC_ZERO_TIME, ACCEL_ERR_MISALIGNED, ring_base_, "RING_BASE not 8-byte aligned");
+    if (r_.ring_base % 8)
+        return fail(sc_core::SC_ZERO_TIME, ACCEL_ERR_MISALIGNED, r_.ring_base,
+                    "RING_BASE not 8-byte aligned");
     if (desc_addr < config_.dram_base || desc_addr + ACCEL_DESC_BYTES > config_.dram_base + config_.dram_size)
         return fail(sc_core::SC_ZERO_TIME, ACCEL_ERR_ADDR_RANGE, desc_addr,
                     "descriptor outside the DRAM window");
     sc_core::sc_time fetch_time = sc_core::SC_ZERO_TIME;
+    uint8_t raw[ACCEL_DESC_BYTES];
+    DmaCommand fetch;
+    fetch.kind = DmaCommand::Kind::fetch;
+    fetch.dram_address = desc_addr;
+    fetch.data = raw;
+    fetch.row_bytes = sizeof raw;
+    if (!dma(fetch, fetch_time))
+        return fail(fetch_time, ACCEL_ERR_DMA_BUS, fetch.fault_address, "descriptor fetch failed on the bus");
     accel_desc d;
-    if (!fetch(desc_addr, d, fetch_time))
-        return fail(fetch_time, ACCEL_ERR_DMA_BUS, dma_.fault_address(),
-                    "descriptor fetch failed on the bus");
-    DecodedOp op;
+    std::memcpy(&d, raw, sizeof raw);  // the ring holds the little-endian image; hosts are little-endian
     DecodeError err;
-    if (!decode_descriptor(d, desc_addr, config_, op, err))
+    if (!decode_descriptor(d, desc_addr, config_, op_, err))
         return fail(fetch_time, err.code, err.address, err.why);
-    TilePlan plan;
     std::string why;
-    if (!plan_tiles(op, config_, timer_, plan, why))
+    if (!plan_tiles(op_, config_, plan_, why))
         return fail(fetch_time, ACCEL_ERR_SHAPE, desc_addr,
                     std::string(opcode_name(d.opcode)) + " of layer " + std::to_string(d.layer_id) + " on " +
                         std::to_string(d.batch) + " samples: " + why);
 
-    const uint64_t rd0 = dma_.counters().read_bytes, wr0 = dma_.counters().write_bytes;
-    sc_core::sc_time read_time = sc_core::SC_ZERO_TIME, write_time = sc_core::SC_ZERO_TIME;
-    if (!run_datapath(op, read_time, write_time, err))
-        return fail(fetch_time + read_time + write_time, err.code, err.address, err.why);
     PhaseStats ps;
-    const sc_core::sc_time busy =
-        fetch_time + timing(op, plan, read_time, write_time, dma_.counters().read_bytes - rd0,
-                            dma_.counters().write_bytes - wr0, ps);
+    sc_core::sc_time elapsed = fetch_time;
+    if (!run_tiles(op_, ps, elapsed, err)) return fail(elapsed, err.code, err.address, err.why);
+    const sc_core::sc_time busy = fetch_time + overlap();
     wait(busy);
     if (generation != generation_) return;  // reset while running: the descriptor is forgotten
+    ps.descriptors = 1;
+    ps.tiles = plan_.tiles.size();
+    ps.dram_read_bytes = plan_.dram_read + ACCEL_DESC_BYTES;
+    ps.dram_write_bytes = plan_.dram_write;
+    ps.tlm_read_bytes += ACCEL_DESC_BYTES;
     ps.cycles = static_cast<uint64_t>(std::ceil(busy / clock_period_ - 1e-9));
     ps.stalls[static_cast<int>(Stall::dma)] =
         ps.cycles > ps.compute_cycles ? ps.cycles - ps.compute_cycles : 0;
-    ps.dram_read_bytes += ACCEL_DESC_BYTES;
-    ps.tlm_read_bytes += ACCEL_DESC_BYTES;
-    live_.cycles += ps.cycles;
-    live_.compute += ps.compute_cycles;
-    live_.stall += ps.stall_cycles();
-    live_.macs += ps.macs;
-    live_.dma_rd += ps.dram_read_bytes;
-    live_.dma_wr += ps.dram_write_bytes;
-    live_.desc += 1;
+    if (ps.macs) {
+        const int phase = (d.opcode - ACCEL_OP_CONV_FWD) % 3;
+        const num::Format& a = phase == 0 ? op_.fmt[ACCEL_OPND_X] : op_.fmt[ACCEL_OPND_G];
+        const num::Format& b = phase == 2 ? op_.fmt[ACCEL_OPND_X] : op_.fmt[ACCEL_OPND_W];
+        ps.macs_by_format[a.to_string() + "x" + b.to_string()] += ps.macs;
+    }
+    PerfCounters& live = r_.live;
+    live.cycles += ps.cycles;
+    live.compute += ps.compute_cycles;
+    live.stall += ps.stall_cycles();
+    live.macs += ps.macs;
+    live.dma_rd += ps.dram_read_bytes;
+    live.dma_wr += ps.dram_write_bytes;
+    live.desc += 1;
     if (log_.enabled(LogLevel::debug))
-        log_.debug("descriptor ", head_, " ", opcode_name(d.opcode), " layer ", d.layer_id, ": ", ps.cycles,
-                   " cycles, ", ps.macs, " MACs, ", ps.tiles, " tiles (", plan.split, ")");
+        log_.debug("descriptor ", r_.head, " ", opcode_name(d.opcode), " layer ", d.layer_id, ": ", ps.cycles,
+                   " cycles, ", ps.macs, " MACs, ", ps.tiles, " tiles (", plan_.split, ")");
     DescriptorRecord rec;
     rec.sequence = sequence_++;
-    rec.ring_index = head_;
+    rec.ring_index = r_.head;
     rec.opcode = d.opcode;
     rec.layer = d.layer_id;
-    rec.split = plan.split;
+    rec.split = plan_.split;
     rec.start_ns = start_ns;
     rec.end_ns = sc_core::sc_time_stamp().to_seconds() * 1e9;
     rec.stats = std::move(ps);
     stats_.record(rec);
-    head_ = (head_ + 1) % ring_size_;
-    executing_ = false;
+    r_.head = (r_.head + 1) % r_.ring_size;
+    r_.executing = false;
     if (d.flags & ACCEL_FLAG_IRQ_ON_DONE) {
-        irq_status_ |= ACCEL_IRQ_DONE;
+        r_.irq_status |= ACCEL_IRQ_DONE;
         update_irq();
     }
 }
 
-// Per tile: DMA time at the rate the descriptor's real TLM transfers achieved (re-reads of the plan at the
-// same rate), compute time from the array model. Double buffering overlaps tile i's compute with tile i+1's
-// loads and tile i-1's stores: step i takes max(compute_i, load_{i+1} + store_{i-1}).
-sc_core::sc_time Accelerator::timing(const DecodedOp& op, const TilePlan& plan, sc_core::sc_time read_time,
-                                     sc_core::sc_time write_time, uint64_t tlm_read, uint64_t tlm_write,
-                                     PhaseStats& ps) {
-    const double period = clock_period_.to_seconds();
-    const double rd_rate = tlm_read ? read_time.to_seconds() / tlm_read : 0.0;
-    const double wr_rate = tlm_write ? write_time.to_seconds() / tlm_write : 0.0;
-    const size_t n = plan.tiles.size();
-    auto load = [&](size_t i) { return i < n ? plan.tiles[i].dram_read * rd_rate : 0.0; };
-    auto store = [&](size_t i) { return i < n ? plan.tiles[i].dram_write * wr_rate : 0.0; };
-    double total = 0.0;
-    if (config_.double_buffering && n) {
-        total = load(0) + store(n - 1);
-        for (size_t i = 0; i < n; ++i)
-            total += std::max(plan.tiles[i].compute.cycles * period, load(i + 1) + (i ? store(i - 1) : 0.0));
-    } else {
-        for (size_t i = 0; i < n; ++i) total += load(i) + plan.tiles[i].compute.cycles * period + store(i);
-    }
-    ps.descriptors = 1;
-    ps.tiles = n;
-    ps.macs = plan.macs;
-    ps.dram_read_bytes = plan.dram_read;
-    ps.dram_write_bytes = plan.dram_write;
-    ps.tlm_read_bytes = tlm_read;
-    ps.tlm_write_bytes = tlm_write;
-    for (const Tile& t : plan.tiles) {
-        ps.compute_cycles += t.compute.cycles;
-        ps.mac_cycles += t.compute.mac_cycles;
-        for (int s = 0; s < static_cast<int>(Stall::count); ++s) ps.stalls[s] += t.compute.stalls[s];
-        for (int b = 0; b < 3; ++b) {
-            SramCounters c;
-            const uint64_t word = buffers_[b]->config().word_bytes;
-            c.read_bytes = t.array_read[b] + t.drain[b];
-            c.write_bytes = t.array_write[b] + t.fill[b];
-            c.read_accesses = (c.read_bytes + word - 1) / word;
-            c.write_accesses = (c.write_bytes + word - 1) / word;
-            ps.buffers[b].merge(c);
-            buffers_[b]->count_read(c.read_bytes);
-            buffers_[b]->count_write(c.write_bytes);
+bool Controller::run_tiles(const DecodedOp& op, PhaseStats& ps, sc_core::sc_time& elapsed, DecodeError& err) {
+    tile_time_.assign(plan_.tiles.size(), TileTime{});
+    CommandSocket& unit = op.is_gemm() ? pe_out : vector_out;
+    auto transfer = [&](const DmaMove& m, DmaCommand::Kind kind, uint64_t& ticks, uint64_t& bytes) {
+        DmaCommand cmd;
+        cmd.kind = kind;
+        cmd.dram_address = m.dram_address;
+        cmd.buffer_address = buffer_address(m.buffer, m.buffer_offset);
+        cmd.rows = m.rows;
+        cmd.row_bytes = m.row_bytes;
+        cmd.dram_stride = m.dram_stride;
+        sc_core::sc_time t = sc_core::SC_ZERO_TIME;
+        const bool ok = dma(cmd, t);
+        ticks += t.value();
+        elapsed += t;
+        bytes += cmd.bytes;
+        if (!ok) {
+            const bool read = kind == DmaCommand::Kind::load;
+            err = {ACCEL_ERR_DMA_BUS, cmd.fault_address,
+                   std::string("DMA ") + (read ? "read" : "write") + " of operand " +
+                       operand_name(m.operand) + " answered with a TLM error"};
         }
+        return ok;
+    };
+    for (size_t i = 0; i < plan_.tiles.size(); ++i) {
+        const Tile& tile = plan_.tiles[i];
+        TileTime& tt = tile_time_[i];
+        for (uint32_t m = 0; m < tile.load_count; ++m)
+            if (!transfer(tile.loads[m], DmaCommand::Kind::load, tt.load, ps.tlm_read_bytes)) return false;
+        TileCommand cmd;
+        cmd.op = &op;
+        cmd.tile = &tile;
+        sc_core::sc_time t = sc_core::SC_ZERO_TIME;
+        const bool ok = send(unit, cmd, t);
+        tt.compute = t.value();
+        elapsed += t;
+        if (!ok) {
+            err = cmd.error != ACCEL_ERR_NONE ? DecodeError{cmd.error, cmd.error_address, cmd.why}
+                                              : DecodeError{ACCEL_ERR_BAD_ARGUMENT, op.desc_address,
+                                                            "the compute unit refused the tile"};
+            return false;
+        }
+        const TileEstimate& e = cmd.estimate;
+        ps.compute_cycles += e.compute.cycles;
+        ps.mac_cycles += e.compute.mac_cycles;
+        ps.macs += e.macs;
+        for (int s = 0; s < static_cast<int>(Stall::count); ++s) ps.stalls[s] += e.compute.stalls[s];
+        for (int b = 0; b < kBufferCount; ++b) {
+            SramCounters c;
+            const SramConfig& sc = config_.buffer(static_cast<BufferId>(b));
+            c.read_bytes = e.array_read[b] + tile.drain[b];
+            c.write_bytes = e.array_write[b] + tile.fill[b];
+            c.read_accesses = (c.read_bytes + sc.word_bytes - 1) / sc.word_bytes;
+            c.write_accesses = (c.write_bytes + sc.word_bytes - 1) / sc.word_bytes;
+            ps.buffers[b].merge(c);
+        }
+        for (uint32_t m = 0; m < tile.store_count; ++m)
+            if (!transfer(tile.stores[m], DmaCommand::Kind::store, tt.store, ps.tlm_write_bytes))
+                return false;
     }
-    if (plan.macs) {
-        const int phase = (op.desc.opcode - ACCEL_OP_CONV_FWD) % 3;
-        const num::Format& a = phase == 0 ? op.fmt[ACCEL_OPND_X] : op.fmt[ACCEL_OPND_G];
-        const num::Format& b = phase == 2 ? op.fmt[ACCEL_OPND_X] : op.fmt[ACCEL_OPND_W];
-        ps.macs_by_format[a.to_string() + "x" + b.to_string()] += plan.macs;
+    return true;
+}
+
+// Double buffering overlaps tile i's compute with tile i+1's loads and tile i-1's stores: step i takes
+// max(compute_i, load_{i+1} + store_{i-1}); the first load and the last store are not hidden.
+sc_core::sc_time Controller::overlap() const {
+    const size_t n = tile_time_.size();
+    uint64_t total = 0;
+    if (config_.double_buffering && n) {
+        total = tile_time_[0].load + tile_time_[n - 1].store;
+        for (size_t i = 0; i < n; ++i) {
+            const uint64_t dma = (i + 1 < n ? tile_time_[i + 1].load : 0) + (i ? tile_time_[i - 1].store : 0);
+            total += std::max(tile_time_[i].compute, dma);
+        }
+    } else {
+        for (const TileTime& t : tile_time_) total += t.load + t.compute + t.store;
     }
-    return sc_core::sc_time(total, sc_core::SC_SEC);
+    return sc_core::sc_time::from_value(total);
+}
+
+bool Controller::quiescent(std::string& why) const {
+    if (r_.executing) {
+        why = "the accelerator is executing descriptor " + std::to_string(r_.head);
+        return false;
+    }
+    if (r_.busy()) {
+        why = "the accelerator has descriptors queued (head " + std::to_string(r_.head) + ", tail " +
+              std::to_string(r_.tail) + ")";
+        return false;
+    }
+    if (r_.irq_status & r_.irq_enable) {
+        why = "the accelerator's interrupt line is high";
+        return false;
+    }
+    return true;
+}
+
+void Controller::save_state(StateWriter& w) const {
+    save_registers(w, r_);
+    w.u64(generation_);
+    w.u64(sequence_);
+    stats_.save_state(w);
+}
+
+void Controller::restore_state(StateReader& r) {
+    RegisterState regs = restore_registers(r);
+    const uint64_t generation = r.u64();
+    const uint64_t sequence = r.u64();
+    stats_.restore_state(r);
+    r_ = regs;
+    generation_ = generation;
+    sequence_ = sequence;
+    // The state is that of an idle controller (quiescent()): the next doorbell starts the next descriptor.
+    // During the simulation the interrupt line follows the restored state; before it, the line starts low,
+    // which is what a quiescent platform saved.
+    if (sc_core::sc_is_running()) update_irq();
+}
+
+nlohmann::json Controller::stats_json() const {
+    nlohmann::json j = stats_.to_json(uint64_t{config_.rows} * config_.cols);
+    j["config"] = {{"rows", config_.rows},
+                   {"cols", config_.cols},
+                   {"dataflow", dataflow_name(config_.dataflow)},
+                   {"clock_hz", config_.clock_hz},
+                   {"double_buffering", config_.double_buffering}};
+    nlohmann::json bufs = nlohmann::json::object();
+    for (int b = 0; b < kBufferCount; ++b) {
+        const SramConfig& s = config_.buffer(static_cast<BufferId>(b));
+        bufs[buffer_name(static_cast<BufferId>(b))] = {{"capacity_bytes", s.capacity_bytes}};
+    }
+    j["config"]["buffers"] = bufs;
+    return j;
 }
 
 }  // namespace trainvp

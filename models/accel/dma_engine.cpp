@@ -2,67 +2,137 @@
 
 #include <algorithm>
 
+#include "accel/accel_protocol.h"
+#include "common/state_io.h"
+
 namespace trainvp {
 
-DmaEngine::DmaEngine(Port& port, const DmaConfig& config) : port_(port), config_(config) {}
+using accel::DmaCommand;
 
-bool DmaEngine::read(uint64_t address, uint8_t* data, uint64_t length, sc_core::sc_time& time) {
-    return transfer(tlm::TLM_READ_COMMAND, address, data, length, time);
+DmaEngine::DmaEngine(sc_core::sc_module_name name, const AcceleratorConfig& config)
+    : sc_module(name),
+      cmd_in("cmd_in"),
+      bus_out("bus_out"),
+      buffers_out("buffers_out"),
+      config_(config.dma),
+      interconnect_(config.interconnect),
+      period_(sc_core::sc_time(1.0 / config.clock_hz, sc_core::SC_SEC)),
+      buffers_(buffers_out),
+      log_(this->name()) {
+    cmd_in.register_b_transport(this, &DmaEngine::command);
+    buffers_out.register_invalidate_direct_mem_ptr(this, &DmaEngine::invalidate);
 }
 
-bool DmaEngine::write(uint64_t address, const uint8_t* data, uint64_t length, sc_core::sc_time& time) {
-    return transfer(tlm::TLM_WRITE_COMMAND, address, const_cast<uint8_t*>(data), length, time);
+void DmaEngine::save_state(StateWriter& w) const {
+    for (uint64_t v :
+         {counters_.read_bytes, counters_.write_bytes, counters_.read_bursts, counters_.write_bursts})
+        w.u64(v);
 }
 
-bool DmaEngine::transfer(tlm::tlm_command cmd, uint64_t address, uint8_t* data, uint64_t length,
-                         sc_core::sc_time& time) {
-    const uint64_t burst = config_.burst_bytes;
-    const bool is_read = cmd == tlm::TLM_READ_COMMAND;
-    // Times in kernel resolution units: sc_time arithmetic is out of line in SystemC 2.3.
-    uint64_t total = 0, wave = 0;
+void DmaEngine::restore_state(StateReader& r) {
+    DmaCounters c;
+    for (uint64_t* v : {&c.read_bytes, &c.write_bytes, &c.read_bursts, &c.write_bursts}) *v = r.u64();
+    counters_ = c;
+}
+
+void DmaEngine::command(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
+    DmaCommand* cmd = accel::command_of<DmaCommand>(trans);
+    if (!cmd) return log_.warning("transaction without a DmaCommand refused");
+    cmd->bytes = 0;
+    uint64_t dram_ticks = 0;  // kernel resolution units: sc_time arithmetic is out of line in SystemC 2.3
+    sc_core::sc_time buffer_time = sc_core::SC_ZERO_TIME;
+    const bool ok = move(*cmd, dram_ticks, buffer_time);
+    cmd->dram_time = sc_core::sc_time::from_value(dram_ticks);
+    cmd->buffer_time = buffer_time;
+    delay += std::max(cmd->dram_time, buffer_time);
+    trans.set_response_status(ok ? tlm::TLM_OK_RESPONSE : tlm::TLM_GENERIC_ERROR_RESPONSE);
+}
+
+bool DmaEngine::burst(tlm::tlm_command c, uint64_t address, uint8_t* data, uint64_t n, uint64_t& total,
+                      uint64_t& wave, uint32_t& in_wave) {
+    // Command, byte enables and the DMI hint are set once per command (move()).
+    trans_.set_command(c);
+    trans_.set_address(address);
+    trans_.set_data_ptr(data);
+    trans_.set_data_length(static_cast<unsigned int>(n));
+    trans_.set_streaming_width(static_cast<unsigned int>(n));
+    trans_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    sc_core::sc_time latency = sc_core::SC_ZERO_TIME;
+    bus_out->b_transport(trans_, latency);
+    if (trans_.is_response_error()) return false;
+    wave = std::max<uint64_t>(wave, latency.value());
+    if (++in_wave == config_.max_outstanding) {
+        total += wave;
+        wave = 0;
+        in_wave = 0;
+    }
+    if (c == tlm::TLM_READ_COMMAND) {
+        counters_.read_bytes += n;
+        ++counters_.read_bursts;
+    } else {
+        counters_.write_bytes += n;
+        ++counters_.write_bursts;
+    }
+    return true;
+}
+
+bool DmaEngine::move(DmaCommand& cmd, uint64_t& total, sc_core::sc_time& buffer_time) {
+    const uint64_t burst_bytes = config_.burst_bytes;
+    const bool to_dram = cmd.kind == DmaCommand::Kind::store;
+    const tlm::tlm_command bus_cmd = to_dram ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND;
+    const uint64_t length = uint64_t{cmd.rows} * cmd.row_bytes;
+    uint64_t wave = 0;
     uint32_t in_wave = 0;
-    uint64_t done = 0;
-    sc_core::sc_time delay;
-    trans_.set_command(cmd);
+    uint8_t* direct = nullptr;
     trans_.set_byte_enable_ptr(nullptr);
     trans_.set_byte_enable_length(0);
+    trans_.set_dmi_allowed(false);
+    if (cmd.kind == DmaCommand::Kind::fetch) {
+        direct = cmd.data;
+    } else if (length) {
+        sc_core::sc_time latency;
+        direct = buffers_.direct(cmd.buffer_address, length, !to_dram, &latency);
+        // A DMI stream: the interconnect's (and buffer's) access latency once, then width bytes per cycle.
+        if (direct)
+            buffer_time = latency + period_ * static_cast<double>((length + interconnect_.width_bytes - 1) /
+                                                                  interconnect_.width_bytes);
+    }
     bool ok = true;
-    while (done < length) {
-        const uint64_t addr = address + done;
-        const uint64_t n = std::min(length - done, burst - addr % burst);
-        trans_.set_address(addr);
-        trans_.set_data_ptr(data + done);
-        trans_.set_data_length(static_cast<unsigned int>(n));
-        trans_.set_streaming_width(static_cast<unsigned int>(n));
-        trans_.set_dmi_allowed(false);
-        trans_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-        delay = sc_core::SC_ZERO_TIME;
-        port_->b_transport(trans_, delay);
-        if (trans_.is_response_error()) {
-            fault_address_ = addr;
-            fault_status_ = trans_.get_response_status();
-            ok = false;
-            break;
-        }
-        wave = std::max<uint64_t>(wave, delay.value());
-        if (++in_wave == config_.max_outstanding) {
-            total += wave;
-            wave = 0;
-            in_wave = 0;
-        }
-        done += n;
-        if (is_read) {
-            counters_.read_bytes += n;
-            ++counters_.read_bursts;
-        } else {
-            counters_.write_bytes += n;
-            ++counters_.write_bursts;
+    uint64_t local = 0;  // offset in the buffer (or in cmd.data)
+    for (uint32_t r = 0; r < cmd.rows && ok; ++r) {
+        const uint64_t row = cmd.dram_address + r * cmd.dram_stride;
+        for (uint64_t done = 0; done < cmd.row_bytes;) {
+            const uint64_t addr = row + done;
+            const uint64_t n = std::min(cmd.row_bytes - done, burst_bytes - addr % burst_bytes);
+            uint8_t* data = direct ? direct + local : nullptr;
+            if (!direct) {
+                if (staging_.size() < n) staging_.resize(n);
+                data = staging_.data();
+                if (to_dram && !buffers_.transport(tlm::TLM_READ_COMMAND, cmd.buffer_address + local, data, n,
+                                                   buffer_time)) {
+                    ok = false;
+                    cmd.fault_address = addr;
+                    break;
+                }
+            }
+            if (!burst(bus_cmd, addr, data, n, total, wave, in_wave)) {
+                ok = false;
+                cmd.fault_address = addr;
+                break;
+            }
+            if (!direct && !to_dram &&
+                !buffers_.transport(tlm::TLM_WRITE_COMMAND, cmd.buffer_address + local, data, n,
+                                    buffer_time)) {
+                ok = false;
+                cmd.fault_address = addr;
+                break;
+            }
+            done += n;
+            local += n;
+            cmd.bytes += n;
         }
     }
     total += wave;
-    const sc_core::sc_time t = sc_core::sc_time::from_value(total);
-    (is_read ? counters_.read_time : counters_.write_time) += t;
-    time += t;
     return ok;
 }
 

@@ -1,53 +1,69 @@
-// The accelerator's DMA: moves bytes between DRAM and the accelerator over a TLM-2.0 initiator port in
-// bursts of at most DmaConfig::burst_bytes (never crossing a burst-size boundary). Loosely timed: every
-// burst is a blocking b_transport started with a zero delay; the returned delay is its latency. Up to
-// max_outstanding bursts are modelled as overlapping: bursts go out in waves of max_outstanding and a wave
-// takes as long as its slowest burst (docs/accelerator.md "DMA"). A TLM error stops the transfer and
-// reports the burst's address; it never aborts the simulation.
+// The accelerator's DMA engine: carries out DmaCommands (accel_protocol.h) from the controller, moving tiles
+// between the SoC bus (`bus_out`, the accelerator's dma_out) and the buffers (`buffers_out`, on the buffer
+// interconnect). DRAM side: bursts of at most DmaConfig::burst_bytes that never cross a burst-size boundary,
+// each a blocking b_transport started with a zero delay whose returned delay is its latency; up to
+// max_outstanding bursts overlap (waves of max_outstanding, each as long as its slowest burst). Buffer side:
+// the bytes go straight into the buffer's memory when it grants DMI (one interconnect stream: its latency
+// plus a cycle per interconnect width), otherwise one b_transport per burst. Both sides overlap: a command
+// takes the longer of the two (docs/accelerator.md "DMA"). A TLM error on the bus stops the command with the
+// burst's address; it never aborts the simulation.
 #pragma once
+
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
 
 #include <cstdint>
 #include <systemc>
 #include <tlm>
+#include <vector>
 
 #include "accel/accel_config.h"
+#include "accel/buffer_access.h"
+#include "accel/part_state.h"
+#include "common/log.h"
 
 namespace trainvp {
 
+namespace accel {
+struct DmaCommand;
+}
+
 struct DmaCounters {
-    uint64_t read_bytes = 0, write_bytes = 0;
+    uint64_t read_bytes = 0, write_bytes = 0;  // on the bus
     uint64_t read_bursts = 0, write_bursts = 0;
-    sc_core::sc_time read_time = sc_core::SC_ZERO_TIME;  // modelled transfer time (waves)
-    sc_core::sc_time write_time = sc_core::SC_ZERO_TIME;
 };
 
-class DmaEngine {
+class DmaEngine : public sc_core::sc_module, public accel::PartState {
   public:
-    using Port = sc_core::sc_port_b<tlm::tlm_fw_transport_if<>>;
+    tlm_utils::simple_target_socket<DmaEngine> cmd_in;
+    tlm_utils::simple_initiator_socket<DmaEngine> bus_out;
+    tlm_utils::simple_initiator_socket<DmaEngine> buffers_out;
 
-    DmaEngine(Port& port, const DmaConfig& config);
+    DmaEngine(sc_core::sc_module_name name, const AcceleratorConfig& config);
 
-    // On success returns true and adds the modelled time to `time`. On a TLM error returns false with the
-    // address of the failed burst in `fault_address` and the response in `status` (bytes before it moved).
-    bool read(uint64_t address, uint8_t* data, uint64_t length, sc_core::sc_time& time);
-    bool write(uint64_t address, const uint8_t* data, uint64_t length, sc_core::sc_time& time);
-
-    uint64_t fault_address() const { return fault_address_; }
-    tlm::tlm_response_status fault_status() const { return fault_status_; }
     const DmaCounters& counters() const { return counters_; }
-    void clear_counters() { counters_ = DmaCounters{}; }
-    void set_counters(const DmaCounters& c) { counters_ = c; }  // checkpoints
+
+    // Checkpoints: the counters (nothing else outlives a command).
+    void save_state(StateWriter& w) const override;
+    void restore_state(StateReader& r) override;
 
   private:
-    bool transfer(tlm::tlm_command cmd, uint64_t address, uint8_t* data, uint64_t length,
-                  sc_core::sc_time& time);
+    void command(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+    // Moves the command's rows; false after a bus or buffer error (cmd's reply says where).
+    bool move(accel::DmaCommand& cmd, uint64_t& dram_ticks, sc_core::sc_time& buffer_time);
+    // One DRAM burst; adds its latency to the wave bookkeeping. False on a TLM error.
+    bool burst(tlm::tlm_command c, uint64_t address, uint8_t* data, uint64_t n, uint64_t& total,
+               uint64_t& wave, uint32_t& in_wave);
+    void invalidate(sc_dt::uint64 start, sc_dt::uint64 end) { buffers_.invalidate(start, end); }
 
-    Port& port_;
     DmaConfig config_;
+    InterconnectConfig interconnect_;
+    sc_core::sc_time period_;
+    accel::BufferAccess buffers_;
     tlm::tlm_generic_payload trans_;
+    std::vector<uint8_t> staging_;  // bursts to or from a buffer without DMI
     DmaCounters counters_;
-    uint64_t fault_address_ = 0;
-    tlm::tlm_response_status fault_status_ = tlm::TLM_OK_RESPONSE;
+    Logger log_;
 };
 
 }  // namespace trainvp

@@ -1,64 +1,58 @@
-// One on-chip SRAM of the accelerator (weight, activation or gradient buffer): capacity, banks, word width,
-// ports and latency from SramConfig; byte and access counters for the energy model; debug access. Not a
-// SystemC module: the Accelerator owns three and exposes them through its `buffers_dbg` socket.
+// One on-chip SRAM of the accelerator (weight, activation or gradient buffer) as a TLM-2.0 target on the
+// buffer interconnect: capacity, banks, word width, ports and latency from its SramConfig
+// (hardware.*_buffer). Reads and writes at local offsets [0, capacity) take the access latency plus the
+// cycles the banks need to stream the bytes; DMI gives the modules next to it (DMA engine, PE array, vector
+// unit) the memory itself; transport_dbg reads and writes without side effects. Counts the bytes and
+// bank-word accesses of the transactions it serves (DMI accesses bypass the target: the statistics take the
+// PE array's traffic from the array model).
 #pragma once
 
+#include <tlm_utils/simple_target_socket.h>
+
 #include <cstdint>
-#include <string>
+#include <systemc>
 #include <tlm>
 #include <vector>
 
 #include "accel/accel_config.h"
+#include "accel/accel_stats.h"
+#include "accel/part_state.h"
+#include "common/log.h"
 
 namespace trainvp {
 
-struct SramCounters {
-    uint64_t read_bytes = 0, write_bytes = 0;
-    uint64_t read_accesses = 0, write_accesses = 0;  // bank-word accesses (bytes / word_bytes, rounded up)
-    void merge(const SramCounters& o) {
-        read_bytes += o.read_bytes;
-        write_bytes += o.write_bytes;
-        read_accesses += o.read_accesses;
-        write_accesses += o.write_accesses;
-    }
-};
-
-class SramBuffer {
+class SramBuffer : public sc_core::sc_module, public accel::PartState {
   public:
-    SramBuffer(std::string name, const SramConfig& config);
+    tlm_utils::simple_target_socket<SramBuffer> in;
 
-    const std::string& name() const { return name_; }
+    // Throws std::invalid_argument for a capacity of 0.
+    SramBuffer(sc_core::sc_module_name name, const SramConfig& config, double clock_hz);
+
     const SramConfig& config() const { return config_; }
     uint64_t capacity() const { return config_.capacity_bytes; }
-    // Bytes per cycle the buffer delivers with all banks and ports busy.
+    // Bytes per cycle with all banks and ports busy.
     uint64_t bytes_per_cycle() const { return uint64_t{config_.banks} * config_.ports * config_.word_bytes; }
-    // Cycles to stream `bytes` (conflict-free bank interleaving), including the access latency.
-    uint64_t stream_cycles(uint64_t bytes) const;
-
-    // Places data the DMA brought in at `offset` (wrapping at the capacity), so that debug access shows what
-    // the buffer holds. Traffic is counted from the tile plan (count_*), not here.
-    void load_contents(uint64_t offset, const uint8_t* data, uint64_t length);
-    // Counts array-side traffic computed from a tile plan (no data moves: the datapath is functional).
-    void count_read(uint64_t bytes);
-    void count_write(uint64_t bytes);
 
     const SramCounters& counters() const { return counters_; }
     void clear_counters() { counters_ = SramCounters{}; }
-    void reset();  // contents to zero, counters kept
-    // Checkpoints: the counters as saved (contents go back through load_contents).
-    void set_counters(const SramCounters& c) { counters_ = c; }
-
-    // Debug access at local offsets [0, capacity): no counters, no timing. Returns the bytes copied.
-    unsigned int transport_dbg(tlm::tlm_generic_payload& trans);
     const uint8_t* data() const { return storage_.data(); }
 
+    // Checkpoints: the capacity (a restore into a buffer of another size is refused), the contents and the
+    // counters.
+    void save_state(StateWriter& w) const override;
+    void restore_state(StateReader& r) override;
+
   private:
+    void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+    bool get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);
+    unsigned int transport_dbg(tlm::tlm_generic_payload& trans);
     uint64_t words(uint64_t bytes) const { return (bytes + config_.word_bytes - 1) / config_.word_bytes; }
 
-    std::string name_;
     SramConfig config_;
+    sc_core::sc_time period_;
     std::vector<uint8_t> storage_;
     SramCounters counters_;
+    Logger log_;
 };
 
 }  // namespace trainvp

@@ -1,58 +1,29 @@
 #include "accel/tile_plan.h"
 
 #include <algorithm>
+#include <array>
 
 namespace trainvp::accel {
 
 namespace {
 
-constexpr uint64_t kAccBytes = 8;  // a partial sum held between reduction tiles (wide accumulator word)
 constexpr int W = static_cast<int>(BufferId::weight);
 constexpr int A = static_cast<int>(BufferId::activation);
 constexpr int G = static_cast<int>(BufferId::gradient);
+constexpr uint64_t kLossRecordBytes = sizeof(accel_loss_result);
 
-struct Caps {
-    uint64_t b[3];
-};
+int slot_of(Opnd o) {
+    return static_cast<int>(o);
+}
 
-Caps usable(const AcceleratorConfig& cfg) {
+uint64_t usable(const AcceleratorConfig& cfg, int b) {
     const uint64_t div = cfg.double_buffering ? 2 : 1;  // ping-pong halves
-    return Caps{{cfg.weight_buffer.capacity_bytes / div, cfg.activation_buffer.capacity_bytes / div,
-                 cfg.gradient_buffer.capacity_bytes / div}};
+    const SramConfig& s = b == W ? cfg.weight_buffer : b == A ? cfg.activation_buffer : cfg.gradient_buffer;
+    return s.capacity_bytes / div;
 }
 
 const SramConfig& sram(const AcceleratorConfig& cfg, int b) {
     return b == W ? cfg.weight_buffer : b == A ? cfg.activation_buffer : cfg.gradient_buffer;
-}
-
-// A tile's GEMM with A in buffer a_buf, B in b_buf and the accumulators in c_buf.
-void add_gemm(const AcceleratorConfig& cfg, ComputeTimer& timer, Tile& t, uint64_t M, uint64_t N, uint64_t K,
-              int a_buf, uint64_t a_bytes, int b_buf, uint64_t b_bytes, int c_buf) {
-    t.compute = timer.gemm(M, N, K, static_cast<uint32_t>(a_bytes), static_cast<uint32_t>(b_bytes), kAccBytes,
-                           GemmRoles{&sram(cfg, a_buf), &sram(cfg, b_buf), &sram(cfg, c_buf)});
-    t.macs = M * N * K;
-    t.array_read[a_buf] += t.compute.a_read_bytes;
-    t.array_read[b_buf] += t.compute.b_read_bytes;
-    t.array_read[c_buf] += t.compute.c_read_bytes;
-    t.array_write[c_buf] += t.compute.c_write_bytes;
-}
-
-void finish(TilePlan& plan) {
-    for (const Tile& t : plan.tiles) {
-        plan.macs += t.macs;
-        plan.dram_read += t.dram_read;
-        plan.dram_write += t.dram_write;
-    }
-}
-
-void read_into(Tile& t, int buf, uint64_t bytes) {
-    t.dram_read += bytes;
-    t.fill[buf] += bytes;
-}
-
-void write_from(Tile& t, int buf, uint64_t bytes) {
-    t.dram_write += bytes;
-    t.drain[buf] += bytes;
 }
 
 // Candidate sizes of a split dimension: d, ceil(d/2), ceil(d/4), ..., 1.
@@ -65,16 +36,138 @@ std::vector<uint64_t> chunks(uint64_t d) {
     return out;
 }
 
-// Conv and FC phases (FC as a 1x1 convolution of a 1x1 image). Tiles are (samples nb) x (channels tc) x
-// (reduction chunk): forward and weight gradient split the input channels (cc), backward-data the output
-// channels (oc). A split reduction keeps partial sums in the output's buffer at accumulator width.
-struct GemmSplit {
-    uint64_t tc = 0, nb = 0, red = 0;  // channels per tile, samples per tile, reduction chunk
+// Builds the tiles and places their operands. Every slot belongs to a layout region (its own, or the region
+// of the slot it aliases: outputs overwrite the partial sums they are rounded from). A region has a fixed
+// offset in each half of its buffer, sized for its largest use; each time a region receives new contents (a
+// load, or a new group of partial sums) it moves to the other half, so the DMA can fill one half while the
+// array works on the other, and operands that stay resident across tiles are never overwritten.
+//
+// Fit only (tiles_fit): the same walk over the tiles, each built in one scratch tile and forgotten, so that
+// only the regions' extents and finish()'s check remain: the answer of the full plan without its memory.
+enum class PlanMode { full, fit_only };
+
+class PlanBuilder {
+  public:
+    PlanBuilder(const AcceleratorConfig& cfg, TilePlan& plan, PlanMode mode)
+        : cfg_(cfg), plan_(plan), fit_only_(mode == PlanMode::fit_only) {
+        for (int i = 0; i < kTileSlots; ++i) region_[i] = i;
+    }
+
+    // `slot` lives in `region`'s space, `displacement` bytes from its start.
+    void alias(int slot, int region) { region_[slot] = region; }
+
+    Tile& begin() {
+        if (fit_only_) {
+            scratch_ = Tile{};
+            return scratch_;
+        }
+        plan_.tiles.emplace_back();
+        parity_.emplace_back();
+        Tile& t = plan_.tiles.back();
+        t.index = static_cast<uint32_t>(plan_.tiles.size() - 1);
+        return t;
+    }
+
+    // The tile uses `bytes` of `slot` in buffer `b`; `fresh`: the region receives new contents in this tile.
+    void use(Tile& t, int slot, int b, uint64_t bytes, bool fresh, uint64_t displacement = 0) {
+        const int r = region_[slot];
+        if (fresh || generation_[r] == 0) ++generation_[r];
+        buffer_[r] = b;
+        extent_[r] = std::max(extent_[r], displacement + bytes);
+        BufferSlot& s = t.slots[slot];
+        s.buffer = static_cast<BufferId>(b);
+        s.offset = displacement;
+        s.bytes = bytes;
+        if (fit_only_) return;
+        parity_.back()[slot] = cfg_.double_buffering ? static_cast<uint8_t>((generation_[r] - 1) % 2) : 0;
+    }
+
+    void load(Tile& t, int slot, Opnd o, uint64_t dram, uint64_t rows, uint64_t row_bytes, uint64_t stride) {
+        DmaMove& m = t.loads[t.load_count++];
+        fill_move(t, m, slot, o, dram, rows, row_bytes, stride);
+        t.dram_read += m.bytes();
+        t.fill[static_cast<int>(m.buffer)] += m.bytes();
+    }
+
+    void store(Tile& t, int slot, Opnd o, uint64_t dram, uint64_t rows, uint64_t row_bytes, uint64_t stride) {
+        DmaMove& m = t.stores[t.store_count++];
+        fill_move(t, m, slot, o, dram, rows, row_bytes, stride);
+        t.dram_write += m.bytes();
+        t.drain[static_cast<int>(m.buffer)] += m.bytes();
+    }
+
+    // Assigns every region its offset and checks that the regions of each buffer fit one half.
+    bool finish(std::string& why) {
+        uint64_t used[kBufferCount] = {}, offset[kTileSlots] = {};
+        for (int r = 0; r < kTileSlots; ++r) {
+            if (region_[r] != r || extent_[r] == 0) continue;
+            offset[r] = used[buffer_[r]];
+            used[buffer_[r]] += extent_[r];
+        }
+        for (int b = 0; b < kBufferCount; ++b)
+            if (used[b] > usable(cfg_, b)) {
+                why = std::string("the tiles' operands need ") + std::to_string(used[b]) + " bytes of the " +
+                      buffer_name(static_cast<BufferId>(b)) + " buffer, " + std::to_string(usable(cfg_, b)) +
+                      " usable";
+                return false;
+            }
+        if (fit_only_) return true;
+        for (size_t i = 0; i < plan_.tiles.size(); ++i) {
+            Tile& t = plan_.tiles[i];
+            for (int s = 0; s < kTileSlots; ++s) {
+                BufferSlot& slot = t.slots[s];
+                if (!slot.bytes) continue;
+                const int b = static_cast<int>(slot.buffer);
+                slot.offset += parity_[i][s] * usable(cfg_, b) + offset[region_[s]];
+                plan_.buffer_bytes[b] = std::max(plan_.buffer_bytes[b], slot.offset + slot.bytes);
+            }
+            for (uint32_t m = 0; m < t.load_count; ++m)
+                t.loads[m].buffer_offset = t.slots[t.loads[m].slot].offset;
+            for (uint32_t m = 0; m < t.store_count; ++m)
+                t.stores[m].buffer_offset = t.slots[t.stores[m].slot].offset;
+            plan_.macs += t.macs;
+            plan_.dram_read += t.dram_read;
+            plan_.dram_write += t.dram_write;
+        }
+        return true;
+    }
+
+  private:
+    void fill_move(const Tile& t, DmaMove& m, int slot, Opnd o, uint64_t dram, uint64_t rows,
+                   uint64_t row_bytes, uint64_t stride) const {
+        if (rows > 1 && stride == row_bytes) {  // consecutive rows are one run: bursts ignore row boundaries
+            row_bytes *= rows;
+            stride = row_bytes;
+            rows = 1;
+        }
+        m.operand = o;
+        m.dram_address = dram;
+        m.rows = static_cast<uint32_t>(rows);
+        m.row_bytes = row_bytes;
+        m.dram_stride = stride;
+        m.buffer = t.slots[slot].buffer;
+        m.slot = slot;
+    }
+
+    const AcceleratorConfig& cfg_;
+    TilePlan& plan_;
+    const bool fit_only_;
+    Tile scratch_;
+    int region_[kTileSlots];
+    uint64_t generation_[kTileSlots] = {};
+    uint64_t extent_[kTileSlots] = {};
+    int buffer_[kTileSlots] = {};
+    std::vector<std::array<uint8_t, kTileSlots>> parity_;
 };
 
-// The largest tile that fits the buffers; nb == 0 when none does.
-GemmSplit choose_gemm_split(const DecodedOp& op, const AcceleratorConfig& cfg) {
-    const Caps cap = usable(cfg);
+// Conv and FC phases (FC as a 1x1 convolution of a 1x1 image). Tiles are (samples nb) x (channels tc) x
+// (reduction chunk): forward and weight gradient split the input channels (cc), backward-data the output
+// channels (oc). A split reduction keeps its partial sums in the output's buffer at accumulator width: the
+// outputs' for forward, the GEMM's column matrix (before col2im) for backward-data, so that every sum is
+// formed in the kernels' order.
+bool plan_gemm(const DecodedOp& op, const AcceleratorConfig& cfg, PlanMode mode, TilePlan& plan,
+               std::string& why) {
+    const uint64_t capW = usable(cfg, W), capA = usable(cfg, A), capG = usable(cfg, G);
     const kern::Conv2dShape& s = op.conv;
     const uint64_t N = op.batch, Co = s.out_channels, Ci = s.in_channels, kk = uint64_t{s.kernel} * s.kernel;
     const uint64_t P = uint64_t{s.out_rows()} * s.out_cols(), plane = uint64_t{s.in_rows} * s.in_cols;
@@ -82,57 +175,38 @@ GemmSplit choose_gemm_split(const DecodedOp& op, const AcceleratorConfig& cfg) {
     const int phase = (op.desc.opcode - ACCEL_OP_CONV_FWD) % 3;
     auto eb = [&](Opnd o) { return uint64_t{op.op(o).elem_bytes}; };
     const uint64_t wB = eb(Opnd::w);
-    GemmSplit sp;
+    uint64_t tc = 0, nb = 0, red = 0;  // channels per tile, samples per tile, reduction chunk
     if (phase == 0) {
         const uint64_t xB = eb(Opnd::x), yB = eb(Opnd::y);
         for (uint64_t cc : chunks(Ci)) {
             const uint64_t ob = cc == Ci ? yB : kAccBytes, xin = cc * plane * xB;
-            const uint64_t t = std::min(
-                {Co, cap.b[W] / ((cc * kk + bias) * wB), cap.b[A] > xin ? (cap.b[A] - xin) / (P * ob) : 0});
+            const uint64_t t =
+                std::min({Co, capW / ((cc * kk + bias) * wB), capA > xin ? (capA - xin) / (P * ob) : 0});
             if (!t) continue;
-            sp.tc = t, sp.red = cc, sp.nb = std::min(N, cap.b[A] / (xin + t * P * ob));
+            tc = t, red = cc, nb = std::min(N, capA / (xin + t * P * ob));
             break;
         }
     } else if (phase == 1) {
         const uint64_t gB = eb(Opnd::g), dxB = eb(Opnd::dx);
         for (uint64_t oc : chunks(Co)) {
-            const uint64_t ob = oc == Co ? dxB : kAccBytes, gin = oc * P * gB;
-            const uint64_t t = std::min(
-                {Ci, cap.b[W] / (oc * kk * wB), cap.b[G] > gin ? (cap.b[G] - gin) / (plane * ob) : 0});
+            const uint64_t out = oc == Co ? plane * dxB : kk * P * kAccBytes, gin = oc * P * gB;
+            const uint64_t t = std::min({Ci, capW / (oc * kk * wB), capG > gin ? (capG - gin) / out : 0});
             if (!t) continue;
-            sp.tc = t, sp.red = oc, sp.nb = std::min(N, cap.b[G] / (gin + t * plane * ob));
+            tc = t, red = oc, nb = std::min(N, capG / (gin + t * out));
             break;
         }
     } else {
         const uint64_t gB = eb(Opnd::g), xB = eb(Opnd::x);
         for (uint64_t cc : chunks(Ci)) {
             const uint64_t acc = (cc * kk + bias) * kAccBytes, xin = cc * plane * xB;
-            const uint64_t t = std::min(Co, cap.b[G] / (acc + P * gB));
-            if (!t || xin > cap.b[A]) continue;
-            sp.tc = t, sp.red = cc,
-            sp.nb = std::min({N, (cap.b[G] - t * acc) / (t * P * gB), cap.b[A] / xin});
+            const uint64_t t = std::min(Co, capG / (acc + P * gB));
+            if (!t || xin > capA) continue;
+            tc = t, red = cc, nb = std::min({N, (capG - t * acc) / (t * P * gB), capA / xin});
             break;
         }
     }
-    return sp;
-}
-
-constexpr const char* kGemmNoFit =
-    "one sample, one channel and one reduction chunk of this layer do not fit the buffers";
-
-bool plan_gemm(const DecodedOp& op, const AcceleratorConfig& cfg, ComputeTimer& timer, TilePlan& plan,
-               std::string& why) {
-    const kern::Conv2dShape& s = op.conv;
-    const uint64_t N = op.batch, Co = s.out_channels, Ci = s.in_channels, kk = uint64_t{s.kernel} * s.kernel;
-    const uint64_t bias = op.has_bias ? 1 : 0;
-    const uint64_t P = uint64_t{s.out_rows()} * s.out_cols(), plane = uint64_t{s.in_rows} * s.in_cols;
-    const int phase = (op.desc.opcode - ACCEL_OP_CONV_FWD) % 3;
-    auto eb = [&](Opnd o) { return uint64_t{op.op(o).elem_bytes}; };
-    const uint64_t wB = eb(Opnd::w);
-    const GemmSplit sp = choose_gemm_split(op, cfg);
-    const uint64_t tc = sp.tc, nb = sp.nb, red = sp.red;
     if (!nb) {
-        why = kGemmNoFit;
+        why = "one sample, one channel and one reduction chunk of this layer do not fit the buffers";
         return false;
     }
     const char* ch =
@@ -141,158 +215,282 @@ bool plan_gemm(const DecodedOp& op, const AcceleratorConfig& cfg, ComputeTimer& 
         op.is_fc() ? (phase == 1 ? "outputs" : "inputs") : (phase == 1 ? "out_channels" : "in_channels");
     plan.split = "batch " + std::to_string(nb) + " x " + ch + " " + std::to_string(tc) + " x " + rd + " " +
                  std::to_string(red);
+    PlanBuilder pb(cfg, plan, mode);
+    auto addr = [&](Opnd o) { return op.op(o).address; };
+    const int sx = slot_of(Opnd::x), sw = slot_of(Opnd::w), sb = slot_of(Opnd::b), sy = slot_of(Opnd::y),
+              sg = slot_of(Opnd::g), sdx = slot_of(Opnd::dx), sdw = slot_of(Opnd::dw),
+              sdb = slot_of(Opnd::db);
+    auto coords = [](Tile& t, uint64_t b0, uint64_t n, uint64_t c0, uint64_t c, uint64_t k0, uint64_t kc) {
+        t.n0 = b0, t.n = n;
+        t.c0 = static_cast<uint32_t>(c0), t.c = static_cast<uint32_t>(c);
+        t.k0 = static_cast<uint32_t>(k0), t.kc = static_cast<uint32_t>(kc);
+    };
     if (phase == 0) {
-        const bool w_resident = tc == Co && red == Ci;
+        const uint64_t xB = eb(Opnd::x), yB = eb(Opnd::y);
+        const bool w_resident = tc == Co && red == Ci, split = red < Ci;
+        pb.alias(kAccSlot, sy);
         for (uint64_t b0 = 0; b0 < N; b0 += nb)
             for (uint64_t c0 = 0; c0 < Co; c0 += tc)
                 for (uint64_t k0 = 0; k0 < Ci; k0 += red) {
                     const uint64_t n = std::min(nb, N - b0), c = std::min(tc, Co - c0),
                                    kc = std::min(red, Ci - k0);
-                    Tile t;
-                    if (!w_resident || b0 == 0) read_into(t, W, c * (kc * kk + (k0 == 0 ? bias : 0)) * wB);
-                    if (c0 == 0 || red < Ci) read_into(t, A, n * kc * plane * eb(Opnd::x));
-                    add_gemm(cfg, timer, t, c, n * P, kc * kk, W, wB, A, eb(Opnd::x), A);
-                    if (k0 + kc == Ci) write_from(t, A, n * c * P * eb(Opnd::y));
-                    plan.tiles.push_back(t);
+                    Tile& t = pb.begin();
+                    coords(t, b0, n, c0, c, k0, kc);
+                    t.first = k0 == 0, t.last = k0 + kc == Ci;
+                    const bool wl = !w_resident || b0 == 0;
+                    pb.use(t, sw, W, c * kc * kk * wB, wl);
+                    if (wl)
+                        pb.load(t, sw, Opnd::w, addr(Opnd::w) + (c0 * Ci + k0) * kk * wB, c, kc * kk * wB,
+                                Ci * kk * wB);
+                    if (bias && k0 == 0) {
+                        pb.use(t, sb, W, c * wB, wl);
+                        if (wl) pb.load(t, sb, Opnd::b, addr(Opnd::b) + c0 * wB, 1, c * wB, c * wB);
+                    }
+                    const bool xl = c0 == 0 || split;
+                    pb.use(t, sx, A, n * kc * plane * xB, xl);
+                    if (xl)
+                        pb.load(t, sx, Opnd::x, addr(Opnd::x) + (b0 * Ci + k0) * plane * xB, n,
+                                kc * plane * xB, Ci * plane * xB);
+                    if (split) pb.use(t, kAccSlot, A, n * c * P * kAccBytes, t.first);
+                    if (!t.last) continue;
+                    pb.use(t, sy, A, n * c * P * yB, !split);
+                    pb.store(t, sy, Opnd::y, addr(Opnd::y) + (b0 * Co + c0) * P * yB, n, c * P * yB,
+                             Co * P * yB);
                 }
     } else if (phase == 1) {
-        const bool w_resident = tc == Ci && red == Co;
+        const uint64_t gB = eb(Opnd::g), dxB = eb(Opnd::dx);
+        const bool w_resident = tc == Ci && red == Co, split = red < Co;
+        pb.alias(kAccSlot, sdx);
         for (uint64_t b0 = 0; b0 < N; b0 += nb)
             for (uint64_t c0 = 0; c0 < Ci; c0 += tc)
                 for (uint64_t o0 = 0; o0 < Co; o0 += red) {
                     const uint64_t n = std::min(nb, N - b0), c = std::min(tc, Ci - c0),
                                    oc = std::min(red, Co - o0);
-                    Tile t;
-                    if (!w_resident || b0 == 0) read_into(t, W, oc * c * kk * wB);
-                    if (c0 == 0 || red < Co) read_into(t, G, n * oc * P * eb(Opnd::g));
-                    add_gemm(cfg, timer, t, c * kk, n * P, oc, W, wB, G, eb(Opnd::g), G);
-                    if (o0 + oc == Co) write_from(t, G, n * c * plane * eb(Opnd::dx));
-                    plan.tiles.push_back(t);
+                    Tile& t = pb.begin();
+                    coords(t, b0, n, c0, c, o0, oc);
+                    t.first = o0 == 0, t.last = o0 + oc == Co;
+                    const bool wl = !w_resident || b0 == 0;
+                    pb.use(t, sw, W, oc * c * kk * wB, wl);
+                    if (wl)
+                        pb.load(t, sw, Opnd::w, addr(Opnd::w) + (o0 * Ci + c0) * kk * wB, oc, c * kk * wB,
+                                Ci * kk * wB);
+                    const bool gl = c0 == 0 || split;
+                    pb.use(t, sg, G, n * oc * P * gB, gl);
+                    if (gl)
+                        pb.load(t, sg, Opnd::g, addr(Opnd::g) + (b0 * Co + o0) * P * gB, n, oc * P * gB,
+                                Co * P * gB);
+                    if (split) pb.use(t, kAccSlot, G, n * c * kk * P * kAccBytes, t.first);
+                    if (!t.last) continue;
+                    pb.use(t, sdx, G, n * c * plane * dxB, !split);
+                    pb.store(t, sdx, Opnd::dx, addr(Opnd::dx) + (b0 * Ci + c0) * plane * dxB, n,
+                             c * plane * dxB, Ci * plane * dxB);
                 }
     } else {
+        const uint64_t gB = eb(Opnd::g), xB = eb(Opnd::x), dwB = eb(Opnd::dw);
         const bool x_resident = nb == N && red == Ci;
+        pb.alias(sdw, kAccSlot);
+        pb.alias(sdb, kAccSlot);
         for (uint64_t c0 = 0; c0 < Co; c0 += tc)
             for (uint64_t k0 = 0; k0 < Ci; k0 += red)
                 for (uint64_t b0 = 0; b0 < N; b0 += nb) {
                     const uint64_t n = std::min(nb, N - b0), c = std::min(tc, Co - c0),
                                    kc = std::min(red, Ci - k0);
-                    Tile t;
-                    if (k0 == 0 || nb < N) read_into(t, G, n * c * P * eb(Opnd::g));
-                    if (!x_resident || c0 == 0) read_into(t, A, n * kc * plane * eb(Opnd::x));
-                    add_gemm(cfg, timer, t, c, kc * kk, n * P, G, eb(Opnd::g), A, eb(Opnd::x), G);
-                    if (b0 + n == N) write_from(t, G, c * (kc * kk + (k0 == 0 ? bias : 0)) * eb(Opnd::dw));
-                    plan.tiles.push_back(t);
+                    Tile& t = pb.begin();
+                    coords(t, b0, n, c0, c, k0, kc);
+                    t.first = b0 == 0, t.last = b0 + n == N;
+                    const bool gl = k0 == 0 || nb < N;
+                    pb.use(t, sg, G, n * c * P * gB, gl);
+                    if (gl)
+                        pb.load(t, sg, Opnd::g, addr(Opnd::g) + (b0 * Co + c0) * P * gB, n, c * P * gB,
+                                Co * P * gB);
+                    const bool xl = !x_resident || c0 == 0;
+                    pb.use(t, sx, A, n * kc * plane * xB, xl);
+                    if (xl)
+                        pb.load(t, sx, Opnd::x, addr(Opnd::x) + (b0 * Ci + k0) * plane * xB, n,
+                                kc * plane * xB, Ci * plane * xB);
+                    pb.use(t, kAccSlot, G, c * (kc * kk + bias) * kAccBytes, t.first);
+                    if (!t.last) continue;
+                    const uint64_t dw_bytes = c * kc * kk * dwB;
+                    pb.use(t, sdw, G, dw_bytes, false);
+                    pb.store(t, sdw, Opnd::dw, addr(Opnd::dw) + (c0 * Ci + k0) * kk * dwB, c, kc * kk * dwB,
+                             Ci * kk * dwB);
+                    if (bias && k0 == 0) {
+                        pb.use(t, sdb, G, c * dwB, false, dw_bytes);
+                        pb.store(t, sdb, Opnd::db, addr(Opnd::db) + c0 * dwB, 1, c * dwB, c * dwB);
+                    }
                 }
     }
-    finish(plan);
-    return true;
+    return pb.finish(why);
 }
 
-// Element-wise, pooling and loss descriptors stream `units` independent units (elements, image planes,
-// samples); every operand scales with the unit count.
-struct StreamShape {
+// The independent units an element-wise, pooling or loss descriptor streams: elements, image planes or
+// samples; every operand scales with the unit count.
+struct StreamUnits {
     uint64_t units = 0, elems_per_unit = 1, ops = 1;
 };
 
-StreamShape stream_shape(const DecodedOp& op) {
+StreamUnits stream_units(const DecodedOp& op) {
     const uint32_t opc = op.desc.opcode;
-    StreamShape sh{op.count, 1, 1};
+    StreamUnits u;
+    u.units = op.count;
     if (opc >= ACCEL_OP_MAXPOOL_FWD && opc <= ACCEL_OP_AVGPOOL_BWD) {
-        sh.units = uint64_t{op.batch} * op.pool.channels;
-        sh.elems_per_unit = uint64_t{op.pool.out_rows()} * op.pool.out_cols();
-        sh.ops = uint64_t{op.pool.size} * op.pool.size;
+        u.units = uint64_t{op.batch} * op.pool.channels;
+        u.elems_per_unit = uint64_t{op.pool.out_rows()} * op.pool.out_cols();
+        u.ops = uint64_t{op.pool.size} * op.pool.size;
     } else if (opc == ACCEL_OP_SOFTMAX_XENT) {
-        sh.units = op.batch;
-        sh.elems_per_unit = op.classes;
-        sh.ops = 4;  // max, exp, sum, normalise
+        u.units = op.batch;
+        u.elems_per_unit = op.classes;
+        u.ops = 4;  // max, exp, sum, normalise
     } else if (opc == ACCEL_OP_SGD_UPDATE) {
-        sh.ops = 4;
+        u.ops = 4;
     }
-    return sh;
+    return u;
 }
 
-// Units per tile: as many as every buffer holds; 0 when not even one fits.
-uint64_t choose_stream_chunk(const DecodedOp& op, const AcceleratorConfig& cfg, uint64_t units) {
-    const Caps cap = usable(cfg);
-    uint64_t per_unit[3] = {};
+bool is_loss_record(const DecodedOp& op, const Operand& o) {
+    return op.desc.opcode == ACCEL_OP_SOFTMAX_XENT && &o == &op.op(Opnd::aux);
+}
+
+bool plan_stream(const DecodedOp& op, const AcceleratorConfig& cfg, PlanMode mode, TilePlan& plan,
+                 std::string& why) {
+    const StreamUnits su = stream_units(op);
+    const uint64_t units = su.units;
+    uint64_t cap[kBufferCount];
+    for (int b = 0; b < kBufferCount; ++b) cap[b] = usable(cfg, b);
+    // The loss record stays in the activation buffer until the last tile writes it out.
+    if (op.desc.opcode == ACCEL_OP_SOFTMAX_XENT)
+        cap[A] = cap[A] > kLossRecordBytes ? cap[A] - kLossRecordBytes : 0;
+    uint64_t per_unit[kBufferCount] = {};
     for (const Operand& o : op.operands) {
-        if (!o.used || (op.desc.opcode == ACCEL_OP_SOFTMAX_XENT && &o == &op.op(Opnd::aux))) continue;
+        if (!o.used || is_loss_record(op, o)) continue;
         per_unit[static_cast<int>(o.buffer)] += o.bytes() / units;
     }
     uint64_t chunk = units;
-    for (int b = 0; b < 3; ++b)
-        if (per_unit[b]) chunk = std::min(chunk, cap.b[b] / per_unit[b]);
-    return chunk;
-}
-
-constexpr const char* kStreamNoFit = "one unit of this operation does not fit the buffers";
-
-bool plan_stream(const DecodedOp& op, const AcceleratorConfig& cfg, ComputeTimer& timer, TilePlan& plan,
-                 std::string& why) {
-    const uint32_t opc = op.desc.opcode;
-    const StreamShape sh = stream_shape(op);
-    const uint64_t units = sh.units, elems_per_unit = sh.elems_per_unit, ops = sh.ops;
-    const uint64_t chunk = choose_stream_chunk(op, cfg, units);
+    for (int b = 0; b < kBufferCount; ++b)
+        if (per_unit[b]) chunk = std::min(chunk, cap[b] / per_unit[b]);
     if (!chunk) {
-        why = kStreamNoFit;
+        why = "one unit of this operation does not fit the buffers";
         return false;
     }
     plan.split = "units " + std::to_string(chunk);
+    PlanBuilder pb(cfg, plan, mode);
     for (uint64_t u0 = 0; u0 < units; u0 += chunk) {
         const uint64_t u = std::min(chunk, units - u0);
-        Tile t;
-        uint64_t read_bytes = 0, write_bytes = 0;
-        int src = -1, dst = -1;
-        for (const Operand& o : op.operands) {
+        Tile& t = pb.begin();
+        t.n0 = u0, t.n = u;
+        t.first = u0 == 0, t.last = u0 + u == units;
+        for (int i = 0; i < kOperandCount; ++i) {
+            const Operand& o = op.operands[i];
             if (!o.used) continue;
             const int b = static_cast<int>(o.buffer);
-            if (opc == ACCEL_OP_SOFTMAX_XENT && &o == &op.op(Opnd::aux)) {
-                if (u0 + u == units) write_from(t, b, o.bytes());
+            const Opnd which = static_cast<Opnd>(i);
+            if (is_loss_record(op, o)) {
+                pb.use(t, i, b, kLossRecordBytes, true);
+                if (t.last) pb.store(t, i, which, o.address, 1, o.bytes(), o.bytes());
                 continue;
             }
-            const uint64_t bytes = o.bytes() / units * u;
-            if (o.read) {
-                read_into(t, b, bytes);
-                t.array_read[b] += bytes;
-                read_bytes += bytes;
-                if (src < 0) src = b;
-            }
-            if (o.write) {
-                write_from(t, b, bytes);
-                t.array_write[b] += bytes;
-                write_bytes += bytes;
-                if (dst < 0) dst = b;
-            }
+            const uint64_t unit_bytes = o.bytes() / units, bytes = unit_bytes * u;
+            pb.use(t, i, b, bytes, true);
+            if (o.read) pb.load(t, i, which, o.address + u0 * unit_bytes, 1, bytes, bytes);
+            if (o.write) pb.store(t, i, which, o.address + u0 * unit_bytes, 1, bytes, bytes);
         }
-        if (src < 0) src = A;
-        if (dst < 0) dst = src;
-        t.compute =
-            timer.vector(u * elems_per_unit * ops, read_bytes, write_bytes, sram(cfg, src), sram(cfg, dst));
-        plan.tiles.push_back(t);
     }
-    finish(plan);
-    return true;
+    return pb.finish(why);
 }
 
 }  // namespace
 
-bool tiles_fit(const DecodedOp& op, const AcceleratorConfig& cfg, std::string& why) {
-    if (op.desc.opcode == ACCEL_OP_NOP) return true;
+TileEstimate estimate_tile(const DecodedOp& op, const Tile& t, const AcceleratorConfig& cfg,
+                           ComputeTimer& timer) {
+    TileEstimate e;
+    if (op.desc.opcode == ACCEL_OP_NOP) return e;
     if (op.is_gemm()) {
-        if (choose_gemm_split(op, cfg).nb) return true;
-        why = kGemmNoFit;
-        return false;
+        const kern::Conv2dShape& s = op.conv;
+        const uint64_t kk = uint64_t{s.kernel} * s.kernel, P = uint64_t{s.out_rows()} * s.out_cols();
+        auto eb = [&](Opnd o) { return op.op(o).elem_bytes; };
+        const int phase = (op.desc.opcode - ACCEL_OP_CONV_FWD) % 3;
+        uint64_t M, N, K;
+        int ab, bb, cb;
+        uint32_t abytes, bbytes;
+        if (phase == 0) {
+            M = t.c, N = t.n * P, K = uint64_t{t.kc} * kk, ab = W, bb = A, cb = A, abytes = eb(Opnd::w),
+            bbytes = eb(Opnd::x);
+        } else if (phase == 1) {
+            M = uint64_t{t.c} * kk, N = t.n * P, K = t.kc, ab = W, bb = G, cb = G, abytes = eb(Opnd::w),
+            bbytes = eb(Opnd::g);
+        } else {
+            M = t.c, N = uint64_t{t.kc} * kk, K = t.n * P, ab = G, bb = A, cb = G, abytes = eb(Opnd::g),
+            bbytes = eb(Opnd::x);
+        }
+        e.compute = timer.gemm(M, N, K, abytes, bbytes, static_cast<uint32_t>(kAccBytes),
+                               GemmRoles{&sram(cfg, ab), &sram(cfg, bb), &sram(cfg, cb)});
+        e.macs = M * N * K;
+        e.array_read[ab] += e.compute.a_read_bytes;
+        e.array_read[bb] += e.compute.b_read_bytes;
+        e.array_read[cb] += e.compute.c_read_bytes;
+        e.array_write[cb] += e.compute.c_write_bytes;
+        return e;
     }
-    if (choose_stream_chunk(op, cfg, stream_shape(op).units)) return true;
-    why = kStreamNoFit;
-    return false;
+    const StreamUnits su = stream_units(op);
+    uint64_t read_bytes = 0, write_bytes = 0;
+    int src = -1, dst = -1;
+    for (const Operand& o : op.operands) {
+        if (!o.used || is_loss_record(op, o)) continue;
+        const int b = static_cast<int>(o.buffer);
+        const uint64_t bytes = o.bytes() / su.units * t.n;
+        if (o.read) {
+            e.array_read[b] += bytes;
+            read_bytes += bytes;
+            if (src < 0) src = b;
+        }
+        if (o.write) {
+            e.array_write[b] += bytes;
+            write_bytes += bytes;
+            if (dst < 0) dst = b;
+        }
+    }
+    if (src < 0) src = A;
+    if (dst < 0) dst = src;
+    e.compute = timer.vector(t.n * su.elems_per_unit * su.ops, read_bytes, write_bytes, sram(cfg, src),
+                             sram(cfg, dst));
+    return e;
+}
+
+namespace {
+
+bool plan(const DecodedOp& op, const AcceleratorConfig& cfg, PlanMode mode, TilePlan& plan,
+          std::string& why) {
+    plan = TilePlan{};
+    if (op.desc.opcode == ACCEL_OP_NOP) return true;
+    return op.is_gemm() ? plan_gemm(op, cfg, mode, plan, why) : plan_stream(op, cfg, mode, plan, why);
+}
+
+}  // namespace
+
+bool plan_tiles(const DecodedOp& op, const AcceleratorConfig& cfg, TilePlan& plan, std::string& why) {
+    return accel::plan(op, cfg, PlanMode::full, plan, why);
+}
+
+bool tiles_fit(const DecodedOp& op, const AcceleratorConfig& cfg, std::string& why) {
+    TilePlan scratch;
+    return accel::plan(op, cfg, PlanMode::fit_only, scratch, why);
 }
 
 bool plan_tiles(const DecodedOp& op, const AcceleratorConfig& cfg, ComputeTimer& timer, TilePlan& plan,
                 std::string& why) {
-    plan = TilePlan{};
-    if (op.desc.opcode == ACCEL_OP_NOP) return true;
-    return op.is_gemm() ? plan_gemm(op, cfg, timer, plan, why) : plan_stream(op, cfg, timer, plan, why);
+    if (!plan_tiles(op, cfg, plan, why)) return false;
+    plan.macs = 0;
+    for (Tile& t : plan.tiles) {
+        const TileEstimate e = estimate_tile(op, t, cfg, timer);
+        t.compute = e.compute;
+        t.macs = e.macs;
+        plan.macs += e.macs;
+        for (int b = 0; b < kBufferCount; ++b) {
+            t.array_read[b] = e.array_read[b];
+            t.array_write[b] = e.array_write[b];
+        }
+    }
+    return true;
 }
 
 }  // namespace trainvp::accel

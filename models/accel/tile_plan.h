@@ -1,7 +1,8 @@
 // The tile plan of a descriptor: how a layer phase is split so that every tile's operands fit the buffers
-// (half of each buffer when double buffering), what each tile moves between DRAM and the buffers, and its
-// compute estimate. The datapath computes whole phases with the kernels (tiling never changes a result:
-// partial sums are exact, docs/numerics.md "## Kernels"); the plan drives traffic, counters and timing.
+// (half of each buffer when double buffering), where each operand of each tile lies in its buffer, and which
+// DMA transfers bring the operands in and take the results out. The controller executes it tile by tile:
+// DMA in, one command to the PE array or the vector unit, DMA out (docs/accelerator.md "Tiling").
+// SystemC-free: a configuration check can plan a whole training job before simulating.
 #pragma once
 
 #include <cstdint>
@@ -13,30 +14,87 @@
 
 namespace trainvp::accel {
 
+// Operand slots of a tile, indexed by Opnd; kAccSlot holds the partial sums of a split reduction (8-byte
+// doubles, docs/accelerator.md "Partial sums").
+constexpr int kAccSlot = kOperandCount;
+constexpr int kTileSlots = kOperandCount + 1;
+constexpr uint64_t kAccBytes = 8;
+
+struct BufferSlot {
+    BufferId buffer = BufferId::activation;
+    uint64_t offset = 0;  // bytes from the buffer's start
+    uint64_t bytes = 0;   // 0: the tile does not use this slot
+};
+
+// One DMA transfer between DRAM and a buffer: `rows` runs of row_bytes, dram_stride apart in DRAM and packed
+// in the buffer from buffer_offset.
+struct DmaMove {
+    Opnd operand = Opnd::x;
+    uint64_t dram_address = 0;
+    uint32_t rows = 0;
+    uint64_t row_bytes = 0;
+    uint64_t dram_stride = 0;
+    BufferId buffer = BufferId::activation;
+    uint64_t buffer_offset = 0;
+    int slot = 0;  // the tile slot it fills or drains
+    uint64_t bytes() const { return rows * row_bytes; }
+};
+
+constexpr int kMaxMoves = 4;
+
 struct Tile {
-    uint64_t dram_read = 0, dram_write = 0;  // bytes
-    uint64_t fill[3] = {};                   // bytes the DMA writes into each buffer (BufferId order)
-    uint64_t drain[3] = {};                  // bytes the DMA reads out of each buffer
-    uint64_t array_read[3] = {};             // bytes the array reads from each buffer
-    uint64_t array_write[3] = {};            // bytes the array writes into each buffer
+    uint32_t index = 0;
+    // GEMM phases: samples [n0, n0 + n), channels [c0, c0 + c) (forward and weight gradient: output
+    // channels; backward-data: input channels; fc: the matching neurons), reduction [k0, k0 + kc) (input
+    // channels, or output channels for backward-data; the weight gradient reduces over its sample groups).
+    // Other opcodes: units [n0, n0 + n) (elements, image planes or samples; see plan_tiles).
+    uint64_t n0 = 0, n = 0;
+    uint32_t c0 = 0, c = 0, k0 = 0, kc = 0;
+    bool first = true, last = true;  // the tile starts / ends its reduction
+    BufferSlot slots[kTileSlots];
+    DmaMove loads[kMaxMoves], stores[kMaxMoves];
+    uint32_t load_count = 0, store_count = 0;
+    uint64_t dram_read = 0, dram_write = 0;  // bytes of the loads and stores
+    uint64_t fill[kBufferCount] = {};        // bytes the DMA writes into each buffer (BufferId order)
+    uint64_t drain[kBufferCount] = {};       // bytes the DMA reads out of each buffer
+    // Set by plan_tiles() with a ComputeTimer (what the PE array or vector unit reports when it runs the
+    // tile).
     uint64_t macs = 0;
     ComputeEstimate compute;
+    uint64_t array_read[kBufferCount] = {}, array_write[kBufferCount] = {};
+
+    const BufferSlot& slot(Opnd o) const { return slots[static_cast<int>(o)]; }
 };
 
 struct TilePlan {
     std::vector<Tile> tiles;
     uint64_t macs = 0;
     uint64_t dram_read = 0, dram_write = 0;
-    std::string split;  // e.g. "batch 4 x out_channels 16" for the statistics
+    std::string split;  // e.g. "batch 4 x out_channels 16 x in_channels 3" for statistics
+    uint64_t buffer_bytes[kBufferCount] = {};  // the most of each buffer any moment of the plan occupies
 };
 
-// Returns false (with the reason) when no tile fits the buffers: a SHAPE error.
+// Plans `op` for the buffers of `cfg`. Returns false (with the reason) when no tile fits the buffers: a
+// SHAPE error. Needs no SystemC.
+bool plan_tiles(const DecodedOp& op, const AcceleratorConfig& cfg, TilePlan& plan, std::string& why);
+// The same, and each tile's compute estimate from the array timing model.
 bool plan_tiles(const DecodedOp& op, const AcceleratorConfig& cfg, ComputeTimer& timer, TilePlan& plan,
                 std::string& why);
 
-// The first step of plan_tiles alone: whether the descriptor has a tile that fits the buffers (false with
-// plan_tiles' reason when not), without building the tiles. The platform checks a training job's every
-// descriptor with it before the simulation (platform/train_job_check.h).
+// The array model's estimate of one tile of `op` (the GEMM a tile maps to, or its vector work), with its
+// buffer traffic by buffer and its MACs: what the PE array and the vector unit report.
+struct TileEstimate {
+    ComputeEstimate compute;
+    uint64_t macs = 0;
+    uint64_t array_read[kBufferCount] = {}, array_write[kBufferCount] = {};
+};
+TileEstimate estimate_tile(const DecodedOp& op, const Tile& tile, const AcceleratorConfig& cfg,
+                           ComputeTimer& timer);
+
+// Whether plan_tiles() would succeed: the same planning, run without recording the tiles (no memory per
+// tile), false with plan_tiles' reason when it would fail. A descriptor is refused with SHAPE in simulation
+// exactly when this is false; the platform checks a training job's every descriptor with it before the
+// simulation (platform/train_job_check.h).
 bool tiles_fit(const DecodedOp& op, const AcceleratorConfig& cfg, std::string& why);
 
 }  // namespace trainvp::accel

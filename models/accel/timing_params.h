@@ -10,7 +10,8 @@
 
 // X(name, default value, min, max, unit, source). The range is what validate() and the scenario keys
 // hardware.timing.* accept: counts of overhead cycles may be 0, the divisors of the bandwidth model may not;
-// buffer geometry stops at the bandwidth model's limit, everything else at kMaxTimingParam.
+// none exceeds kMaxTimingParam. The buffers' geometry is not here: it is each buffer's own configuration
+// (hardware.*_buffer, SramConfig).
 #define TRAINVP_ACCEL_TIMING_PARAMS(X)                                                                     \
     X(operand_edge_stages, 1, 0, timing::kMaxTimingParam, "cycles per fold",                               \
       "assumption: one register stage between a buffer's read data and the array edge (synchronous SRAM "  \
@@ -24,13 +25,6 @@
       "assumption: the controller loads loop bounds, strides and formats before the first fold of a GEMM") \
     X(bank_access_cycles, 1, 1, timing::kMaxTimingParam, "cycles per word access",                         \
       "assumption: fully pipelined SRAM banks, one word per port per cycle")                               \
-    X(buffer_banks, 8, 1, timing::kMaxBufferGeometry, "banks per buffer",                                  \
-      "assumption: 8 banks x 8 B = 64 B/cycle, enough for a 16-lane edge of 32-bit operands")              \
-    X(buffer_bank_width_bytes, 8, 1, timing::kMaxBufferGeometry, "bytes per bank word",                    \
-      "assumption: 64-bit words, the access size of the SRAM energies in Horowitz, ISSCC 2014 "            \
-      "(research/papers.md 5.1)")                                                                          \
-    X(buffer_ports, 1, 1, timing::kMaxBufferGeometry, "ports per bank and direction",                      \
-      "assumption: one read port (and, on the accumulator buffer, one write port) per bank")               \
     X(vector_ops_per_column, 1, 1, timing::kMaxTimingParam, "element operations per column per cycle",     \
       "assumption: element-wise ops reuse one PE adder/multiplier per column, as TaxoNN time-multiplexes " \
       "the inference datapath (research/papers.md 1.4)")                                                   \
@@ -40,7 +34,7 @@
 namespace trainvp::timing {
 
 constexpr uint32_t kMaxTimingParam = 1u << 20;  // keeps cycle sums far from overflow
-constexpr uint32_t kMaxBufferGeometry = 4096;   // banks, bank width, ports (BufferBandwidth::validate)
+constexpr uint32_t kMaxBufferGeometry = 4096;   // a BufferPort's banks, bank width, ports (BufferBandwidth)
 
 struct TimingParamInfo {
     const char* name;
@@ -67,8 +61,9 @@ struct TimingParams {
     uint32_t get(const std::string& name) const;
 
     // All overheads zero: the array alone at the standard systolic formulas (used to compare the analytic
-    // model with the cycle-stepped one, and for the ideal-bandwidth tables). Buffer geometry keeps its
-    // defaults; pass BufferBandwidth::ideal() for unlimited bandwidth.
+    // model with the cycle-stepped one, and for the ideal-bandwidth tables). The buffers' geometry is not a
+    // timing parameter: it is the buffers' own configuration (BufferBandwidth; pass BufferBandwidth::ideal()
+    // for unlimited bandwidth).
     static TimingParams ideal();
 };
 

@@ -143,6 +143,8 @@ class StateReader {
                  std::to_string(pos_));
     }
     [[noreturn]] void fail(const std::string& why) const { throw StateError(what_ + ": " + why); }
+    // What the image is, as given to the constructor (for the messages of a reader over part of it).
+    const std::string& what() const { return what_; }
 
   private:
     void need(size_t n) const {

@@ -185,7 +185,44 @@ std::string Session::breakpoint(std::string_view args, bool insert) {
     return "";
 }
 
+void MonitorCommands::add(const std::string& name, const std::string& usage, Handler handler) {
+    if (name.empty() || name == "help" || commands_.count(name))
+        throw std::invalid_argument("monitor command '" + name + "' cannot be registered");
+    commands_[name] = Command{usage, std::move(handler)};
+}
+
+std::string MonitorCommands::run(std::string_view line) const {
+    std::vector<std::string> words;
+    for (size_t i = 0; i < line.size();) {
+        while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+        size_t j = i;
+        while (j < line.size() && line[j] != ' ' && line[j] != '\t') ++j;
+        if (j > i) words.emplace_back(line.substr(i, j - i));
+        i = j;
+    }
+    if (words.empty() || words[0] == "help") {
+        std::string out = "monitor commands:\n  help\n";
+        for (const auto& [name, c] : commands_) out += "  " + c.usage + "\n";
+        return out;
+    }
+    const auto it = commands_.find(words[0]);
+    if (it == commands_.end())
+        return "unknown monitor command '" + words[0] + "' (monitor help lists them)\n";
+    try {
+        return it->second.handler(std::vector<std::string>(words.begin() + 1, words.end()));
+    } catch (const std::invalid_argument& e) {
+        return std::string("error: ") + e.what() + "\nusage: " + it->second.usage + "\n";
+    }
+}
+
 std::string Session::query(std::string_view packet) {
+    constexpr std::string_view rcmd = "qRcmd,";
+    if (starts_with(packet, rcmd)) {
+        const auto line = from_hex(packet.substr(rcmd.size()));
+        if (!line) return kError;
+        const std::string out = monitor_.run(*line);
+        return out.empty() ? "OK" : to_hex(out);
+    }
     if (starts_with(packet, "qSupported"))
         return "PacketSize=" + hex_number(kPacketSize) + ";qXfer:features:read+;swbreak+;hwbreak+";
     if (packet == "qAttached") return "1";

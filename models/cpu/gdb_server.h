@@ -11,10 +11,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cpu/cpu_debugger.h"
 #include "cpu/gdb_protocol.h"
@@ -29,6 +32,25 @@ class DebugMemory {
     virtual ~DebugMemory() = default;
     virtual std::size_t read(uint32_t addr, void* dst, std::size_t length) = 0;
     virtual std::size_t write(uint32_t addr, const void* src, std::size_t length) = 0;
+};
+
+// GDB's `monitor` commands (qRcmd packets), registered by the platform: `monitor NAME ARGS...` runs NAME's
+// handler with the words after NAME; `monitor help` lists every command with its usage.
+class MonitorCommands {
+  public:
+    // Returns the text GDB prints. A std::invalid_argument from the handler is printed as "error: WHAT".
+    using Handler = std::function<std::string(const std::vector<std::string>& args)>;
+    // Throws std::invalid_argument for a name registered twice, empty or "help".
+    void add(const std::string& name, const std::string& usage, Handler handler);
+    // The output of one command line (never throws for anything the user typed).
+    std::string run(std::string_view line) const;
+
+  private:
+    struct Command {
+        std::string usage;
+        Handler handler;
+    };
+    std::map<std::string, Command> commands_;
 };
 
 // The target description served as target.xml.
@@ -59,6 +81,7 @@ class Session {
     static std::string exit_reply(int code);
     // Drops every breakpoint and watchpoint GDB set (on detach, or when the connection is lost).
     void forget_debug_state();
+    MonitorCommands& monitor() { return monitor_; }
 
   private:
     std::string read_registers() const;
@@ -75,6 +98,7 @@ class Session {
     DebugMemory& memory_;
     std::set<uint32_t> sw_breaks_, hw_breaks_;
     std::string last_stop_ = "S05";
+    MonitorCommands monitor_;
 };
 
 // The TCP side: listen on 127.0.0.1:port, accept one client, exchange packets with acknowledgements.

@@ -66,42 +66,75 @@ void im2col(const Conv2dShape& s, const float* image, double* col) {
     }
 }
 
+namespace {
+
+// The shape of a tile's channels: the same image geometry with `channels` input channels.
+Conv2dShape with_in_channels(const Conv2dShape& s, uint32_t channels) {
+    Conv2dShape t = s;
+    t.in_channels = channels;
+    return t;
+}
+
+}  // namespace
+
 void conv2d_forward(const Conv2dShape& s, uint32_t batch, const In& x, const In& w, const In& bias,
                     const Out& y, const MacContext& mc, Workspace& ws) {
+    conv2d_forward_tile(s, batch, ChannelTile{0, s.out_channels, 0, s.in_channels}, x, w, bias, nullptr,
+                        TileStep{}, y, mc, ws);
+}
+
+void conv2d_forward_tile(const Conv2dShape& s, uint32_t batch, const ChannelTile& t, const In& x, const In& w,
+                         const In& bias, double* acc, TileStep step, const Out& y, const MacContext& mc,
+                         Workspace& ws) {
     const MacConfig cfg = mac_config(x.fmt, w.fmt, mc.acc);
-    const size_t M = s.out_channels, K = s.patch_size(), P = static_cast<size_t>(s.out_rows()) * s.out_cols();
+    const Conv2dShape sub = with_in_channels(s, t.kc);
+    const size_t M = t.c, K = sub.patch_size(), P = static_cast<size_t>(s.out_rows()) * s.out_cols();
+    const size_t in_size = sub.in_size();
     double* wd = Workspace::sized(ws.a, M * K);
     double* col = Workspace::sized(ws.b, K * P);
-    double* acc = Workspace::sized(ws.c, M * P);
+    double* scratch = acc ? nullptr : Workspace::sized(ws.c, M * P);
     to_double(w.data, M * K, wd);
     for (uint32_t n = 0; n < batch; ++n) {
-        im2col(s, x.data + static_cast<size_t>(n) * s.in_size(), col);
-        for (size_t co = 0; co < M; ++co) {
-            const double b0 = bias.data ? bias.data[co] : 0.0;
-            std::fill(acc + co * P, acc + (co + 1) * P, b0);
-        }
-        gemm_accumulate(cfg, M, P, K, wd, K, col, P, acc, P, mc.acc_stats);
-        const size_t base = static_cast<size_t>(n) * s.out_size();
-        round_block(cfg, M, P, acc, P, y.data + base, P, y.fmt, y.key, y.index_base + base, y.stats);
+        double* a = acc ? acc + static_cast<size_t>(n) * M * P : scratch;
+        im2col(sub, x.data + static_cast<size_t>(n) * in_size, col);
+        if (step.first)
+            for (size_t co = 0; co < M; ++co) {
+                const double b0 = bias.data ? bias.data[co] : 0.0;
+                std::fill(a + co * P, a + (co + 1) * P, b0);
+            }
+        gemm_accumulate(cfg, M, P, K, wd, K, col, P, a, P, mc.acc_stats);
+        if (!step.last) continue;
+        const size_t local = static_cast<size_t>(n) * M * P;
+        round_into(cfg, M, P, a, P, y, local, P, y.index_base + static_cast<uint64_t>(n) * s.out_size());
     }
 }
 
 void conv2d_backward_data(const Conv2dShape& s, uint32_t batch, const In& g, const In& w, const Out& dx,
                           const MacContext& mc, Workspace& ws) {
+    conv2d_backward_data_tile(s, batch, ChannelTile{0, s.in_channels, 0, s.out_channels}, g, w, nullptr,
+                              TileStep{}, dx, mc, ws);
+}
+
+void conv2d_backward_data_tile(const Conv2dShape& s, uint32_t batch, const ChannelTile& t, const In& g,
+                               const In& w, double* acc, TileStep step, const Out& dx, const MacContext& mc,
+                               Workspace& ws) {
     const MacConfig cfg = mac_config(g.fmt, w.fmt, mc.acc);
-    const size_t M = s.out_channels, K = s.patch_size();
+    const Conv2dShape sub = with_in_channels(s, t.c);
+    const size_t M = t.kc, K = sub.patch_size();
     const uint32_t orows = s.out_rows(), ocols = s.out_cols();
     const size_t P = static_cast<size_t>(orows) * ocols;
     double* wt = Workspace::sized(ws.a, K * M);
     double* gd = Workspace::sized(ws.b, M * P);
-    double* dcol = Workspace::sized(ws.c, K * P);
-    double* dxacc = Workspace::sized(ws.d, s.in_size());
+    double* scratch = acc ? nullptr : Workspace::sized(ws.c, K * P);
+    double* dxacc = step.last ? Workspace::sized(ws.d, sub.in_size()) : nullptr;
     to_double_transposed(w.data, M, K, wt);
     for (uint32_t n = 0; n < batch; ++n) {
-        to_double(g.data + static_cast<size_t>(n) * s.out_size(), M * P, gd);
-        std::fill(dcol, dcol + K * P, 0.0);
+        double* dcol = acc ? acc + static_cast<size_t>(n) * K * P : scratch;
+        to_double(g.data + static_cast<size_t>(n) * M * P, M * P, gd);
+        if (step.first) std::fill(dcol, dcol + K * P, 0.0);
         gemm_accumulate(cfg, K, P, M, wt, M, gd, P, dcol, P, mc.acc_stats);
-        std::fill(dxacc, dxacc + s.in_size(), 0.0);
+        if (!step.last) continue;
+        std::fill(dxacc, dxacc + sub.in_size(), 0.0);
         // An input element receives at most ceil(kernel / stride)^2 partial sums.
         const double taps = std::pow(std::ceil(double(s.kernel) / s.stride), 2);
         double dmax = 0.0;
@@ -110,7 +143,7 @@ void conv2d_backward_data(const Conv2dShape& s, uint32_t batch, const In& g, con
         const bool checked = !sum_cannot_saturate(cfg, taps * dmax);
         // col2im: for one input element the taps arrive in ascending (kh, kw) because k = (ci, kh, kw).
         size_t k = 0;
-        for (uint32_t ci = 0; ci < s.in_channels; ++ci) {
+        for (uint32_t ci = 0; ci < sub.in_channels; ++ci) {
             double* plane = dxacc + static_cast<size_t>(ci) * s.in_rows * s.in_cols;
             for (uint32_t kh = 0; kh < s.kernel; ++kh) {
                 uint32_t ylo, yhi;
@@ -138,38 +171,52 @@ void conv2d_backward_data(const Conv2dShape& s, uint32_t batch, const In& g, con
                 }
             }
         }
-        const size_t base = static_cast<size_t>(n) * s.in_size();
-        round_block(cfg, 1, s.in_size(), dxacc, 0, dx.data + base, 0, dx.fmt, dx.key, dx.index_base + base,
-                    dx.stats);
+        const size_t local = static_cast<size_t>(n) * sub.in_size();
+        round_into(cfg, 1, sub.in_size(), dxacc, 0, dx, local, 0,
+                   dx.index_base + static_cast<uint64_t>(n) * s.in_size());
     }
 }
 
 void conv2d_weight_grad(const Conv2dShape& s, uint32_t batch, const In& g, const In& x, const Out& dw,
                         const Out& db, const MacContext& mc, Workspace& ws) {
+    conv2d_weight_grad_tile(s, batch, ChannelTile{0, s.out_channels, 0, s.in_channels}, g, x, nullptr,
+                            db.wanted(), TileStep{}, dw, db, mc, ws);
+}
+
+size_t wgrad_acc_stride(uint32_t c) {
+    return (static_cast<size_t>(c) + 3) / 4 * 4;
+}
+
+size_t wgrad_acc_doubles(const Conv2dShape& s, const ChannelTile& t) {
+    return static_cast<size_t>(t.kc) * s.kernel * s.kernel * wgrad_acc_stride(t.c) + t.c;
+}
+
+void conv2d_weight_grad_tile(const Conv2dShape& s, uint32_t batch, const ChannelTile& t, const In& g,
+                             const In& x, double* acc, bool bias_acc, TileStep step, const Out& dw,
+                             const Out& db, const MacContext& mc, Workspace& ws) {
     const MacConfig cfg = mac_config(g.fmt, x.fmt, mc.acc);
     const MacConfig bias_cfg = single_operand_config(cfg, g.fmt);
-    const size_t M = s.out_channels, K = s.patch_size(), P = static_cast<size_t>(s.out_rows()) * s.out_cols();
+    const Conv2dShape sub = with_in_channels(s, t.kc);
+    const size_t M = t.c, K = sub.patch_size(), P = static_cast<size_t>(s.out_rows()) * s.out_cols();
     // Computed transposed, dW^T (K x Co) = col (K x P) . G^T (P x Co), so that im2col's contiguous rows are
     // the A operand; Co is padded to a multiple of 4 with zero columns to keep the GEMM vectorised. Every
     // dW element still sums n ascending, then p ascending.
-    const size_t NP = (M + 3) / 4 * 4;
+    const size_t NP = wgrad_acc_stride(t.c);
     double* col = Workspace::sized(ws.a, K * P);
     double* gt = Workspace::sized(ws.b, P * NP);
-    double* acc = Workspace::sized(ws.c, K * NP + M * K);
-    double* dw_acc = acc + K * NP;
-    double* bacc = Workspace::sized(ws.d, M);
-    std::fill(acc, acc + K * NP, 0.0);
-    std::fill(bacc, bacc + M, 0.0);
+    double* wacc = acc ? acc : Workspace::sized(ws.c, K * NP + M + M * K);
+    double* bacc = wacc + K * NP;
+    if (step.first) std::fill(wacc, wacc + K * NP + M, 0.0);
     for (uint32_t n = 0; n < batch; ++n) {
-        const float* gn = g.data + static_cast<size_t>(n) * s.out_size();
+        const float* gn = g.data + static_cast<size_t>(n) * M * P;
         for (size_t p = 0; p < P; ++p) {
             double* row = gt + p * NP;
             for (size_t co = 0; co < M; ++co) row[co] = gn[co * P + p];
             for (size_t co = M; co < NP; ++co) row[co] = 0.0;
         }
-        im2col(s, x.data + static_cast<size_t>(n) * s.in_size(), col);
-        gemm_accumulate(cfg, K, NP, P, col, P, gt, NP, acc, NP, mc.acc_stats);
-        if (!db.data) continue;
+        im2col(sub, x.data + static_cast<size_t>(n) * sub.in_size(), col);
+        gemm_accumulate(cfg, K, NP, P, col, P, gt, NP, wacc, NP, mc.acc_stats);
+        if (!bias_acc) continue;
         double gmax = 0.0;
         if (bias_cfg.domain == AccDomain::integer)
             for (size_t i = 0; i < M * P; ++i) gmax = std::max(gmax, std::fabs(static_cast<double>(gn[i])));
@@ -183,10 +230,18 @@ void conv2d_weight_grad(const Conv2dShape& s, uint32_t batch, const In& g, const
             bacc[co] = b;
         }
     }
+    if (!step.last) return;
+    double* dw_acc = Workspace::sized(ws.d, M * K);
     for (size_t co = 0; co < M; ++co)
-        for (size_t k = 0; k < K; ++k) dw_acc[co * K + k] = acc[k * NP + co];
-    round_block(cfg, M, K, dw_acc, K, dw.data, K, dw.fmt, dw.key, dw.index_base, dw.stats);
-    if (db.data) round_block(bias_cfg, 1, M, bacc, 0, db.data, 0, db.fmt, db.key, db.index_base, db.stats);
+        for (size_t k = 0; k < K; ++k) dw_acc[co * K + k] = wacc[k * NP + co];
+    const size_t K_full = s.patch_size();
+    if (K == K_full) {
+        round_into(cfg, M, K, dw_acc, K, dw, 0, K, dw.index_base);
+    } else {
+        for (size_t co = 0; co < M; ++co)
+            round_into(cfg, 1, K, dw_acc + co * K, 0, dw, co * K, 0, dw.index_base + co * K_full);
+    }
+    if (db.wanted()) round_into(bias_cfg, 1, M, bacc, 0, db, 0, 0, db.index_base);
 }
 
 }  // namespace trainvp::kern

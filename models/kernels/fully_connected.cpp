@@ -7,62 +7,100 @@
 
 namespace trainvp::kern {
 
+namespace {
+
+// Rounds a rows x cols block stored packed whose rows are `tensor_stride` apart in the output tensor.
+void round_rows(const MacConfig& cfg, size_t rows, size_t cols, const double* acc, const Out& out,
+                size_t tensor_stride) {
+    if (rows == 0 || cols == 0) return;
+    if (cols == tensor_stride) {
+        round_into(cfg, rows, cols, acc, cols, out, 0, cols, out.index_base);
+        return;
+    }
+    for (size_t r = 0; r < rows; ++r)
+        round_into(cfg, 1, cols, acc + r * cols, 0, out, r * cols, 0, out.index_base + r * tensor_stride);
+}
+
+}  // namespace
+
 void fc_forward(const FcShape& s, uint32_t batch, const In& x, const In& w, const In& bias, const Out& y,
                 const MacContext& mc, Workspace& ws) {
+    fc_forward_tile(s, batch, ChannelTile{0, s.out, 0, s.in}, x, w, bias, nullptr, TileStep{}, y, mc, ws);
+}
+
+void fc_forward_tile(const FcShape& s, uint32_t batch, const ChannelTile& t, const In& x, const In& w,
+                     const In& bias, double* acc, TileStep step, const Out& y, const MacContext& mc,
+                     Workspace& ws) {
     const MacConfig cfg = mac_config(x.fmt, w.fmt, mc.acc);
-    double* xd = Workspace::sized(ws.a, static_cast<size_t>(batch) * s.in);
-    double* wt = Workspace::sized(ws.b, static_cast<size_t>(s.in) * s.out);
-    double* acc = Workspace::sized(ws.c, static_cast<size_t>(batch) * s.out);
-    to_double(x.data, static_cast<size_t>(batch) * s.in, xd);
-    to_double_transposed(w.data, s.out, s.in, wt);
-    for (uint32_t n = 0; n < batch; ++n)
-        for (uint32_t o = 0; o < s.out; ++o)
-            acc[static_cast<size_t>(n) * s.out + o] = bias.data ? bias.data[o] : 0.0;
-    gemm_accumulate(cfg, batch, s.out, s.in, xd, s.in, wt, s.out, acc, s.out, mc.acc_stats);
-    round_block(cfg, batch, s.out, acc, s.out, y.data, s.out, y.fmt, y.key, y.index_base, y.stats);
+    const size_t N = batch, O = t.c, I = t.kc;
+    double* xd = Workspace::sized(ws.a, N * I);
+    double* wt = Workspace::sized(ws.b, I * O);
+    double* a = acc ? acc : Workspace::sized(ws.c, N * O);
+    to_double(x.data, N * I, xd);
+    to_double_transposed(w.data, O, I, wt);
+    if (step.first)
+        for (size_t n = 0; n < N; ++n)
+            for (size_t o = 0; o < O; ++o) a[n * O + o] = bias.data ? bias.data[o] : 0.0;
+    gemm_accumulate(cfg, N, O, I, xd, I, wt, O, a, O, mc.acc_stats);
+    if (step.last) round_rows(cfg, N, O, a, y, s.out);
 }
 
 void fc_backward_data(const FcShape& s, uint32_t batch, const In& g, const In& w, const Out& dx,
                       const MacContext& mc, Workspace& ws) {
+    fc_backward_data_tile(s, batch, ChannelTile{0, s.in, 0, s.out}, g, w, nullptr, TileStep{}, dx, mc, ws);
+}
+
+void fc_backward_data_tile(const FcShape& s, uint32_t batch, const ChannelTile& t, const In& g, const In& w,
+                           double* acc, TileStep step, const Out& dx, const MacContext& mc, Workspace& ws) {
     const MacConfig cfg = mac_config(g.fmt, w.fmt, mc.acc);
-    double* gd = Workspace::sized(ws.a, static_cast<size_t>(batch) * s.out);
-    double* wd = Workspace::sized(ws.b, static_cast<size_t>(s.out) * s.in);
-    double* acc = Workspace::sized(ws.c, static_cast<size_t>(batch) * s.in);
-    to_double(g.data, static_cast<size_t>(batch) * s.out, gd);
-    to_double(w.data, static_cast<size_t>(s.out) * s.in, wd);
-    std::fill(acc, acc + static_cast<size_t>(batch) * s.in, 0.0);
-    gemm_accumulate(cfg, batch, s.in, s.out, gd, s.out, wd, s.in, acc, s.in, mc.acc_stats);
-    round_block(cfg, batch, s.in, acc, s.in, dx.data, s.in, dx.fmt, dx.key, dx.index_base, dx.stats);
+    const size_t N = batch, I = t.c, O = t.kc;
+    double* gd = Workspace::sized(ws.a, N * O);
+    double* wd = Workspace::sized(ws.b, O * I);
+    double* a = acc ? acc : Workspace::sized(ws.c, N * I);
+    to_double(g.data, N * O, gd);
+    to_double(w.data, O * I, wd);
+    if (step.first) std::fill(a, a + N * I, 0.0);
+    gemm_accumulate(cfg, N, I, O, gd, O, wd, I, a, I, mc.acc_stats);
+    if (step.last) round_rows(cfg, N, I, a, dx, s.in);
 }
 
 void fc_weight_grad(const FcShape& s, uint32_t batch, const In& g, const In& x, const Out& dw, const Out& db,
                     const MacContext& mc, Workspace& ws) {
+    fc_weight_grad_tile(s, batch, ChannelTile{0, s.out, 0, s.in}, g, x, nullptr, db.wanted(), TileStep{}, dw,
+                        db, mc, ws);
+}
+
+void fc_weight_grad_tile(const FcShape& s, uint32_t batch, const ChannelTile& t, const In& g, const In& x,
+                         double* acc, bool bias_acc, TileStep step, const Out& dw, const Out& db,
+                         const MacContext& mc, Workspace& ws) {
     const MacConfig cfg = mac_config(g.fmt, x.fmt, mc.acc);
-    double* gt = Workspace::sized(ws.a, static_cast<size_t>(s.out) * batch);
-    double* xd = Workspace::sized(ws.b, static_cast<size_t>(batch) * s.in);
-    double* acc = Workspace::sized(ws.c, static_cast<size_t>(s.out) * s.in);
-    to_double_transposed(g.data, batch, s.out, gt);
-    to_double(x.data, static_cast<size_t>(batch) * s.in, xd);
-    std::fill(acc, acc + static_cast<size_t>(s.out) * s.in, 0.0);
-    gemm_accumulate(cfg, s.out, s.in, batch, gt, batch, xd, s.in, acc, s.in, mc.acc_stats);
-    round_block(cfg, s.out, s.in, acc, s.in, dw.data, s.in, dw.fmt, dw.key, dw.index_base, dw.stats);
-    if (!db.data) return;
+    const size_t N = batch, O = t.c, I = t.kc;
+    double* gt = Workspace::sized(ws.a, O * N);
+    double* xd = Workspace::sized(ws.b, N * I);
+    double* a = acc ? acc : Workspace::sized(ws.c, O * I + O);
+    double* bacc = a + O * I;
+    to_double_transposed(g.data, N, O, gt);
+    to_double(x.data, N * I, xd);
+    if (step.first) std::fill(a, a + O * I + O, 0.0);
+    gemm_accumulate(cfg, O, I, N, gt, N, xd, I, a, I, mc.acc_stats);
+    if (step.last) round_rows(cfg, O, I, a, dw, s.in);
+    if (!bias_acc) return;
     MacConfig bias_cfg = cfg;
     if (bias_cfg.domain == AccDomain::integer) bias_cfg.frac = raw_frac(g.fmt);
-    double* bacc = Workspace::sized(ws.d, s.out);
     double gmax = 0.0;
-    for (size_t i = 0; i < static_cast<size_t>(s.out) * batch; ++i) gmax = std::max(gmax, std::fabs(gt[i]));
-    const bool exact = sum_cannot_saturate(bias_cfg, batch * gmax);
-    for (uint32_t o = 0; o < s.out; ++o) {
-        double b = 0.0;
-        const double* go = gt + static_cast<size_t>(o) * batch;
-        if (exact)
-            for (uint32_t n = 0; n < batch; ++n) b += go[n];
+    for (size_t i = 0; i < O * N; ++i) gmax = std::max(gmax, std::fabs(gt[i]));
+    for (size_t o = 0; o < O; ++o) {
+        double b = bacc[o];
+        const double* go = gt + o * N;
+        // Plain additions are exact when no partial sum can reach the accumulator's range; otherwise each
+        // addition saturates, in the same order either way.
+        if (sum_cannot_saturate(bias_cfg, std::fabs(b) + N * gmax))
+            for (size_t n = 0; n < N; ++n) b += go[n];
         else
-            for (uint32_t n = 0; n < batch; ++n) b = accumulate_value(bias_cfg, b, go[n], mc.acc_stats);
+            for (size_t n = 0; n < N; ++n) b = accumulate_value(bias_cfg, b, go[n], mc.acc_stats);
         bacc[o] = b;
     }
-    round_block(bias_cfg, 1, s.out, bacc, 0, db.data, 0, db.fmt, db.key, db.index_base, db.stats);
+    if (step.last && db.wanted()) round_into(bias_cfg, 1, O, bacc, 0, db, 0, 0, db.index_base);
 }
 
 }  // namespace trainvp::kern

@@ -240,6 +240,14 @@ void round_block(const MacConfig& cfg, size_t M, size_t N, const double* acc, si
     }
 }
 
+void round_into(const MacConfig& cfg, size_t M, size_t N, const double* acc, size_t lda, const Out& out,
+                size_t offset, size_t ldo, uint64_t index_base) {
+    if (out.sink)
+        out.sink->round_block(cfg, M, N, acc, lda, offset, ldo, out.fmt, out.key, index_base);
+    else
+        round_block(cfg, M, N, acc, lda, out.data + offset, ldo, out.fmt, out.key, index_base, out.stats);
+}
+
 void to_double(const float* src, size_t n, double* dst) {
     for (size_t i = 0; i < n; ++i) dst[i] = src[i];
 }

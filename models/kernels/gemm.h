@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/kernel_types.h"
 #include "numerics/accumulator.h"
 #include "numerics/format.h"
 
@@ -58,6 +59,10 @@ float round_accumulator(const MacConfig& cfg, double acc, const num::Format& out
 void round_block(const MacConfig& cfg, size_t M, size_t N, const double* acc, size_t lda, float* out,
                  size_t ldo, const num::Format& fmt, const num::SrKey& key, uint64_t index_base,
                  num::QuantStats* stats);
+
+// round_block() into `out` at element `offset` (out.data + offset), or through out.sink when it has one.
+void round_into(const MacConfig& cfg, size_t M, size_t N, const double* acc, size_t lda, const Out& out,
+                size_t offset, size_t ldo, uint64_t index_base);
 
 // Exact float -> double conversion of a row-major block, optionally transposed (dst is cols x rows then).
 void to_double(const float* src, size_t n, double* dst);

@@ -17,21 +17,56 @@ struct In {
     num::Format fmt;
 };
 
+struct MacConfig;
+
+// Where the GEMM kernels' rounded outputs go instead of float values (the accelerator writes them straight
+// into its buffers in storage format). round_block() has round_block()'s arguments (gemm.h), with the
+// output's element `offset` instead of a pointer; it must give the bits of num::encode() of the values
+// round_block() would produce.
+class OutputSink {
+  public:
+    virtual ~OutputSink() = default;
+    virtual void round_block(const MacConfig& cfg, size_t M, size_t N, const double* acc, size_t lda,
+                             size_t offset, size_t ldo, const num::Format& fmt, const num::SrKey& key,
+                             uint64_t index_base) = 0;
+};
+
 // A tensor a kernel writes: every value is rounded into `fmt`. Stochastic rounding of data[i] uses
 // (key, index_base + i): index_base is the position of data[0] in the whole tensor, so a caller working on
-// a tile of a tensor (data pointing into it) rounds exactly as one call over the whole tensor.
+// a tile of a tensor (data pointing into it) rounds exactly as one call over the whole tensor. With a sink,
+// the conv and fc kernels hand their rounding to it and leave `data` alone (it may be null).
 struct Out {
     float* data;
     num::Format fmt;
     num::SrKey key;
     num::QuantStats* stats = nullptr;
     uint64_t index_base = 0;
+    OutputSink* sink = nullptr;
+
+    bool wanted() const { return data || sink; }
 };
 
 // Per-call arithmetic context.
 struct MacContext {
     num::AccumulatorSpec acc;
     num::AccStats* acc_stats = nullptr;
+};
+
+// A tile of a GEMM layer phase: channels [c0, c0 + c) of the phase's output side (conv forward and weight
+// gradient: output channels; conv backward-data: input channels; fc: the matching neurons) times the
+// reduction channels [k0, k0 + kc). The tile functions (conv2d.h, fully_connected.h) take operands that hold
+// only the tile's channels, packed, so a caller can keep them in a small buffer.
+struct ChannelTile {
+    uint32_t c0 = 0, c = 1;
+    uint32_t k0 = 0, kc = 1;
+};
+
+// Where a tile stands in its reduction: the first tile of a reduction initialises the accumulators (bias or
+// zero), the last rounds them into the output. Tiles of one reduction run in ascending k0 with the same
+// accumulators, which gives the sums of one call over the whole reduction bit for bit.
+struct TileStep {
+    bool first = true;
+    bool last = true;
 };
 
 // Scratch buffers; grow on first use and are then reused, so steady-state training does not allocate.

@@ -8,8 +8,14 @@ namespace trainvp::kern {
 
 LossResult softmax_cross_entropy(uint32_t batch, uint32_t classes, const float* logits, const uint8_t* labels,
                                  const Out& g) {
-    const MacConfig real{};
     LossResult r;
+    softmax_cross_entropy_rows(batch, classes, logits, labels, g, r);
+    return r;
+}
+
+void softmax_cross_entropy_rows(uint32_t batch, uint32_t classes, const float* logits, const uint8_t* labels,
+                                const Out& g, LossResult& r) {
+    const MacConfig real{};
     for (uint32_t n = 0; n < batch; ++n) {
         const float* z = logits + static_cast<size_t>(n) * classes;
         uint32_t best = 0;
@@ -29,7 +35,6 @@ LossResult softmax_cross_entropy(uint32_t batch, uint32_t classes, const float* 
                                           g.stats);
         }
     }
-    return r;
 }
 
 }  // namespace trainvp::kern

@@ -18,5 +18,10 @@ struct LossResult {
 // (z_label - m); g[n][j] = round(p_j - [j == label]) into g.fmt. g.data may be null (evaluation).
 LossResult softmax_cross_entropy(uint32_t batch, uint32_t classes, const float* logits, const uint8_t* labels,
                                  const Out& g);
+// The same for a group of samples continuing a batch: adds each sample's loss to `running` in sample order
+// (so groups in ascending order give the whole batch's loss_sum bit for bit) and counts its correct ones.
+// g.index_base is the tensor index of the group's first error element.
+void softmax_cross_entropy_rows(uint32_t rows, uint32_t classes, const float* logits, const uint8_t* labels,
+                                const Out& g, LossResult& running);
 
 }  // namespace trainvp::kern

@@ -31,4 +31,17 @@ void avgpool_forward(const PoolShape& s, uint32_t batch, const In& x, const Out&
 // dx = round(sum over the windows containing the element, in ascending output order, of g / size^2).
 void avgpool_backward(const PoolShape& s, uint32_t batch, const In& g, const Out& dx, Workspace& ws);
 
+// Plane ranges, for a caller that streams planes through a small buffer: `planes` consecutive image planes
+// starting at plane `first` of the tensor (plane q is channel q % channels of sample q / channels). Operands
+// point at the range's first plane; an output's index_base is the tensor index of its first element. Equal
+// to the whole-tensor functions above on those planes.
+void maxpool_forward_planes(const PoolShape& s, uint64_t first, size_t planes, const float* x, float* y,
+                            uint32_t* argmax);
+// Every argmax entry must lie in the plane of its output (maxpool_forward_planes writes only such entries;
+// the accelerator checks them before calling).
+void maxpool_backward_planes(const PoolShape& s, uint64_t first, size_t planes, const In& g,
+                             const uint32_t* argmax, const Out& dx, Workspace& ws);
+void avgpool_forward_planes(const PoolShape& s, size_t planes, const In& x, const Out& y);
+void avgpool_backward_planes(const PoolShape& s, size_t planes, const In& g, const Out& dx, Workspace& ws);
+
 }  // namespace trainvp::kern

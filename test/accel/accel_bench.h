@@ -13,7 +13,10 @@
 #include <systemc>
 #include <vector>
 
+#include "accel/accel_desc.h"
 #include "accel/accel_format.h"
+#include "accel/accel_regs.h"
+#include "accel/accel_stats.h"
 #include "accel/accelerator.h"
 #include "bus/router.h"
 #include "hw/memory_map.h"
@@ -55,11 +58,12 @@ struct AccelBench {
 
     // `prefix` names the modules, so that several benches can share one simulation.
     explicit AccelBench(const AcceleratorConfig& cfg = {}, const MemoryConfig& mcfg = dram_config(),
-                        bool map_dram = true, const std::string& prefix = "")
+                        bool map_dram = true, const std::string& prefix = "",
+                        const AcceleratorParts& parts = {})
         : cpu((prefix + "cpu").c_str()),
           bus((prefix + "bus").c_str()),
           mem((prefix + "dram").c_str(), mcfg),
-          acc((prefix + "accel").c_str(), cfg),
+          acc((prefix + "accel").c_str(), cfg, parts),
           irq((prefix + "irq").c_str()) {
         cpu.socket.bind(bus.bus_in);
         acc.dma_out.bind(bus.bus_in);

@@ -150,7 +150,13 @@ TEST_CASE("accelerator configuration validation names the field", "[accel][confi
     b.max_acc_bits = 60;
     fails_with(b, "accelerator.max_acc_bits");
     b = c;
-    b.timing.buffer_banks = 0;
+    b.interconnect.width_bytes = 48;
+    fails_with(b, "accelerator.interconnect.width_bytes");
+    b = c;
+    b.interconnect.latency_cycles = 5000;
+    fails_with(b, "accelerator.interconnect.latency_cycles");
+    b = c;
+    b.timing.bank_access_cycles = 0;
     fails_with(b, "accelerator.timing");
     Dataflow d;
     CHECK(parse_dataflow("ws", d));

@@ -1,8 +1,13 @@
 // Register file: reset values from the single-source table, TLM conformance of the register socket (sizes,
 // alignment, byte enables, streaming, holes, debug transport), write-1-to-clear, performance counters,
 // statistics and the buffers' debug view.
+#include <algorithm>
+#include <cstring>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
+#include "accel/accel_protocol.h"
 #include "accel_bench.h"
 #include "common/state_io.h"
 
@@ -178,6 +183,22 @@ TEST_CASE("performance counters, statistics JSON and the buffers' debug view", "
     });
 }
 
+namespace {
+
+// A buffer's whole contents through the accelerator's debug socket.
+std::vector<uint8_t> buffer_contents(Accelerator& acc, accel::BufferId id) {
+    std::vector<uint8_t> bytes(acc.config().buffer(id).capacity_bytes);
+    tlm::tlm_generic_payload t;
+    t.set_command(tlm::TLM_READ_COMMAND);
+    t.set_address(accel::buffer_address(id));
+    t.set_data_ptr(bytes.data());
+    t.set_data_length(static_cast<unsigned int>(bytes.size()));
+    REQUIRE(acc.debug_buffers(t) == bytes.size());
+    return bytes;
+}
+
+}  // namespace
+
 // A checkpoint of the accelerator between descriptors, restored into a fresh instance during the simulation
 // together with a copy of DRAM: registers, performance counters, statistics and buffers are the same, and
 // a descriptor started on both at the same time completes at the same time with the same results and
@@ -222,11 +243,13 @@ TEST_CASE("accelerator state restored into a fresh instance behaves identically"
             CHECK(vb == va);
         }
         CHECK(b.acc.stats_json() == a.acc.stats_json());
-        for (int id = 0; id < 3; ++id) {
-            const auto& ba = a.acc.buffer(static_cast<accel::BufferId>(id));
-            const auto& bb = b.acc.buffer(static_cast<accel::BufferId>(id));
-            CHECK(std::memcmp(ba.data(), bb.data(), ba.capacity()) == 0);
-            CHECK(bb.counters().read_bytes == ba.counters().read_bytes);
+        for (int id = 0; id < accel::kBufferCount; ++id) {
+            INFO("buffer " << accel::buffer_name(static_cast<accel::BufferId>(id)));
+            const std::vector<uint8_t> in_a = buffer_contents(a.acc, static_cast<accel::BufferId>(id));
+            // The weights and activations of the last tile are still there; the gradient buffer is unused.
+            if (id != static_cast<int>(accel::BufferId::gradient))
+                CHECK(std::count(in_a.begin(), in_a.end(), 0) < static_cast<long>(in_a.size()));
+            CHECK(buffer_contents(b.acc, static_cast<accel::BufferId>(id)) == in_a);
         }
         CHECK_FALSE(b.irq.read());
 
@@ -244,5 +267,50 @@ TEST_CASE("accelerator state restored into a fresh instance behaves identically"
         CHECK(b.get(d.addr_y, 4 * 16, f) == a.get(d.addr_y, 4 * 16, f));
         CHECK(b.acc.stats_json() == a.acc.stats_json());
         CHECK(b.reg(ACCEL_REG_IRQ_STATUS) == a.reg(ACCEL_REG_IRQ_STATUS));
+    });
+}
+
+// A checkpoint section from another layout is refused with a message, never misread: the version-1 layout of
+// the accelerator as one class, a part under another name, a buffer of another size, a truncated image.
+TEST_CASE("accelerator state of another layout or size is refused, naming what differs",
+          "[accel][checkpoint]") {
+    AcceleratorConfig smaller;
+    smaller.weight_buffer.capacity_bytes = 64 * 1024;
+    AccelBench a(smaller, dram_config(), true, "a_"), b({}, dram_config(), true, "b_");
+    a.run([&] {
+        a.setup_ring();
+        trainvp::StateWriter image;
+        a.acc.save_state(image);
+        const std::vector<uint8_t> good = image.data();
+        auto refuse = [&](const std::vector<uint8_t>& bytes) {
+            trainvp::StateReader r(bytes, "accel");
+            try {
+                b.acc.restore_state(r);
+            } catch (const trainvp::StateError& e) {
+                return std::string(e.what());
+            }
+            return std::string("accepted");
+        };
+
+        // Version 1 began with the same word 1 and went on with the registers.
+        std::vector<uint8_t> v1 = good;
+        const uint32_t one = 1;
+        std::memcpy(v1.data(), &one, 4);
+        CHECK(refuse(v1) == "accel: accelerator state of layout version 1; this build reads version 2");
+
+        std::vector<uint8_t> renamed = good;
+        const std::string first = "controller";
+        auto at = std::search(renamed.begin(), renamed.end(), first.begin(), first.end());
+        REQUIRE(at != renamed.end());
+        at[9] = 'x';
+        CHECK(refuse(renamed) == "accel: part 'controllex' where this accelerator has 'controller'");
+
+        CHECK(refuse(good) ==
+              "accel, part 'weight_buffer': the b_accel.weight_buffer holds 65536 bytes, this "
+              "one 131072");
+
+        std::vector<uint8_t> cut(good.begin(), good.end() - 1);
+        CHECK_THAT(refuse(cut), Catch::StartsWith("accel"));
+        CHECK(refuse(cut) != "accepted");
     });
 }

@@ -20,36 +20,15 @@ trap cleanup EXIT
 
 command -v gdb-multiarch >/dev/null || { echo "gdb-session: gdb-multiarch not found" >&2; exit 1; }
 
-# A random port in the dynamic range; trainvp refuses a busy one with "cannot listen", so try a few.
-port=
-for attempt in 1 2 3 4 5 6 7 8; do
-    candidate=$(shuf -i 49152-60999 -n 1)
-    timeout 60 "$trainvp" run "$scenario" --firmware "$elf" --gdb "$candidate" >"$work/sim.out" 2>&1 &
-    sim_pid=$!
-    for _ in $(seq 100); do  # up to 10 s for the "waiting for GDB" line
-        grep -q "waiting for GDB on 127.0.0.1:$candidate" "$work/sim.out" && break
-        kill -0 "$sim_pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if grep -q "waiting for GDB on 127.0.0.1:$candidate" "$work/sim.out"; then
-        port=$candidate
-        break
-    fi
-    wait "$sim_pid" 2>/dev/null
-    sim_pid=
-    grep -q "cannot listen" "$work/sim.out" || { cat "$work/sim.out"; echo "gdb-session: trainvp did not start" >&2; exit 1; }
-done
-[ -n "$port" ] || { echo "gdb-session: no free port found" >&2; exit 1; }
+. "$(dirname "$0")/gdb-common.sh"
+start_trainvp "$trainvp" "$scenario" "$elf"
 
 timeout 60 gdb-multiarch -q -batch -nx \
     -ex "set pagination off" -ex "set confirm off" -ex "set architecture riscv:rv32" \
     -ex "set filename-display basename" -ex "target remote 127.0.0.1:$port" -x "$session" "$elf" >"$work/gdb.out" 2>&1
 gdb_status=$?
 # GDB is done, so the simulator has ended or will not: give it 10 s, then stop it.
-timeout 10 tail --pid="$sim_pid" -f /dev/null 2>/dev/null || kill "$sim_pid" 2>/dev/null
-wait "$sim_pid"
-sim_status=$?
-sim_pid=
+stop_trainvp
 
 echo "---- gdb-multiarch (exit $gdb_status)"
 cat "$work/gdb.out"

@@ -290,6 +290,34 @@ TEST_CASE("session: resume packets, kill, malformed and unknown packets", "[gdb]
     CHECK(gdb::Session::exit_reply(0x1ff) == "Wff");
 }
 
+TEST_CASE("session: monitor commands registered by the platform answer qRcmd with hex output",
+          "[gdb][session][monitor]") {
+    SessionFixture f;
+    std::vector<std::string> seen;
+    f.session.monitor().add("echo", "echo WORDS...", [&seen](const std::vector<std::string>& args) {
+        seen = args;
+        if (args.empty()) throw std::invalid_argument("nothing to echo");
+        return args[0] + "\n";
+    });
+    f.session.monitor().add("quiet", "quiet", [](const std::vector<std::string>&) { return std::string(); });
+    CHECK_THROWS_AS(f.session.monitor().add("echo", "", nullptr), std::invalid_argument);
+    CHECK_THROWS_AS(f.session.monitor().add("help", "", nullptr), std::invalid_argument);
+    auto rcmd = [&](const std::string& line) {
+        const auto out = gdb::from_hex(f.reply("qRcmd," + gdb::to_hex(line)));
+        REQUIRE(out);
+        return *out;
+    };
+    CHECK(rcmd("echo  hello   world") == "hello\n");
+    CHECK(seen == std::vector<std::string>{"hello", "world"});
+    CHECK(f.reply("qRcmd," + gdb::to_hex("quiet")) == "OK");
+    CHECK(rcmd("echo") == "error: nothing to echo\nusage: echo WORDS...\n");
+    CHECK(rcmd("nope 1").find("unknown monitor command 'nope'") == 0);
+    const std::string help = rcmd("help");
+    CHECK(help.find("echo WORDS...") != std::string::npos);
+    CHECK(help.find("quiet") != std::string::npos);
+    CHECK(f.reply("qRcmd,zz") == "E01");
+}
+
 TEST_CASE("server: loopback connection, acknowledgements, Ctrl-C, lost connection", "[gdb][server]") {
     gdb::Server server(0);  // any free port
     REQUIRE(server.port() > 0);

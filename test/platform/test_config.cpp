@@ -58,6 +58,10 @@ TEST_CASE("an unknown key names file, line and key, with a suggestion") {
     const std::string msg = error_of("cpu:\n  clock_hz: 1e8\n  clok_hz: 5\n");
     CHECK(msg == "scn.yaml:3: key 'cpu.clok_hz': unknown key (did you mean 'cpu.clock_hz'?)");
     CHECK(error_of("gpu: 1\n").find("scn.yaml:1: key 'gpu': unknown key") == 0);
+    // The buffers' geometry is their own (hardware.*_buffer), no longer a timing parameter.
+    for (const char* gone : {"buffer_banks", "buffer_bank_width_bytes", "buffer_ports"})
+        CHECK(error_of(std::string("hardware:\n  timing:\n    ") + gone + ": 8\n")
+                  .find(std::string("scn.yaml:3: key 'hardware.timing.") + gone + "': unknown key") == 0);
 }
 
 TEST_CASE("wrong types are errors naming the key") {
@@ -210,6 +214,8 @@ TEST_CASE("rules beyond ranges are reported against the key, its line and where 
           "3 x 8 = 24 B");
     CHECK(error_of("{}", {"hardware.activation_buffer.word_bytes=3"}) ==
           "--set: key 'hardware.activation_buffer.word_bytes': must be a power of two, got 3");
+    CHECK(error_of("hardware:\n  interconnect: {width_bytes: 48}\n") ==
+          "scn.yaml:2: key 'hardware.interconnect.width_bytes': must be a power of two, got 48");
     CHECK(error_of("clint: {timebase_hz: 1.5}\n") ==
           "scn.yaml:1: key 'clint.timebase_hz': must be a whole number of Hz, got 1.5");
     CHECK(error_of("ram: {size: 20000000}\n") ==
@@ -231,8 +237,12 @@ TEST_CASE("validate() names the struct field for programs that build a config by
     CHECK_THROWS_WITH(a.validate(),
                       "accelerator.weight_buffer.capacity_bytes: must be in [256, 67108864], got 64");
     a = trainvp::AcceleratorConfig{};
-    a.timing.buffer_banks = 0;
-    CHECK_THROWS_WITH(a.validate(), "accelerator.timing.buffer_banks: must be in [1, 4096], got 0");
+    a.timing.vector_ops_per_column = 0;
+    CHECK_THROWS_WITH(a.validate(),
+                      "accelerator.timing.vector_ops_per_column: must be in [1, 1048576], got 0");
+    a = trainvp::AcceleratorConfig{};
+    a.interconnect.width_bytes = 48;
+    CHECK_THROWS_WITH(a.validate(), "accelerator.interconnect.width_bytes: must be a power of two, got 48");
     PlatformConfig p;
     p.ram.size_bytes = 12345;
     CHECK_THROWS_AS(p.validate(), std::invalid_argument);

@@ -1,0 +1,320 @@
+#include "accel/vector_unit.h"
+
+#include <cstring>
+#include <exception>
+
+#include "accel/accel_protocol.h"
+#include "kernels/activation.h"
+#include "kernels/pool.h"
+#include "kernels/sgd.h"
+
+namespace trainvp {
+
+using namespace accel;
+
+namespace {
+
+// ReLU and its mask only select, so on an integer format (fixed point, int8) the unit selects the stored
+// values: a value is > 0 when its bits are non-zero and its sign bit (bit total - 1) is clear. Container bits
+// above the format are ignored on reading and 0 on writing, as decode() and encode() treat them. The
+// kernels' float selection, packed again in the same format, gives the same bits (test_vector_unit).
+bool integer_format(const num::Format& f) {
+    return f.kind == num::FormatKind::fixed || f.kind == num::FormatKind::int8;
+}
+
+int storage_bits(const num::Format& f) {
+    return f.kind == num::FormatKind::int8 ? 8 : f.total_bits;
+}
+
+uint32_t value_mask(const num::Format& f) {
+    return storage_bits(f) >= 32 ? ~0u : (1u << storage_bits(f)) - 1u;
+}
+
+// dst = (mask > 0) ? src : 0 on containers of one size; mask null: dst = src. Keeps the format's bits only.
+template <typename C>
+void select_positive(const C* mask, const C* src, size_t n, C mask_bits, C mask_sign, C value_bits, C* dst) {
+    if (!mask) {
+        for (size_t i = 0; i < n; ++i) dst[i] = static_cast<C>(src[i] & value_bits);
+        return;
+    }
+    for (size_t i = 0; i < n; ++i) {
+        const C y = static_cast<C>(mask[i] & mask_bits);
+        // 0 < y < sign bit as one unsigned comparison (y - 1 wraps for 0).
+        const C keep = static_cast<C>(C{0} - (static_cast<C>(y - 1) < static_cast<C>(mask_sign - 1)));
+        dst[i] = static_cast<C>(src[i] & value_bits & keep);  // arithmetic select: the loop vectorises
+    }
+}
+
+template <typename C>
+void select_positive(const uint8_t* mask, const num::Format* mask_fmt, const uint8_t* src, size_t n,
+                     const num::Format& fmt, uint8_t* dst) {
+    const C mb = mask ? static_cast<C>(value_mask(*mask_fmt)) : C{0};
+    const C ms = mask ? static_cast<C>(1u << (storage_bits(*mask_fmt) - 1)) : C{0};
+    select_positive<C>(reinterpret_cast<const C*>(mask), reinterpret_cast<const C*>(src), n, mb, ms,
+                       static_cast<C>(value_mask(fmt)), reinterpret_cast<C*>(dst));
+}
+
+void select_positive(const uint8_t* mask, const num::Format* mask_fmt, const uint8_t* src, size_t n,
+                     const num::Format& fmt, uint8_t* dst) {
+    switch (container_bytes(fmt)) {
+        case 1:
+            return select_positive<uint8_t>(mask, mask_fmt, src, n, fmt, dst);
+        case 2:
+            return select_positive<uint16_t>(mask, mask_fmt, src, n, fmt, dst);
+        default:
+            return select_positive<uint32_t>(mask, mask_fmt, src, n, fmt, dst);
+    }
+}
+
+}  // namespace
+
+VectorUnit::VectorUnit(sc_core::sc_module_name name, const AcceleratorConfig& config)
+    : sc_module(name),
+      cmd_in("cmd_in"),
+      buffers_out("buffers_out"),
+      config_(config),
+      timer_(config_),
+      period_(sc_core::sc_time(1.0 / config.clock_hz, sc_core::SC_SEC)),
+      buffers_(buffers_out),
+      log_(this->name()) {
+    cmd_in.register_b_transport(this, &VectorUnit::command);
+    buffers_out.register_invalidate_direct_mem_ptr(this, &VectorUnit::invalidate);
+}
+
+void VectorUnit::command(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
+    TileCommand* cmd = command_of<TileCommand>(trans);
+    if (!cmd) return log_.warning("transaction without a TileCommand refused");
+    const DecodedOp& op = *cmd->op;
+    cmd->error = ACCEL_ERR_NONE;
+    access_delay_ = sc_core::SC_ZERO_TIME;
+    try {
+        run(op, *cmd->tile, *cmd);
+    } catch (const std::exception& e) {
+        cmd->error = ACCEL_ERR_BAD_ARGUMENT;
+        cmd->error_address = op.desc_address;
+        cmd->why = std::string("operation rejected: ") + e.what();
+    }
+    cmd->estimate = estimate_tile(op, *cmd->tile, config_, timer_);
+    delay += sc_core::sc_time::from_value(period_.value() * cmd->estimate.compute.cycles) + access_delay_;
+    trans.set_response_status(cmd->error == ACCEL_ERR_NONE ? tlm::TLM_OK_RESPONSE
+                                                           : tlm::TLM_GENERIC_ERROR_RESPONSE);
+}
+
+bool VectorUnit::fail(TileCommand& cmd, const BufferSlot& s) {
+    cmd.error = ACCEL_ERR_DMA_BUS;
+    cmd.error_address = cmd.op->desc_address;
+    cmd.why = std::string("the vector unit's access to the ") + buffer_name(s.buffer) + " buffer at offset " +
+              std::to_string(s.offset) + " failed";
+    return false;
+}
+
+const uint8_t* VectorUnit::read(const BufferSlot& s, uint64_t bytes) {
+    const uint64_t addr = buffer_address(s.buffer, s.offset);
+    if (const uint8_t* p = buffers_.direct(addr, bytes, false)) return p;
+    copy_.resize(bytes);
+    return buffers_.transport(tlm::TLM_READ_COMMAND, addr, copy_.data(), bytes, access_delay_) ? copy_.data()
+                                                                                               : nullptr;
+}
+
+bool VectorUnit::read_values(const BufferSlot& s, uint64_t n, const num::Format& fmt, Staging& values) {
+    const uint8_t* p = read(s, n * container_bytes(fmt));
+    if (!p) return false;
+    values.resize(n);
+    codec_.unpack(p, n, fmt, values.data());
+    return true;
+}
+
+bool VectorUnit::write(const BufferSlot& s, const uint8_t* bytes, uint64_t n) {
+    const uint64_t addr = buffer_address(s.buffer, s.offset);
+    if (uint8_t* p = buffers_.direct(addr, n, true)) {
+        if (p != bytes) std::memcpy(p, bytes, n);
+        return true;
+    }
+    return buffers_.transport(tlm::TLM_WRITE_COMMAND, addr, const_cast<uint8_t*>(bytes), n, access_delay_);
+}
+
+bool VectorUnit::write_values(const BufferSlot& s, const float* values, uint64_t n, const num::Format& fmt) {
+    const uint64_t bytes = n * container_bytes(fmt);
+    if (uint8_t* p = buffers_.direct(buffer_address(s.buffer, s.offset), bytes, true)) {
+        codec_.pack(values, n, fmt, p);
+        return true;
+    }
+    bytes_.resize(bytes);
+    codec_.pack(values, n, fmt, bytes_.data());
+    return write(s, bytes_.data(), bytes);
+}
+
+bool VectorUnit::run(const DecodedOp& op, const Tile& t, TileCommand& cmd) {
+    const accel_desc& d = op.desc;
+    const num::Format* F = op.fmt;
+    const num::SrKey key0{d.sr_seed, d.sr_tensor[0], d.sr_step};
+    const num::SrKey key1{d.sr_seed, d.sr_tensor[1], d.sr_step};
+    const num::SrKey key2{d.sr_seed, d.sr_tensor[2], d.sr_step};
+    const uint64_t u = t.n, u0 = t.n0;
+    auto slot = [&](Opnd o) -> const BufferSlot& { return t.slot(o); };
+    // Elements of operand `o` in this tile.
+    auto elems = [&](Opnd o) { return slot(o).bytes / op.op(o).elem_bytes; };
+    auto in = [&](Opnd o, int fmt_slot, Staging& v) {
+        if (read_values(slot(o), elems(o), F[fmt_slot], v)) return true;
+        return fail(cmd, slot(o));
+    };
+    auto out = [&](Opnd o, int fmt_slot, const Staging& v) {
+        return write_values(slot(o), v.data(), elems(o), F[fmt_slot]) || fail(cmd, slot(o));
+    };
+    Staging &a = v_[0], &b = v_[1], &c = v_[2], &e = v_[3];
+    // Selections and same-format copies on integer formats work on the stored bits.
+    auto raw = [&](Opnd src, int src_fmt, Opnd mask_of, int mask_fmt, Opnd dst) {
+        const unsigned cb = container_bytes(F[src_fmt]);
+        const uint8_t* mask = nullptr;
+        if (mask_of != Opnd::count && mask_of != src) {
+            mask = read(slot(mask_of), u * cb);
+            if (!mask) return fail(cmd, slot(mask_of));
+            if (mask == copy_.data()) {  // the source's read would reuse the staging copy
+                mask_.assign(mask, mask + u * cb);
+                mask = mask_.data();
+            }
+        }
+        const uint8_t* s = read(slot(src), u * cb);
+        if (!s) return fail(cmd, slot(src));
+        if (mask_of == src) mask = s;
+        // Into the destination slot itself through DMI, or a staging copy written with b_transport.
+        uint8_t* out = buffers_.direct(buffer_address(slot(dst).buffer, slot(dst).offset), u * cb, true);
+        if (!out) {
+            out_bytes_.resize(u * cb);
+            out = out_bytes_.data();
+        }
+        select_positive(mask, &F[mask_fmt], s, u, F[src_fmt], out);
+        return write(slot(dst), out, u * cb) || fail(cmd, slot(dst));
+    };
+    switch (d.opcode) {
+        case ACCEL_OP_RELU_FWD:
+            if (integer_format(F[ACCEL_OPND_X]) && F[ACCEL_OPND_Y] == F[ACCEL_OPND_X])
+                return raw(Opnd::x, ACCEL_OPND_X, Opnd::x, ACCEL_OPND_X, Opnd::y);
+            if (!in(Opnd::x, ACCEL_OPND_X, a)) return false;
+            b.resize(u);
+            kern::relu_forward(u, a.data(), b.data());
+            return out(Opnd::y, ACCEL_OPND_Y, b);
+        case ACCEL_OP_RELU_BWD:
+            if (integer_format(F[ACCEL_OPND_Y]) && integer_format(F[ACCEL_OPND_G]) &&
+                F[ACCEL_OPND_DX] == F[ACCEL_OPND_G] &&
+                container_bytes(F[ACCEL_OPND_Y]) == container_bytes(F[ACCEL_OPND_G]))
+                return raw(Opnd::g, ACCEL_OPND_G, Opnd::y, ACCEL_OPND_Y, Opnd::dx);
+            if (!in(Opnd::y, ACCEL_OPND_Y, a) || !in(Opnd::g, ACCEL_OPND_G, b)) return false;
+            c.resize(u);
+            kern::relu_backward(u, a.data(), b.data(), c.data());
+            return out(Opnd::dx, ACCEL_OPND_DX, c);
+        case ACCEL_OP_DMA_COPY:
+            // Values of an integer format are on its grid: converting to the same format copies the bits.
+            if (integer_format(F[ACCEL_OPND_X]) && F[ACCEL_OPND_Y] == F[ACCEL_OPND_X])
+                return raw(Opnd::x, ACCEL_OPND_X, Opnd::count, 0, Opnd::y);
+            if (!in(Opnd::x, ACCEL_OPND_X, a)) return false;
+            num::quantize_array(a.data(), u, F[ACCEL_OPND_Y], key0, u0, nullptr);
+            return out(Opnd::y, ACCEL_OPND_Y, a);
+        case ACCEL_OP_MAXPOOL_FWD: {
+            if (!in(Opnd::x, ACCEL_OPND_X, a)) return false;
+            const uint64_t n = elems(Opnd::y);
+            b.resize(n);
+            argmax_.resize(n);
+            kern::maxpool_forward_planes(op.pool, u0, u, a.data(), b.data(), argmax_.data());
+            if (!out(Opnd::y, ACCEL_OPND_Y, b)) return false;
+            return write(slot(Opnd::aux), reinterpret_cast<const uint8_t*>(argmax_.data()), n * 4) ||
+                   fail(cmd, slot(Opnd::aux));  // u32 little-endian
+        }
+        case ACCEL_OP_MAXPOOL_BWD: {
+            if (!in(Opnd::g, ACCEL_OPND_G, a)) return false;
+            const uint64_t n = elems(Opnd::aux);
+            const uint8_t* raw = read(slot(Opnd::aux), n * 4);
+            if (!raw) return fail(cmd, slot(Opnd::aux));
+            argmax_.resize(n);
+            std::memcpy(argmax_.data(), raw, n * 4);
+            // An entry must name an element of its own image plane: the unit scatters within the plane.
+            const uint64_t in_plane = uint64_t{op.pool.in_rows} * op.pool.in_cols;
+            const uint64_t out_plane = n / u;
+            for (uint64_t q = 0; q < u; ++q) {
+                const uint64_t first =
+                    ((u0 + q) % op.pool.channels) * in_plane;  // the plane's offset in its image
+                const uint32_t* entries = argmax_.data() + q * out_plane;
+                bool bad = false;
+                for (uint64_t i = 0; i < out_plane; ++i)
+                    bad |= entries[i] - first >= in_plane;  // unsigned: below too
+                if (!bad) continue;
+                for (uint64_t i = 0; i < out_plane; ++i) {
+                    const uint32_t v = entries[i];
+                    if (v - first < in_plane) continue;
+                    cmd.error = ACCEL_ERR_BAD_ARGUMENT;
+                    cmd.error_address = op.op(Opnd::aux).address + 4 * ((u0 + q) * out_plane + i);
+                    cmd.why =
+                        "argmax entry " + std::to_string(v) +
+                        (v >= op.pool.in_size() ? " outside the input image" : " outside its window's plane");
+                    return false;
+                }
+            }
+            b.resize(elems(Opnd::dx));
+            kern::maxpool_backward_planes(op.pool, u0, u, {a.data(), F[ACCEL_OPND_G]}, argmax_.data(),
+                                          {b.data(), F[ACCEL_OPND_DX], key0, nullptr, u0 * in_plane}, ws_);
+            return out(Opnd::dx, ACCEL_OPND_DX, b);
+        }
+        case ACCEL_OP_AVGPOOL_FWD: {
+            if (!in(Opnd::x, ACCEL_OPND_X, a)) return false;
+            const uint64_t n = elems(Opnd::y);
+            b.resize(n);
+            kern::avgpool_forward_planes(op.pool, u, {a.data(), F[ACCEL_OPND_X]},
+                                         {b.data(), F[ACCEL_OPND_Y], key0, nullptr, u0 * (n / u)});
+            return out(Opnd::y, ACCEL_OPND_Y, b);
+        }
+        case ACCEL_OP_AVGPOOL_BWD: {
+            if (!in(Opnd::g, ACCEL_OPND_G, a)) return false;
+            const uint64_t n = elems(Opnd::dx);
+            b.resize(n);
+            kern::avgpool_backward_planes(op.pool, u, {a.data(), F[ACCEL_OPND_G]},
+                                          {b.data(), F[ACCEL_OPND_DX], key0, nullptr, u0 * (n / u)}, ws_);
+            return out(Opnd::dx, ACCEL_OPND_DX, b);
+        }
+        case ACCEL_OP_SOFTMAX_XENT: {
+            if (t.first) loss_ = kern::LossResult{};
+            if (!in(Opnd::x, ACCEL_OPND_X, a)) return false;
+            const uint8_t* labels = read(slot(Opnd::labels), u);
+            if (!labels) return fail(cmd, slot(Opnd::labels));
+            for (uint64_t i = 0; i < u; ++i)
+                if (labels[i] >= op.classes) {
+                    cmd.error = ACCEL_ERR_BAD_LABEL;
+                    cmd.error_address = op.op(Opnd::labels).address + u0 + i;
+                    cmd.why =
+                        "label " + std::to_string(labels[i]) + " >= classes " + std::to_string(op.classes);
+                    return false;
+                }
+            const bool grad = d.flags & ACCEL_FLAG_LOSS_GRAD;
+            if (grad) b.resize(u * op.classes);
+            const std::vector<uint8_t> row_labels(labels, labels + u);
+            kern::softmax_cross_entropy_rows(
+                static_cast<uint32_t>(u), op.classes, a.data(), row_labels.data(),
+                {grad ? b.data() : nullptr, F[ACCEL_OPND_DX], key0, nullptr, u0 * op.classes}, loss_);
+            if (grad && !out(Opnd::dx, ACCEL_OPND_DX, b)) return false;
+            if (!t.last) return true;
+            const accel_loss_result rec{loss_.loss_sum, loss_.correct, op.batch};
+            return write(slot(Opnd::aux), reinterpret_cast<const uint8_t*>(&rec), sizeof rec) ||
+                   fail(cmd, slot(Opnd::aux));
+        }
+        case ACCEL_OP_SGD_UPDATE: {
+            const bool momentum = op.op(Opnd::velocity).used;
+            if (!in(Opnd::dw, ACCEL_OPND_DW, a) || !in(Opnd::master, ACCEL_OPND_MASTER, b)) return false;
+            if (momentum && !in(Opnd::velocity, ACCEL_OPND_MASTER, c)) return false;
+            e.resize(u);
+            const kern::SgdParams p{d.lr, d.momentum, d.weight_decay, op.batch};
+            kern::sgd_update(u, a.data(), {b.data(), F[ACCEL_OPND_MASTER], key0, nullptr, u0},
+                             momentum ? c.data() : nullptr, key1,
+                             {e.data(), F[ACCEL_OPND_W], key2, nullptr, u0}, p);
+            if (!out(Opnd::master, ACCEL_OPND_MASTER, b)) return false;
+            if (momentum && !out(Opnd::velocity, ACCEL_OPND_MASTER, c)) return false;
+            return out(Opnd::w, ACCEL_OPND_W, e);
+        }
+        default:
+            break;
+    }
+    cmd.error = ACCEL_ERR_UNKNOWN_OPCODE;
+    cmd.error_address = op.desc_address;
+    cmd.why = std::string("the vector unit does not execute ") + opcode_name(d.opcode);
+    return false;
+}
+
+}  // namespace trainvp
