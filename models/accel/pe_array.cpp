@@ -141,7 +141,7 @@ bool PeArray::forward(const DecodedOp& op, const Tile& t, TileCommand& cmd) {
         acc = acc_.data();
         if (!t.first && !read_doubles(sacc, acc, outs)) return fail(cmd, sacc);
     }
-    const kern::MacContext mc{op.acc, nullptr};
+    const kern::MacContext mc{op.acc, nullptr, config_.pe.kind};
     const num::SrKey key{op.desc.sr_seed, op.desc.sr_tensor[0], op.desc.sr_step};
     const kern::In x{in_[0].data(), F[ACCEL_OPND_X]}, w{in_[1].data(), F[ACCEL_OPND_W]},
         b{bias ? in_[2].data() : nullptr, F[ACCEL_OPND_W]};
@@ -175,7 +175,7 @@ bool PeArray::backward_data(const DecodedOp& op, const Tile& t, TileCommand& cmd
         acc = acc_.data();
         if (!t.first && !read_doubles(sacc, acc, partials)) return fail(cmd, sacc);
     }
-    const kern::MacContext mc{op.acc, nullptr};
+    const kern::MacContext mc{op.acc, nullptr, config_.pe.kind};
     const num::SrKey key{op.desc.sr_seed, op.desc.sr_tensor[0], op.desc.sr_step};
     const kern::In g{in_[0].data(), F[ACCEL_OPND_G]}, w{in_[1].data(), F[ACCEL_OPND_W]};
     const kern::ChannelTile ct{t.c0, t.c, t.k0, t.kc};
@@ -219,7 +219,7 @@ bool PeArray::weight_grad(const DecodedOp& op, const Tile& t, TileCommand& cmd) 
         for (uint64_t r = 0; r < rows; ++r) std::copy_n(flat_.data() + r * cols, cols, acc + r * stride);
         std::copy_n(flat_.data() + rows * cols, biases, acc + rows * stride);
     }
-    const kern::MacContext mc{op.acc, nullptr};
+    const kern::MacContext mc{op.acc, nullptr, config_.pe.kind};
     const num::SrKey key0{op.desc.sr_seed, op.desc.sr_tensor[0], op.desc.sr_step};
     const num::SrKey key1{op.desc.sr_seed, op.desc.sr_tensor[1], op.desc.sr_step};
     const kern::In g{in_[0].data(), F[ACCEL_OPND_G]}, x{in_[1].data(), F[ACCEL_OPND_X]};
