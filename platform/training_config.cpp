@@ -451,7 +451,9 @@ std::string describe_network(const kern::Network& net) {
                << L.formats.master_weights.to_string();
         os << "\n";
     }
-    os << "accumulator " << net.spec().accumulator.bits << " bits\n";
+    os << "accumulator " << net.spec().accumulator.bits << " bits"
+       << (net.spec().arith == kern::MacArith::bricks ? ", brick PE (floats aligned into fixed point)" : "")
+       << "\n";
     return os.str();
 }
 
