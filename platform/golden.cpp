@@ -160,7 +160,11 @@ int golden_command(const std::string& scenario_path, const YAML::Node& root, con
     bool interrupted = false;
     if (sc.inference) {
         // training.mode: inference: the forward pass over the test set with the given weights, no training.
-        kern::read_weights(trainer.network(), resolve_data_path(sc.weights, scenario_path));
+        try {
+            kern::read_weights(trainer.network(), resolve_data_path(sc.weights, scenario_path));
+        } catch (const UserError& e) {
+            throw UserError(std::string("key 'training.weights': ") + e.what());
+        }
         test = trainer.evaluate(test_view);
         std::printf("inference %u test images  test %.2f%%  test loss %.4f\n", data.test.count,
                     100.0 * test.accuracy, test.loss);

@@ -140,7 +140,11 @@ TrainingRun::TrainingRun(const std::string& scenario_path, const YAML::Node& roo
     if (scenario_.inference) {
         // Inference: the trained weights replace the initial ones, and the job has no training samples, so
         // the firmware's one epoch is its test pass: forward only, through the accelerator.
-        kern::read_weights(trainer_->network(), weights_in());
+        try {
+            kern::read_weights(trainer_->network(), weights_in());
+        } catch (const UserError& e) {
+            throw UserError(std::string("key 'training.weights': ") + e.what());
+        }
         data_.train.count = 0;
         data_.train.images.clear();
         data_.train.labels.clear();
