@@ -1,11 +1,13 @@
-// Area sizing and energy of the NeuroFlix comparison (bench/neuroflix.sh, docs/papers.md "NeuroFlix"), from the
-// energy library (models/energy) and a scenario's resolved configuration:
+// Area sizing and energy of the NeuroFlix comparison (bench/neuroflix.sh, docs/papers.md "NeuroFlix"), from
+// the energy library (models/energy) and a scenario's resolved configuration:
 //   neuroflix_model area SCENARIO [--set K=V]...            PE-array and accelerator area
-//   neuroflix_model iso-rows REFERENCE BASELINE               rows of BASELINE's PE whose array area is closest
+//   neuroflix_model iso-rows REFERENCE BASELINE               rows of BASELINE's PE whose array area is
+//   closest
 //                                                              to REFERENCE's, at BASELINE's column count
 //   neuroflix_model check-iso-area REFERENCE BASELINE         exit 1 unless BASELINE's array is within one PE
 //                                                              row of REFERENCE's area
-//   neuroflix_model energy SCENARIO REPORT [--set K=V]...     energy of a `trainvp run --report` from its counters
+//   neuroflix_model energy SCENARIO REPORT [--set K=V]...     energy of a `trainvp run --report` from its
+//   counters
 // Energy counts the PE array (multiplies and accumulations, or brick products, brick accumulations and final
 // combinations), the buffers' words, DRAM bytes, and leakage of every on-chip component over the simulated
 // time; the host CPU, the vector unit, the controller and operand registers are left out (the same for both
@@ -104,9 +106,10 @@ uint32_t iso_rows(const Resolved& baseline, double target) {
 int area(const Resolved& r) {
     const energy::EnergyModel m(energy::reference_table(), energy_config(r));
     const energy::EnergyResult a = m.area();
-    std::printf("pes %u x %u  pe_array_mm2 %.4f  accelerator_mm2 %.4f  pe_um2 %.1f\n", r.platform.accel.rows,
-                r.platform.accel.cols, a.components.at("pe_array").area_um2 * 1e-6, a.area_um2() * 1e-6,
-                a.components.at("pe_array").area_um2 / (double(r.platform.accel.rows) * r.platform.accel.cols));
+    std::printf(
+        "pes %u x %u  pe_array_mm2 %.4f  accelerator_mm2 %.4f  pe_um2 %.1f\n", r.platform.accel.rows,
+        r.platform.accel.cols, a.components.at("pe_array").area_um2 * 1e-6, a.area_um2() * 1e-6,
+        a.components.at("pe_array").area_um2 / (double(r.platform.accel.rows) * r.platform.accel.cols));
     return 0;
 }
 
@@ -161,25 +164,28 @@ int energy_of(const Resolved& r, const std::string& report_path) {
             if (ec.brick.enabled) {
                 const timing::PeRate rate = timing::pe_rate(a.pe, fa, fb);
                 const uint64_t n = rate.bricks_per_product;
-                const uint64_t outputs = macs / std::max<uint64_t>(1, reduction_length(*L, phase, r.training.training.batch));
+                const uint64_t outputs =
+                    macs / std::max<uint64_t>(1, reduction_length(*L, phase, r.training.training.batch));
                 counts.add("pe_array", "brick_product", std::to_string(a.pe.brick_bits), macs * n);
                 counts.add("pe_array", "brick_acc", std::to_string(a.pe.brick_acc_bits), macs * n);
                 counts.add("pe_array", "brick_combine", ec.pe_accumulator_format.substr(2), outputs * n);
             } else {
                 counts.add("pe_array", "mac", fa.to_string() + "x" + fb.to_string(), macs);
-                counts.add("pe_array", "acc_add", is_float(fa) || is_float(fb) ? "fp32" : ec.pe_accumulator_format,
-                           macs);
+                counts.add("pe_array", "acc_add",
+                           is_float(fa) || is_float(fb) ? "fp32" : ec.pe_accumulator_format, macs);
             }
         }
     }
     const struct {
         const char* name;
         const SramConfig& sram;
-    } buffers[] = {{"weight", a.weight_buffer}, {"activation", a.activation_buffer}, {"gradient", a.gradient_buffer}};
+    } buffers[] = {
+        {"weight", a.weight_buffer}, {"activation", a.activation_buffer}, {"gradient", a.gradient_buffer}};
     for (const auto& b : buffers) {
         const json& bj = acc["buffers"][b.name];
         const std::string comp = std::string(b.name) + "_buffer";
-        counts.add(comp, "sram_read", (bj["read_bytes"].get<uint64_t>() + b.sram.word_bytes - 1) / b.sram.word_bytes);
+        counts.add(comp, "sram_read",
+                   (bj["read_bytes"].get<uint64_t>() + b.sram.word_bytes - 1) / b.sram.word_bytes);
         counts.add(comp, "sram_write",
                    (bj["write_bytes"].get<uint64_t>() + b.sram.word_bytes - 1) / b.sram.word_bytes);
     }
@@ -187,7 +193,8 @@ int energy_of(const Resolved& r, const std::string& report_path) {
     counts.add("dram", "dram_write_byte", acc["dram_write_bytes"].get<uint64_t>());
     const energy::EnergyResult e = model.evaluate(counts, seconds);
     double sram = 0;
-    for (const char* c : {"weight_buffer", "activation_buffer", "gradient_buffer"}) sram += e.components.at(c).dynamic_pj;
+    for (const char* c : {"weight_buffer", "activation_buffer", "gradient_buffer"})
+        sram += e.components.at(c).dynamic_pj;
     std::printf("energy_uj %.3f  pe_uj %.3f  sram_uj %.3f  dram_uj %.3f  leakage_uj %.3f  area_mm2 %.4f\n",
                 e.total_pj() * 1e-6, e.components.at("pe_array").dynamic_pj * 1e-6, sram * 1e-6,
                 e.components.at("dram").dynamic_pj * 1e-6, e.leakage_pj() * 1e-6, e.area_um2() * 1e-6);
@@ -224,19 +231,22 @@ int sc_main(int argc, char* argv[]) {
             const double target = pe_array_area(ref);
             const uint32_t rows = iso_rows(base, target);
             const double one_row = pe_array_area(base, 1), have = pe_array_area(base);
-            std::printf("reference %.4f mm2 (%u x %u); baseline PE row %.4f mm2: %u rows x %u = %.4f mm2; "
-                        "scenario has %u rows = %.4f mm2\n",
-                        target * 1e-6, ref.platform.accel.rows, ref.platform.accel.cols, one_row * 1e-6, rows,
-                        base.platform.accel.cols, pe_array_area(base, rows) * 1e-6, base.platform.accel.rows,
-                        have * 1e-6);
+            std::printf(
+                "reference %.4f mm2 (%u x %u); baseline PE row %.4f mm2: %u rows x %u = %.4f mm2; "
+                "scenario has %u rows = %.4f mm2\n",
+                target * 1e-6, ref.platform.accel.rows, ref.platform.accel.cols, one_row * 1e-6, rows,
+                base.platform.accel.cols, pe_array_area(base, rows) * 1e-6, base.platform.accel.rows,
+                have * 1e-6);
             if (cmd == "check-iso-area" && std::fabs(have - target) > one_row) {
-                std::fprintf(stderr, "neuroflix_model: %s: %u rows give %.4f mm2, more than one row from %.4f mm2\n",
+                std::fprintf(stderr,
+                             "neuroflix_model: %s: %u rows give %.4f mm2, more than one row from %.4f mm2\n",
                              positional[1].c_str(), base.platform.accel.rows, have * 1e-6, target * 1e-6);
                 return 1;
             }
             return 0;
         }
-        if (cmd == "energy" && positional.size() == 2) return energy_of(resolve(positional[0], sets), positional[1]);
+        if (cmd == "energy" && positional.size() == 2)
+            return energy_of(resolve(positional[0], sets), positional[1]);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "neuroflix_model: %s\n", e.what());
         return 2;

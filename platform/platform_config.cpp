@@ -37,9 +37,11 @@ void register_accelerator_keys(ConfigSchema& s, AcceleratorConfig& a) {
         [&a] { return std::string(dataflow_name(a.dataflow)); }, &a.dataflow);
     s.add(
         "hardware.array.pe.kind",
-        "uniform (one product per cycle, any formats) or bricks (NeuroFlix-style brick PE: throughput by format)",
+        "uniform (one product per cycle, any formats) or bricks (NeuroFlix-style brick PE: throughput by "
+        "format)",
         [&a](const std::string& t) {
-            if (!kern::parse_mac_arith(t, a.pe.kind)) throw std::invalid_argument("expected uniform or bricks");
+            if (!kern::parse_mac_arith(t, a.pe.kind))
+                throw std::invalid_argument("expected uniform or bricks");
         },
         [&a] { return std::string(kern::mac_arith_name(a.pe.kind)); }, &a.pe.kind);
     s.add("hardware.array.pe.brick_bits", &a.pe.brick_bits, "operand bits of one brick multiplier (b x b)",
@@ -47,7 +49,8 @@ void register_accelerator_keys(ConfigSchema& s, AcceleratorConfig& a) {
     s.add("hardware.array.pe.bricks", &a.pe.bricks, "brick multipliers per PE", timing::PeConfig::kBricks);
     s.add(
         "hardware.array.pe.float_max",
-        "widest float operand of the brick PE (fp16, fp8e4m3 or fp8e5m2): its exponent range sets the alignment",
+        "widest float operand of the brick PE (fp16, fp8e4m3 or fp8e5m2): its exponent range sets the "
+        "alignment",
         [&a](const std::string& t) { a.pe.float_max = num::Format::parse(t); },
         [&a] { return a.pe.float_max.to_string(); }, &a.pe.float_max);
     s.add("hardware.array.pe.brick_acc_bits", &a.pe.brick_acc_bits,

@@ -362,7 +362,8 @@ int TrainingRun::finish(Platform& soc, int status, double wall_s, OutputWrites& 
         } else {
             const std::string diff = check_against_golden(res, check);
             if (diff.empty() && scenario_.inference) {
-                std::fprintf(stderr, "check-golden: identical (inference: %u of %u test images correct, same loss)\n",
+                std::fprintf(stderr,
+                             "check-golden: identical (inference: %u of %u test images correct, same loss)\n",
                              check["test_correct"].get<uint32_t>(), check["test_count"].get<uint32_t>());
             } else if (diff.empty()) {
                 std::fprintf(stderr,
@@ -397,7 +398,9 @@ std::string TrainingRun::check_against_golden(const train_results& res, json& su
         else if (sv.count && r.test_loss_sum / sv.count != ev.loss)
             diff = "inference: test loss " + std::to_string(r.test_loss_sum / sv.count) + ", golden " +
                    std::to_string(ev.loss);
-        summary = {{"identical", diff.empty()}, {"inference", true}, {"test_correct", g_test},
+        summary = {{"identical", diff.empty()},
+                   {"inference", true},
+                   {"test_correct", g_test},
                    {"test_count", sv.count}};
         if (!diff.empty()) summary["first_difference"] = diff;
         return diff;

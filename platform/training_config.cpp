@@ -214,11 +214,13 @@ void parse_training(const Reader& r, const YAML::Node& node, TrainingScenario& s
     r.expect_map(node, "training",
                  {"epochs", "batch", "lr", "momentum", "weight_decay", "seed", "init", "mode", "weights"});
     if (!node || node.IsNull()) return;
-    if (node["mode"]) sc.inference = r.choice(node["mode"], "training.mode", {"train", "inference"}) == "inference";
+    if (node["mode"])
+        sc.inference = r.choice(node["mode"], "training.mode", {"train", "inference"}) == "inference";
     if (node["weights"]) sc.weights = r.text(node["weights"], "training.weights");
     if (sc.inference && sc.weights.empty())
-        r.fail(node["mode"], "training.mode",
-               "inference needs training.weights (a weights file of trainvp run or trainvp golden --weights)");
+        r.fail(
+            node["mode"], "training.mode",
+            "inference needs training.weights (a weights file of trainvp run or trainvp golden --weights)");
     if (node["epochs"]) t.epochs = r.uint(node["epochs"], "training.epochs", TrainingLimits::kEpochs);
     if (node["batch"]) t.batch = r.uint(node["batch"], "training.batch", TrainingLimits::kBatch);
     if (node["lr"]) t.lr = r.real(node["lr"], "training.lr", TrainingLimits::kLr);
@@ -377,15 +379,14 @@ nlohmann::ordered_json training_config_json(const TrainingScenario& sc) {
         {"accumulator_bits", n.accumulator.bits}};
 
     const kern::TrainConfig& t = sc.training;
-    ordered_json training = {
-        {"epochs", t.epochs},
-        {"batch", t.batch},
-        {"lr", t.lr},
-        {"momentum", t.momentum},
-        {"weight_decay", t.weight_decay},
-        {"seed", t.seed},
-        {"init", t.init == kern::InitKind::he_uniform ? "he_uniform" : "xavier_uniform"},
-        {"mode", sc.inference ? "inference" : "train"}};
+    ordered_json training = {{"epochs", t.epochs},
+                             {"batch", t.batch},
+                             {"lr", t.lr},
+                             {"momentum", t.momentum},
+                             {"weight_decay", t.weight_decay},
+                             {"seed", t.seed},
+                             {"init", t.init == kern::InitKind::he_uniform ? "he_uniform" : "xavier_uniform"},
+                             {"mode", sc.inference ? "inference" : "train"}};
     if (sc.inference) training["weights"] = resolve_data_path(sc.weights, sc.file);
 
     const DataConfig& d = sc.data;

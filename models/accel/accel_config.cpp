@@ -78,8 +78,9 @@ void AcceleratorConfig::validate() const {
     check_range(clock_hz, "accelerator.clock_hz", kClockHz);
     pe.validate();
     if (pe.kind != kern::MacArith::uniform && fidelity == Fidelity::cycle)
-        throw FieldError({&fidelity, &pe.kind}, "accelerator.fidelity",
-                         "the cycle-stepped array models the uniform PE only; use analytic with pe.kind bricks");
+        throw FieldError(
+            {&fidelity, &pe.kind}, "accelerator.fidelity",
+            "the cycle-stepped array models the uniform PE only; use analytic with pe.kind bricks");
     check_sram(weight_buffer, "weight_buffer");
     check_sram(activation_buffer, "activation_buffer");
     check_sram(gradient_buffer, "gradient_buffer");

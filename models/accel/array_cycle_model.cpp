@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "accel/array_bank_model.h"
-#include "common/error.h"
 #include "accel/array_timing.h"
+#include "common/error.h"
 
 namespace trainvp::timing {
 

@@ -70,10 +70,12 @@ void GemmShape::validate() const {
     for (uint32_t b : {a_bytes, b_bytes, c_bytes})
         if (b < 1 || b > 16)
             throw UserError("GEMM element size " + std::to_string(b) + " bytes is outside [1, 16]");
-    if (products_per_cycle < 1 || cycles_per_product < 1 || (products_per_cycle > 1 && cycles_per_product > 1) ||
-        products_per_cycle > 256 || cycles_per_product > 256)
+    if (products_per_cycle < 1 || cycles_per_product < 1 ||
+        (products_per_cycle > 1 && cycles_per_product > 1) || products_per_cycle > 256 ||
+        cycles_per_product > 256)
         throw UserError("GEMM PE rate " + std::to_string(products_per_cycle) + " products per " +
-                        std::to_string(cycles_per_product) + " cycles: one of the two must be 1, both in [1, 256]");
+                        std::to_string(cycles_per_product) +
+                        " cycles: one of the two must be 1, both in [1, 256]");
 }
 
 BufferBandwidth BufferBandwidth::ideal() {

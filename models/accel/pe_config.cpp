@@ -61,11 +61,11 @@ std::string pe_pair_error(const PeConfig& pe, const num::Format& a, const num::F
     std::string why = kern::brick_pair_error(a, b);
     if (!why.empty()) return why;
     for (const num::Format* f : {&a, &b})
-        if (f->is_floating() && (brick_operand_bits(*f) > brick_operand_bits(pe.float_max) ||
-                                 f->max_value() > pe.float_max.max_value() ||
-                                 f->min_positive() < pe.float_max.min_positive()))
-            return "the brick PE takes floats up to " + pe.float_max.to_string() + " (hardware.array.pe.float_max), not " +
-                   f->to_string();
+        if (f->is_floating() &&
+            (brick_operand_bits(*f) > brick_operand_bits(pe.float_max) ||
+             f->max_value() > pe.float_max.max_value() || f->min_positive() < pe.float_max.min_positive()))
+            return "the brick PE takes floats up to " + pe.float_max.to_string() +
+                   " (hardware.array.pe.float_max), not " + f->to_string();
     return "";
 }
 

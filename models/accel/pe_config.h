@@ -19,8 +19,8 @@ struct PeConfig {
     static constexpr ValueRange<uint32_t> kBrickAccBits{8, 64};
 
     kern::MacArith kind = kern::MacArith::uniform;
-    uint32_t brick_bits = 4;      // width of one brick multiplier's operands (b x b bits)
-    uint32_t bricks = 4;          // brick multipliers per PE
+    uint32_t brick_bits = 4;  // width of one brick multiplier's operands (b x b bits)
+    uint32_t bricks = 4;      // brick multipliers per PE
     num::Format float_max = num::Format::of_kind(num::FormatKind::fp16);  // widest float operand accepted
     uint32_t brick_acc_bits = 48;  // width of each brick's separate accumulator
 

@@ -185,8 +185,9 @@ double EnergyModel::price(const ActionKey& k, Variant variant) const {
                        prim_.register_energy(bits);
             return prim_.int_add_energy(int(bits)) + prim_.register_energy(bits);
         }
-        unknown(k, "pe_array actions are mac, acc_add, operand_reg_read, operand_reg_write, operand_mux, "
-                   "brick_product, brick_acc, brick_combine");
+        unknown(k,
+                "pe_array actions are mac, acc_add, operand_reg_read, operand_reg_write, operand_mux, "
+                "brick_product, brick_acc, brick_combine");
     }
     if (const BufferGeometry* b = buffer_of(config_, c)) {
         if (c == "gradient_buffer" && !training && config_.training.gradient_buffer)

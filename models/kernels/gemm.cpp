@@ -45,7 +45,6 @@ bool is_brick_float(const num::Format& f) {
            f.kind == num::FormatKind::fp8_e5m2;
 }
 
-
 namespace {
 
 // log2 of the largest |raw| of an integer-coded or brick-float format (an upper bound).
@@ -227,7 +226,8 @@ void gemm_saturating(const MacConfig& cfg, size_t M, size_t N, size_t K, const d
         for (size_t n = 0; n < N; ++n) {
             int64_t raw = to_raw(C[m * ldc + n], cfg.frac);
             for (size_t k = 0; k < K; ++k)
-                raw = num::acc_add(raw, product_raw(A[m * lda + k] * B[k * ldb + n], cfg.frac), cfg.bits, stats);
+                raw = num::acc_add(raw, product_raw(A[m * lda + k] * B[k * ldb + n], cfg.frac), cfg.bits,
+                                   stats);
             C[m * ldc + n] = from_raw(raw, cfg.frac);
         }
     }
@@ -291,7 +291,8 @@ double accumulate_value(const MacConfig& cfg, double acc, double addend, num::Ac
         if (stats) ++stats->additions;
         return acc + addend;
     }
-    return from_raw(num::acc_add(to_raw(acc, cfg.frac), product_raw(addend, cfg.frac), cfg.bits, stats), cfg.frac);
+    return from_raw(num::acc_add(to_raw(acc, cfg.frac), product_raw(addend, cfg.frac), cfg.bits, stats),
+                    cfg.frac);
 }
 
 float round_accumulator(const MacConfig& cfg, double acc, const num::Format& out, const num::SrKey& key,

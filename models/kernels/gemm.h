@@ -36,7 +36,7 @@ double abs_bound(const double* p, size_t n);
 // Widest accumulator the kernels support: a double holds every raw value exactly up to this width.
 constexpr int kMaxAccumulatorBits = 53;
 
-const char* mac_arith_name(MacArith a);                   // "uniform", "bricks"
+const char* mac_arith_name(MacArith a);                        // "uniform", "bricks"
 bool parse_mac_arith(const std::string& text, MacArith& out);  // false for anything else
 
 // True for formats whose values are a signed integer times a power of two (fixed point, int8).

@@ -55,8 +55,8 @@ void read_weights(Network& net, const std::string& path) {
     std::fclose(f);
     if (got != m.bytes)
         throw UserError(path + ": " + (got > m.bytes ? "more than " : "") + std::to_string(got) +
-                        " bytes, but the network's weights file has " + std::to_string(m.bytes) +
-                        " bytes (" + std::to_string(m.tensors.size()) + " tensors): trained for another network?");
+                        " bytes, but the network's weights file has " + std::to_string(m.bytes) + " bytes (" +
+                        std::to_string(m.tensors.size()) + " tensors): trained for another network?");
     size_t at = 0;
     for (ParamTensor* p : net.mutable_parameters())
         for (std::vector<float>* v : {&p->values, &p->master})

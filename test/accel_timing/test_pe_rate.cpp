@@ -21,7 +21,8 @@ PeConfig bricks(uint32_t b, uint32_t n) {
     return pe;
 }
 
-const Format fx4 = Format::fixed_point(4, 2), fx8 = Format::fixed_point(8, 6), fx16 = Format::fixed_point(16, 12);
+const Format fx4 = Format::fixed_point(4, 2), fx8 = Format::fixed_point(8, 6),
+             fx16 = Format::fixed_point(16, 12);
 const Format fp16 = Format::of_kind(FormatKind::fp16), e4m3 = Format::of_kind(FormatKind::fp8_e4m3),
              e5m2 = Format::of_kind(FormatKind::fp8_e5m2), bf16 = Format::of_kind(FormatKind::bf16);
 
@@ -80,7 +81,8 @@ TEST_CASE("brick PE configuration is validated", "[pe]") {
     // One aligned fp16 brick product: 2 x 4 bits, a shift of up to 29, a sign: 38 bits.
     CHECK(pe.min_brick_acc_bits() == 38);
     pe.brick_acc_bits = 37;
-    CHECK_THROWS_WITH(pe.validate(), Catch::Contains("accelerator.pe.brick_acc_bits") && Catch::Contains("38"));
+    CHECK_THROWS_WITH(pe.validate(),
+                      Catch::Contains("accelerator.pe.brick_acc_bits") && Catch::Contains("38"));
     pe.brick_acc_bits = 38;
     CHECK_NOTHROW(pe.validate());
     pe.float_max = bf16;

@@ -31,7 +31,8 @@ TEST_CASE("brick PE actions have their hand-computed prices", "[energy][bricks]"
     CHECK(m.price_pj({"pe_array", "brick_combine", "48"}) == Approx(0.1 * 48 / 32 + 48 * 0.009));
     // Not a brick PE: the brick actions do not exist.
     const EnergyModel uniform(reference_table(), EnergyConfig{});
-    CHECK_THROWS_WITH(uniform.price_pj({"pe_array", "brick_product", "4"}), Catch::Contains("not a brick PE"));
+    CHECK_THROWS_WITH(uniform.price_pj({"pe_array", "brick_product", "4"}),
+                      Catch::Contains("not a brick PE"));
 }
 
 TEST_CASE("brick PE area: the bricks replace the multiplier", "[energy][bricks][area]") {

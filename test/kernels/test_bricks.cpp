@@ -78,7 +78,8 @@ struct Case {
 
 // A random pattern with the extremes over-represented: zeros, subnormals, the largest finite, 1.0.
 uint16_t random_fp16(std::mt19937_64& rng) {
-    static const uint16_t special[] = {0x0000, 0x8000, 0x0001, 0x8001, 0x03FF, 0x0400, 0x7BFF, 0xFBFF, 0x3C00};
+    static const uint16_t special[] = {0x0000, 0x8000, 0x0001, 0x8001, 0x03FF,
+                                       0x0400, 0x7BFF, 0xFBFF, 0x3C00};
     if (rng() % 4 == 0) return special[rng() % 9];
     uint16_t bits;
     do bits = static_cast<uint16_t>(rng());
@@ -103,7 +104,8 @@ int64_t random_fixed(std::mt19937_64& rng, int total) {
 // The kernel's raw result for acc[0] = sum_k err_k * w_k, computed in `chunks` calls.
 double kernel_sum(const Case& c, const num::Format& wf, int acc_bits, size_t chunks, num::AccStats& stats) {
     const num::Format ef = num::Format::of_kind(num::FormatKind::fp16);
-    const kern::MacConfig cfg = kern::mac_config(ef, wf, num::AccumulatorSpec{acc_bits}, kern::MacArith::bricks);
+    const kern::MacConfig cfg =
+        kern::mac_config(ef, wf, num::AccumulatorSpec{acc_bits}, kern::MacArith::bricks);
     REQUIRE(cfg.domain == kern::AccDomain::integer);
     REQUIRE(cfg.frac == 24 + wf.frac_bits);
     const size_t K = c.err.size();
@@ -186,7 +188,8 @@ TEST_CASE("brick PE: the accumulator saturates after every product as the refere
             uint64_t ref_sat = 0;
             i128 ref = 0;
             for (size_t k = 0; k < K; ++k)
-                ref = sat(ref + brick_product(fp16_parts(c.err[k]), fixed_parts(c.w[k]), 4), acc_bits, ref_sat);
+                ref =
+                    sat(ref + brick_product(fp16_parts(c.err[k]), fixed_parts(c.w[k]), 4), acc_bits, ref_sat);
             num::AccStats stats;
             const double raw = kernel_sum(c, wf, acc_bits, 1, stats);
             CHECK(raw == static_cast<double>(static_cast<int64_t>(ref)));
@@ -225,13 +228,15 @@ TEST_CASE("brick PE: refused operand pairs name both formats", "[bricks]") {
     const Format bf16 = Format::of_kind(FormatKind::bf16), fp16 = Format::of_kind(FormatKind::fp16);
     CHECK_THROWS_WITH(kern::mac_config(bf16, fx8, acc, kern::MacArith::bricks),
                       Catch::Contains("not bf16 by fx8.6"));
-    CHECK_THROWS_WITH(kern::mac_config(fp16, fp16, acc, kern::MacArith::bricks), Catch::Contains("fp16 by fp16"));
+    CHECK_THROWS_WITH(kern::mac_config(fp16, fp16, acc, kern::MacArith::bricks),
+                      Catch::Contains("fp16 by fp16"));
     CHECK_THROWS_WITH(kern::mac_config(fp16, fx24, acc, kern::MacArith::bricks), Catch::Contains("62 bits"));
     // The uniform PE keeps the real domain for the same pair.
     CHECK(kern::mac_config(bf16, fx8, acc).domain == kern::AccDomain::real);
     CHECK(kern::mac_config(fp16, fx8, acc).domain == kern::AccDomain::real);
     // fp8 floats align at their own smallest subnormal: E4M3 2^-9, E5M2 2^-16.
-    CHECK(kern::mac_config(Format::of_kind(FormatKind::fp8_e4m3), fx8, acc, kern::MacArith::bricks).frac == 9 + 6);
+    CHECK(kern::mac_config(Format::of_kind(FormatKind::fp8_e4m3), fx8, acc, kern::MacArith::bricks).frac ==
+          9 + 6);
     CHECK(kern::mac_config(fx8, Format::of_kind(FormatKind::fp8_e5m2), acc, kern::MacArith::bricks).frac ==
           6 + 16);
 }
