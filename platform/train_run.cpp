@@ -536,9 +536,11 @@ void TrainingRun::print_summary(const Platform& soc, const train_results& res,
                      r.test_count ? 100.0 * r.test_correct / r.test_count : 0.0, r.test_correct,
                      r.test_count);
     }
-    const double trained = report_["images"]["trained"].get<double>();
-    std::fprintf(out, "  simulated time          %.6f s, %.0f training images/s simulated\n", sim_s,
-                 sim_s > 0 ? trained / sim_s : 0.0);
+    // Inference runs count the test images they evaluated.
+    const double trained = report_["images"][scenario_.inference ? "evaluated" : "trained"].get<double>();
+    const char* what = scenario_.inference ? "inference" : "training";
+    std::fprintf(out, "  simulated time          %.6f s, %.0f %s images/s simulated\n", sim_s,
+                 sim_s > 0 ? trained / sim_s : 0.0, what);
 
     const accel::AccelStats& st = soc.accel.stats();
     const AcceleratorConfig& cfg = soc.accel.config();
@@ -573,8 +575,8 @@ void TrainingRun::print_summary(const Platform& soc, const train_results& res,
     const CoreStats& cs = soc.cpu.core().stats();
     std::fprintf(out, "  CPU                     %" PRIu64 " instructions, %" PRIu64 " interrupts taken\n",
                  static_cast<uint64_t>(cs.instret), static_cast<uint64_t>(cs.interrupts_taken));
-    std::fprintf(out, "  wall time               %.2f s: %.0f training images/s, %.1f MIPS\n", wall_s,
-                 wall_s > 0 ? trained / wall_s : 0.0, wall_s > 0 ? cs.instret / wall_s / 1e6 : 0.0);
+    std::fprintf(out, "  wall time               %.2f s: %.0f %s images/s, %.1f MIPS\n", wall_s,
+                 wall_s > 0 ? trained / wall_s : 0.0, what, wall_s > 0 ? cs.instret / wall_s / 1e6 : 0.0);
     if (report_.contains("weights")) {
         const json& w = report_["weights"];
         const char* label = epochs_done < j.epochs ? "weights" : "final weights";
