@@ -16,11 +16,20 @@ std::string esc(const std::string& s) {
     std::string out;
     for (char c : s) {
         switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            default: out += c;
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            default:
+                out += c;
         }
     }
     return out;
@@ -42,7 +51,10 @@ std::vector<double> ticks(double lo, double hi) {
     if (!(hi > lo)) return {lo};
     const double raw = (hi - lo) / 5;
     const double mag = std::pow(10, std::floor(std::log10(raw)));
-    const double step = raw / mag < 1.5 ? mag : raw / mag < 3.5 ? 2 * mag : raw / mag < 7.5 ? 5 * mag : 10 * mag;
+    const double step = raw / mag < 1.5   ? mag
+                        : raw / mag < 3.5 ? 2 * mag
+                        : raw / mag < 7.5 ? 5 * mag
+                                          : 10 * mag;
     std::vector<double> out;
     for (double t = std::ceil(lo / step) * step; t <= hi + step * 1e-9; t += step)
         out.push_back(std::abs(t) < step * 1e-9 ? 0 : t);
@@ -74,8 +86,8 @@ std::string axes(double w, double h, double x0, double x1, double y0, double y1,
     std::string s = "<g class=\"axes\">";
     s += "<line x1=\"" + px(kLeft) + "\" y1=\"" + px(kTop + h) + "\" x2=\"" + px(kLeft + w) + "\" y2=\"" +
          px(kTop + h) + "\"/>";
-    s += "<line x1=\"" + px(kLeft) + "\" y1=\"" + px(kTop) + "\" x2=\"" + px(kLeft) + "\" y2=\"" + px(kTop + h) +
-         "\"/>";
+    s += "<line x1=\"" + px(kLeft) + "\" y1=\"" + px(kTop) + "\" x2=\"" + px(kLeft) + "\" y2=\"" +
+         px(kTop + h) + "\"/>";
     for (double t : ticks(y0, y1)) {
         const double y = kTop + h - (y1 > y0 ? (t - y0) / (y1 - y0) * h : h / 2);
         s += "<line class=\"grid\" x1=\"" + px(kLeft) + "\" y1=\"" + px(y) + "\" x2=\"" + px(kLeft + w) +
@@ -85,8 +97,8 @@ std::string axes(double w, double h, double x0, double x1, double y0, double y1,
     if (x_ticks)
         for (double t : ticks(x0, x1)) {
             const double x = kLeft + (x1 > x0 ? (t - x0) / (x1 - x0) * w : w / 2);
-            s += "<text x=\"" + px(x) + "\" y=\"" + px(kTop + h + 16) + "\" text-anchor=\"middle\">" + num(t) +
-                 "</text>";
+            s += "<text x=\"" + px(x) + "\" y=\"" + px(kTop + h + 16) + "\" text-anchor=\"middle\">" +
+                 num(t) + "</text>";
         }
     s += "<text x=\"" + px(kLeft + w / 2) + "\" y=\"" + px(kTop + h + 36) + "\" text-anchor=\"middle\">" +
          esc(xlabel) + "</text>";
@@ -127,12 +139,13 @@ std::string line_chart(const std::string& id, const std::string& title, const st
         keys.push_back({s.name, colour});
         std::string d;
         for (const auto& [x, y] : s.points) d += (d.empty() ? "M" : " L") + px(sx(x)) + " " + px(sy(y));
-        svg += "<path class=\"series\" data-series=\"" + esc(s.name) + "\" d=\"" + d + "\" stroke=\"" + colour +
-               "\"/>";
+        svg += "<path class=\"series\" data-series=\"" + esc(s.name) + "\" d=\"" + d + "\" stroke=\"" +
+               colour + "\"/>";
         if (s.points.size() <= 60)
             for (const auto& [x, y] : s.points)
-                svg += "<circle class=\"marker\" cx=\"" + px(sx(x)) + "\" cy=\"" + px(sy(y)) + "\" r=\"3\" fill=\"" +
-                       colour + "\"><title>" + esc(s.name) + ": " + num(x) + ", " + num(y) + "</title></circle>";
+                svg += "<circle class=\"marker\" cx=\"" + px(sx(x)) + "\" cy=\"" + px(sy(y)) +
+                       "\" r=\"3\" fill=\"" + colour + "\"><title>" + esc(s.name) + ": " + num(x) + ", " +
+                       num(y) + "</title></circle>";
     }
     return svg + "</svg>" + legend(keys) + "</figure>";
 }
@@ -165,10 +178,10 @@ std::string stacked_bars(const std::string& id, const std::string& title, const 
             const double v = s.values[c];
             if (v <= 0) continue;
             const double y = kTop + h - (acc + v) / top * h, bh = v / top * h;
-            svg += "<rect class=\"bar\" data-layer=\"" + esc(categories[c]) + "\" data-phase=\"" + esc(s.name) +
-                   "\" x=\"" + px(x) + "\" y=\"" + px(y) + "\" width=\"" + px(bw) + "\" height=\"" + px(bh) +
-                   "\" fill=\"" + s.colour + "\"><title>" + esc(categories[c]) + " " + esc(s.name) + ": " +
-                   num(v, "%.6g") + " " + esc(unit) + "</title></rect>";
+            svg += "<rect class=\"bar\" data-layer=\"" + esc(categories[c]) + "\" data-phase=\"" +
+                   esc(s.name) + "\" x=\"" + px(x) + "\" y=\"" + px(y) + "\" width=\"" + px(bw) +
+                   "\" height=\"" + px(bh) + "\" fill=\"" + s.colour + "\"><title>" + esc(categories[c]) +
+                   " " + esc(s.name) + ": " + num(v, "%.6g") + " " + esc(unit) + "</title></rect>";
             acc += v;
         }
         svg += "<text class=\"category\" x=\"" + px(x + bw / 2) + "\" y=\"" + px(kTop + h + 16) +
@@ -322,9 +335,10 @@ std::string timeline_svg(const std::vector<TimelineEvent>& events) {
         }
         const std::string colour = lane == 1 ? phase_colour(e.phase) : unit_colour[lane];
         svg += "<rect class=\"slice\" data-track=\"" + e.track + "\"" +
-               (e.phase.empty() ? "" : " data-phase=\"" + esc(e.phase) + "\"") + " x=\"" + px(sx(e.start_ps)) + "\" y=\"" + px(y) +
-               "\" width=\"" + px(std::max(0.5, sx(e.end_ps) - sx(e.start_ps))) + "\" height=\"" +
-               px(lane_h - 8) + "\" fill=\"" + colour + "\"><title>" + esc(tip) + "</title></rect>";
+               (e.phase.empty() ? "" : " data-phase=\"" + esc(e.phase) + "\"") + " x=\"" +
+               px(sx(e.start_ps)) + "\" y=\"" + px(y) + "\" width=\"" +
+               px(std::max(0.5, sx(e.end_ps) - sx(e.start_ps))) + "\" height=\"" + px(lane_h - 8) +
+               "\" fill=\"" + colour + "\"><title>" + esc(tip) + "</title></rect>";
     }
     for (size_t i = 0; i < counters.size(); ++i) {
         double top = 1;
@@ -340,11 +354,12 @@ std::string timeline_svg(const std::vector<TimelineEvent>& events) {
                 last = y;
             }
         d += " L" + px(sx(t1)) + " " + px(last);
-        svg += "<path class=\"counter\" data-counter=\"" + esc(counters[i]) + "\" d=\"" + d +
-               "\"><title>" + esc(counters[i]) + ", at most " + num(top, "%.0f") + "</title></path>";
+        svg += "<path class=\"counter\" data-counter=\"" + esc(counters[i]) + "\" d=\"" + d + "\"><title>" +
+               esc(counters[i]) + ", at most " + num(top, "%.0f") + "</title></path>";
     }
-    svg += "<text x=\"" + px(left) + "\" y=\"" + px(h + 20) + "\">0</text><text x=\"" + px(left + w) + "\" y=\"" +
-           px(h + 20) + "\" text-anchor=\"end\">" + num((t1 - t0) / 1e6, "%.3f") + " us</text></svg>";
+    svg += "<text x=\"" + px(left) + "\" y=\"" + px(h + 20) + "\">0</text><text x=\"" + px(left + w) +
+           "\" y=\"" + px(h + 20) + "\" text-anchor=\"end\">" + num((t1 - t0) / 1e6, "%.3f") +
+           " us</text></svg>";
     return svg;
 }
 
@@ -394,15 +409,20 @@ std::string run_report_html(const json& report, const std::vector<TimelineEvent>
     body += row("scenario", report.contains("scenario") ? report["scenario"].value("path", "") : "");
     if (const json* e = at(report, "/exit"))
         body += row("exit", std::to_string(e->value("status", -1)) + " (" + e->value("ended_by", "") + ")");
-    if (const json* t = at(report, "/simulated_time_s")) body += row("simulated time", num(t->get<double>() * 1e3) + " ms");
-    if (const json* c = at(report, "/accelerator/total/cycles")) body += row("accelerator cycles", num(c->get<double>(), "%.0f"));
+    if (const json* t = at(report, "/simulated_time_s"))
+        body += row("simulated time", num(t->get<double>() * 1e3) + " ms");
+    if (const json* c = at(report, "/accelerator/total/cycles"))
+        body += row("accelerator cycles", num(c->get<double>(), "%.0f"));
     if (const json* u = at(report, "/accelerator/total/utilisation"))
         body += row("PE utilisation", num(u->get<double>() * 100, "%.1f") + "%");
     if (const json* r = at(report, "/accelerator/total/dram_read_bytes"))
         if (const json* w = at(report, "/accelerator/total/dram_write_bytes"))
-            body += row("DRAM traffic", num((r->get<double>() + w->get<double>()) / 1048576.0, "%.1f") + " MiB");
-    if (const json* e = at(report, "/energy/total_pj")) body += row("energy", num(e->get<double>() / 1e6, "%.4g") + " uJ");
-    if (const json* a = at(report, "/area/total_mm2")) body += row("area", num(a->get<double>(), "%.4g") + " mm2");
+            body +=
+                row("DRAM traffic", num((r->get<double>() + w->get<double>()) / 1048576.0, "%.1f") + " MiB");
+    if (const json* e = at(report, "/energy/total_pj"))
+        body += row("energy", num(e->get<double>() / 1e6, "%.4g") + " uJ");
+    if (const json* a = at(report, "/area/total_mm2"))
+        body += row("area", num(a->get<double>(), "%.4g") + " mm2");
     if (const json* a = at(report, "/training/final_test_accuracy"))
         if (a->is_number()) body += row("final test accuracy", num(a->get<double>() * 100, "%.2f") + "%");
     body += "</table>\n";
@@ -411,19 +431,22 @@ std::string run_report_html(const json& report, const std::vector<TimelineEvent>
         body += "<h2>Training</h2>\n";
         Series loss{"training loss", {}};
         if (const json* c = at(*t, "/loss_curve/per_step"))
-            for (size_t i = 0; i < c->size(); ++i) loss.points.push_back({double(i + 1), (*c)[i].get<double>()});
+            for (size_t i = 0; i < c->size(); ++i)
+                loss.points.push_back({double(i + 1), (*c)[i].get<double>()});
         body += line_chart("loss-per-step", "Loss per SGD step", "step", "mean cross-entropy", {loss});
         Series train_loss{"train loss", {}}, test_loss{"test loss", {}}, train_acc{"train accuracy", {}},
             test_acc{"test accuracy", {}};
         for (const json& e : t->value("epochs", json::array())) {
             const double ep = e.value("epoch", 0.0);
             auto add = [&](Series& s, const char* key, double scale) {
-                if (e.contains(key) && e[key].is_number()) s.points.push_back({ep, e[key].get<double>() * scale});
+                if (e.contains(key) && e[key].is_number())
+                    s.points.push_back({ep, e[key].get<double>() * scale});
             };
             add(train_loss, "train_loss", 1), add(test_loss, "test_loss", 1);
             add(train_acc, "train_accuracy", 100), add(test_acc, "test_accuracy", 100);
         }
-        body += line_chart("loss-per-epoch", "Loss per epoch", "epoch", "mean cross-entropy", {train_loss, test_loss});
+        body += line_chart("loss-per-epoch", "Loss per epoch", "epoch", "mean cross-entropy",
+                           {train_loss, test_loss});
         body += line_chart("accuracy-per-epoch", "Accuracy per epoch", "epoch", "%", {train_acc, test_acc});
     }
 
@@ -441,7 +464,8 @@ std::string run_report_html(const json& report, const std::vector<TimelineEvent>
                        : "<p class=\"note\">Lanes: the CPU (WFI sleeps, interrupts as red ticks), the "
                          "controller (one bar a descriptor, coloured by phase), the DMA (descriptor fetch, "
                          "tile loads and stores), the PE array and the vector unit (one bar a tile), then "
-                         "each buffer's occupancy. Hover for names and times.</p>" + tl +
+                         "each buffer's occupancy. Hover for names and times.</p>" +
+                             tl +
                              legend({{"forward", phase_colour("forward")},
                                      {"backward_data", phase_colour("backward_data")},
                                      {"weight_grad", phase_colour("weight_grad")},
@@ -625,21 +649,23 @@ std::string sweep_report_html(const json& results) {
     body += row("sweep file", results.value("sweep_file", ""));
     body += row("command", results.value("command", ""));
     body += row("points", std::to_string(results.value("points", json::array()).size()));
-    body += row("ok / failed / missing", std::to_string(s.value("ok", 0)) + " / " + std::to_string(s.value("failed", 0)) +
-                                             " / " + std::to_string(s.value("missing", 0)));
-    body += "</table>\n<h2>Two figures and their Pareto front</h2>\n"
-            "<p>x <select id=\"x-figure\"></select> <select id=\"x-better\"><option value=\"lower\">lower is "
-            "better</option><option value=\"higher\">higher is better</option></select> &nbsp; y <select "
-            "id=\"y-figure\"></select> <select id=\"y-better\"><option value=\"lower\">lower is "
-            "better</option><option value=\"higher\">higher is better</option></select></p>\n"
-            "<svg id=\"scatter\" class=\"plot scatter\" width=\"660\" height=\"410\"></svg>\n"
-            "<p id=\"pareto-list\"></p>\n<h2>Points</h2>\n<p class=\"note\">Click a column's name to sort by "
-            "it; click again to reverse.</p>\n<div class=\"wide\"><table id=\"results-table\"></table></div>\n";
+    body += row("ok / failed / missing", std::to_string(s.value("ok", 0)) + " / " +
+                                             std::to_string(s.value("failed", 0)) + " / " +
+                                             std::to_string(s.value("missing", 0)));
+    body +=
+        "</table>\n<h2>Two figures and their Pareto front</h2>\n"
+        "<p>x <select id=\"x-figure\"></select> <select id=\"x-better\"><option value=\"lower\">lower is "
+        "better</option><option value=\"higher\">higher is better</option></select> &nbsp; y <select "
+        "id=\"y-figure\"></select> <select id=\"y-better\"><option value=\"lower\">lower is "
+        "better</option><option value=\"higher\">higher is better</option></select></p>\n"
+        "<svg id=\"scatter\" class=\"plot scatter\" width=\"660\" height=\"410\"></svg>\n"
+        "<p id=\"pareto-list\"></p>\n<h2>Points</h2>\n<p class=\"note\">Click a column's name to sort by "
+        "it; click again to reverse.</p>\n<div class=\"wide\"><table id=\"results-table\"></table></div>\n";
     // The data as JSON in the page; "</" is escaped so no value can end the script element.
     std::string data = results.dump();
     for (size_t at = 0; (at = data.find("</", at)) != std::string::npos; at += 3) data.replace(at, 2, "<\\/");
-    const std::string script =
-        "<script type=\"application/json\" id=\"sweep-data\">" + data + "</script>\n<script>" + kSweepScript + "</script>\n";
+    const std::string script = "<script type=\"application/json\" id=\"sweep-data\">" + data +
+                               "</script>\n<script>" + kSweepScript + "</script>\n";
     return page("trainvp sweep " + name, body, script);
 }
 

@@ -20,8 +20,8 @@
 #include "common/log.h"
 #include "cpu/insn_tracer.h"
 #include "golden.h"
-#include "html_report.h"
 #include "host_services.h"
+#include "html_report.h"
 #include "kernels/weights_io.h"
 #include "mem/elf_loader.h"
 #include "output_files.h"
@@ -31,9 +31,9 @@
 #include "run_checkpoint.h"
 #include "run_interrupt.h"
 #include "run_report.h"
-#include "train_job_check.h"
 #include "trace_recorder.h"
 #include "trace_vcd.h"
+#include "train_job_check.h"
 #include "train_run.h"
 
 namespace po = boost::program_options;
@@ -207,8 +207,7 @@ bool parse_run_options(int argc, char* argv[], RunOptions& o) {
     if (vm.count("trace")) check_output_file("--trace", o.trace);
     if (vm.count("vcd")) check_output_file("--vcd", o.vcd);
     if (vm.count("trace-window")) {
-        if (!vm.count("trace") && !vm.count("vcd"))
-            throw UserError("--trace-window: needs --trace or --vcd");
+        if (!vm.count("trace") && !vm.count("vcd")) throw UserError("--trace-window: needs --trace or --vcd");
         o.window = parse_trace_window(option(vm, "trace-window"), "--trace-window");
     }
     if (wants_checkpoints(vm)) {  // options checked and the --resume file read before any work
@@ -471,7 +470,8 @@ int finish(const RunOptions& o, const RunSetup& s, BuiltRun& b, const Outcome& o
     // The HTML page shows the report as --report writes it (output errors aside).
     if (!o.html.empty())
         writes.attempt("--html", [&] {
-            const std::string text = run_report_html(make_report(s, b, out, status, {}), b.timeline->first_step());
+            const std::string text =
+                run_report_html(make_report(s, b, out, status, {}), b.timeline->first_step());
             kern::write_file_atomic(o.html, text.data(), text.size());
         });
     if (status == 0 && writes.failed()) status = kExitOutputFailed;

@@ -45,7 +45,8 @@ void VcdRecorder::finish() {
 std::string vcd_window(const std::string& in, const TraceWindow& window) {
     std::istringstream lines(in);
     std::string line, out;
-    // The header as it is, but for $date: the file must not change from one run of the same inputs to the next.
+    // The header as it is, but for $date: the file must not change from one run of the same inputs to the
+    // next.
     bool in_date = false;
     while (std::getline(lines, line)) {
         if (line.rfind("$date", 0) == 0) in_date = true;

@@ -405,8 +405,8 @@ void Controller::trace_descriptor(const accel_desc& d, sc_core::sc_time start, s
             const uint64_t bytes = plan_.tiles[i].fill[b] + plan_.tiles[i].drain[b];
             if (!bytes) continue;
             occupancy[b] += sign * static_cast<double>(bytes);
-            trace_->counter((std::string(buffer_name(static_cast<BufferId>(b))) + "_buffer bytes").c_str(), at,
-                            occupancy[b]);
+            trace_->counter((std::string(buffer_name(static_cast<BufferId>(b))) + "_buffer bytes").c_str(),
+                            at, occupancy[b]);
         }
     };
     auto load = [&](size_t i, uint64_t at) {

@@ -292,7 +292,8 @@ void CpuRunner::sleep_until_interrupt() {
         const auto ps = [](const sc_core::sc_time& t) {
             return static_cast<uint64_t>(std::llround(t.to_seconds() * 1e12));
         };
-        if (trace_->wants(ps(start), ps(start + slept))) trace_->slice("cpu", "WFI", ps(start), ps(start + slept));
+        if (trace_->wants(ps(start), ps(start + slept)))
+            trace_->slice("cpu", "WFI", ps(start), ps(start + slept));
     }
     time_asleep_ += slept;
     sleep_remainder_ += slept;

@@ -14,7 +14,7 @@ TEST_CASE("the trace window option reads START:END with either end left out") {
     CHECK(parse_trace_window(":500us", "--trace-window").start_ps == 0);
     CHECK(parse_trace_window(":500us", "--trace-window").end_ps == 500'000'000ull);
     CHECK(parse_trace_window("1s:", "--trace-window").end_ps == TraceWindow{}.end_ps);
-    CHECK(w.overlaps(1'000'000'000ull, 2'000'000'000ull));   // touches START
+    CHECK(w.overlaps(1'000'000'000ull, 2'000'000'000ull));  // touches START
     CHECK_FALSE(w.overlaps(1'000'000'000ull, 1'999'999'999ull));
     CHECK_FALSE(w.overlaps(3'000'000'001ull, 4'000'000'000ull));
     CHECK_THROWS_WITH(parse_trace_window("3ms:1ms", "--trace-window"),
@@ -52,14 +52,16 @@ TEST_CASE("the VCD window at a time with changes folds them into the values at S
     w.start_ps = 200;
     const std::string out = vcd_window(kVcd, w);
     const std::string body = out.substr(out.find("$enddefinitions"));
-    CHECK(body == "$enddefinitions  $end\n#200\n$dumpvars\n1aaaaa\nb101 aaaab\n$end\n#300\n0aaaaa\n#400\n"
-                  "1aaaaa\nb0 aaaab\n");
+    CHECK(body ==
+          "$enddefinitions  $end\n#200\n$dumpvars\n1aaaaa\nb101 aaaab\n$end\n#300\n0aaaaa\n#400\n"
+          "1aaaaa\nb0 aaaab\n");
 }
 
 TEST_CASE("the whole run: every change, the comment dropped") {
     const std::string out = vcd_window(kVcd, TraceWindow{});
     const std::string body = out.substr(out.find("$enddefinitions"));
     CHECK(body.find("All initial values") == std::string::npos);
-    CHECK(body == "$enddefinitions  $end\n#0\n$dumpvars\n0aaaaa\nb0 aaaab\n$end\n#100\n1aaaaa\n#200\nb101 aaaab\n"
-                  "#300\n0aaaaa\n#400\n1aaaaa\nb0 aaaab\n");
+    CHECK(body ==
+          "$enddefinitions  $end\n#0\n$dumpvars\n0aaaaa\nb0 aaaab\n$end\n#100\n1aaaaa\n#200\nb101 aaaab\n"
+          "#300\n0aaaaa\n#400\n1aaaaa\nb0 aaaab\n");
 }
