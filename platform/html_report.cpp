@@ -125,7 +125,7 @@ std::string line_chart(const std::string& id, const std::string& title, const st
     y0 = std::min(y0, 0.0);
     if (x1 == x0) x0 -= 1, x1 += 1;
     if (y1 == y0) y1 = y0 + 1;
-    const double w = 560, h = 220;
+    const double w = 400, h = 200;
     auto sx = [&](double x) { return kLeft + (x - x0) / (x1 - x0) * w; };
     auto sy = [&](double y) { return kTop + h - (y - y0) / (y1 - y0) * h; };
     std::string svg = "<figure><figcaption>" + esc(title) + "</figcaption><svg id=\"" + id +
@@ -307,7 +307,7 @@ std::string timeline_svg(const std::vector<TimelineEvent>& events) {
             std::find(counters.begin(), counters.end(), e.name) == counters.end())
             counters.push_back(e.name);
     std::sort(counters.begin(), counters.end());
-    const double lane_h = 26, w = 880, left = 110;
+    const double lane_h = 26, w = 800, left = 110;
     const double h = lane_h * (lanes.size() + counters.size());
     auto sx = [&](uint64_t t) { return left + static_cast<double>(t - std::min(t, t0)) / (t1 - t0) * w; };
     std::string svg = "<svg id=\"step-timeline\" class=\"plot timeline\" width=\"" + px(left + w + 20) +
@@ -370,7 +370,7 @@ body{font-family:sans-serif;margin:24px;color:#222;max-width:1100px}
 h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ccc}
 table{border-collapse:collapse;font-size:0.85em}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}
 th{background:#f2f2f2}td.text,th.text{text-align:left}
-figure{margin:0 0 1em 0;display:inline-block;vertical-align:top}figcaption{font-weight:bold;margin:4px 0}
+figure{margin:0 16px 1em 0;display:inline-block;vertical-align:top}figcaption{font-weight:bold;margin:4px 0}
 svg.plot{font-size:11px;background:#fff}svg .axes line{stroke:#444}svg line.grid{stroke:#e4e4e4}
 path.series{fill:none;stroke-width:2}line.instant{stroke:#d62728;stroke-width:1.5}
 path.counter{fill:none;stroke:#555}circle.point{fill:#9ab;stroke:#456}circle.pareto{fill:#e15759;stroke:#900}
@@ -470,7 +470,8 @@ std::string run_report_html(const json& report, const std::vector<TimelineEvent>
                                      {"backward_data", phase_colour("backward_data")},
                                      {"weight_grad", phase_colour("weight_grad")},
                                      {"update", phase_colour("update")},
-                                     {"loss", phase_colour("loss")}});
+                                     {"loss", phase_colour("loss")},
+                                     {"copy", phase_colour("copy")}});
     return page("trainvp run " + name, body);
 }
 

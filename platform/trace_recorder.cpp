@@ -58,7 +58,7 @@ TraceRecorder::~TraceRecorder() {
 
 void TraceRecorder::write_file(const std::string& path, const TraceWindow& window) {
     path_ = path;
-    tmp_path_ = path + ".tmp";
+    tmp_path_ = path + ".partial";
     window_ = window;
     file_ = std::fopen(tmp_path_.c_str(), "wb");
     if (!file_) throw UserError("--trace " + path + ": cannot write: " + std::strerror(errno));

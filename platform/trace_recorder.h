@@ -44,8 +44,8 @@ class TraceRecorder : public TraceSink {
     TraceRecorder(const TraceRecorder&) = delete;
     TraceRecorder& operator=(const TraceRecorder&) = delete;
 
-    // --trace: stream the events in `window` to PATH.tmp; finish_file() completes it and renames it to PATH.
-    // Throws UserError if PATH.tmp cannot be created.
+    // --trace: stream the events in `window` to PATH.partial; finish_file() completes it and renames it to
+    // PATH. Throws UserError if PATH.partial cannot be created.
     void write_file(const std::string& path, const TraceWindow& window);
     // --html: keep the events of the first training step: from the first descriptor to the end of the
     // update descriptors that follow the first backward pass (the whole run, at most kStepEventLimit
@@ -58,7 +58,7 @@ class TraceRecorder : public TraceSink {
     void instant(const char* track, const std::string& name, uint64_t at_ps, nlohmann::json args) override;
     void counter(const char* name, uint64_t at_ps, double value) override;
 
-    // Closes the JSON text and renames PATH.tmp to PATH; throws UserError if a write failed.
+    // Closes the JSON text and renames PATH.partial to PATH; throws UserError if a write failed.
     void finish_file();
     // The first step's events in the order they arrived, those outside the step dropped.
     std::vector<TimelineEvent> first_step() const;

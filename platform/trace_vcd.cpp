@@ -14,7 +14,7 @@
 namespace trainvp {
 
 VcdRecorder::VcdRecorder(const std::string& path, const TraceWindow& window, Platform& soc)
-    : path_(path), tmp_base_(path + ".tmp"), window_(window) {
+    : path_(path), tmp_base_(path + ".partial"), window_(window) {
     file_ = sc_core::sc_create_vcd_trace_file(tmp_base_.c_str());  // SystemC appends ".vcd"
     if (!file_) throw UserError("--vcd " + path + ": cannot write " + tmp_base_ + ".vcd");
     file_->set_time_unit(1, sc_core::SC_PS);  // VCD times in ps: the window needs no conversion

@@ -1,7 +1,7 @@
 // --vcd FILE: the side-band signals (interrupt lines, accelerator busy and IRQ_STATUS) as a SystemC VCD
-// waveform (sc_trace) for GTKWave and the like. SystemC writes FILE.tmp.vcd during the run; finish() keeps
-// the changes inside the --vcd-window (with every signal's value at its start) and renames the result to
-// FILE, so FILE is written whole or not at all.
+// waveform (sc_trace) for GTKWave and the like. SystemC writes FILE.partial.vcd during the run; finish()
+// keeps the changes inside the --vcd-window (with every signal's value at its start) and renames the result
+// to FILE, so FILE is written whole or not at all.
 #pragma once
 
 #include <string>

@@ -186,5 +186,5 @@ for args, msg in ((["--trace", "no/such/dir/t.json"], "--trace no/such/dir/t.jso
     check(msg in p.stderr and p.stderr.count("\n") == 1, f"{args}: one line naming it: {p.stderr!r}")
     check(not os.path.exists(os.path.join(work, "bad.json")) and not os.path.exists(os.path.join(work, "x.json")),
           f"{args}: nothing written")
-check(not [f for f in os.listdir(work) if f.endswith(".tmp") or ".tmp." in f], "no temporary files left")
+check(not [f for f in os.listdir(work) if ".partial" in f or ".tmp" in f], "no temporary files left")
 print(f"check_trace: {checks} checks passed")
