@@ -19,16 +19,10 @@ import subprocess
 import sys
 from html.parser import HTMLParser
 
-trainvp, root, work = (os.path.abspath(a) for a in sys.argv[1:4])
-checks = 0
+from viz_checks import Checks
 
-
-def check(cond, what):
-    global checks
-    checks += 1
-    if not cond:
-        print("FAIL:", what)
-        sys.exit(1)
+check = Checks("check_html")
+trainvp, root, work = check.trainvp, check.root, check.work
 
 
 browser = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -96,11 +90,7 @@ def load(page, fragment="", shot=None):
     return dom
 
 
-if not os.path.exists(os.path.join(root, "data/mnist/train-images-idx3-ubyte")):
-    print("FAIL: data/mnist missing (run scripts/fetch-mnist.sh)")
-    sys.exit(1)
-shutil.rmtree(work, ignore_errors=True)
-os.makedirs(work)
+check.fresh_work_dir()
 
 # --- a run ---
 p = subprocess.run([trainvp, "run", os.path.join(root, "scenarios/quick.yaml"), "--no-progress", "-q", "--html",
@@ -190,4 +180,4 @@ order = [r[heads.index("point")] for r in table_rows]
 check(order == sorted(by_point, key=lambda k: -by_point[k]), f"point order {order}")
 sorted_th = [a for _, a, _ in dom.find("th", "sorted-desc")]
 check(len(sorted_th) == 1 and sorted_th[0]["data-column"] == "simulated_time_s", "the sorted column marked")
-print(f"check_html: {checks} checks passed; screenshots in {work}")
+check.done(f"; screenshots in {work}")

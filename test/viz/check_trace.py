@@ -22,16 +22,10 @@ import subprocess
 import sys
 from collections import Counter, defaultdict
 
-trainvp, root, work = (os.path.abspath(a) for a in sys.argv[1:4])
-checks = 0
+from viz_checks import Checks
 
-
-def check(cond, what):
-    global checks
-    checks += 1
-    if not cond:
-        print("FAIL:", what)
-        sys.exit(1)
+check = Checks("check_trace")
+trainvp, root, work = check.trainvp, check.root, check.work
 
 
 def run(*args, expect=0):
@@ -54,11 +48,7 @@ def load_trace(path):
     return doc, stamps
 
 
-if not os.path.exists(os.path.join(root, "data/mnist/train-images-idx3-ubyte")):
-    print("FAIL: data/mnist missing (run scripts/fetch-mnist.sh)")
-    sys.exit(1)
-shutil.rmtree(work, ignore_errors=True)
-os.makedirs(work)
+check.fresh_work_dir()
 
 run("--trace", "t.json", "--vcd", "s.vcd", "--report", "r.json")
 report = json.load(open(os.path.join(work, "r.json")))
@@ -187,4 +177,4 @@ for args, msg in ((["--trace", "no/such/dir/t.json"], "--trace no/such/dir/t.jso
     check(not os.path.exists(os.path.join(work, "bad.json")) and not os.path.exists(os.path.join(work, "x.json")),
           f"{args}: nothing written")
 check(not [f for f in os.listdir(work) if ".partial" in f or ".tmp" in f], "no temporary files left")
-print(f"check_trace: {checks} checks passed")
+check.done()
