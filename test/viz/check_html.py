@@ -135,6 +135,11 @@ p = subprocess.run([trainvp, "sweep", os.path.join(root, "scenarios/sweeps/quick
                     "sweep"], cwd=work, capture_output=True, text=True)
 check(p.returncode == 0, f"trainvp sweep: exit {p.returncode}\n{p.stderr}")
 page = os.path.join(work, "sweep/report.html")
+# The page again from the finished directory alone: the same bytes.
+first = open(page, "rb").read()
+os.remove(page)
+p = subprocess.run([trainvp, "sweep", "--gather", "-o", "sweep"], cwd=work, capture_output=True, text=True)
+check(p.returncode == 0 and open(page, "rb").read() == first, f"--gather -o DIR rewrites report.html\n{p.stderr}")
 rows = list(csv.DictReader(open(os.path.join(work, "sweep/results.csv"))))
 columns = next(csv.reader(open(os.path.join(work, "sweep/results.csv"))))
 
