@@ -251,16 +251,19 @@ ByLayer cycles_by_layer(const json& report) {
     return b;
 }
 
+// A value in pJ: a number, or an object with `total_pj`, or with `dynamic_pj` and `leakage_pj` (summed).
 std::optional<double> picojoules(const json& v) {
     if (v.is_number()) return v.get<double>();
-    if (v.is_object())
-        for (const char* k : {"total_pj", "pj", "energy_pj"})
-            if (v.contains(k) && v[k].is_number()) return v[k].get<double>();
-    return std::nullopt;
+    if (!v.is_object()) return std::nullopt;
+    if (v.contains("total_pj") && v["total_pj"].is_number()) return v["total_pj"].get<double>();
+    std::optional<double> sum;
+    for (const char* k : {"dynamic_pj", "leakage_pj"})
+        if (v.contains(k) && v[k].is_number()) sum = sum.value_or(0) + v[k].get<double>();
+    return sum;
 }
 
-// report.energy.by_layer_phase (issue 11), read as either {layer: {phase: pJ}} or [{layer, phase, pJ}];
-// a layer given by index takes its name from the training section when it has one.
+// report.energy.by_layer_phase (issue 11): rows {layer, phase, dynamic_pj, leakage_pj, ...}, or a map
+// {layer: {phase: pJ}}; a layer given by its id takes its name from the training section when it has one.
 ByLayer energy_by_layer(const json& report) {
     ByLayer b;
     if (!report.contains("energy") || !report["energy"].is_object()) return b;
