@@ -75,6 +75,12 @@ counters = {e["name"] for e in events if e["ph"] == "C"}
 check(counters == {"weight_buffer bytes", "activation_buffer bytes", "gradient_buffer bytes"},
       f"a counter a buffer: {counters}")
 
+# Slices on one track never overlap (the viewers draw a track's slices as a stack of nested spans).
+for track, t in tid.items():
+    spans_on = sorted((e["ts_ps"], e["end_ps"]) for e in events if e["ph"] == "X" and e["tid"] == t)
+    for (s0, e0), (s1, e1) in zip(spans_on, spans_on[1:]):
+        check(s1 >= e0, f"{track}: slice at {s1} starts before the one at {s0} ends ({e0})")
+
 # --- every descriptor, with the right duration ---
 acc = report["accelerator"]
 period_ps = round(1e12 / acc["config"]["clock_hz"])
