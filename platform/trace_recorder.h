@@ -1,7 +1,7 @@
-// Timelines of a run (docs/user-guide.md "Timelines"): the TraceSink the models write to when `trainvp run`
-// has --trace (a Chrome/Perfetto trace-event JSON file) or --html (the first training step, for the page's
-// timeline). Events outside the --trace-window are dropped as they arrive, so a long run with a short
-// window stays small.
+// Timelines of a run (docs/user-guide.md "Timelines and the HTML report"): the TraceSink the models write to
+// when `trainvp run` has --trace (a Chrome/Perfetto trace-event JSON file) or --html (the first training
+// step, for the page's timeline). Events outside the --trace-window are dropped as they arrive, so a long run
+// with a short window stays small.
 #pragma once
 
 #include <cstdint>

@@ -49,10 +49,11 @@ class Controller : public sc_core::sc_module, public accel::PartState {
     bool peek_register(uint32_t offset, uint32_t& value) const;
     const accel::RegisterState& registers() const { return r_; }
 
-    // Timelines (docs/user-guide.md "Timelines"). With a sink, every descriptor becomes a slice on the
-    // controller's track, and its schedule (tile loads and stores, tile computes, buffer occupancy) slices
-    // on the DMA, PE-array and vector-unit tracks: the units report only how long a command took, so the
-    // controller, which overlaps them, is the one that knows when each ran. Null (the default): no recording.
+    // Timelines (docs/user-guide.md "Timelines and the HTML report"). With a sink, every descriptor becomes a
+    // slice on the controller's track, and its schedule (tile loads and stores, tile computes, buffer
+    // occupancy) slices on the DMA, PE-array and vector-unit tracks: the units report only how long a command
+    // took, so the controller, which overlaps them, is the one that knows when each ran. Null (the default):
+    // no recording.
     void set_trace(TraceSink* sink) { trace_ = sink; }
     // Adds the busy flag and IRQ_STATUS to a waveform file (--vcd).
     void trace_sideband(sc_core::sc_trace_file* file) const;
