@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""--trace and --vcd of `trainvp run` end to end (docs/user-guide.md "Timelines").
+"""--trace and --vcd of `trainvp run` end to end (docs/user-guide.md "Timelines and the HTML report").
 
 usage: check_trace.py TRAINVP ROOT WORK_DIR
 
@@ -9,8 +9,9 @@ apart from it (the controller's statistics): every descriptor once on the contro
 in accelerator cycles summing per layer and opcode to the report's cycles, the report's last descriptors at
 their exact start and end; the CPU's WFI sleeps summing to its time asleep and one instant per interrupt
 taken; every tile and DMA slice inside its descriptor. The VCD must rise `busy` only where a descriptor
-starts. Then: a window keeps only what overlaps it, the same run gives the same bytes, and bad options fail
-before the simulation with exit 2 and nothing written.
+starts; a track's slices never overlap. Then: a window keeps only what overlaps it, the same run gives the
+same bytes (the --html page too), and bad options fail before the simulation with exit 2 and nothing
+written.
 """
 import bisect
 import json
@@ -50,7 +51,7 @@ def load_trace(path):
 
 check.fresh_work_dir()
 
-run("--trace", "t.json", "--vcd", "s.vcd", "--report", "r.json")
+run("--trace", "t.json", "--vcd", "s.vcd", "--report", "r.json", "--html", "p.html")
 report = json.load(open(os.path.join(work, "r.json")))
 doc, stamps = load_trace(os.path.join(work, "t.json"))
 
@@ -168,8 +169,8 @@ wtimes = [int(x) for x in re.findall(r"^#(\d+)$", wbody, re.M)]
 check(wtimes and wtimes[0] == lo and all(lo <= x <= hi for x in wtimes), "VCD window: values at START, then changes")
 
 # --- deterministic ---
-run("--trace", "t2.json", "--vcd", "s2.vcd", "--report", "r3.json")
-for a, b in (("t.json", "t2.json"), ("s.vcd", "s2.vcd")):
+run("--trace", "t2.json", "--vcd", "s2.vcd", "--report", "r3.json", "--html", "p2.html")
+for a, b in (("t.json", "t2.json"), ("s.vcd", "s2.vcd"), ("p.html", "p2.html")):
     check(open(os.path.join(work, a), "rb").read() == open(os.path.join(work, b), "rb").read(), f"{a} == {b}")
 
 # --- bad options: exit 2 before the simulation, nothing written ---
