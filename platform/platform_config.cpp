@@ -41,6 +41,20 @@ void register_accelerator_keys(ConfigSchema& s, AcceleratorConfig& a) {
             if (!parse_fidelity(t, a.fidelity)) throw std::invalid_argument("expected analytic or cycle");
         },
         [&a] { return std::string(fidelity_name(a.fidelity)); }, &a.fidelity);
+    s.add(
+        "hardware.timing.model",
+        "native (TrainVP's array model) or scalesim (SCALE-Sim v2's compute cycles per GEMM tile)",
+        [&a](const std::string& t) {
+            if (!parse_timing_model(t, a.timing_model)) throw std::invalid_argument("expected native or scalesim");
+        },
+        [&a] { return std::string(timing_model_name(a.timing_model)); }, &a.timing_model);
+    s.add(
+        "hardware.array.model",
+        "native (C++ kernels) or rtl (the Verilated systolic array computes the GEMM tiles; fixed point only)",
+        [&a](const std::string& t) {
+            if (!parse_array_model(t, a.array_model)) throw std::invalid_argument("expected native or rtl");
+        },
+        [&a] { return std::string(array_model_name(a.array_model)); }, &a.array_model);
     s.add("hardware.double_buffering", &a.double_buffering,
           "overlap the DMA of the next tile with this tile's compute");
     register_sram_keys(s, "hardware.weight_buffer", a.weight_buffer, "weight buffer");
