@@ -93,11 +93,17 @@ void RtlGemmEngine::gemm(const kern::MacConfig& cfg, size_t M, size_t N, size_t 
     ++gemms_;
 }
 
-RtlPeArray::RtlPeArray(sc_core::sc_module_name name, const AcceleratorConfig& config) : sc_module(name) {
+RtlPeArray::RtlPeArray(sc_core::sc_module_name name, const AcceleratorConfig& config)
+    : sc_module(name), log_(this->name()) {
     const std::string problem = rtl_array_problem(config);
     if (!problem.empty()) throw UserError(problem);
     engine_ = std::make_unique<RtlGemmEngine>(make_verilated_array(config.rows, config.cols), config.dataflow);
     array_ = std::make_unique<PeArray>("array", config, engine_.get());
+}
+
+void RtlPeArray::end_of_simulation() {
+    log_.info("the RTL array ran ", engine_->gemms(), " GEMMs in ", engine_->cycles(), " cycles (",
+              engine_->preload_cycles(), " shadow preload cycles not counted)");
 }
 
 ComputePart make_rtl_pe_array(const char* name, const AcceleratorConfig& config) {

@@ -15,6 +15,7 @@
 
 #include "accel/accelerator.h"
 #include "accel/pe_array.h"
+#include "common/log.h"
 #include "numerics/format.h"
 #include "rtl/array_pins.h"
 
@@ -54,8 +55,12 @@ class RtlPeArray : public sc_core::sc_module {
     const RtlGemmEngine& engine() const { return *engine_; }
 
   private:
+    // Info message: the GEMMs the RTL ran and their cycles.
+    void end_of_simulation() override;
+
     std::unique_ptr<RtlGemmEngine> engine_;
     std::unique_ptr<PeArray> array_;
+    Logger log_;
 };
 
 // AcceleratorParts::pe_array factory for `hardware.array.model: rtl`.

@@ -52,7 +52,9 @@ scalesim_os | scalesim_ws | scalesim_is)
 rtl_os | rtl_ws)
     df=${case#rtl_}
     run native --set hardware.array.dataflow="$df"
-    run rtl --set hardware.array.dataflow="$df" --set hardware.array.model=rtl
+    run rtl --set hardware.array.dataflow="$df" --set hardware.array.model=rtl --log-level info
+    grep -E "soc.accel.pe_array: the RTL array ran [1-9][0-9]* GEMMs in [1-9][0-9]* cycles" rtl/stderr ||
+        { cat rtl/stderr; fail "the RTL array did not run"; }
     python3 "$check" same_accel native/report.json rtl/report.json || fail "statistics differ"
     cmp native/final-weights.bin rtl/final-weights.bin || fail "weights differ"
     python3 - rtl/report.json <<'PY' || fail "the report does not say the RTL array ran"
@@ -64,12 +66,15 @@ PY
 rtl_refusals)
     expect_refusal "key 'hardware.array.model': rtl: layer conv1 weights: fp32 is not an integer format" \
         --set hardware.array.model=rtl --set network.formats.weights=fp32
-    expect_refusal "key 'hardware.array.model': rtl: layer conv1 activations: fx24.16 has 24 bits; the RTL array's operands have 16" \
-        --set hardware.array.model=rtl --set network.formats.activations=fx24.16
+    expect_refusal "key 'hardware.array.model': rtl: layer fc1 weights: fx24.16 has 24 bits; the RTL array's operands have 16" \
+        --set hardware.array.model=rtl --set network.layers.3.formats.weights=fx24.16
+    expect_refusal "key 'hardware.array.model': rtl: the network input: bf16 is not an integer format" \
+        --set hardware.array.model=rtl --set network.input.format=bf16
     expect_refusal "key 'hardware.array.model': rtl: the RTL array is Verilated for" \
         --set hardware.array.model=rtl --set hardware.array.rows=5
-    expect_refusal "key 'hardware.array.model': expected native or rtl" --set hardware.array.model=verilog
-    expect_refusal "key 'hardware.timing.model': expected native or scalesim" --set hardware.timing.model=scale-sim
+    expect_refusal "key 'hardware.array.model': 'verilog': expected native or rtl" --set hardware.array.model=verilog
+    expect_refusal "key 'hardware.timing.model': 'scale-sim': expected native or scalesim" \
+        --set hardware.timing.model=scale-sim
     expect_refusal "scalesim takes SCALE-Sim v2's closed-form cycles" \
         --set hardware.timing.model=scalesim --set hardware.fidelity=cycle
     echo PASS ;;
