@@ -25,7 +25,8 @@ AcceleratorParts accelerator_parts(const AcceleratorConfig& config) {
     return parts;
 }
 
-void check_array_model(const AcceleratorConfig& config, const kern::Network& net, const ConfigSchema& schema) {
+void check_array_model(const AcceleratorConfig& config, const kern::Network& net,
+                       const ConfigSchema& schema) {
     if (config.array_model != ArrayModel::rtl) return;
     const std::string where = schema.location("hardware.array.model") + ": key 'hardware.array.model': ";
 #if TRAINVP_HAVE_RTL_ARRAY

@@ -60,10 +60,11 @@ void print_table(const std::string& scenario, const std::vector<EstimateRow>& ro
                 "ratio");
     uint64_t totals[3][2] = {};
     for (const EstimateRow& r : rows) {
-        const std::string gemm = std::to_string(r.gemm.m) + " x " + std::to_string(r.gemm.n) + " x " +
-                                 std::to_string(r.gemm.k);
+        const std::string gemm =
+            std::to_string(r.gemm.m) + " x " + std::to_string(r.gemm.n) + " x " + std::to_string(r.gemm.k);
         std::printf("%-10s %-14s %20s %12s %12s %7.3f\n", r.layer.c_str(), r.phase.c_str(), gemm.c_str(),
-                    with_commas(r.native).c_str(), with_commas(r.scalesim).c_str(), ratio(r.native, r.scalesim));
+                    with_commas(r.native).c_str(), with_commas(r.scalesim).c_str(),
+                    ratio(r.native, r.scalesim));
         for (int p = 0; p < 3; ++p)
             if (r.phase == kPhases[p]) totals[p][0] += r.native, totals[p][1] += r.scalesim;
     }
@@ -161,11 +162,12 @@ int estimate_command(int argc, char* argv[]) {
     po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
     po::notify(vm);
     if (vm.count("help")) {
-        std::cout << "usage: trainvp estimate SCENARIO.yaml [options]\n\n"
-                  << "Compute cycles of the scenario's network (conv and fc layers; forward, backward-data and\n"
-                  << "weight-gradient GEMMs over one batch) on its PE array and dataflow, under TrainVP's native\n"
-                  << "array model and SCALE-Sim v2's, side by side. Runs no firmware.\n\n"
-                  << opts << "\n";
+        std::cout
+            << "usage: trainvp estimate SCENARIO.yaml [options]\n\n"
+            << "Compute cycles of the scenario's network (conv and fc layers; forward, backward-data and\n"
+            << "weight-gradient GEMMs over one batch) on its PE array and dataflow, under TrainVP's native\n"
+            << "array model and SCALE-Sim v2's, side by side. Runs no firmware.\n\n"
+            << opts << "\n";
         return 0;
     }
     if (!vm.count("scenario")) throw po::error("estimate: missing SCENARIO.yaml");

@@ -45,12 +45,14 @@ void register_accelerator_keys(ConfigSchema& s, AcceleratorConfig& a) {
         "hardware.timing.model",
         "native (TrainVP's array model) or scalesim (SCALE-Sim v2's compute cycles per GEMM tile)",
         [&a](const std::string& t) {
-            if (!parse_timing_model(t, a.timing_model)) throw std::invalid_argument("expected native or scalesim");
+            if (!parse_timing_model(t, a.timing_model))
+                throw std::invalid_argument("expected native or scalesim");
         },
         [&a] { return std::string(timing_model_name(a.timing_model)); }, &a.timing_model);
     s.add(
         "hardware.array.model",
-        "native (C++ kernels) or rtl (the Verilated systolic array computes the GEMM tiles; fixed point only)",
+        "native (C++ kernels) or rtl (the Verilated systolic array computes the GEMM tiles; fixed point "
+        "only)",
         [&a](const std::string& t) {
             if (!parse_array_model(t, a.array_model)) throw std::invalid_argument("expected native or rtl");
         },

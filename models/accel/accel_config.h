@@ -25,8 +25,8 @@ bool parse_fidelity(const std::string& text, Fidelity& out);
 
 // Whose cycle count a GEMM tile takes (docs/accelerator-timing.md): `native`, TrainVP's own array model
 // (fidelity analytic or cycle, overheads and buffer stalls included); `scalesim`, SCALE-Sim v2's compute
-// cycles for the tile's GEMM (timing::scalesim: ideal bandwidth, no overheads), for comparisons with published
-// SCALE-Sim results. Values are computed the same way under both.
+// cycles for the tile's GEMM (timing::scalesim: ideal bandwidth, no overheads), for comparisons with
+// published SCALE-Sim results. Values are computed the same way under both.
 enum class TimingModel : uint8_t { native, scalesim };
 const char* timing_model_name(TimingModel m);  // "native", "scalesim"
 bool parse_timing_model(const std::string& text, TimingModel& out);
@@ -103,13 +103,16 @@ struct AcceleratorConfig {
     uint64_t dram_base = 0x80000000ull;
     uint64_t dram_size = 0x80000000ull;
     Fidelity fidelity = Fidelity::analytic;  // cycle: compute cycles from the cycle-stepped array model
-    TimingModel timing_model = TimingModel::native;  // scalesim: GEMM tiles take SCALE-Sim v2's cycles
-    ArrayModel array_model = ArrayModel::native;     // rtl: GEMM tiles run on the Verilated array
     timing::TimingParams timing;             // array timing constants (timing_params.h table)
     uint32_t supported_formats = 0x7f;       // bit per ACCEL_FMT_KIND_* (accel_desc.h)
     uint32_t max_dim = 65535;                // largest descriptor dimension (CAP_MAX_DIM)
     uint32_t max_acc_bits = 53;              // widest integer accumulator (CAP_MAX_ACC_BITS, <= 53)
     uint32_t stats_history = 256;            // per-descriptor records kept for stats_json() (oldest dropped)
+
+    // scalesim: GEMM tiles take SCALE-Sim v2's cycles.
+    TimingModel timing_model = TimingModel::native;
+    // rtl: GEMM tiles run on the Verilated array (RtlPeArray, through AcceleratorParts).
+    ArrayModel array_model = ArrayModel::native;
 
     const SramConfig& buffer(accel::BufferId b) const {
         return b == accel::BufferId::weight       ? weight_buffer

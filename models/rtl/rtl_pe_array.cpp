@@ -46,8 +46,9 @@ ShiftRange shift_range(const double* X, size_t rows, size_t cols, size_t ld, int
 RtlGemmEngine::RtlGemmEngine(std::unique_ptr<ArrayPins> pins, timing::Dataflow dataflow)
     : pins_(std::move(pins)), dataflow_(dataflow) {}
 
-void RtlGemmEngine::gemm(const kern::MacConfig& cfg, size_t M, size_t N, size_t K, const double* A, size_t lda,
-                         const double* B, size_t ldb, double* acc, size_t ldc, kern::WeightSide weight) {
+void RtlGemmEngine::gemm(const kern::MacConfig& cfg, size_t M, size_t N, size_t K, const double* A,
+                         size_t lda, const double* B, size_t ldb, double* acc, size_t ldc,
+                         kern::WeightSide weight) {
     if (M == 0 || N == 0 || K == 0) return;
     if (cfg.domain != kern::AccDomain::integer)
         throw std::runtime_error("the RTL array multiplies integers only (fixed point, int8)");
@@ -97,7 +98,8 @@ RtlPeArray::RtlPeArray(sc_core::sc_module_name name, const AcceleratorConfig& co
     : sc_module(name), log_(this->name()) {
     const std::string problem = rtl_array_problem(config);
     if (!problem.empty()) throw UserError(problem);
-    engine_ = std::make_unique<RtlGemmEngine>(make_verilated_array(config.rows, config.cols), config.dataflow);
+    engine_ =
+        std::make_unique<RtlGemmEngine>(make_verilated_array(config.rows, config.cols), config.dataflow);
     array_ = std::make_unique<PeArray>("array", config, engine_.get());
 }
 
@@ -130,8 +132,8 @@ std::string rtl_format_problem(const num::Format& f) {
     if (!kern::is_integer_format(f))
         return f.to_string() + " is not an integer format (the RTL array multiplies fixed point and int8)";
     if (f.storage_bits() > kDataBits)
-        return f.to_string() + " has " + std::to_string(f.storage_bits()) + " bits; the RTL array's operands have " +
-               std::to_string(kDataBits);
+        return f.to_string() + " has " + std::to_string(f.storage_bits()) +
+               " bits; the RTL array's operands have " + std::to_string(kDataBits);
     return "";
 }
 

@@ -1,9 +1,9 @@
 // The RTL systolic array as the accelerator's PE array (docs/accelerator.md "Putting a customer's RTL into
 // TrainVP"): RtlPeArray is a module with the PE array's sockets whose every GEMM is computed by the Verilated
-// rtl/systolic_array.sv, clock edge by clock edge, and timed by the RTL's clock. It wraps the built-in PeArray
-// (operand staging, kernels' tiling, rounding) with an RtlGemmEngine in place of the kernels' arithmetic.
-// Integer formats only (fixed point and int8 of at most the array's 16 operand bits) and the array sizes this
-// build Verilated (verilated_arrays.h).
+// rtl/systolic_array.sv, clock edge by clock edge, and timed by the RTL's clock. It wraps the built-in
+// PeArray (operand staging, kernels' tiling, rounding) with an RtlGemmEngine in place of the kernels'
+// arithmetic. Integer formats only (fixed point and int8 of at most the array's 16 operand bits) and the
+// array sizes this build Verilated (verilated_arrays.h).
 #pragma once
 
 #include <cstdint>

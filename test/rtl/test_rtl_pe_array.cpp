@@ -29,7 +29,8 @@ std::vector<double> values(std::mt19937& rng, size_t n, int bits, int frac, doub
 TEST_CASE("RTL engine: kernels' GEMMs equal gemm_accumulate and take the native model's cycles") {
     std::mt19937 rng(12);
     std::uniform_int_distribution<int> dim(1, 9), frac(-3, 15), pick(0, 2);
-    const timing::Dataflow flows[] = {timing::Dataflow::output_stationary, timing::Dataflow::weight_stationary,
+    const timing::Dataflow flows[] = {timing::Dataflow::output_stationary,
+                                      timing::Dataflow::weight_stationary,
                                       timing::Dataflow::input_stationary};
     int saturated = 0, transposed = 0, checked = 0;
     for (timing::Dataflow d : flows) {
@@ -46,7 +47,8 @@ TEST_CASE("RTL engine: kernels' GEMMs equal gemm_accumulate and take the native 
             cfg.bits = pick(rng) == 0 ? 20 : 48;
             // Strided operands, as the kernels pass them.
             const size_t lda = K + 1, ldb = N + 2, ldc = N + 1;
-            const std::vector<double> A = values(rng, M * lda, abits, fa, 0.2), B = values(rng, K * ldb, bbits, fb, 0.2);
+            const std::vector<double> A = values(rng, M * lda, abits, fa, 0.2),
+                                      B = values(rng, K * ldb, bbits, fb, 0.2);
             std::vector<double> init = values(rng, M * ldc, 12, cfg.frac, 0.3);
             std::vector<double> want = init, got = init;
             const kern::WeightSide side = i % 2 ? kern::WeightSide::b : kern::WeightSide::a;
@@ -91,7 +93,8 @@ TEST_CASE("RTL array: what it cannot run is named") {
     cfg.rows = cfg.cols = 4;
     CHECK(rtl::rtl_array_problem(cfg).empty());
     cfg.rows = 3;
-    CHECK_THAT(rtl::rtl_array_problem(cfg), Catch::Contains("Verilated for 4x4") && Catch::Contains("not 3x4"));
+    CHECK_THAT(rtl::rtl_array_problem(cfg),
+               Catch::Contains("Verilated for 4x4") && Catch::Contains("not 3x4"));
     CHECK(rtl::rtl_format_problem(num::Format::parse("fx16.8")).empty());
     CHECK(rtl::rtl_format_problem(num::Format::parse("int8@-5")).empty());
     CHECK_THAT(rtl::rtl_format_problem(num::Format::parse("bf16")), Catch::Contains("not an integer format"));
