@@ -83,7 +83,7 @@ TEST_CASE("RTL engine: real-domain GEMMs and operands wider than the array are r
                       Catch::Contains("integers only"));
     cfg.domain = kern::AccDomain::integer;
     cfg.frac = 0;
-    const double wide[1] = {40000.0};
+    const double wide[1] = {40001.0};  // odd and wider than 16 bits: no shift fits
     CHECK_THROWS_WITH(engine.gemm(cfg, 1, 1, 1, wide, 1, b, 1, c, 1, kern::WeightSide::a),
                       Catch::Contains("do not fit the RTL array's 16-bit inputs"));
 }

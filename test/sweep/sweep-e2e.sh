@@ -222,7 +222,7 @@ estimate)
     printf 'name: est\nbase: %s\ncommand: estimate\naxes:\n  - {key: hardware.array.dataflow, name: df, values: [os, ws, is]}\n' \
         "$quick" >est.yaml
     "$trainvp" sweep est.yaml -j 2 --no-progress >out 2>err || { cat out err; fail "estimate sweep exited $?"; }
-    head -1 sweep-est/results.csv | grep -q "estimate.forward.native,estimate.forward.scalesim,estimate.forward.ratio" ||
+    head -1 sweep-est/results.csv | grep -q "estimate.forward.native,estimate.forward.ratio,estimate.forward.scalesim" ||
         fail "no estimate columns: $(head -1 sweep-est/results.csv)"
     [ "$(grep -c ',ok,' sweep-est/results.csv)" -eq 3 ] || { cat sweep-est/results.csv; fail "3 ok points"; }
     grep -q "estimate scenario.yaml --report report.json" sweep-est/points/0000-df=os/cmd || fail "estimate cmd"
