@@ -1,7 +1,6 @@
 #include "estimate_command.h"
 
 #include <boost/program_options.hpp>
-#include <cinttypes>
 #include <cstdio>
 #include <iostream>
 
@@ -23,6 +22,22 @@ namespace {
 using nlohmann::ordered_json;
 
 const char* const kPhases[] = {"forward", "backward_data", "weight_grad"};
+
+// Native and SCALE-Sim cycles summed per phase (kPhases order), then over all phases.
+struct Totals {
+    uint64_t native[4] = {}, scalesim[4] = {};
+};
+
+Totals totals_of(const std::vector<EstimateRow>& rows) {
+    Totals t;
+    for (const EstimateRow& r : rows)
+        for (int p = 0; p < 3; ++p)
+            if (r.phase == kPhases[p]) {
+                t.native[p] += r.native, t.scalesim[p] += r.scalesim;
+                t.native[3] += r.native, t.scalesim[3] += r.scalesim;
+            }
+    return t;
+}
 
 timing::LayerShape layer_shape(const kern::Layer& L) {
     timing::LayerShape s;
@@ -58,25 +73,19 @@ void print_table(const std::string& scenario, const std::vector<EstimateRow>& ro
                 array.rows, array.cols, timing::dataflow_name(array.dataflow), batch);
     std::printf("%-10s %-14s %20s %12s %12s %7s\n", "layer", "phase", "GEMM M x N x K", "native", "scalesim",
                 "ratio");
-    uint64_t totals[3][2] = {};
     for (const EstimateRow& r : rows) {
         const std::string gemm =
             std::to_string(r.gemm.m) + " x " + std::to_string(r.gemm.n) + " x " + std::to_string(r.gemm.k);
         std::printf("%-10s %-14s %20s %12s %12s %7.3f\n", r.layer.c_str(), r.phase.c_str(), gemm.c_str(),
                     with_commas(r.native).c_str(), with_commas(r.scalesim).c_str(),
                     ratio(r.native, r.scalesim));
-        for (int p = 0; p < 3; ++p)
-            if (r.phase == kPhases[p]) totals[p][0] += r.native, totals[p][1] += r.scalesim;
     }
-    uint64_t all[2] = {};
-    for (int p = 0; p < 3; ++p) {
-        std::printf("%-25s %20s %12s %12s %7.3f\n", (std::string("total ") + kPhases[p]).c_str(), "",
-                    with_commas(totals[p][0]).c_str(), with_commas(totals[p][1]).c_str(),
-                    ratio(totals[p][0], totals[p][1]));
-        all[0] += totals[p][0], all[1] += totals[p][1];
-    }
-    std::printf("%-25s %20s %12s %12s %7.3f\n", "total", "", with_commas(all[0]).c_str(),
-                with_commas(all[1]).c_str(), ratio(all[0], all[1]));
+    const Totals t = totals_of(rows);
+    for (int p = 0; p < 4; ++p)
+        std::printf("%-25s %20s %12s %12s %7.3f\n",
+                    p < 3 ? (std::string("total ") + kPhases[p]).c_str() : "total", "",
+                    with_commas(t.native[p]).c_str(), with_commas(t.scalesim[p]).c_str(),
+                    ratio(t.native[p], t.scalesim[p]));
 }
 
 }  // namespace
@@ -115,7 +124,6 @@ std::vector<EstimateRow> estimate_network(const kern::Network& net, uint32_t bat
 ordered_json estimate_json(const std::vector<EstimateRow>& rows, const timing::ArrayConfig& array,
                            uint32_t batch) {
     ordered_json layers = ordered_json::array();
-    uint64_t totals[3][2] = {};
     for (const EstimateRow& r : rows) {
         ordered_json j{{"layer", r.layer},
                        {"phase", r.phase},
@@ -123,16 +131,10 @@ ordered_json estimate_json(const std::vector<EstimateRow>& rows, const timing::A
                        {"macs", r.gemm.macs()}};
         j.update(figures(r.native, r.scalesim));
         layers.push_back(j);
-        for (int p = 0; p < 3; ++p)
-            if (r.phase == kPhases[p]) totals[p][0] += r.native, totals[p][1] += r.scalesim;
     }
+    const Totals t = totals_of(rows);
     ordered_json total;
-    uint64_t all[2] = {};
-    for (int p = 0; p < 3; ++p) {
-        total[kPhases[p]] = figures(totals[p][0], totals[p][1]);
-        all[0] += totals[p][0], all[1] += totals[p][1];
-    }
-    total["all"] = figures(all[0], all[1]);
+    for (int p = 0; p < 4; ++p) total[p < 3 ? kPhases[p] : "all"] = figures(t.native[p], t.scalesim[p]);
     return ordered_json{
         {"array",
          {{"rows", array.rows}, {"cols", array.cols}, {"dataflow", timing::dataflow_name(array.dataflow)}}},
