@@ -2,7 +2,7 @@
 # Compute cycles of LeNet-5 (forward and backward, batch 1) under TrainVP's native array model and SCALE-Sim v2's,
 # on 8 x 8, 16 x 16 and 32 x 32 arrays, and the Verilated RTL array's simulation speed next to the C++ models';
 # then the RTL array inside the platform (hardware.array.model: rtl) against the native PE array on
-# test/train/timing-tiny.yaml: wall time of `trainvp run`, median of RUNS runs each, run alternately.
+# test/train/timing-tiny.yaml on 64 images: the simulation's wall time, median of RUNS runs each, run alternately.
 # usage: bench/timing-models.sh [BUILD_DIR] [RUNS]   (default: build, 3; builds bench_timing_models there first)
 set -euo pipefail
 build=${1:-build}
@@ -28,13 +28,14 @@ wall() {
     local dir=$work/$1
     shift
     mkdir -p "$dir"
-    (cd "$dir" && "$trainvp" run "$root/test/train/timing-tiny.yaml" --firmware "$elf" --no-progress -q "$@" \
-        >/dev/null 2>&1)
+    (cd "$dir" && "$trainvp" run "$root/test/train/timing-tiny.yaml" --firmware "$elf" --no-progress -q \
+        --set data.train_limit=64 --set data.test_limit=16 "$@" >/dev/null 2>&1)
     python3 -c "import json; print(json.load(open('$dir/report.json'))['wall']['seconds'])"
 }
 median() { sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 echo
-echo "RTL co-simulation: test/train/timing-tiny.yaml (conv + fc, batch 1, 4 + 2 images), 4 x 4 array, $runs runs"
+echo "RTL co-simulation: test/train/timing-tiny.yaml (conv + fc, batch 1) on 64 training and 16 test images,"
+echo "4 x 4 array; wall time of the simulation (report.json wall.seconds), median of $runs runs"
 printf "%-4s %14s %14s %8s  %s\n" "df" "native wall s" "rtl wall s" "rtl/nat" "accelerator cycles (native = rtl)"
 for df in os ws; do
     : >"$work/n" && : >"$work/r"
