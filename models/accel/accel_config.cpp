@@ -72,6 +72,34 @@ bool parse_fidelity(const std::string& text, Fidelity& out) {
     return true;
 }
 
+const char* timing_model_name(TimingModel m) {
+    return m == TimingModel::native ? "native" : "scalesim";
+}
+
+bool parse_timing_model(const std::string& text, TimingModel& out) {
+    if (text == "native")
+        out = TimingModel::native;
+    else if (text == "scalesim")
+        out = TimingModel::scalesim;
+    else
+        return false;
+    return true;
+}
+
+const char* array_model_name(ArrayModel m) {
+    return m == ArrayModel::native ? "native" : "rtl";
+}
+
+bool parse_array_model(const std::string& text, ArrayModel& out) {
+    if (text == "native")
+        out = ArrayModel::native;
+    else if (text == "rtl")
+        out = ArrayModel::rtl;
+    else
+        return false;
+    return true;
+}
+
 void AcceleratorConfig::validate() const {
     check_range(rows, "accelerator.rows", kArrayDim);
     check_range(cols, "accelerator.cols", kArrayDim);
@@ -110,6 +138,23 @@ void AcceleratorConfig::validate() const {
         throw FieldError(e.fields, "accelerator." + e.name, e.reason);
     }
     check_range(max_acc_bits, "accelerator.max_acc_bits", ValueRange<uint32_t>{8, 53});
+    // SCALE-Sim's count is a closed form of its own; the cycle-stepped array is the native model's.
+    if (timing_model == TimingModel::scalesim && fidelity == Fidelity::cycle)
+        throw FieldError({&timing_model, &fidelity}, "accelerator.timing.model",
+                         "scalesim takes SCALE-Sim v2's closed-form cycles; fidelity 'cycle' is the native "
+                         "model's cycle-stepped array: use fidelity analytic with it");
+    if (timing_model == TimingModel::scalesim && array_model == ArrayModel::rtl)
+        throw FieldError({&array_model, &timing_model}, "accelerator.array.model",
+                         "rtl times the GEMM tiles by the RTL array's own clock; it cannot take SCALE-Sim's "
+                         "cycles (timing.model scalesim)");
+    // The brick PE's throughput per format pair is the native analytic model's; the RTL array and SCALE-Sim
+    // model one product per PE per cycle.
+    if (pe.kind != kern::MacArith::uniform && timing_model == TimingModel::scalesim)
+        throw FieldError({&timing_model, &pe.kind}, "accelerator.timing.model",
+                         "scalesim counts one product per PE per cycle; pe.kind bricks needs the native model");
+    if (pe.kind != kern::MacArith::uniform && array_model == ArrayModel::rtl)
+        throw FieldError({&array_model, &pe.kind}, "accelerator.array.model",
+                         "the RTL array has uniform fixed-point MACs; pe.kind bricks needs array.model native");
 }
 
 }  // namespace trainvp

@@ -271,7 +271,7 @@ void Network::forward(const float* x, uint32_t n, uint64_t seed, uint32_t step) 
         Layer& L = layers_[l];
         const Out y{L.y.data(), L.act_format, key(seed, l, Slot::act, step),
                     &L.stats.roles[int(Role::activations)]};
-        const MacContext mc{spec_.accumulator, &L.stats.acc, spec_.arith};
+        const MacContext mc{spec_.accumulator, &L.stats.acc, nullptr, spec_.arith};
         const In xin{cur, cur_fmt};
         const In bias{L.bias ? L.bias->values.data() : nullptr, L.formats.weights};
         switch (L.spec.kind) {
@@ -313,7 +313,7 @@ void Network::backward(const float* x, uint32_t n, uint64_t seed, uint32_t step)
         const In gin{g, L.err_format};
         const Out dx{L.dx.data(), L.in_err_format, key(seed, l, Slot::dx, step),
                      &L.stats.roles[int(Role::errors)]};
-        const MacContext mc{spec_.accumulator, &L.stats.acc, spec_.arith};
+        const MacContext mc{spec_.accumulator, &L.stats.acc, nullptr, spec_.arith};
         num::QuantStats* gstats = &L.stats.roles[int(Role::weight_grads)];
         switch (L.spec.kind) {
             case LayerKind::conv:
