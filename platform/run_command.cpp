@@ -18,6 +18,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "cpu/insn_tracer.h"
+#include "energy_report.h"
 #include "golden.h"
 #include "host_services.h"
 #include "kernels/weights_io.h"
@@ -379,8 +380,25 @@ RunSummary run_summary(const RunSetup& s, const BuiltRun& b, double wall_s) {
     return run;
 }
 
+// The report's "energy" and "area" sections for the run as it ended.
+nlohmann::json run_energy(const RunSetup& s, const BuiltRun& b) {
+    EnergyRun run;
+    run.accel_stats = &b.soc->accel.stats();
+    run.cpu = &b.soc->cpu.core().stats();
+    run.seconds = b.soc->cpu.current_time().to_seconds();
+    if (b.train) {
+        const nlohmann::json t = b.train->report();
+        if (t.contains("images")) {
+            run.images_trained = t["images"].value("trained", uint64_t{0});
+            run.images_evaluated = t["images"].value("evaluated", uint64_t{0});
+        }
+    }
+    return energy_report(run, s.cfg.energy, accelerator_config(s.cfg),
+                         fs::path(s.scenario.path).parent_path().string());
+}
+
 void write_report(const RunSetup& s, const BuiltRun& b, const Outcome& out, int status,
-                  const std::vector<std::string>& output_errors) {
+                  const std::vector<std::string>& output_errors, const nlohmann::json& energy) {
     const RunSummary run = run_summary(s, b, out.wall_s);
     const Platform& soc = *b.soc;
     nlohmann::json exit = {{"status", status}, {"ended_by", out.ended_by}};
@@ -400,6 +418,7 @@ void write_report(const RunSetup& s, const BuiltRun& b, const Outcome& out, int 
           {"mips",
            out.wall_s > 0 ? static_cast<double>(soc.cpu.core().stats().instret) / out.wall_s / 1e6 : 0.0}}}};
     if (!output_errors.empty()) report["output_errors"] = output_errors;
+    report.update(energy);
     if (b.train) {
         report["training"] = b.train->report();
         report["wall"].update(b.train->wall_report());
@@ -422,6 +441,8 @@ int finish(const RunOptions& o, const RunSetup& s, BuiltRun& b, const Outcome& o
         if (out.interrupted) b.train->note_interrupt(RunInterrupt::signal_name());
         status = b.train->finish(*b.soc, status, out.wall_s, writes);  // summary, weights, --check-golden
     }
+    const nlohmann::json energy = run_energy(s, b);
+    if (!o.quiet) print_energy_summary(stderr, energy);
     if (o.checkpoints && !o.quiet && !o.checkpoints->summary().empty())
         std::fprintf(stderr, "  checkpoints             %s\n", o.checkpoints->summary().c_str());
     if (b.tracer) writes.attempt("--trace-insn", [&] { b.tracer->finish(); });
@@ -430,7 +451,7 @@ int finish(const RunOptions& o, const RunSetup& s, BuiltRun& b, const Outcome& o
     if (RunInterrupt::requested()) status = RunInterrupt::exit_status();
     if (status == 0 && writes.failed()) status = kExitOutputFailed;
     if (!s.report_path.empty())
-        writes.attempt("--report", [&] { write_report(s, b, out, status, writes.errors()); });
+        writes.attempt("--report", [&] { write_report(s, b, out, status, writes.errors(), energy); });
     if (status == 0 && writes.failed()) status = kExitOutputFailed;
     return status;
 }

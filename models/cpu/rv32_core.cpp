@@ -139,7 +139,56 @@ RunResult Rv32Core::run(uint64_t max_instructions, uint64_t max_cycles) {
     stats_.cycles += run_cycles_;
     cycles_total_ += run_cycles_;
     run_cycles_ = run_executed_ = run_excepted_ = 0;
+    fold_insn_counts();
     return result;
+}
+
+namespace {
+constexpr const char* kInsnClassNames[] = {
+    "alu",  "mul", "div",    "load",  "store", "branch_taken", "branch_not_taken",
+    "jump", "csr", "system", "atomic"};
+enum : unsigned { kBranchTaken = 5, kBranchNotTaken = 6 };
+
+unsigned class_index(rv32::InsnClass c) {
+    switch (c) {
+        case rv32::InsnClass::alu:
+            return 0;
+        case rv32::InsnClass::mul:
+            return 1;
+        case rv32::InsnClass::div:
+            return 2;
+        case rv32::InsnClass::load:
+            return 3;
+        case rv32::InsnClass::store:
+            return 4;
+        case rv32::InsnClass::branch:
+            return kBranchNotTaken;
+        case rv32::InsnClass::jump:
+            return 7;
+        case rv32::InsnClass::csr:
+            return 8;
+        case rv32::InsnClass::system:
+            return 9;
+        case rv32::InsnClass::atomic:
+            return 10;
+    }
+    return 0;
+}
+}  // namespace
+
+const char* insn_class_name(unsigned cls) {
+    return cls < std::size(kInsnClassNames) ? kInsnClassNames[cls] : "unknown";
+}
+
+void Rv32Core::fold_insn_counts() {
+    for (std::size_t i = 1; i < op_executed_.size(); ++i) {
+        if (!op_executed_[i]) continue;
+        stats_.insns_by_class[class_index(rv32::insn_desc(static_cast<Op>(i))->cls)] += op_executed_[i];
+        op_executed_[i] = 0;
+    }
+    stats_.insns_by_class[kBranchNotTaken] -= branches_taken_;
+    stats_.insns_by_class[kBranchTaken] += branches_taken_;
+    branches_taken_ = 0;
 }
 
 // The hot loop. Locals n/cyc/pc mirror run_executed_/run_cycles_/pc_ and are written back
@@ -149,6 +198,7 @@ template <bool kSlow>
 Rv32Core::LoopExit Rv32Core::loop(uint64_t max_instructions, uint64_t max_cycles) {
     uint32_t* const x = x_;
     CacheEntry* const cache = icache_.data();
+    uint64_t* const executed = op_executed_.data();
     uint64_t n = run_executed_, cyc = run_cycles_;
     const uint64_t n_start = n;
     uint32_t pc = pc_;
@@ -185,6 +235,7 @@ Rv32Core::LoopExit Rv32Core::loop(uint64_t max_instructions, uint64_t max_cycles
         {
             const CacheEntry d = slot;
             cyc += op_cycles_[static_cast<std::size_t>(d.op)];
+            ++executed[static_cast<std::size_t>(d.op)];
             uint32_t next = pc + d.length;
             const uint32_t a = x[d.rs1], b = x[d.rs2];
             switch (d.op) {
@@ -207,6 +258,7 @@ Rv32Core::LoopExit Rv32Core::loop(uint64_t max_instructions, uint64_t max_cycles
         if (cond) {                                   \
             next = pc + static_cast<uint32_t>(d.imm); \
             cyc += branch_taken_extra_;               \
+            ++branches_taken_;                        \
         }                                             \
         break;
                     TRAINVP_BRANCH(beq, a == b)
@@ -244,6 +296,7 @@ Rv32Core::LoopExit Rv32Core::loop(uint64_t max_instructions, uint64_t max_cycles
         }                                                            \
         if (attention_ && watch_hit_pending_) {                      \
             cyc -= op_cycles_[static_cast<std::size_t>(d.op)];       \
+            --executed[static_cast<std::size_t>(d.op)];              \
             exit = LoopExit::recheck;                                \
             goto out;                                                \
         }                                                            \
@@ -288,6 +341,7 @@ Rv32Core::LoopExit Rv32Core::loop(uint64_t max_instructions, uint64_t max_cycles
         if (attention_) {                                                                       \
             if (watch_hit_pending_) {                                                           \
                 cyc -= op_cycles_[static_cast<std::size_t>(d.op)];                              \
+                --executed[static_cast<std::size_t>(d.op)];                                     \
             } else {                                                                            \
                 pc = next;                                                                      \
                 ++n;                                                                            \
@@ -474,6 +528,7 @@ Rv32Core::LoopExit Rv32Core::loop(uint64_t max_instructions, uint64_t max_cycles
                         }
                         if (watch_hit_pending_) {  // a watchpoint: not executed
                             cyc -= op_cycles_[static_cast<std::size_t>(d.op)];
+                            --executed[static_cast<std::size_t>(d.op)];
                             exit = LoopExit::recheck;
                             goto out;
                         }
@@ -504,6 +559,7 @@ Rv32Core::LoopExit Rv32Core::loop(uint64_t max_instructions, uint64_t max_cycles
                         }
                         if (watch_hit_pending_) {  // a watchpoint: not executed
                             cyc -= op_cycles_[static_cast<std::size_t>(d.op)];
+                            --executed[static_cast<std::size_t>(d.op)];
                             exit = LoopExit::recheck;
                             goto out;
                         }
@@ -543,6 +599,7 @@ Rv32Core::LoopExit Rv32Core::loop(uint64_t max_instructions, uint64_t max_cycles
                     }
                     if (watch_hit_pending_) {  // a watchpoint: not executed
                         cyc -= op_cycles_[static_cast<std::size_t>(d.op)];
+                        --executed[static_cast<std::size_t>(d.op)];
                         exit = LoopExit::recheck;
                         goto out;
                     }

@@ -93,7 +93,14 @@ struct CoreStats {
     uint64_t interrupts_taken = 0;
     std::array<uint64_t, 16> exceptions_by_cause{};
     std::array<uint64_t, 16> interrupts_by_cause{};
+    // Executed instructions by class (the classes of cpu.cycles.*, insn_class_name), for the energy model.
+    // An instruction that traps counts in its class (it was fetched and decoded).
+    std::array<uint64_t, 11> insns_by_class{};
 };
+
+// Classes of CoreStats::insns_by_class: "alu", "mul", "div", "load", "store", "branch_taken",
+// "branch_not_taken", "jump", "csr", "system", "atomic".
+const char* insn_class_name(unsigned cls);
 
 // The last exception and how often it was taken in a row with no instruction retired in between.
 struct RepeatedTrap {
@@ -315,6 +322,11 @@ class Rv32Core {
 
     std::array<uint64_t, static_cast<std::size_t>(rv32::Op::count)> op_cycles_{};
     uint64_t branch_taken_extra_ = 0;
+    // Executed instructions per op and taken branches, folded into stats_.insns_by_class at the end of
+    // run() (one increment per instruction in the loop; the per-class sums are computed out of it).
+    std::array<uint64_t, static_cast<std::size_t>(rv32::Op::count)> op_executed_{};
+    uint64_t branches_taken_ = 0;
+    void fold_insn_counts();
 
     std::vector<CacheEntry> icache_;
     uint32_t code_lo_ = UINT32_MAX, code_hi_ = 0;  // [lo, hi) spanned by cached instructions

@@ -9,7 +9,7 @@
 namespace trainvp {
 
 namespace {
-constexpr uint32_t kStateVersion = 1;
+constexpr uint32_t kStateVersion = 2;  // 2: insns_by_class
 
 void save_stats(StateWriter& w, const CoreStats& s) {
     w.u64(s.instret);
@@ -19,6 +19,7 @@ void save_stats(StateWriter& w, const CoreStats& s) {
     w.u64(s.interrupts_taken);
     for (uint64_t v : s.exceptions_by_cause) w.u64(v);
     for (uint64_t v : s.interrupts_by_cause) w.u64(v);
+    for (uint64_t v : s.insns_by_class) w.u64(v);
 }
 
 CoreStats restore_stats(StateReader& r) {
@@ -30,6 +31,7 @@ CoreStats restore_stats(StateReader& r) {
     s.interrupts_taken = r.u64();
     for (uint64_t& v : s.exceptions_by_cause) v = r.u64();
     for (uint64_t& v : s.interrupts_by_cause) v = r.u64();
+    for (uint64_t& v : s.insns_by_class) v = r.u64();
     return s;
 }
 }  // namespace
