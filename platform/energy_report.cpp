@@ -1,6 +1,7 @@
 #include "energy_report.h"
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
@@ -68,8 +69,7 @@ json summary(const EnergyResult& r) {
     return {{"total_pj", r.total_pj()},
             {"dynamic_pj", r.dynamic_pj()},
             {"leakage_pj", r.leakage_pj()},
-            {"average_power_w", energy::average_power_w(r)},
-            {"by_module", by_module(r, true)}};
+            {"average_power_w", energy::average_power_w(r)}};
 }
 
 double overhead_pct(double with, double without) {
@@ -132,6 +132,7 @@ json energy_report(const EnergyRun& run, const EnergySettings& settings, const A
     const EnergyResult total = model.evaluate(counts, run.seconds, Variant::training);
 
     json e = summary(total);
+    e["by_module"] = by_module(total, true);
     e["technology"] = table.name();
     e["simulated_time_s"] = run.seconds;
     e["images_trained"] = run.images_trained;
@@ -167,10 +168,13 @@ json energy_report(const EnergyRun& run, const EnergySettings& settings, const A
     const EnergyResult fwd_inf = model.evaluate(accel_actions(forward, accel, ec, Variant::inference_only),
                                                 forward_s, Variant::inference_only);
     const uint64_t passes = run.images_trained + run.images_evaluated;
+    json on_train = summary(fwd_train), on_inf = summary(fwd_inf);
+    on_train["pe_array_pj"] = fwd_train.components.at("pe_array").total_pj();
+    on_inf["pe_array_pj"] = fwd_inf.components.at("pe_array").total_pj();
     json inf = {{"forward_s", forward_s},
                 {"images", passes},
-                {"training_array", summary(fwd_train)},
-                {"inference_array", summary(fwd_inf)},
+                {"training_array", on_train},
+                {"inference_array", on_inf},
                 {"per_inference_pj", energy::energy_per_image_pj(fwd_inf, passes)},
                 {"power_overhead_pct", overhead_pct(fwd_train.total_pj(), fwd_inf.total_pj())},
                 {"pe_array_power_overhead_pct", overhead_pct(fwd_train.components.at("pe_array").total_pj(),
@@ -205,7 +209,7 @@ void print_energy_summary(std::FILE* out, const json& report) {
     else
         std::fprintf(out, "  energy efficiency       %.4g TOPS/W (2 operations per MAC)\n",
                      e.at("tops_per_watt").get<double>());
-    // The modules by share, largest first; those under 1% together.
+    // The modules by share, largest first; those under 1% (or beyond the line) together.
     const double total = e.at("total_pj").get<double>();
     std::vector<std::pair<double, std::string>> shares;
     double small = 0;
@@ -219,11 +223,15 @@ void print_energy_summary(std::FILE* out, const json& report) {
     std::sort(shares.begin(), shares.end(), [](const auto& x, const auto& y) {
         return x.first != y.first ? x.first > y.first : x.second < y.second;
     });
+    // The line stays within 100 columns (26 for the label, 15 kept for "others").
     std::string line;
     char buf[64];
     for (const auto& [share, name] : shares) {
         std::snprintf(buf, sizeof buf, "%s%s %.1f%%", line.empty() ? "" : ", ", name.c_str(), share);
-        line += buf;
+        if (line.size() + std::strlen(buf) > 100 - 26 - 15)
+            small += share;
+        else
+            line += buf;
     }
     if (small > 0) {
         std::snprintf(buf, sizeof buf, "%sothers %.1f%%", line.empty() ? "" : ", ", small);

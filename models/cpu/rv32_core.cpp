@@ -139,7 +139,6 @@ RunResult Rv32Core::run(uint64_t max_instructions, uint64_t max_cycles) {
     stats_.cycles += run_cycles_;
     cycles_total_ += run_cycles_;
     run_cycles_ = run_executed_ = run_excepted_ = 0;
-    fold_insn_counts();
     return result;
 }
 
@@ -180,15 +179,13 @@ const char* insn_class_name(unsigned cls) {
     return cls < std::size(kInsnClassNames) ? kInsnClassNames[cls] : "unknown";
 }
 
-void Rv32Core::fold_insn_counts() {
-    for (std::size_t i = 1; i < op_executed_.size(); ++i) {
-        if (!op_executed_[i]) continue;
-        stats_.insns_by_class[class_index(rv32::insn_desc(static_cast<Op>(i))->cls)] += op_executed_[i];
-        op_executed_[i] = 0;
-    }
-    stats_.insns_by_class[kBranchNotTaken] -= branches_taken_;
-    stats_.insns_by_class[kBranchTaken] += branches_taken_;
-    branches_taken_ = 0;
+void Rv32Core::update_insn_classes() const {
+    std::array<uint64_t, 11> c = insn_class_base_;
+    for (std::size_t i = 1; i < op_executed_.size(); ++i)
+        if (op_executed_[i]) c[class_index(rv32::insn_desc(static_cast<Op>(i))->cls)] += op_executed_[i];
+    c[kBranchNotTaken] -= branches_taken_;
+    c[kBranchTaken] += branches_taken_;
+    stats_.insns_by_class = c;
 }
 
 // The hot loop. Locals n/cyc/pc mirror run_executed_/run_cycles_/pc_ and are written back

@@ -48,7 +48,7 @@ void Rv32Core::save_state(StateWriter& w) const {
     w.boolean(reservation_valid_);
     w.u32(reservation_addr_);
     w.u64(cycles_total_);
-    save_stats(w, stats_);
+    save_stats(w, stats());
     // The trap-loop detector's count, so a resumed core declares itself stuck at the same trap.
     w.u32(repeated_trap_.cause);
     w.u32(repeated_trap_.epc);
@@ -93,6 +93,9 @@ void Rv32Core::restore_state(StateReader& r) {
     reservation_addr_ = reservation_addr;
     cycles_total_ = cycles_total;
     stats_ = stats;
+    insn_class_base_ = stats.insns_by_class;
+    op_executed_.fill(0);
+    branches_taken_ = 0;
     repeated_trap_ = repeated;
     repeated_trap_retired_ = repeated_retired;
     stuck_pending_ = false;

@@ -38,9 +38,9 @@ TEST_CASE("descriptors with hand-known actions give the hand-computed energy", "
     AccelBench b(cfg);
     const num::Format f = num::Format::parse("fx16.8");
     const uint32_t N = 2, in = 8, out = 4, relu_n = 100;
-    std::vector<float> x(N * in, 0.5f), w(out * in, 0.25f), r(relu_n, -1.0f);
+    std::vector<float> x(N * in, 0.5f), w(out * in, 0.25f), rx(relu_n, -1.0f);
     const uint32_t ax = b.put(x, f), aw = b.put(w, f), ay = b.alloc(N * out * 2);
-    const uint32_t ar = b.put(r, f), ary = b.alloc(relu_n * 2);
+    const uint32_t ar = b.put(rx, f), ary = b.alloc(relu_n * 2);
     b.run([&] {
         b.setup_ring();
         accel_desc d{};
