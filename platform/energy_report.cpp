@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -209,12 +210,17 @@ void print_energy_summary(std::FILE* out, const json& report) {
     else
         std::fprintf(out, "  energy efficiency       %.4g TOPS/W (2 operations per MAC)\n",
                      e.at("tops_per_watt").get<double>());
-    // The modules by share, largest first; those under 1% (or beyond the line) together.
+    // The modules by share, largest first (the buffers together); those under 1% (or beyond the line) together.
     const double total = e.at("total_pj").get<double>();
     std::vector<std::pair<double, std::string>> shares;
     double small = 0;
+    std::map<std::string, double> modules;  // the three buffers together
     for (const auto& [name, pj] : e.at("by_module").items()) {
-        const double share = total > 0 ? 100.0 * pj.get<double>() / total : 0.0;
+        const bool buffer = name.size() > 7 && name.compare(name.size() - 7, 7, "_buffer") == 0;
+        modules[buffer ? "buffers" : name] += pj.get<double>();
+    }
+    for (const auto& [name, pj] : modules) {
+        const double share = total > 0 ? 100.0 * pj / total : 0.0;
         if (share >= 1.0)
             shares.push_back({share, name});
         else
