@@ -432,6 +432,12 @@ void write_report(const RunSetup& s, const BuiltRun& b, const Outcome& out, int 
 int finish(const RunOptions& o, const RunSetup& s, BuiltRun& b, const Outcome& out) {
     if (out.interrupted) print_interrupted(b);
     if (!o.quiet) print_run_summary(stderr, b.soc->cpu.core().stats(), run_summary(s, b, out.wall_s));
+    // The energy table ends the training summary, or the run summary of a run that used the accelerator.
+    nlohmann::json energy;
+    if (!b.train) {
+        energy = run_energy(s, b);
+        if (!o.quiet && b.soc->accel.stats().total().descriptors) print_energy_summary(stderr, energy);
+    }
     print_outcome(s, out);
 
     // Every output is attempted even when one before it failed.
@@ -441,8 +447,10 @@ int finish(const RunOptions& o, const RunSetup& s, BuiltRun& b, const Outcome& o
         if (out.interrupted) b.train->note_interrupt(RunInterrupt::signal_name());
         status = b.train->finish(*b.soc, status, out.wall_s, writes);  // summary, weights, --check-golden
     }
-    const nlohmann::json energy = run_energy(s, b);
-    if (!o.quiet) print_energy_summary(stderr, energy);
+    if (b.train) {
+        energy = run_energy(s, b);  // after finish(): the images trained
+        if (!o.quiet) print_energy_summary(stderr, energy);
+    }
     if (o.checkpoints && !o.quiet && !o.checkpoints->summary().empty())
         std::fprintf(stderr, "  checkpoints             %s\n", o.checkpoints->summary().c_str());
     if (b.tracer) writes.attempt("--trace-insn", [&] { b.tracer->finish(); });

@@ -36,45 +36,49 @@ AmoOp amo_of(Op op) {
             return AmoOp::swap;
     }
 }
+
+constexpr const char* kInsnClassNames[] = {
+    "alu",  "mul", "div",    "load",  "store", "branch_taken", "branch_not_taken",
+    "jump", "csr", "system", "atomic"};
+enum : unsigned { kBranchTaken = 5, kBranchNotTaken = 6 };
+
+// The index in CoreStats::insns_by_class of an instruction class (a branch counts as not taken until it is).
+unsigned class_index(rv32::InsnClass c) {
+    switch (c) {
+        case rv32::InsnClass::alu:
+            return 0;
+        case rv32::InsnClass::mul:
+            return 1;
+        case rv32::InsnClass::div:
+            return 2;
+        case rv32::InsnClass::load:
+            return 3;
+        case rv32::InsnClass::store:
+            return 4;
+        case rv32::InsnClass::branch:
+            return kBranchNotTaken;
+        case rv32::InsnClass::jump:
+            return 7;
+        case rv32::InsnClass::csr:
+            return 8;
+        case rv32::InsnClass::system:
+            return 9;
+        case rv32::InsnClass::atomic:
+            return 10;
+    }
+    return 0;
+}
 }  // namespace
 
 Rv32Core::Rv32Core(CoreBus& bus, const CpuConfig& cfg) : bus_(bus), cfg_(cfg) {
     cfg_.validate();
-    for (std::size_t i = 1; i < op_cycles_.size(); ++i) {
-        const CpuTiming& t = cfg_.cycles;
-        switch (rv32::insn_desc(static_cast<Op>(i))->cls) {
-            case rv32::InsnClass::alu:
-                op_cycles_[i] = t.alu;
-                break;
-            case rv32::InsnClass::mul:
-                op_cycles_[i] = t.mul;
-                break;
-            case rv32::InsnClass::div:
-                op_cycles_[i] = t.div;
-                break;
-            case rv32::InsnClass::load:
-                op_cycles_[i] = t.load;
-                break;
-            case rv32::InsnClass::store:
-                op_cycles_[i] = t.store;
-                break;
-            case rv32::InsnClass::branch:
-                op_cycles_[i] = t.branch_not_taken;
-                break;
-            case rv32::InsnClass::jump:
-                op_cycles_[i] = t.jump;
-                break;
-            case rv32::InsnClass::csr:
-                op_cycles_[i] = t.csr;
-                break;
-            case rv32::InsnClass::system:
-                op_cycles_[i] = t.system;
-                break;
-            case rv32::InsnClass::atomic:
-                op_cycles_[i] = t.atomic;
-                break;
-        }
-    }
+    const CpuTiming& t = cfg_.cycles;
+    // Cycles by class index (taken branches get branch_taken_extra_ on top of branch_not_taken).
+    const unsigned class_cycles[] = {
+        t.alu,  t.mul, t.div,    t.load,  t.store, t.branch_taken, t.branch_not_taken,
+        t.jump, t.csr, t.system, t.atomic};
+    for (std::size_t i = 1; i < op_cycles_.size(); ++i)
+        op_cycles_[i] = class_cycles[class_index(rv32::insn_desc(static_cast<Op>(i))->cls)];
     // Modular arithmetic: correct even if a configuration makes taken branches cheaper.
     branch_taken_extra_ = uint64_t{cfg_.cycles.branch_taken} - uint64_t{cfg_.cycles.branch_not_taken};
     icache_.resize(kDecodeCacheEntries);
@@ -141,39 +145,6 @@ RunResult Rv32Core::run(uint64_t max_instructions, uint64_t max_cycles) {
     run_cycles_ = run_executed_ = run_excepted_ = 0;
     return result;
 }
-
-namespace {
-constexpr const char* kInsnClassNames[] = {
-    "alu",  "mul", "div",    "load",  "store", "branch_taken", "branch_not_taken",
-    "jump", "csr", "system", "atomic"};
-enum : unsigned { kBranchTaken = 5, kBranchNotTaken = 6 };
-
-unsigned class_index(rv32::InsnClass c) {
-    switch (c) {
-        case rv32::InsnClass::alu:
-            return 0;
-        case rv32::InsnClass::mul:
-            return 1;
-        case rv32::InsnClass::div:
-            return 2;
-        case rv32::InsnClass::load:
-            return 3;
-        case rv32::InsnClass::store:
-            return 4;
-        case rv32::InsnClass::branch:
-            return kBranchNotTaken;
-        case rv32::InsnClass::jump:
-            return 7;
-        case rv32::InsnClass::csr:
-            return 8;
-        case rv32::InsnClass::system:
-            return 9;
-        case rv32::InsnClass::atomic:
-            return 10;
-    }
-    return 0;
-}
-}  // namespace
 
 const char* insn_class_name(unsigned cls) {
     return cls < std::size(kInsnClassNames) ? kInsnClassNames[cls] : "unknown";
