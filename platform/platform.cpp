@@ -1,5 +1,6 @@
 #include "platform.h"
 
+#include "array_model.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "hw/memory_map.h"
@@ -15,7 +16,7 @@ Platform::Platform(const sc_core::sc_module_name& name, const PlatformConfig& cf
       clint("clint", cfg.clint),
       plic("plic"),
       simctrl("simctrl"),
-      accel("accel", accelerator_config(cfg)),
+      accel("accel", accelerator_config(cfg), accelerator_parts(accelerator_config(cfg))),
       device_irq_("device_irq", TRAINVP_IRQ_COUNT) {
     cpu.mem_out.bind(bus.bus_in);
 

@@ -14,6 +14,7 @@
 #include <systemc>
 #include <tlm>
 
+#include "array_model.h"
 #include "checkpoint_identity.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -279,6 +280,7 @@ void build(const RunOptions& o, const RunSetup& s, BuiltRun& b) {
         topts.stop_request = RunInterrupt::requested_flag();
         b.train = std::make_unique<TrainingRun>(s.scenario.path, s.scenario.root, topts);
         check_train_job(b.train->job_plan(), b.train->network(), accelerator_config(s.cfg), s.schema);
+        check_array_model(accelerator_config(s.cfg), b.train->network(), s.schema);
     }
     b.image = load_elf(s.elf_path);
     if (o.checkpoints)

@@ -128,6 +128,9 @@ const std::vector<SweepFigure>& sweep_figures() {
         {"energy", "/energy", Kind::subtree, "every figure of the report's energy section, when it has one"},
         {"power", "/power", Kind::subtree, "every figure of the report's power section, when it has one"},
         {"area", "/area", Kind::subtree, "every figure of the report's area section, when it has one"},
+        {"estimate", "/estimate/total", Kind::subtree,
+         "trainvp estimate: compute cycles per phase (forward, backward_data, weight_grad, all) under the "
+         "native and scalesim models, and their ratio"},
         {"report.wall_s", "/wall/seconds", Kind::value,
          "wall time the simulation took, as the report says, s"},
     };
