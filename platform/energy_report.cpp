@@ -210,7 +210,8 @@ void print_energy_summary(std::FILE* out, const json& report) {
     else
         std::fprintf(out, "  energy efficiency       %.4g TOPS/W (2 operations per MAC)\n",
                      e.at("tops_per_watt").get<double>());
-    // The modules by share, largest first (the buffers together); those under 1% (or beyond the line) together.
+    // The modules by share, largest first (the buffers together); the rest (under 1%, or beyond the line)
+    // as "others".
     const double total = e.at("total_pj").get<double>();
     std::vector<std::pair<double, std::string>> shares;
     double small = 0;
