@@ -236,6 +236,10 @@ bool load_run_setup(const RunOptions& o, RunSetup& s) {
                                   ? fs::absolute(o.firmware).lexically_normal().string()
                                   : "";
     if (!found.empty()) s.cfg.firmware = found;
+    // A technology table file, likewise (a built-in name such as 45nm or 28nm is not a file).
+    const fs::path tech = fs::path(s.scenario.path).parent_path() / s.cfg.energy.technology;
+    if (fs::path(s.cfg.energy.technology).is_relative() && fs::is_regular_file(tech))
+        s.cfg.energy.technology = fs::absolute(tech).lexically_normal().string();
     if (s.training)
         s.training_scenario =
             std::make_unique<TrainingScenario>(parse_training_scenario(s.scenario.root, s.scenario.path));

@@ -138,6 +138,16 @@ if json.dumps(f["energy"], sort_keys=True) != json.dumps(d["energy"], sort_keys=
     sys.exit(print("FAIL: the dumped configuration gives another energy section") or 1)
 PY
 
+# A table file next to the scenario: used by name, and the dump names it by absolute path (a dumped scenario
+# runs from any directory, as a sweep point's does).
+sed 's/^name: 45nm/name: mytech/' "$root/models/energy/tech/45nm.yaml" >mytech.yaml
+sed 's/^  technology: 28nm/  technology: mytech.yaml/' file.yaml >tech.yaml
+"$trainvp" run tech.yaml "${small[@]}" --dump-config >tech-dump.yaml 2>&1 || fail "tech.yaml --dump-config failed"
+grep -q "^  technology: $PWD/mytech.yaml" tech-dump.yaml || fail "the dump does not name the table file by absolute path"
+"$trainvp" run tech.yaml "${small[@]}" --report tech.json --weights tech.bin >/dev/null 2>&1 || fail "tech.yaml run failed"
+python3 -c 'import json, sys; sys.exit(json.load(open("tech.json"))["energy"]["technology"] != "mytech")' ||
+    fail "the scenario's table file was not used"
+
 # Bad energy keys: exit 2, one line naming the key, before the simulation (no report written).
 check_bad() {
     local key=$1
