@@ -1,5 +1,7 @@
 #include "sweep_results.h"
 
+#include "html_report.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -255,6 +257,7 @@ ResultsSummary write_results(const SweepDir& dir, const SweepManifest& m) {
         {"summary", {{"ok", summary.ok}, {"failed", summary.failed}, {"missing", summary.missing}}}};
     write_text_atomic(dir.root() + "/results.csv", csv);
     write_text_atomic(dir.root() + "/results.json", j.dump(2) + "\n");
+    write_text_atomic(dir.root() + "/report.html", sweep_report_html(j));
     return summary;
 }
 
