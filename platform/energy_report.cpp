@@ -86,14 +86,16 @@ ActionCounts accel_actions(const accel::PhaseStats& ps, const AcceleratorConfig&
     ActionCounts c;
     if (ec.brick.enabled) {
         // A brick PE: each product is bricks_per_product brick multiplies, each added into its brick's
-        // accumulator. The final combinations are not counted here (the PE counters have no output count);
-        // bench/neuroflix_model counts them.
+        // accumulator; each GEMM result combines the bricks' accumulators into the accumulator format.
         for (const auto& [pair, n] : ps.macs_by_format) {
             const auto [x, y] = energy::parse_operand_pair(pair);
             const uint64_t k =
                 timing::pe_rate(accel.pe, num::Format::parse(x.name), num::Format::parse(y.name)).bricks_per_product;
             c.add("pe_array", "brick_product", std::to_string(ec.brick.brick_bits), n * k);
             c.add("pe_array", "brick_acc", std::to_string(ec.brick.acc_bits), n * k);
+            const auto out = a.gemm_outputs.find(pair);
+            if (out != a.gemm_outputs.end())
+                c.add("pe_array", "brick_combine", ec.pe_accumulator_format.substr(2), out->second * k);
         }
     } else {
         for (const auto& [pair, n] : ps.macs_by_format) c.add("pe_array", "mac", pair, n);

@@ -30,6 +30,7 @@ namespace trainvp {
 
 void UnitActions::merge(const UnitActions& o) {
     for (const auto& [k, v] : o.acc_adds) acc_adds[k] += v;
+    for (const auto& [k, v] : o.gemm_outputs) gemm_outputs[k] += v;
     for (const auto& [k, v] : o.operand_reg_reads) operand_reg_reads[k] += v;
     for (const auto& [k, v] : o.operand_reg_writes) operand_reg_writes[k] += v;
     for (const auto& [k, v] : o.vector_ops) vector_ops[k] += v;
@@ -46,6 +47,7 @@ nlohmann::json UnitActions::to_json() const {
         return j;
     };
     return {{"acc_adds", acc_adds},
+            {"gemm_outputs", gemm_outputs},
             {"operand_reg_reads_by_bits", by_bits(operand_reg_reads)},
             {"operand_reg_writes_by_bits", by_bits(operand_reg_writes)},
             {"vector_ops", vector_ops},
@@ -192,6 +194,7 @@ void restore_map(StateReader& r, std::map<K, uint64_t>& m) {
 
 void save_actions(StateWriter& w, const UnitActions& a) {
     save_map(w, a.acc_adds);
+    save_map(w, a.gemm_outputs);
     save_map(w, a.operand_reg_reads);
     save_map(w, a.operand_reg_writes);
     save_map(w, a.vector_ops);
@@ -202,6 +205,7 @@ void save_actions(StateWriter& w, const UnitActions& a) {
 UnitActions restore_actions(StateReader& r) {
     UnitActions a;
     restore_map(r, a.acc_adds);
+    restore_map(r, a.gemm_outputs);
     restore_map(r, a.operand_reg_reads);
     restore_map(r, a.operand_reg_writes);
     restore_map(r, a.vector_ops);

@@ -29,6 +29,7 @@ struct SramCounters {
 // knows an energy. Keys name formats as docs/numerics.md writes them.
 struct UnitActions {
     std::map<std::string, uint64_t> acc_adds;  // PE array: accumulator format ("fx48", "fp32") -> additions
+    std::map<std::string, uint64_t> gemm_outputs;  // PE array: operand pair (as macs_by_format) -> results
     std::map<uint32_t, uint64_t> operand_reg_reads, operand_reg_writes;  // PE array: operand bits -> accesses
     std::map<std::string, uint64_t> vector_ops;  // vector unit: "kind:format" -> element operations
     std::map<std::string, uint64_t> update_ops;  // vector unit, SGD update: "kind:format" -> operations

@@ -425,6 +425,7 @@ TileEstimate estimate_tile(const DecodedOp& op, const Tile& t, const Accelerator
         e.compute = timer.gemm(M, N, K, abytes, bbytes, static_cast<uint32_t>(kAccBytes),
                                GemmRoles{&sram(cfg, ab), &sram(cfg, bb), &sram(cfg, cb)}, rate);
         e.macs = M * N * K;
+        e.outputs = M * N;
         e.array_read[ab] += e.compute.a_read_bytes;
         e.array_read[bb] += e.compute.b_read_bytes;
         e.array_read[cb] += e.compute.c_read_bytes;

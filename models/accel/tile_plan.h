@@ -86,6 +86,7 @@ bool plan_tiles(const DecodedOp& op, const AcceleratorConfig& cfg, ComputeTimer&
 struct TileEstimate {
     ComputeEstimate compute;
     uint64_t macs = 0;
+    uint64_t outputs = 0;  // GEMM results the tile produces (M x N): each ends one accumulation
     uint64_t array_read[kBufferCount] = {}, array_write[kBufferCount] = {};
 };
 TileEstimate estimate_tile(const DecodedOp& op, const Tile& tile, const AcceleratorConfig& cfg,

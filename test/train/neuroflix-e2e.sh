@@ -51,6 +51,19 @@ case $case in
         # The brick arithmetic is not the uniform PE's: the same job on uniform PEs ends with other weights.
         run b "${nf[@]}" "${extra[@]}" --set hardware.array.pe.kind=uniform || exit 1
         ! cmp -s a/final-weights.bin b/final-weights.bin || { echo "FAIL: bricks and uniform gave the same weights"; exit 1; }
+        # The report prices the brick PE's three actions (no uniform MAC): every product on bricks, and one
+        # combination per GEMM result and brick, so fewer combinations than brick accumulations.
+        /usr/bin/python3 - a/report.json <<'PY' || exit 1
+import json, sys
+acts = {}
+for a in json.load(open(sys.argv[1]))["energy"]["actions"]:
+    if a["module"] == "pe_array":
+        acts[a["action"].split("{")[0]] = acts.get(a["action"].split("{")[0], 0) + a["count"]
+ok = all(acts.get(k, 0) > 0 for k in ("brick_product", "brick_acc", "brick_combine")) and \
+    "mac" not in acts and "acc_add" not in acts and acts["brick_combine"] < acts["brick_acc"]
+print("pe_array actions:", acts)
+sys.exit(0 if ok else 1)
+PY
         grep "^check-golden" a/stderr
         echo "PASS" ;;
     inference)
