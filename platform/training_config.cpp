@@ -170,20 +170,25 @@ LayerSpec parse_layer(const Reader& r, const YAML::Node& node, const std::string
     return s;
 }
 
+// Where Debian's dataset-fashion-mnist package installs the four gzip-compressed IDX files.
+constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
+
 void parse_data(const Reader& r, const YAML::Node& node, DataConfig& d) {
     r.expect_map(node, "data",
                  {"kind", "dir", "train_images", "train_labels", "test_images", "test_labels", "train_files",
                   "test_files", "train_limit", "test_limit"});
     const bool given = node && !node.IsNull();
-    if (given && node["kind"]) d.kind = r.choice(node["kind"], "data.kind", {"mnist", "cifar10"});
+    if (given && node["kind"])
+        d.kind = r.choice(node["kind"], "data.kind", {"mnist", "fashion_mnist", "cifar10"});
     if (d.kind == "cifar10") d.dir = "data/cifar10";
-    const bool mnist = d.kind == "mnist";
+    if (d.kind == "fashion_mnist") d.dir = kFashionMnistDir;
+    const bool idx = d.kind != "cifar10";
     if (given) {
         if (node["dir"]) d.dir = r.text(node["dir"], "data.dir");
         for (const char* k : {"train_images", "train_labels", "test_images", "test_labels"})
-            if (node[k] && !mnist) r.fail(node[k], std::string("data.") + k, "only for kind: mnist");
+            if (node[k] && !idx) r.fail(node[k], std::string("data.") + k, "only for kind: mnist or fashion_mnist");
         for (const char* k : {"train_files", "test_files"})
-            if (node[k] && mnist) r.fail(node[k], std::string("data.") + k, "only for kind: cifar10");
+            if (node[k] && idx) r.fail(node[k], std::string("data.") + k, "only for kind: cifar10");
         if (node["train_images"]) d.train_images = r.text(node["train_images"], "data.train_images");
         if (node["train_labels"]) d.train_labels = r.text(node["train_labels"], "data.train_labels");
         if (node["test_images"]) d.test_images = r.text(node["test_images"], "data.test_images");
@@ -196,11 +201,12 @@ void parse_data(const Reader& r, const YAML::Node& node, DataConfig& d) {
             d.test_limit = r.uint(node["test_limit"], "data.test_limit", TrainingLimits::kSampleLimit);
     }
     const std::string sep = d.dir.empty() || d.dir.back() == '/' ? "" : "/";
-    if (mnist) {
-        if (d.train_images.empty()) d.train_images = d.dir + sep + "train-images-idx3-ubyte";
-        if (d.train_labels.empty()) d.train_labels = d.dir + sep + "train-labels-idx1-ubyte";
-        if (d.test_images.empty()) d.test_images = d.dir + sep + "t10k-images-idx3-ubyte";
-        if (d.test_labels.empty()) d.test_labels = d.dir + sep + "t10k-labels-idx1-ubyte";
+    if (idx) {
+        const std::string gz = d.kind == "fashion_mnist" ? ".gz" : "";  // as Debian's package installs them
+        if (d.train_images.empty()) d.train_images = d.dir + sep + "train-images-idx3-ubyte" + gz;
+        if (d.train_labels.empty()) d.train_labels = d.dir + sep + "train-labels-idx1-ubyte" + gz;
+        if (d.test_images.empty()) d.test_images = d.dir + sep + "t10k-images-idx3-ubyte" + gz;
+        if (d.test_labels.empty()) d.test_labels = d.dir + sep + "t10k-labels-idx1-ubyte" + gz;
     } else {
         if (d.train_files.empty())
             for (int i = 1; i <= 5; ++i)
@@ -392,7 +398,7 @@ nlohmann::ordered_json training_config_json(const TrainingScenario& sc) {
     const DataConfig& d = sc.data;
     auto path = [&](const std::string& p) { return resolve_data_path(p, sc.file); };
     ordered_json data = {{"kind", d.kind}, {"dir", path(d.dir)}};
-    if (d.kind == "mnist") {
+    if (d.kind != "cifar10") {
         data["train_images"] = path(d.train_images);
         data["train_labels"] = path(d.train_labels);
         data["test_images"] = path(d.test_images);
@@ -419,7 +425,7 @@ TrainingData load_training_data(const TrainingScenario& sc) {
     };
     TrainingData td;
     try {
-        if (d.kind == "mnist") {
+        if (d.kind != "cifar10") {
             td.train = load_mnist_idx(resolve(d.train_images), resolve(d.train_labels), d.train_limit);
             td.test = load_mnist_idx(resolve(d.test_images), resolve(d.test_labels), d.test_limit);
         } else {
@@ -427,10 +433,27 @@ TrainingData load_training_data(const TrainingScenario& sc) {
             td.test = load_cifar10_bin(resolve_all(d.test_files), d.test_limit);
         }
     } catch (const UserError& e) {
+        // A missing file gets the one thing to do about it; other faults are the loader's message alone.
+        const std::string what = e.what();
+        const bool missing = what.size() > 14 && what.compare(what.size() - 14, 14, ": no such file") == 0;
         std::string hint;
-        if (d.kind == "mnist" && !path_exists(resolve(d.train_images)))
+        if (missing && d.kind == "mnist")
             hint = " (run scripts/fetch-mnist.sh, or point data.dir at the MNIST IDX files)";
-        throw UserError(std::string(e.what()) + hint);
+        if (missing && d.kind == "fashion_mnist")
+            hint = d.dir == kFashionMnistDir
+                       ? " (Fashion-MNIST comes from Debian's package dataset-fashion-mnist: as root, run "
+                         "apt-get install dataset-fashion-mnist, or bash scripts/install-deps.sh)"
+                       : " (point data.dir at the Fashion-MNIST IDX files, or drop data.dir to read "
+                         "them from Debian's package dataset-fashion-mnist in " +
+                             std::string(kFashionMnistDir) + ")";
+        if (missing && d.kind == "cifar10")
+            hint = " (TrainVP does not download CIFAR-10: put data_batch_1.bin .. data_batch_5.bin and "
+                   "test_batch.bin of its binary version (cifar-10-binary.tar.gz from "
+                   "https://www.cs.toronto.edu/~kriz/cifar.html) in " +
+                   resolve(d.dir) +
+                   (fs::path(resolve(d.dir)).is_absolute() ? "" : " (relative to the current directory or the scenario's)") +
+                   ", or point data.dir, data.train_files and data.test_files at them)";
+        throw UserError(what + hint);
     }
     return td;
 }

@@ -40,8 +40,10 @@ struct TrainingLimits {
 };
 
 struct DataConfig {
-    std::string kind = "mnist";  // "mnist" (IDX files) or "cifar10" (binary batches)
-    // mnist: the four IDX files; each defaults to DIR/{train,t10k}-{images-idx3,labels-idx1}-ubyte.
+    // "mnist" or "fashion_mnist" (IDX files, gzip or not) or "cifar10" (binary batches)
+    std::string kind = "mnist";
+    // mnist, fashion_mnist: the four IDX files; each defaults to DIR/{train,t10k}-{images-idx3,labels-idx1}-ubyte
+    // (with .gz for fashion_mnist, whose DIR defaults to /usr/share/datasets/fashion-mnist, Debian's package).
     std::string dir = "data/mnist";
     std::string train_images, train_labels, test_images, test_labels;
     // cifar10: batch files (default DIR/data_batch_{1..5}.bin and DIR/test_batch.bin).

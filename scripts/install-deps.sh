@@ -6,7 +6,8 @@ set -euo pipefail
 
 packages=(
     build-essential cmake ninja-build pkg-config
-    libsystemc-dev libboost-program-options-dev catch2 libyaml-cpp-dev nlohmann-json3-dev
+    libsystemc-dev libboost-program-options-dev catch2 libyaml-cpp-dev nlohmann-json3-dev zlib1g-dev
+    dataset-fashion-mnist
     gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
     gdb-multiarch
     verilator

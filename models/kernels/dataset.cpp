@@ -1,10 +1,13 @@
 #include "kernels/dataset.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
+
+#include <zlib.h>
 
 #include "common/error.h"
 
@@ -37,7 +40,12 @@ uint32_t load_be32(const uint8_t* p) {
     return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | uint32_t{p[3]};
 }
 
-// A file opened for reading, with its size taken before any byte is trusted.
+// A gzip file decompresses into memory up to this size; a larger one is refused (gunzip it to load it).
+constexpr uint64_t kMaxGzipBytes = uint64_t{1} << 31;
+
+// A file opened for reading, with its size taken before any byte is trusted. A gzip file (magic 1f 8b) is
+// decompressed into memory whole (zlib, RFC 1952: every member, CRC-32 and length checked), and its offsets
+// and size are those of the decompressed data.
 class InputFile {
   public:
     explicit InputFile(const std::string& path) : path_(path) {
@@ -49,12 +57,21 @@ class InputFile {
         if (!stream_) fail(path, std::string("cannot open: ") + std::strerror(errno));
         size_ = fs::file_size(path, ec);
         if (ec) fail(path, "cannot determine its size: " + ec.message());
+        uint8_t magic[2] = {};
+        if (size_ >= 2) read(0, magic, 2);
+        if (magic[0] == 0x1f && magic[1] == 0x8b) decompress();
     }
 
     const std::string& path() const { return path_; }
     uint64_t size() const { return size_; }
+    // Appended to a byte position in messages: which bytes the offsets count.
+    const char* unit() const { return gzip_ ? " of the decompressed data" : ""; }
 
     void read(uint64_t offset, uint8_t* dst, uint64_t bytes) {
+        if (gzip_) {  // bounds already checked against size(); memory cannot change under us
+            std::memcpy(dst, inflated_.data() + offset, bytes);
+            return;
+        }
         stream_.seekg(static_cast<std::streamoff>(offset));
         stream_.read(reinterpret_cast<char*>(dst), static_cast<std::streamsize>(bytes));
         // The size was checked against the header, so a short read means the file changed or an I/O error.
@@ -63,14 +80,50 @@ class InputFile {
     }
 
   private:
+    void decompress() {
+        stream_.close();
+        gzFile gz = gzopen(path_.c_str(), "rb");
+        if (!gz) fail(path_, std::string("cannot open as gzip: ") + std::strerror(errno));
+        gzbuffer(gz, 1 << 17);
+        constexpr unsigned kChunk = 1 << 20;
+        for (;;) {
+            if (inflated_.size() >= kMaxGzipBytes) {
+                gzclose(gz);
+                fail(path_, "decompresses to more than " + std::to_string(kMaxGzipBytes) +
+                                " bytes; decompress it with gunzip to load it");
+            }
+            const size_t at = inflated_.size();
+            inflated_.resize(at + kChunk);
+            const int got = gzread(gz, inflated_.data() + at, kChunk);
+            int code = Z_OK;
+            const char* message = gzerror(gz, &code);
+            // gzread tolerates a stream cut short (Z_BUF_ERROR, for files still being written): not here.
+            if (got < 0 || code != Z_OK) {
+                std::string why = message;  // zlib writes "PATH: reason"; the path is already said
+                if (why.compare(0, path_.size() + 2, path_ + ": ") == 0) why.erase(0, path_.size() + 2);
+                gzclose(gz);
+                fail(path_, "corrupt or truncated gzip stream after " + std::to_string(at + std::max(got, 0)) +
+                                " decompressed bytes (zlib: " + why + ")");
+            }
+            inflated_.resize(at + static_cast<size_t>(got));
+            if (got == 0) break;
+        }
+        gzclose(gz);
+        inflated_.shrink_to_fit();
+        gzip_ = true;
+        size_ = inflated_.size();
+    }
+
     std::string path_;
     std::ifstream stream_;
     uint64_t size_ = 0;
+    bool gzip_ = false;
+    std::vector<uint8_t> inflated_;
 };
 
 // Names what a wrong magic most likely is, so the message says how to fix it.
 std::string describe_magic(uint32_t magic, uint32_t expected) {
-    if ((magic >> 16) == 0x1f8b) return " (a gzip stream: decompress the file first)";
+    if ((magic >> 16) == 0x1f8b) return " (a gzip stream inside the gzip stream: compressed twice?)";
     if (magic == kIdxImagesMagic) return " (an IDX image file: are the image and label paths swapped?)";
     if (magic == kIdxLabelsMagic) return " (an IDX label file: are the image and label paths swapped?)";
     if ((magic >> 16) != 0) return " (not an IDX file)";
@@ -86,7 +139,7 @@ std::string describe_magic(uint32_t magic, uint32_t expected) {
 std::vector<uint32_t> read_idx_header(InputFile& file, uint32_t expected_magic, uint64_t header_bytes,
                                       const char* what) {
     if (file.size() < 4)
-        fail(file.path(), "truncated at byte " + std::to_string(file.size()) + ": not an IDX " + what +
+        fail(file.path(), "truncated at byte " + std::to_string(file.size()) + file.unit() + ": not an IDX " + what +
                               " file (header needs " + std::to_string(header_bytes) + " bytes)");
     uint8_t raw[16] = {};
     file.read(0, raw, 4);
@@ -95,7 +148,7 @@ std::vector<uint32_t> read_idx_header(InputFile& file, uint32_t expected_magic, 
         fail(file.path(), "wrong magic " + hex32(magic) + ", expected " + hex32(expected_magic) +
                               " for IDX " + what + describe_magic(magic, expected_magic));
     if (file.size() < header_bytes)
-        fail(file.path(), "truncated at byte " + std::to_string(file.size()) + " inside the " +
+        fail(file.path(), "truncated at byte " + std::to_string(file.size()) + file.unit() + " inside the " +
                               std::to_string(header_bytes) + "-byte IDX header");
     file.read(4, raw + 4, header_bytes - 4);
     std::vector<uint32_t> dims;
@@ -106,10 +159,11 @@ std::vector<uint32_t> read_idx_header(InputFile& file, uint32_t expected_magic, 
 // Holds the file to exactly the size its header implies: short is truncation, long is a wrong header.
 void check_size(const InputFile& file, uint64_t expected, const std::string& layout) {
     if (file.size() < expected)
-        fail(file.path(), "truncated at byte " + std::to_string(file.size()) + ": header implies " + layout +
+        fail(file.path(), "truncated at byte " + std::to_string(file.size()) + file.unit() + ": header implies " + layout +
                               " = " + std::to_string(expected) + " bytes");
     if (file.size() > expected)
-        fail(file.path(), "file is " + std::to_string(file.size()) + " bytes, " +
+        fail(file.path(), std::string(file.unit()[0] ? "decompressed data is " : "file is ") +
+                              std::to_string(file.size()) + " bytes, " +
                               std::to_string(file.size() - expected) + " more than the " +
                               std::to_string(expected) + " its header implies (" + layout + ")");
 }
@@ -175,7 +229,7 @@ Dataset load_cifar10_bin(const std::vector<std::string>& batch_files, uint32_t l
             fail(path,
                  "empty file, expected CIFAR-10 records of " + std::to_string(kCifarRecordBytes) + " bytes");
         if (size % kCifarRecordBytes != 0)
-            fail(path, "truncated at byte " + std::to_string(size) + ": its last record has " +
+            fail(path, "truncated at byte " + std::to_string(size) + files.back().unit() + ": its last record has " +
                            std::to_string(size % kCifarRecordBytes) + " of " +
                            std::to_string(kCifarRecordBytes) + " bytes");
         total += size / kCifarRecordBytes;

@@ -104,6 +104,46 @@ TEST_CASE("the lenet5 preset and the training defaults") {
     CHECK(sc.data.test_labels == "data/mnist/t10k-labels-idx1-ubyte");
 }
 
+TEST_CASE("data.kind selects the dataset and its default files") {
+    // Fashion-MNIST: where Debian's package dataset-fashion-mnist installs it, gzip-compressed.
+    TrainingScenario sc = parse("network: {preset: lenet5}\ndata: {kind: fashion_mnist}\n");
+    CHECK(sc.data.kind == "fashion_mnist");
+    CHECK(sc.data.dir == "/usr/share/datasets/fashion-mnist");
+    CHECK(sc.data.train_images == "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz");
+    CHECK(sc.data.train_labels == "/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz");
+    CHECK(sc.data.test_images == "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz");
+    CHECK(sc.data.test_labels == "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz");
+    CHECK((sc.network.channels == 1 && sc.network.rows == 28 && sc.network.cols == 28));
+    sc = parse("network: {preset: lenet5}\ndata: {kind: fashion_mnist, dir: fm, test_labels: t.gz}\n");
+    CHECK(sc.data.train_images == "fm/train-images-idx3-ubyte.gz");
+    CHECK(sc.data.test_labels == "t.gz");
+
+    // CIFAR-10: the binary version's file names in data/cifar10, and a 3x32x32 input.
+    sc = parse("network: {preset: lenet5}\ndata: {kind: cifar10}\n");
+    CHECK(sc.data.dir == "data/cifar10");
+    CHECK(sc.data.train_files ==
+          std::vector<std::string>{"data/cifar10/data_batch_1.bin", "data/cifar10/data_batch_2.bin",
+                                   "data/cifar10/data_batch_3.bin", "data/cifar10/data_batch_4.bin",
+                                   "data/cifar10/data_batch_5.bin"});
+    CHECK(sc.data.test_files == std::vector<std::string>{"data/cifar10/test_batch.bin"});
+    CHECK((sc.network.channels == 3 && sc.network.rows == 32 && sc.network.cols == 32));
+
+    const auto error_of = [](const std::string& text) {
+        try {
+            parse(text);
+        } catch (const UserError& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    CHECK_THAT(error_of("network: {preset: lenet5}\ndata: {kind: fashion_mnist, train_files: [a]}\n"),
+               Contains(":2: key 'data.train_files': only for kind: cifar10"));
+    CHECK_THAT(error_of("network: {preset: lenet5}\ndata: {kind: cifar10, train_images: a}\n"),
+               Contains(":2: key 'data.train_images': only for kind: mnist or fashion_mnist"));
+    CHECK_THAT(error_of("network: {preset: lenet5}\ndata: {kind: fashion}\n"),
+               Contains(":2: key 'data.kind': 'fashion' is not one of: mnist, fashion_mnist, cifar10"));
+}
+
 TEST_CASE("explicit layers with network-wide and per-layer formats") {
     const TrainingScenario sc = parse(kLayers);
     REQUIRE(sc.network.layers.size() == 4);
