@@ -26,7 +26,8 @@ void GroupNormShape::validate() const {
         throw UserError("group norm: groups (" + std::to_string(groups) + ") must divide channels (" +
                         std::to_string(channels) + ")");
     if (group_size() < 2)
-        throw UserError("group norm: a group must hold at least 2 elements (channels / groups * rows * cols)");
+        throw UserError(
+            "group norm: a group must hold at least 2 elements (channels / groups * rows * cols)");
     if (scale_bits > kMaxScaleBits)
         throw UserError("group norm: scale_bits " + std::to_string(scale_bits) + " is above " +
                         std::to_string(kMaxScaleBits));

@@ -17,8 +17,9 @@ namespace trainvp::kern {
 
 struct GroupNormShape {
     uint32_t channels = 1, rows = 1, cols = 1;
-    uint32_t groups = 1;      // channels per group = channels / groups
-    uint32_t scale_bits = 0;  // 0: nearest power of two (shift); 1..kMaxScaleBits: 2^bits-entry reciprocal table
+    uint32_t groups = 1;  // channels per group = channels / groups
+    // 0: the nearest power of two (a shift per element); 1..kMaxScaleBits: a 2^bits-entry reciprocal table.
+    uint32_t scale_bits = 0;
     bool range_gradient = false;  // backward: also propagate through the range (see docs), else hold s fixed
 
     static constexpr uint32_t kMaxScaleBits = 8;
@@ -32,7 +33,8 @@ struct GroupNormShape {
 
 // Banner et al.'s range-to-deviation constant for M samples: C(M) = 1 / sqrt(2 ln M). Per layer (M >= 2).
 double range_constant(uint32_t group_size);
-// The per-group scale s for a scaled range v = C(M) * (max - min) >= 0 (docs: power of two or table); 1 for v = 0.
+// The per-group scale s for a scaled range v = C(M) * (max - min) >= 0 (power of two or table entry, see
+// docs); 1 for v = 0.
 double group_scale(double v, uint32_t scale_bits);
 // Entry t of the 2^bits-entry reciprocal table: round(2^15 / (1 + (t + 0.5) / 2^bits)) / 2^15.
 double reciprocal_table_entry(uint32_t t, uint32_t bits);
@@ -47,9 +49,9 @@ struct GroupNormSaved {
 void group_norm_forward(const GroupNormShape& s, uint32_t batch, const In& x, const In& gamma, const In& beta,
                         const Out& y, GroupNormSaved& saved, Workspace& ws);
 // dx = round((gamma_c * g - mean(gamma * g)) * s) (+ the range term at the group's max and min when
-// s.range_gradient); dgamma_c = round(sum over n, then elements, of g * (x - mean) * s); dbeta_c = round(sum g).
-// x is the forward input, saved what the forward pass kept. Outputs go through Out's sink when it has one;
-// an output with neither data nor sink is not computed.
+// s.range_gradient); dgamma_c = round(sum over n, then elements, of g * (x - mean) * s);
+// dbeta_c = round(sum of g). x is the forward input, saved what the forward pass kept. Outputs go through
+// Out's sink when it has one; an output with neither data nor sink is not computed.
 void group_norm_backward(const GroupNormShape& s, uint32_t batch, const In& g, const In& x, const In& gamma,
                          const GroupNormSaved& saved, const Out& dx, const Out& dgamma, const Out& dbeta,
                          Workspace& ws);

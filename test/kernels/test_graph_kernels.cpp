@@ -10,37 +10,16 @@
 
 using namespace trainvp;
 using namespace trainvp::kern;
+using ktest::dot;
 using ktest::max_rel_err;
+using ktest::numeric_grad;
+using ktest::out;
 using ktest::random_floats;
 using ktest::to_d;
 
 namespace {
 
 const num::Format kFp32{};
-
-Out out(std::vector<float>& v, num::Format f = kFp32) {
-    return Out{v.data(), f, num::SrKey{}, nullptr};
-}
-
-std::vector<double> numeric_grad(std::vector<double>& param, const std::function<double()>& f, double eps) {
-    std::vector<double> g(param.size());
-    for (size_t i = 0; i < param.size(); ++i) {
-        const double keep = param[i];
-        param[i] = keep + eps;
-        const double up = f();
-        param[i] = keep - eps;
-        const double down = f();
-        param[i] = keep;
-        g[i] = (up - down) / (2 * eps);
-    }
-    return g;
-}
-
-double dot(const std::vector<double>& a, const std::vector<double>& b) {
-    double s = 0;
-    for (size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
-    return s;
-}
 
 }  // namespace
 
@@ -120,7 +99,8 @@ TEST_CASE("global average pooling: hand values and the gradient by finite differ
             global_avgpool_forward(s, batch, In{x.data(), kFp32}, out(y));
             CHECK(max_rel_err(y, ref()) < 1e-6);
             global_avgpool_backward(s, batch, In{r.data(), kFp32}, out(dx), ws);
-            CHECK(max_rel_err(dx, numeric_grad(xd, [&] { return dot(rd, ref()); }, 1e-3)) < 1e-5);
+            CHECK(max_rel_err(dx, numeric_grad(
+                                      xd, [&] { return dot(rd, ref()); }, 1e-3)) < 1e-5);
         }
     }
     SECTION("fixed point within half an ulp of fp32 on the same inputs") {

@@ -13,31 +13,16 @@
 
 using namespace trainvp;
 using namespace trainvp::kern;
+using ktest::dot;
 using ktest::max_rel_err;
+using ktest::numeric_grad;
+using ktest::out;
 using ktest::random_floats;
 using ktest::to_d;
 
 namespace {
 
 const num::Format kFp32{};
-
-Out out(std::vector<float>& v, num::Format f = kFp32) {
-    return Out{v.data(), f, num::SrKey{}, nullptr};
-}
-
-std::vector<double> numeric_grad(std::vector<double>& param, const std::function<double()>& f, double eps) {
-    std::vector<double> g(param.size());
-    for (size_t i = 0; i < param.size(); ++i) {
-        const double keep = param[i];
-        param[i] = keep + eps;
-        const double up = f();
-        param[i] = keep - eps;
-        const double down = f();
-        param[i] = keep;
-        g[i] = (up - down) / (2 * eps);
-    }
-    return g;
-}
 
 // Independent reference scale: the nearest power of two to 1/v in log scale (bits 0), or the table entry of
 // v's leading `bits` fraction bits times 2^-floor(log2 v), computed from the definition in docs/numerics.md.
@@ -89,12 +74,6 @@ struct RefNorm {
         return y;
     }
 };
-
-double dot(const std::vector<double>& a, const std::vector<double>& b) {
-    double s = 0;
-    for (size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
-    return s;
-}
 
 // Arithmetic that has +, - and * only (no /, no sqrt), and counts what it did.
 struct Counted {
@@ -166,10 +145,10 @@ TEST_CASE("group norm forward of a 1x2x2x2 tensor worked by hand") {
 TEST_CASE("group norm scale: power of two or table entry within its stated error of 1/v") {
     CHECK(group_scale(0.0, 0) == 1.0);
     CHECK(group_scale(1.0, 0) == 1.0);
-    CHECK(group_scale(1.41, 0) == 1.0);   // below sqrt 2: keep 2^0
-    CHECK(group_scale(1.42, 0) == 0.5);   // above: 2^-1
-    CHECK(group_scale(3.0, 0) == 0.25);   // 1.5 * 2^1, 1.5 >= sqrt 2
-    CHECK(group_scale(0.3, 0) == 4.0);    // 1.2 * 2^-2
+    CHECK(group_scale(1.41, 0) == 1.0);  // below sqrt 2: keep 2^0
+    CHECK(group_scale(1.42, 0) == 0.5);  // above: 2^-1
+    CHECK(group_scale(3.0, 0) == 0.25);  // 1.5 * 2^1, 1.5 >= sqrt 2
+    CHECK(group_scale(0.3, 0) == 4.0);   // 1.2 * 2^-2
     CHECK(reciprocal_table_entry(0, 1) == std::round(32768 / 1.25) / 32768);
     for (uint32_t bits = 0; bits <= GroupNormShape::kMaxScaleBits; ++bits) {
         // power of two: v*s in [1/sqrt 2, sqrt 2]; table: the midpoint reciprocal of a bucket 2^-bits wide is
@@ -186,9 +165,8 @@ TEST_CASE("group norm scale: power of two or table entry within its stated error
 }
 
 TEST_CASE("group norm backward passes are the gradients of the forward pass (fp32, finite differences)") {
-    const GroupNormShape shapes[] = {
-        {4, 3, 3, 2, 0, false}, {3, 2, 2, 1, 3, false}, {4, 2, 3, 4, 0, false},
-        {4, 3, 3, 2, 0, true},  {3, 2, 2, 1, 3, true},  {2, 1, 5, 1, 0, true}};
+    const GroupNormShape shapes[] = {{4, 3, 3, 2, 0, false}, {3, 2, 2, 1, 3, false}, {4, 2, 3, 4, 0, false},
+                                     {4, 3, 3, 2, 0, true},  {3, 2, 2, 1, 3, true},  {2, 1, 5, 1, 0, true}};
     const uint32_t batch = 2;
     uint64_t stream = 20;
     for (const GroupNormShape& s : shapes) {
@@ -208,8 +186,8 @@ TEST_CASE("group norm backward passes are the gradients of the forward pass (fp3
         CHECK(max_rel_err(y, ref.forward(xd, gd, bd, &r0, &s0)) < 1e-6);
         CHECK(saved.scale == s0);
         if (s.range_gradient) ref.surrogate_s0 = &s0, ref.surrogate_r0 = &r0;
-        group_norm_backward(s, batch, In{r.data(), kFp32}, In{x.data(), kFp32}, In{gamma.data(), kFp32}, saved,
-                            out(dx), out(dgamma), out(dbeta), ws);
+        group_norm_backward(s, batch, In{r.data(), kFp32}, In{x.data(), kFp32}, In{gamma.data(), kFp32},
+                            saved, out(dx), out(dgamma), out(dbeta), ws);
         auto loss = [&] { return dot(rd, ref.forward(xd, gd, bd)); };
         CHECK(max_rel_err(dx, numeric_grad(xd, loss, 1e-4)) < 1e-5);
         CHECK(max_rel_err(dgamma, numeric_grad(gd, loss, 1e-4)) < 1e-5);
@@ -219,8 +197,8 @@ TEST_CASE("group norm backward passes are the gradients of the forward pass (fp3
             GroupNormShape plain = s;
             plain.range_gradient = false;
             std::vector<float> dx_plain(n);
-            group_norm_backward(plain, batch, In{r.data(), kFp32}, In{x.data(), kFp32}, In{gamma.data(), kFp32},
-                                saved, out(dx_plain), Out{}, Out{}, ws);
+            group_norm_backward(plain, batch, In{r.data(), kFp32}, In{x.data(), kFp32},
+                                In{gamma.data(), kFp32}, saved, out(dx_plain), Out{}, Out{}, ws);
             size_t differ = 0;
             for (size_t i = 0; i < n; ++i) differ += dx[i] != dx_plain[i];
             CHECK(differ == size_t(2) * batch * s.groups);
@@ -248,8 +226,8 @@ TEST_CASE("group norm fixed-point path equals the fp32 path within half an outpu
         GroupNormSaved saved_fp, saved_fx;
         std::vector<float> y_fp(n), y_fx(n), dx_fp(n), dx_fx(n), dg_fp(4), dg_fx(4), db_fp(4), db_fx(4);
         num::QuantStats ystats;
-        group_norm_forward(sh, batch, In{x.data(), act}, In{gamma.data(), par}, In{beta.data(), par}, out(y_fp),
-                           saved_fp, ws);
+        group_norm_forward(sh, batch, In{x.data(), act}, In{gamma.data(), par}, In{beta.data(), par},
+                           out(y_fp), saved_fp, ws);
         group_norm_forward(sh, batch, In{x.data(), act}, In{gamma.data(), par}, In{beta.data(), par},
                            Out{y_fx.data(), act, num::SrKey{}, &ystats}, saved_fx, ws);
         CHECK(saved_fp.scale == saved_fx.scale);
@@ -316,8 +294,8 @@ TEST_CASE("group norm refuses shapes it cannot normalize, naming the field") {
         group_norm_forward(s, 1, In{x.data(), kFp32}, In{p.data(), kFp32}, In{p.data(), kFp32}, out(y), saved,
                            ws);
     };
-    const GroupNormShape uneven{3, 2, 2, 2, 0, false}, single{3, 1, 1, 3, 0, false}, table{3, 2, 2, 1, 9, false},
-        none{3, 2, 2, 0, 0, false};
+    const GroupNormShape uneven{3, 2, 2, 2, 0, false}, single{3, 1, 1, 3, 0, false},
+        table{3, 2, 2, 1, 9, false}, none{3, 2, 2, 0, 0, false};
     CHECK_THROWS_WITH(run(uneven), Catch::Contains("groups (2) must divide channels (3)"));
     CHECK_THROWS_WITH(run(single), Catch::Contains("at least 2 elements"));
     CHECK_THROWS_WITH(run(table), Catch::Contains("scale_bits 9"));
