@@ -10,12 +10,7 @@
 
 using namespace trainvp;
 using namespace trainvp::kern;
-using ktest::dot;
-using ktest::max_rel_err;
-using ktest::numeric_grad;
-using ktest::out;
-using ktest::random_floats;
-using ktest::to_d;
+using namespace ktest;
 
 namespace {
 
