@@ -1,11 +1,14 @@
-// Helpers shared by the kernel tests: seeded random tensors and relative-error comparison.
+// Helpers shared by the kernel tests: seeded random tensors, relative-error comparison and finite
+// differences.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <vector>
 
+#include "kernels/kernel_types.h"
 #include "kernels/prng.h"
 #include "numerics/format.h"
 
@@ -49,6 +52,33 @@ inline bool bitwise_equal(const std::vector<float>& a, const std::vector<float>&
     for (size_t i = 0; i < a.size(); ++i)
         if (std::memcmp(&a[i], &b[i], sizeof(float)) != 0) return false;
     return true;
+}
+
+// An output tensor of `fmt` (fp32 by default) with the default rounding key and no statistics.
+inline trainvp::kern::Out out(std::vector<float>& v, trainvp::num::Format fmt = {}) {
+    return trainvp::kern::Out{v.data(), fmt, trainvp::num::SrKey{}, nullptr};
+}
+
+// Central finite differences of the scalar f at every element of `param` (double precision).
+inline std::vector<double> numeric_grad(std::vector<double>& param, const std::function<double()>& f,
+                                        double eps) {
+    std::vector<double> g(param.size());
+    for (size_t i = 0; i < param.size(); ++i) {
+        const double keep = param[i];
+        param[i] = keep + eps;
+        const double up = f();
+        param[i] = keep - eps;
+        const double down = f();
+        param[i] = keep;
+        g[i] = (up - down) / (2 * eps);
+    }
+    return g;
+}
+
+inline double dot(const std::vector<double>& a, const std::vector<double>& b) {
+    double s = 0;
+    for (size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
+    return s;
 }
 
 }  // namespace ktest

@@ -15,7 +15,10 @@
 
 using namespace trainvp;
 using namespace trainvp::kern;
+using ktest::dot;
 using ktest::max_rel_err;
+using ktest::numeric_grad;
+using ktest::out;
 using ktest::random_floats;
 using ktest::to_d;
 
@@ -23,31 +26,6 @@ namespace {
 
 const num::Format kFp32{};
 const MacContext kMac{};
-
-Out out(std::vector<float>& v) {
-    return Out{v.data(), kFp32, num::SrKey{}, nullptr};
-}
-
-// Central finite differences of the scalar f at every element of `param` (double precision).
-std::vector<double> numeric_grad(std::vector<double>& param, const std::function<double()>& f, double eps) {
-    std::vector<double> g(param.size());
-    for (size_t i = 0; i < param.size(); ++i) {
-        const double keep = param[i];
-        param[i] = keep + eps;
-        const double up = f();
-        param[i] = keep - eps;
-        const double down = f();
-        param[i] = keep;
-        g[i] = (up - down) / (2 * eps);
-    }
-    return g;
-}
-
-double dot(const std::vector<double>& a, const std::vector<double>& b) {
-    double s = 0;
-    for (size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
-    return s;
-}
 
 std::vector<double> conv_ref(const Conv2dShape& s, uint32_t batch, const std::vector<double>& x,
                              const std::vector<double>& w, const std::vector<double>& b) {
