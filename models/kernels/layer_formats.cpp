@@ -139,7 +139,9 @@ int next_int8_scale(int scale_exp, uint32_t max_code) {
     int s = scale_exp;
     if (max_code >= 127) {
         s = scale_exp + 1;
-    } else if (max_code > 0) {
+    } else if (max_code == 0) {
+        s = scale_exp - 1;  // nothing above half a step: look one step finer
+    } else {
         int top = 0;  // floor(log2 max_code)
         while ((max_code >> (top + 1)) != 0) ++top;
         s = scale_exp + top - 6;

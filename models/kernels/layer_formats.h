@@ -65,7 +65,7 @@ num::Format resolve_format(const FormatRequest& request, double range);
 // step the hardware takes m = max |q| over the int8 codes it wrote into the tensor (scale 2^s) and picks the
 // scale of the tensor's next step:
 //   m >= 127 (the top code was reached, values may have saturated): s + 1;
-//   m == 0 (an all-zero tensor): s;
+//   m == 0 (every value rounded to zero, or a zero tensor): s - 1, one step finer per step;
 //   otherwise s + floor(log2 m) - 6, the smallest power of two whose int8 grid still covers 2^s * m, so the
 //   largest code of the next step lies in [64, 127] if the maximum stays.
 // The result is clamped to the accelerator's int8 scale range [kMinTrackedScale, kMaxTrackedScale].
