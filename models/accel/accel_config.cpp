@@ -76,6 +76,7 @@ void AcceleratorConfig::validate() const {
     check_range(rows, "accelerator.rows", kArrayDim);
     check_range(cols, "accelerator.cols", kArrayDim);
     check_range(clock_hz, "accelerator.clock_hz", kClockHz);
+    check_range(sparse_clock_hz, "accelerator.sparse_clock_hz", kClockHz);
     check_sram(weight_buffer, "weight_buffer");
     check_sram(activation_buffer, "activation_buffer");
     check_sram(gradient_buffer, "gradient_buffer");

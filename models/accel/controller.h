@@ -36,6 +36,7 @@ class Controller : public sc_core::sc_module, public accel::PartState {
     CommandSocket dma_out;      // DmaCommands to the DMA engine
     CommandSocket pe_out;       // TileCommands of conv and fc phases to the PE array
     CommandSocket vector_out;   // TileCommands of all other opcodes to the vector unit
+    CommandSocket sparse_out;   // SparseCommands of the SPARSE_* opcodes to the sparse engine
     sc_core::sc_out<bool> irq;  // high while (IRQ_STATUS & IRQ_ENABLE) != 0
 
     SC_HAS_PROCESS(Controller);
@@ -78,6 +79,12 @@ class Controller : public sc_core::sc_module, public accel::PartState {
     bool dma(accel::DmaCommand& cmd, sc_core::sc_time& delay);
     // The descriptor's busy time from the tiles' times (double buffering overlaps them).
     sc_core::sc_time overlap() const;
+    // A SPARSE_* descriptor: its operands fetched by the DMA, the engine's command, its results stored;
+    // false (with the error) when any of them failed. `elapsed` is the time they took one after another.
+    bool run_sparse(const accel_desc& d, uint64_t desc_addr, accel::PhaseStats& ps, sc_core::sc_time& elapsed,
+                    accel::DecodeError& err);
+    // Ends a descriptor that ran: counters, statistics record, ring head, DONE interrupt.
+    void complete(const accel_desc& d, accel::PhaseStats& ps, double start_ns, const std::string& split);
 
     AcceleratorConfig config_;
     Logger log_;
