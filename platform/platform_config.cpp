@@ -36,7 +36,8 @@ void register_accelerator_keys(ConfigSchema& s, AcceleratorConfig& a) {
         [&a] { return std::string(dataflow_name(a.dataflow)); }, &a.dataflow);
     s.add("hardware.clock_hz", &a.clock_hz, "accelerator clock in Hz", AcceleratorConfig::kClockHz);
     s.add("hardware.sparse_engine.clock_hz", &a.sparse_clock_hz,
-          "clock of the sparse junction-pipelined engine in Hz (docs/sparse.md)", AcceleratorConfig::kClockHz);
+          "clock of the sparse junction-pipelined engine in Hz (docs/sparse.md)",
+          AcceleratorConfig::kClockHz);
     s.add(
         "hardware.fidelity", "analytic (closed-form array timing) or cycle (cycle-stepped array, slow)",
         [&a](const std::string& t) {

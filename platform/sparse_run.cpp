@@ -103,8 +103,9 @@ void SparseRunConfig::validate() const {
         throw std::invalid_argument(std::string("sparse.") + e.what());
     }
     if (net.layers() > ACCEL_SPARSE_MAX_LAYERS)
-        throw FieldError({&net.neurons}, "sparse.neurons",
-                         "at most " + std::to_string(ACCEL_SPARSE_MAX_LAYERS) + " layers (the engine's record)");
+        throw FieldError(
+            {&net.neurons}, "sparse.neurons",
+            "at most " + std::to_string(ACCEL_SPARSE_MAX_LAYERS) + " layers (the engine's record)");
     check_range(epochs, "sparse.epochs", kEpochs);
     check_range(descriptor_samples, "sparse.descriptor_samples", kDescriptorSamples);
     etapos_per_epoch();
@@ -158,17 +159,20 @@ void register_sparse_keys(ConfigSchema& s, SparseRunConfig& c) {
           ValueRange<uint64_t>{0, UINT64_MAX});
     s.add(
         "sparse.delta_hazard",
-        "forwarded (the engine with forwarding, default) or rtl (the RTL as written: BP partial sums are lost)",
+        "forwarded (the engine with forwarding, default) or rtl (the RTL as written: BP partial sums are "
+        "lost)",
         [&n](const std::string& t) { n.delta_hazard = sparse::parse_delta_hazard(t); },
         [&n] { return std::string(sparse::to_string(n.delta_hazard)); }, &n.delta_hazard);
     s.add("sparse.epochs", &c.epochs, "training epochs", SparseRunConfig::kEpochs);
     s.add("sparse.etapos", &c.etapos,
-          "learning-rate code per epoch (eta = 2^-(etapos-1), 0..frac_bits+1), comma-separated; the last repeats");
+          "learning-rate code per epoch (eta = 2^-(etapos-1), 0..frac_bits+1), comma-separated; the last "
+          "repeats");
     s.add("sparse.descriptor_samples", &c.descriptor_samples,
           "training samples per SPARSE_TRAIN descriptor (each fills and drains the pipeline)",
           SparseRunConfig::kDescriptorSamples);
     s.add("sparse.data_dir", &c.data_dir, "MNIST IDX files (train-*, t10k-*)");
-    s.add("sparse.train_limit", &c.train_limit, "training samples used (0 = all)", SparseRunConfig::kSampleLimit);
+    s.add("sparse.train_limit", &c.train_limit, "training samples used (0 = all)",
+          SparseRunConfig::kSampleLimit);
     s.add("sparse.test_limit", &c.test_limit, "test samples used (0 = all)", SparseRunConfig::kSampleLimit);
 }
 
@@ -177,8 +181,10 @@ SparseTrainingRun::SparseTrainingRun(const std::string& scenario_path, const Spa
     : cfg_(cfg), opts_(std::move(opts)) {
     const std::string dir = resolve_data_path(cfg_.data_dir, scenario_path);
     try {
-        train_ = load_mnist_idx(dir + "/train-images-idx3-ubyte", dir + "/train-labels-idx1-ubyte", cfg_.train_limit);
-        test_ = load_mnist_idx(dir + "/t10k-images-idx3-ubyte", dir + "/t10k-labels-idx1-ubyte", cfg_.test_limit);
+        train_ = load_mnist_idx(dir + "/train-images-idx3-ubyte", dir + "/train-labels-idx1-ubyte",
+                                cfg_.train_limit);
+        test_ =
+            load_mnist_idx(dir + "/t10k-images-idx3-ubyte", dir + "/t10k-labels-idx1-ubyte", cfg_.test_limit);
     } catch (const std::exception& e) {
         throw UserError(scenario_path + ": sparse.data_dir: " + e.what());
     }
@@ -227,8 +233,10 @@ void SparseTrainingRun::prepare(Platform& soc) {
     j.addr_test_labels = take(test_.labels.size() + 1);
     const uint64_t ram_end = uint64_t{TRAINVP_DRAM_BASE} + ram.size();
     if (at > ram_end)
-        throw UserError("the sparse training job needs " + std::to_string((at - TRAINVP_DRAM_BASE + (1u << 20) - 1) >> 20) +
-                        " MiB of DRAM but ram.size is " + std::to_string(ram.size() >> 20) + " MiB: raise ram.size");
+        throw UserError("the sparse training job needs " +
+                        std::to_string((at - TRAINVP_DRAM_BASE + (1u << 20) - 1) >> 20) +
+                        " MiB of DRAM but ram.size is " + std::to_string(ram.size() >> 20) +
+                        " MiB: raise ram.size");
     const accel_sparse_config rec = accel::sparse_config_record(cfg_.net);
     ram.write(ram_offset(j.addr_config), &rec, sizeof rec);
     const sparse_results zero{};
@@ -242,7 +250,8 @@ void SparseTrainingRun::prepare(Platform& soc) {
     ram.write(ram_offset(TRAIN_JOB_BASE), &j, sizeof j);
 }
 
-std::string SparseTrainingRun::check_against_golden(const sparse_results& res, const std::vector<int32_t>& params,
+std::string SparseTrainingRun::check_against_golden(const sparse_results& res,
+                                                    const std::vector<int32_t>& params,
                                                     const std::vector<uint32_t>& predictions,
                                                     nlohmann::json& summary) const {
     sparse::SparseNetwork net(cfg_.net);
@@ -287,11 +296,12 @@ std::string SparseTrainingRun::check_against_golden(const sparse_results& res, c
     }
     for (size_t i = 0; i < expect.size(); ++i)
         if (params[i] != expect[i])
-            return "parameter " + std::to_string(i) + ": platform " + std::to_string(params[i]) + ", golden " +
-                   std::to_string(expect[i]);
+            return "parameter " + std::to_string(i) + ": platform " + std::to_string(params[i]) +
+                   ", golden " + std::to_string(expect[i]);
     char digest[32];
     std::snprintf(digest, sizeof digest, "0x%016" PRIx64, net.parameter_digest());
-    summary = {{"identical", true}, {"parameters", expect.size()}, {"predictions", test_.count}, {"digest", digest}};
+    summary = {
+        {"identical", true}, {"parameters", expect.size()}, {"predictions", test_.count}, {"digest", digest}};
     return "";
 }
 
@@ -351,14 +361,14 @@ int SparseTrainingRun::finish(Platform& soc, int status, OutputWrites& writes) {
         std::fprintf(stderr, "  weights          %" PRIu64 " (fully connected %" PRIu64 ", %.1fx fewer)\n",
                      cfg_.net.total_edges(), cfg_.net.dense_edges(),
                      double(cfg_.net.dense_edges()) / double(cfg_.net.total_edges()));
-        std::fprintf(stderr, "  junction cycle   %u clocks at %.3g MHz (%.3f us per sample)\n", cycle, clock_hz / 1e6,
-                     cycle / clock_hz * 1e6);
+        std::fprintf(stderr, "  junction cycle   %u clocks at %.3g MHz (%.3f us per sample)\n", cycle,
+                     clock_hz / 1e6, cycle / clock_hz * 1e6);
         for (const auto& ep : epochs)
-            std::fprintf(stderr,
-                         "  epoch %-3u        train %.2f%%  test %.2f%%  engine %.3f ms  stalls %" PRIu64 "\n",
-                         ep["epoch"].get<uint32_t>(), 100.0 * ep["train_accuracy"].get<double>(),
-                         100.0 * ep["test_accuracy"].get<double>(), 1e3 * ep["engine_time_s"].get<double>(),
-                         ep["stall_clocks"].get<uint64_t>());
+            std::fprintf(
+                stderr, "  epoch %-3u        train %.2f%%  test %.2f%%  engine %.3f ms  stalls %" PRIu64 "\n",
+                ep["epoch"].get<uint32_t>(), 100.0 * ep["train_accuracy"].get<double>(),
+                100.0 * ep["test_accuracy"].get<double>(), 1e3 * ep["engine_time_s"].get<double>(),
+                ep["stall_clocks"].get<uint64_t>());
         std::fprintf(stderr, "  parameters       digest %s\n", digest);
     }
     if (!opts_.weights_path.empty())
@@ -373,16 +383,18 @@ int SparseTrainingRun::finish(Platform& soc, int status, OutputWrites& writes) {
     }
     if (opts_.check_golden) {
         if (!complete) {
-            std::fprintf(stderr, "trainvp: error: check-golden: training did not complete; nothing to compare\n");
+            std::fprintf(stderr,
+                         "trainvp: error: check-golden: training did not complete; nothing to compare\n");
             report_["check_golden"] = {{"identical", false}, {"why", "training did not complete"}};
             return status ? status : kExitTrainingFailed;
         }
         nlohmann::json summary;
         const std::string diff = check_against_golden(res, params, predictions, summary);
         if (diff.empty()) {
-            std::fprintf(stderr, "check-golden: identical (%" PRIu64 " parameters, %" PRIu64
-                         " predictions, digest %s)\n",
-                         summary["parameters"].get<uint64_t>(), summary["predictions"].get<uint64_t>(), digest);
+            std::fprintf(
+                stderr,
+                "check-golden: identical (%" PRIu64 " parameters, %" PRIu64 " predictions, digest %s)\n",
+                summary["parameters"].get<uint64_t>(), summary["predictions"].get<uint64_t>(), digest);
         } else {
             std::fprintf(stderr, "trainvp: error: check-golden: %s\n", diff.c_str());
             summary = {{"identical", false}, {"why", diff}};

@@ -30,7 +30,7 @@ struct SparseRunConfig {
 
     sparse::SparseNetConfig net = defaults();
     uint32_t epochs = 1;
-    std::string etapos = "4";           // per epoch, comma-separated; the last repeats
+    std::string etapos = "4";            // per epoch, comma-separated; the last repeats
     uint32_t descriptor_samples = 1000;  // training samples per SPARSE_TRAIN
     std::string data_dir = "data/mnist";
     uint32_t train_limit = 0, test_limit = 0;

@@ -33,16 +33,15 @@
       "- onehot (flag LOSS_GRAD)")                                                                          \
     X(SGD_UPDATE, 0x0E,                                                                                     \
       "master, velocity, w updated from dw / batch with lr, momentum, weight_decay; count elements")        \
-    X(DMA_COPY, 0x0F, "y = x converted from format X to format Y; count elements")                     \
+    X(DMA_COPY, 0x0F, "y = x converted from format X to format Y; count elements")                          \
     X(SPARSE_CONFIG, 0x10,                                                                                  \
-      "sparse engine: network, connectivity and format from the accel_sparse_config record at addr_aux; "   \
-      "initial weights from its seed")                                                                      \
+      "sparse engine: network, connectivity, format from the accel_sparse_config record at addr_aux")       \
     X(SPARSE_TRAIN, 0x11,                                                                                   \
-      "sparse engine: train on batch samples of fc_in u8 inputs at addr_x, u8 labels at addr_labels, "      \
-      "learning-rate code etapos in count; result record at addr_aux, parameters to addr_w (each optional)") \
+      "sparse engine: train on batch samples (fc_in u8 inputs at addr_x, u8 addr_labels), etapos in "       \
+      "count; result record at addr_aux, parameters to addr_w (each optional)")                             \
     X(SPARSE_INFER, 0x12,                                                                                   \
-      "sparse engine: predictions (u32 per sample) of batch samples at addr_x into addr_y; with "           \
-      "addr_labels, the correct count in the result record at addr_aux (optional)")
+      "sparse engine: u32 prediction per sample into addr_y; with addr_labels, the correct count in the "   \
+      "result record at addr_aux (optional)")
 
 enum accel_opcode {
 #define ACCEL_OPCODE_ENUM(name, value, desc) ACCEL_OP_##name = value,

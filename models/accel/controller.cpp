@@ -384,8 +384,8 @@ sc_core::sc_time Controller::overlap() const {
     return sc_core::sc_time::from_value(total);
 }
 
-bool Controller::run_sparse(const accel_desc& d, uint64_t desc_addr, PhaseStats& ps, sc_core::sc_time& elapsed,
-                            DecodeError& err) {
+bool Controller::run_sparse(const accel_desc& d, uint64_t desc_addr, PhaseStats& ps,
+                            sc_core::sc_time& elapsed, DecodeError& err) {
     auto fail = [&err](uint32_t code, uint64_t address, const std::string& why) {
         err = {code, address, why};
         return false;
@@ -401,7 +401,8 @@ bool Controller::run_sparse(const accel_desc& d, uint64_t desc_addr, PhaseStats&
             return fail(ACCEL_ERR_MISALIGNED, addr,
                         std::string(name) + " " + what + " not " + std::to_string(align) + "-byte aligned");
         if (addr < config_.dram_base || addr + bytes > config_.dram_base + config_.dram_size)
-            return fail(ACCEL_ERR_ADDR_RANGE, addr, std::string(name) + " " + what + " outside the DRAM window");
+            return fail(ACCEL_ERR_ADDR_RANGE, addr,
+                        std::string(name) + " " + what + " outside the DRAM window");
         return true;
     };
     auto move = [&](DmaCommand::Kind kind, uint64_t addr, uint8_t* data, uint64_t bytes) {
@@ -436,7 +437,8 @@ bool Controller::run_sparse(const accel_desc& d, uint64_t desc_addr, PhaseStats&
         accel_sparse_config rec;
         if (d.addr_aux == 0) return fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr, "SPARSE_CONFIG without addr_aux");
         if (!check(d.addr_aux, sizeof rec, 8, "configuration record")) return false;
-        if (!move(DmaCommand::Kind::fetch, d.addr_aux, reinterpret_cast<uint8_t*>(&rec), sizeof rec)) return false;
+        if (!move(DmaCommand::Kind::fetch, d.addr_aux, reinterpret_cast<uint8_t*>(&rec), sizeof rec))
+            return false;
         std::string why;
         if (!sparse_config_from_record(rec, cmd.config, why))
             return fail(ACCEL_ERR_SPARSE_CONFIG, d.addr_aux, "configuration record: " + why);
@@ -448,7 +450,8 @@ bool Controller::run_sparse(const accel_desc& d, uint64_t desc_addr, PhaseStats&
         if (d.fc_in == 0) return fail(ACCEL_ERR_SHAPE, desc_addr, std::string(name) + " with fc_in 0");
         if (train && d.addr_labels == 0)
             return fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr, "SPARSE_TRAIN without addr_labels");
-        if (!train && d.addr_y == 0) return fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr, "SPARSE_INFER without addr_y");
+        if (!train && d.addr_y == 0)
+            return fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr, "SPARSE_INFER without addr_y");
         if (train && d.count > 255)
             return fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr, "SPARSE_TRAIN etapos (count) above 255");
         const uint64_t n = d.batch, in_bytes = n * d.fc_in;
@@ -475,10 +478,12 @@ bool Controller::run_sparse(const accel_desc& d, uint64_t desc_addr, PhaseStats&
     const bool ok = send(sparse_out, cmd, t);
     elapsed += t;
     if (!ok) {
-        if (cmd.error == ACCEL_ERR_NONE) return fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr, "the sparse engine refused");
-        const uint64_t at = cmd.error == ACCEL_ERR_BAD_LABEL                                    ? d.addr_labels + cmd.error_index
-                            : cmd.error == ACCEL_ERR_SPARSE_CONFIG && cmd.kind == SparseCommand::Kind::configure ? d.addr_aux
-                                                                                                  : desc_addr;
+        if (cmd.error == ACCEL_ERR_NONE)
+            return fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr, "the sparse engine refused");
+        const uint64_t at =
+            cmd.error == ACCEL_ERR_BAD_LABEL ? d.addr_labels + cmd.error_index
+            : cmd.error == ACCEL_ERR_SPARSE_CONFIG && cmd.kind == SparseCommand::Kind::configure ? d.addr_aux
+                                                                                                 : desc_addr;
         return fail(cmd.error, at, std::string(name) + ": " + cmd.why);
     }
     const uint64_t engine_cycles = static_cast<uint64_t>(std::ceil(t / clock_period_ - 1e-9));
@@ -490,12 +495,11 @@ bool Controller::run_sparse(const accel_desc& d, uint64_t desc_addr, PhaseStats&
                   parameters.size() * 4))
             return false;
     }
-    if (!predictions.empty() &&
-        !move(DmaCommand::Kind::put, d.addr_y, reinterpret_cast<uint8_t*>(predictions.data()),
-              predictions.size() * 4))
+    if (!predictions.empty() && !move(DmaCommand::Kind::put, d.addr_y,
+                                      reinterpret_cast<uint8_t*>(predictions.data()), predictions.size() * 4))
         return false;
-    if (d.addr_aux && !move(DmaCommand::Kind::put, d.addr_aux, reinterpret_cast<uint8_t*>(&cmd.result),
-                            sizeof cmd.result))
+    if (d.addr_aux &&
+        !move(DmaCommand::Kind::put, d.addr_aux, reinterpret_cast<uint8_t*>(&cmd.result), sizeof cmd.result))
         return false;
     return true;
 }

@@ -13,21 +13,25 @@ using accel::SparseCommand;
 
 namespace accel {
 
-bool sparse_config_from_record(const accel_sparse_config& rec, sparse::SparseNetConfig& out, std::string& why) {
+bool sparse_config_from_record(const accel_sparse_config& rec, sparse::SparseNetConfig& out,
+                               std::string& why) {
     if (rec.layers < 2 || rec.layers > ACCEL_SPARSE_MAX_LAYERS) {
-        why = "layers " + std::to_string(rec.layers) + " outside 2.." + std::to_string(ACCEL_SPARSE_MAX_LAYERS);
+        why =
+            "layers " + std::to_string(rec.layers) + " outside 2.." + std::to_string(ACCEL_SPARSE_MAX_LAYERS);
         return false;
     }
     const uint32_t jn = rec.layers - 1;
     for (uint32_t l = rec.layers; l < ACCEL_SPARSE_MAX_LAYERS; ++l)
-        if (rec.neurons[l]) return why = "neurons[" + std::to_string(l) + "] beyond the layers is not 0", false;
+        if (rec.neurons[l])
+            return why = "neurons[" + std::to_string(l) + "] beyond the layers is not 0", false;
     for (uint32_t j = jn; j + 1 < ACCEL_SPARSE_MAX_LAYERS; ++j)
         if (rec.fanout[j] || rec.z[j] || rec.activation[j])
             return why = "junction " + std::to_string(j) + " beyond the layers is not 0", false;
     if (rec.reserved) return why = "reserved word is not 0", false;
     if (rec.activation[0] > 1 || rec.connectivity > 1 || rec.delta_hazard > 1 || rec.dither > 1 ||
         rec.zero_starts > 1)
-        return why = "an activation, connectivity, delta-hazard, dither or zero-starts code is not 0 or 1", false;
+        return why = "an activation, connectivity, delta-hazard, dither or zero-starts code is not 0 or 1",
+               false;
     sparse::SparseNetConfig c;
     c.neurons.assign(rec.neurons, rec.neurons + rec.layers);
     c.fanout.assign(rec.fanout, rec.fanout + jn);
@@ -36,18 +40,18 @@ bool sparse_config_from_record(const accel_sparse_config& rec, sparse::SparseNet
     for (uint32_t j = 0; j < jn; ++j) {
         if (rec.activation[j] > 1) return why = "activation code of junction " + std::to_string(j), false;
         c.activation.push_back(rec.activation[j] == ACCEL_SPARSE_ACT_RELU ? sparse::Activation::relu
-                                                                         : sparse::Activation::sigmoid);
+                                                                          : sparse::Activation::sigmoid);
     }
     c.format = sparse::FixedFormat{rec.total_bits, rec.int_bits};
     c.input_bits = rec.input_bits;
     c.proctime = rec.proctime;
-    c.connectivity =
-        rec.connectivity == ACCEL_SPARSE_CONN_RANDOM ? sparse::Connectivity::random : sparse::Connectivity::clash_free;
+    c.connectivity = rec.connectivity == ACCEL_SPARSE_CONN_RANDOM ? sparse::Connectivity::random
+                                                                  : sparse::Connectivity::clash_free;
     c.interleaver_type = rec.interleaver_type;
     c.dither = rec.dither != 0;
     c.zero_starts = rec.zero_starts != 0;
-    c.delta_hazard =
-        rec.delta_hazard == ACCEL_SPARSE_DELTA_RTL ? sparse::DeltaHazard::rtl : sparse::DeltaHazard::forwarded;
+    c.delta_hazard = rec.delta_hazard == ACCEL_SPARSE_DELTA_RTL ? sparse::DeltaHazard::rtl
+                                                                : sparse::DeltaHazard::forwarded;
     c.seed = rec.seed;
     out = c;
     return true;
@@ -68,8 +72,8 @@ accel_sparse_config sparse_config_record(const sparse::SparseNetConfig& c) {
     r.int_bits = static_cast<uint8_t>(c.format.int_bits);
     r.input_bits = static_cast<uint8_t>(c.input_bits);
     r.proctime = static_cast<uint8_t>(c.proctime);
-    r.connectivity =
-        c.connectivity == sparse::Connectivity::random ? ACCEL_SPARSE_CONN_RANDOM : ACCEL_SPARSE_CONN_CLASH_FREE;
+    r.connectivity = c.connectivity == sparse::Connectivity::random ? ACCEL_SPARSE_CONN_RANDOM
+                                                                    : ACCEL_SPARSE_CONN_CLASH_FREE;
     r.interleaver_type = static_cast<uint8_t>(c.interleaver_type);
     r.dither = c.dither;
     r.zero_starts = c.zero_starts;
@@ -91,7 +95,9 @@ constexpr uint64_t kMaxEdges = uint64_t{1} << 24;
 }  // namespace
 
 SparseEngine::SparseEngine(sc_core::sc_module_name name, double clock_hz)
-    : sc_module(name), cmd_in("cmd_in"), period_(sc_core::sc_time(1.0 / clock_hz, sc_core::SC_SEC)),
+    : sc_module(name),
+      cmd_in("cmd_in"),
+      period_(sc_core::sc_time(1.0 / clock_hz, sc_core::SC_SEC)),
       log_(this->name()) {
     cmd_in.register_b_transport(this, &SparseEngine::command);
 }
@@ -208,12 +214,12 @@ bool SparseEngine::check_samples(SparseCommand& cmd) const {
     };
     if (cmd.sample_bytes == 0 || cmd.sample_bytes > c.neurons[0])
         return fail(ACCEL_ERR_SHAPE, 0,
-                    "fc_in " + std::to_string(cmd.sample_bytes) + " is not in 1.." + std::to_string(c.neurons[0]) +
-                        " (the input layer)");
+                    "fc_in " + std::to_string(cmd.sample_bytes) + " is not in 1.." +
+                        std::to_string(c.neurons[0]) + " (the input layer)");
     if (cmd.kind == SparseCommand::Kind::train && cmd.etapos > c.format.frac_bits() + 1)
         return fail(ACCEL_ERR_BAD_ARGUMENT, 0,
-                    "etapos " + std::to_string(cmd.etapos) + " is above frac_bits + 1 = " +
-                        std::to_string(c.format.frac_bits() + 1));
+                    "etapos " + std::to_string(cmd.etapos) +
+                        " is above frac_bits + 1 = " + std::to_string(c.format.frac_bits() + 1));
     if (cmd.labels)
         for (uint32_t i = 0; i < cmd.count; ++i)
             if (cmd.labels[i] >= c.neurons.back())

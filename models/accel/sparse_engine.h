@@ -36,8 +36,8 @@ struct SparseCommand : tlm::tlm_extension<SparseCommand> {
     const uint8_t* inputs = nullptr;  // train, infer: count x sample_bytes input values
     uint32_t sample_bytes = 0;
     uint32_t count = 0;
-    const uint8_t* labels = nullptr;  // train (required), infer (optional)
-    int etapos = 0;                   // train
+    const uint8_t* labels = nullptr;               // train (required), infer (optional)
+    int etapos = 0;                                // train
     std::vector<uint32_t>* predictions = nullptr;  // infer: filled with count predictions
     std::vector<int32_t>* parameters = nullptr;    // train: when set, the parameters after it
     // Reply.
@@ -54,7 +54,8 @@ struct SparseCommand : tlm::tlm_extension<SparseCommand> {
 
 // The record's fields as a configuration, and back. from_record returns false with the reason for a value
 // no field can hold (an unknown code, layers out of range, a non-zero unused entry).
-bool sparse_config_from_record(const accel_sparse_config& rec, sparse::SparseNetConfig& out, std::string& why);
+bool sparse_config_from_record(const accel_sparse_config& rec, sparse::SparseNetConfig& out,
+                               std::string& why);
 accel_sparse_config sparse_config_record(const sparse::SparseNetConfig& cfg);
 
 }  // namespace accel

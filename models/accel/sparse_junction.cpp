@@ -75,8 +75,8 @@ void SparseJunction::run_cycle(const JunctionCycleIo& io) {
                         seen = &*it;
                         break;
                     }
-                hist.push_back({t + write_delay, fx_.add(term, seen ? seen->value : 0),
-                                1 + (seen ? seen->terms : 0)});
+                hist.push_back(
+                    {t + write_delay, fx_.add(term, seen ? seen->value : 0), 1 + (seen ? seen->terms : 0)});
                 counters_.macs += 2;
             }
             if (up) {

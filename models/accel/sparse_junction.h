@@ -25,11 +25,11 @@ struct JunctionCycleIo {
     const int32_t* ff_left = nullptr;  // activations of the sample in FF (collection rFF); null: FF idle
     int32_t* ff_act = nullptr;         // right layer's activations and derivatives (collection wFF)
     int32_t* ff_adot = nullptr;
-    const int32_t* up_left = nullptr;       // activations of the sample in UP (collection rUP); null: UP idle
-    const int32_t* bp_adot = nullptr;       // adot of that sample (collection rUP); null: BP idle
-    const int32_t* delta_right = nullptr;   // error of the UP sample at the right layer (ping-pong read)
-    int32_t* delta_left = nullptr;          // BP's output: the left layer's error (ping-pong write)
-    int etapos = 0;                         // learning-rate code of the UP sample
+    const int32_t* up_left = nullptr;      // activations of the sample in UP (collection rUP); null: UP idle
+    const int32_t* bp_adot = nullptr;      // adot of that sample (collection rUP); null: BP idle
+    const int32_t* delta_right = nullptr;  // error of the UP sample at the right layer (ping-pong read)
+    int32_t* delta_left = nullptr;         // BP's output: the left layer's error (ping-pong write)
+    int etapos = 0;                        // learning-rate code of the UP sample
 };
 
 struct JunctionCounters {
@@ -42,8 +42,7 @@ struct JunctionCounters {
 
 class SparseJunction {
   public:
-    SparseJunction(const sparse::SparseNetConfig& config,
-                   const sparse::JunctionState& state, uint32_t index);
+    SparseJunction(const sparse::SparseNetConfig& config, const sparse::JunctionState& state, uint32_t index);
 
     // The clocks this junction needs to stream its edges once, bank-conflict stalls included.
     uint32_t stream_clocks() const { return stream_clocks_; }

@@ -120,15 +120,15 @@ typedef struct sparse_job {
     uint32_t version; /* SPARSE_JOB_VERSION */
     uint32_t bytes;   /* sizeof(sparse_job) */
     uint32_t epochs;
-    uint32_t sample_bytes;       /* input values per image */
+    uint32_t sample_bytes; /* input values per image */
     uint32_t train_count, test_count;
     uint32_t descriptor_samples; /* training samples per SPARSE_TRAIN (each starts and drains the pipeline) */
     uint32_t addr_config;        /* accel_sparse_config record */
     uint32_t addr_train_images, addr_train_labels;
     uint32_t addr_test_images, addr_test_labels;
     uint32_t addr_ring, ring_entries;
-    uint32_t addr_results;       /* sparse_results */
-    uint32_t addr_parameters;    /* the final parameters (int32 each) after the last SPARSE_TRAIN */
+    uint32_t addr_results;    /* sparse_results */
+    uint32_t addr_parameters; /* the final parameters (int32 each) after the last SPARSE_TRAIN */
     uint32_t parameter_count;
     uint32_t addr_predictions;   /* the last test pass's predictions (u32 each) */
     uint32_t addr_result_record; /* accel_sparse_result of each descriptor */

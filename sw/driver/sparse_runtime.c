@@ -22,8 +22,8 @@ int sparse_job_check(const sparse_job* job, const char** why) {
     if (job->addr_config == 0 || job->addr_train_images == 0 || job->addr_train_labels == 0 ||
         job->addr_results == 0 || job->addr_parameters == 0 || job->addr_result_record == 0)
         return fail(why, "a buffer address is 0");
-    if (job->test_count && (job->addr_test_images == 0 || job->addr_test_labels == 0 ||
-                            job->addr_predictions == 0))
+    if (job->test_count &&
+        (job->addr_test_images == 0 || job->addr_test_labels == 0 || job->addr_predictions == 0))
         return fail(why, "test set without images, labels or predictions buffer");
     if (job->addr_ring == 0 || (job->addr_ring % ACCEL_RING_ALIGN) || job->ring_entries < 4)
         return fail(why, "descriptor ring missing, misaligned or under 4 entries");
@@ -49,7 +49,8 @@ int sparse_rt_init(struct sparse_rt* rt, const sparse_job* job, struct accel_err
 int sparse_rt_train_epoch(struct sparse_rt* rt, uint32_t epoch, sparse_epoch_result* out,
                           struct accel_error* err) {
     const sparse_job* job = rt->job;
-    const volatile accel_sparse_result* rec = (const volatile accel_sparse_result*)(uintptr_t)job->addr_result_record;
+    const volatile accel_sparse_result* rec =
+        (const volatile accel_sparse_result*)(uintptr_t)job->addr_result_record;
     memset(out, 0, sizeof *out);
     for (uint32_t first = 0; first < job->train_count; first += job->descriptor_samples) {
         const uint32_t left = job->train_count - first;

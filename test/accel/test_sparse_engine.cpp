@@ -31,7 +31,8 @@ Samples random_samples(uint32_t n, uint32_t bytes, uint32_t classes, uint32_t se
 
 std::vector<sparse::SampleView> views(const Samples& s, uint32_t first, uint32_t n) {
     std::vector<sparse::SampleView> v;
-    for (uint32_t i = first; i < first + n; ++i) v.push_back({s.x.data() + uint64_t{i} * s.bytes, s.bytes, s.labels[i]});
+    for (uint32_t i = first; i < first + n; ++i)
+        v.push_back({s.x.data() + uint64_t{i} * s.bytes, s.bytes, s.labels[i]});
     return v;
 }
 
@@ -100,8 +101,8 @@ void train_and_compare(SparseBench& sb, const sparse::SparseNetConfig& c, const 
         const sc_core::sc_time t0 = sc_core::sc_time_stamp();
         REQUIRE(sb.b.submit(sb.train_desc(s, first, count, etapos[part])) == ACCEL_IRQ_DONE);
         const double elapsed_s = (sc_core::sc_time_stamp() - t0).to_seconds();
-        const sparse::TrainStats g =
-            golden.train(views(s, first, count), std::vector<uint8_t>(count, static_cast<uint8_t>(etapos[part])));
+        const sparse::TrainStats g = golden.train(
+            views(s, first, count), std::vector<uint8_t>(count, static_cast<uint8_t>(etapos[part])));
         const accel_sparse_result r = sb.result();
         CHECK(r.samples == count);
         CHECK(r.correct == g.correct);
@@ -148,8 +149,8 @@ TEST_CASE("the sparse engine trains the small network bit for bit as the golden 
         c.delta_hazard = sparse::DeltaHazard::forwarded;
         train_and_compare(sb, c, s, 160, 0);
         // rtl: junction 2 has p/z = 16/8 = 2 clocks per sweep, so a hidden neuron's two edges are at most 3
-        // clocks apart while a write lands 1 + proctime = 3 clocks after its read, and read_first hides a write
-        // of the same clock: every hidden neuron loses one of its two contributions, 16 per sample.
+        // clocks apart while a write lands 1 + proctime = 3 clocks after its read, and read_first hides a
+        // write of the same clock: every hidden neuron loses one of its two contributions, 16 per sample.
         c.delta_hazard = sparse::DeltaHazard::rtl;
         train_and_compare(sb, c, s, 160, 16);
         // Clash-free connectivity: no bank conflict, no stall; 4 + 2 + 2 = 8 clocks per junction cycle.

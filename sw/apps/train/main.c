@@ -1,9 +1,9 @@
 /*
  * The training firmware (issue 6): trains the network of the job the platform wrote at TRAIN_JOB_BASE
  * (hw/train_job.h) through the accelerator: a sparse job (SPARSE_JOB_MAGIC, issue 14) on the sparse
- * junction-pipelined engine (sparse_main), any other exactly as the golden trainer does (kern::Trainer::train_epoch
- * and evaluate), prints progress on the UART, records per-step losses and per-epoch figures in the results
- * area and leaves the final weights at the job's parameter addresses.
+ * junction-pipelined engine (sparse_main), any other exactly as the golden trainer does
+ * (kern::Trainer::train_epoch and evaluate), prints progress on the UART, records per-step losses and
+ * per-epoch figures in the results area and leaves the final weights at the job's parameter addresses.
  *
  * Exit status: 0 trained; 2 bad job or out of memory; 3 accelerator error (code and address printed and in
  * train_results.status / err_addr); 4 driver failure.
