@@ -356,6 +356,17 @@ int SparseTrainingRun::finish(Platform& soc, int status, OutputWrites& writes) {
                {"status", res.status},
                {"parameter_digest", digest},
                {"epochs", epochs}};
+    // What the engine did over the whole run, for the energy model (docs/energy.md): multiplies of training
+    // (FF, BP, UP), weight-bank words read and written, activation words read by the lanes.
+    const SparseEngineCounters k = soc.accel.sparse_engine().counters();
+    report_["engine_counters"] = {{"samples_trained", k.samples_trained},
+                                  {"samples_inferred", k.samples_inferred},
+                                  {"junction_cycles", k.junction_cycles},
+                                  {"clocks", k.clocks},
+                                  {"macs", k.macs},
+                                  {"weight_reads", k.weight_reads},
+                                  {"weight_writes", k.weight_writes},
+                                  {"act_reads", k.act_reads}};
     if (opts_.summary) {
         std::fprintf(stderr, "sparse engine      %s\n", cfg_.net.summary().c_str());
         std::fprintf(stderr, "  weights          %" PRIu64 " (fully connected %" PRIu64 ", %.1fx fewer)\n",
