@@ -180,8 +180,8 @@ void Controller::run_queue() {
     }
 }
 
-template <typename Ext>
-bool Controller::send(CommandSocket& socket, Ext& ext, sc_core::sc_time& delay) {
+template <typename Socket, typename Ext>
+bool Controller::send(Socket& socket, Ext& ext, sc_core::sc_time& delay) {
     tlm::tlm_generic_payload& t = command_;
     t.set_command(tlm::TLM_IGNORE_COMMAND);
     t.set_address(0);
@@ -391,6 +391,9 @@ bool Controller::run_sparse(const accel_desc& d, uint64_t desc_addr, PhaseStats&
         return false;
     };
     const char* name = opcode_name(d.opcode);
+    if (sparse_out.size() == 0)
+        return fail(ACCEL_ERR_UNKNOWN_OPCODE, desc_addr,
+                    std::string(name) + ": this accelerator has no sparse engine");
     if (d.flags & ~ACCEL_FLAG_IRQ_ON_DONE)
         return fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr, std::string(name) + ": flags other than IRQ_ON_DONE");
     for (uint32_t r : d.reserved)

@@ -28,17 +28,16 @@ bool sparse_config_from_record(const accel_sparse_config& rec, sparse::SparseNet
         if (rec.fanout[j] || rec.z[j] || rec.activation[j])
             return why = "junction " + std::to_string(j) + " beyond the layers is not 0", false;
     if (rec.reserved) return why = "reserved word is not 0", false;
-    if (rec.activation[0] > 1 || rec.connectivity > 1 || rec.delta_hazard > 1 || rec.dither > 1 ||
-        rec.zero_starts > 1)
-        return why = "an activation, connectivity, delta-hazard, dither or zero-starts code is not 0 or 1",
-               false;
+    if (rec.connectivity > 1 || rec.delta_hazard > 1 || rec.dither > 1 || rec.zero_starts > 1)
+        return why = "a connectivity, delta-hazard, dither or zero-starts code is not 0 or 1", false;
     sparse::SparseNetConfig c;
     c.neurons.assign(rec.neurons, rec.neurons + rec.layers);
     c.fanout.assign(rec.fanout, rec.fanout + jn);
     c.z.assign(rec.z, rec.z + jn);
     c.activation.clear();
     for (uint32_t j = 0; j < jn; ++j) {
-        if (rec.activation[j] > 1) return why = "activation code of junction " + std::to_string(j), false;
+        if (rec.activation[j] > 1)
+            return why = "activation code of junction " + std::to_string(j) + " is not 0 or 1", false;
         c.activation.push_back(rec.activation[j] == ACCEL_SPARSE_ACT_RELU ? sparse::Activation::relu
                                                                           : sparse::Activation::sigmoid);
     }

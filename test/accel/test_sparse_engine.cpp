@@ -202,6 +202,10 @@ TEST_CASE("sparse descriptors report their errors and never crash", "[accel][spa
         d.addr_aux = b.put_bytes(&rec, sizeof rec);
         expect(d, ACCEL_ERR_SPARSE_CONFIG, d.addr_aux);
         rec = accel::sparse_config_record(c);
+        rec.activation[1] = 5;  // no such activation code
+        d.addr_aux = b.put_bytes(&rec, sizeof rec);
+        expect(d, ACCEL_ERR_SPARSE_CONFIG, d.addr_aux);
+        rec = accel::sparse_config_record(c);
         rec.layers = 9;
         d.addr_aux = b.put_bytes(&rec, sizeof rec);
         expect(d, ACCEL_ERR_SPARSE_CONFIG, d.addr_aux);
