@@ -10,6 +10,7 @@
 #include "checkpoint_file.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "estimate_command.h"
 #include "run_command.h"
 #include "sweep_command.h"
 
@@ -25,6 +26,7 @@ const char* kUsage =
     "  golden SCENARIO.yaml   train the scenario's network natively (no simulation)\n"
     "  checkpoint-info FILE   check a checkpoint of run or golden and print what it holds\n"
     "  sweep SWEEP.yaml       run every point of a design-space sweep, here or on Slurm\n"
+    "  estimate SCENARIO.yaml compute cycles per layer, native and SCALE-Sim, without running firmware\n"
     "\n"
     "  trainvp <command> --help   options of a command\n"
     "  trainvp --version          version\n";
@@ -64,6 +66,7 @@ int sc_main(int argc, char* argv[]) {
         if (command == "golden") return trainvp::golden_cli(argc - 1, argv + 1);
         if (command == "checkpoint-info") return trainvp::checkpoint_info_command(argc - 1, argv + 1);
         if (command == "sweep") return trainvp::sweep_command(argc - 1, argv + 1);
+        if (command == "estimate") return trainvp::estimate_command(argc - 1, argv + 1);
         return usage_error("unknown command '" + command + "'");
     } catch (const po::error& e) {
         return usage_error(e.what());

@@ -1,5 +1,7 @@
 #include "platform.h"
 
+#include "accel/controller.h"
+#include "array_model.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "hw/memory_map.h"
@@ -15,7 +17,7 @@ Platform::Platform(const sc_core::sc_module_name& name, const PlatformConfig& cf
       clint("clint", cfg.clint),
       plic("plic"),
       simctrl("simctrl"),
-      accel("accel", accelerator_config(cfg)),
+      accel("accel", accelerator_config(cfg), accelerator_parts(accelerator_config(cfg))),
       device_irq_("device_irq", TRAINVP_IRQ_COUNT) {
     cpu.mem_out.bind(bus.bus_in);
 
@@ -37,6 +39,19 @@ Platform::Platform(const sc_core::sc_module_name& name, const PlatformConfig& cf
     cpu.irq_external.bind(external_irq_);
     for (unsigned i = 0; i < TRAINVP_IRQ_COUNT; ++i) plic.irq_in[i].bind(device_irq_[i]);
     accel.irq.bind(device_irq_[TRAINVP_IRQ_ACCEL]);
+}
+
+void Platform::trace_sideband(sc_core::sc_trace_file* file) {
+    sc_core::sc_trace(file, timer_irq_, "cpu.irq_timer");
+    sc_core::sc_trace(file, soft_irq_, "cpu.irq_software");
+    sc_core::sc_trace(file, external_irq_, "cpu.irq_external");
+    for (unsigned i = 0; i < TRAINVP_IRQ_COUNT; ++i) {
+        const std::string line = i == TRAINVP_IRQ_ACCEL   ? "accel"
+                                 : i == TRAINVP_IRQ_UART0 ? "uart0"
+                                                          : "line" + std::to_string(i);
+        sc_core::sc_trace(file, device_irq_[i], "plic.irq_" + line);
+    }
+    accel.controller().trace_sideband(file);
 }
 
 void Platform::load_firmware(const ElfImage& image, const std::string& path) {

@@ -25,6 +25,10 @@ class Platform : public sc_core::sc_module {
     // populated DRAM throws UserError naming the file and the address range.
     void load_firmware(const ElfImage& image, const std::string& path);
 
+    // Adds the side-band signals to a waveform file (--vcd): the CPU's three interrupt inputs, the PLIC's
+    // device lines, the accelerator's busy flag and IRQ_STATUS. Before the simulation starts.
+    void trace_sideband(sc_core::sc_trace_file* file);
+
     CpuRunner cpu;
     Router bus;
     Memory ram;

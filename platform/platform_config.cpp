@@ -34,6 +34,14 @@ void register_accelerator_keys(ConfigSchema& s, AcceleratorConfig& a) {
             if (!parse_dataflow(t, a.dataflow)) throw std::invalid_argument("expected os, ws or is");
         },
         [&a] { return std::string(dataflow_name(a.dataflow)); }, &a.dataflow);
+    s.add(
+        "hardware.array.model",
+        "native (C++ kernels) or rtl (the Verilated systolic array computes the GEMM tiles; fixed point "
+        "only)",
+        [&a](const std::string& t) {
+            if (!parse_array_model(t, a.array_model)) throw std::invalid_argument("expected native or rtl");
+        },
+        [&a] { return std::string(array_model_name(a.array_model)); }, &a.array_model);
     s.add("hardware.clock_hz", &a.clock_hz, "accelerator clock in Hz", AcceleratorConfig::kClockHz);
     s.add("hardware.sparse_engine.clock_hz", &a.sparse_clock_hz,
           "clock of the sparse junction-pipelined engine in Hz (docs/sparse.md)",
@@ -58,6 +66,14 @@ void register_accelerator_keys(ConfigSchema& s, AcceleratorConfig& a) {
           InterconnectConfig::kWidthBytes);
     s.add("hardware.interconnect.latency_cycles", &a.interconnect.latency_cycles,
           "interconnect latency per transfer in accelerator cycles", InterconnectConfig::kLatencyCycles);
+    s.add(
+        "hardware.timing.model",
+        "native (TrainVP's array model) or scalesim (SCALE-Sim v2's compute cycles per GEMM tile)",
+        [&a](const std::string& t) {
+            if (!parse_timing_model(t, a.timing_model))
+                throw std::invalid_argument("expected native or scalesim");
+        },
+        [&a] { return std::string(timing_model_name(a.timing_model)); }, &a.timing_model);
 #define TRAINVP_TIMING_PARAM_KEY(name, value, min, max, unit, source) \
     s.add("hardware.timing." #name, &a.timing.name, unit, ValueRange<uint32_t>{min, max});
     TRAINVP_ACCEL_TIMING_PARAMS(TRAINVP_TIMING_PARAM_KEY)

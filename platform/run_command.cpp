@@ -14,12 +14,15 @@
 #include <systemc>
 #include <tlm>
 
+#include "accel/controller.h"
+#include "array_model.h"
 #include "checkpoint_identity.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "cpu/insn_tracer.h"
 #include "golden.h"
 #include "host_services.h"
+#include "html_report.h"
 #include "kernels/weights_io.h"
 #include "mem/elf_loader.h"
 #include "output_files.h"
@@ -30,6 +33,8 @@
 #include "run_interrupt.h"
 #include "run_report.h"
 #include "sparse_run.h"
+#include "trace_recorder.h"
+#include "trace_vcd.h"
 #include "train_job_check.h"
 #include "train_run.h"
 
@@ -112,6 +117,8 @@ struct RunOptions {
     std::string firmware;                     // --firmware; "" = the scenario's
     std::string max_sim_time;                 // --max-sim-time; "" = the scenario's sim.max_time
     std::string report, weights, trace_insn;  // "" = not given
+    std::string html, trace, vcd;             // "" = not given
+    TraceWindow window;                       // --trace-window, for --trace and --vcd
     HostServiceOptions host;
     bool dump_config = false, quiet = false, check_golden = false, progress = true;
     std::shared_ptr<RunCheckpoints> checkpoints;  // --checkpoint / --resume (run_checkpoint.h)
@@ -141,6 +148,17 @@ bool parse_run_options(int argc, char* argv[], RunOptions& o) {
         ("report", po::value<std::string>()->value_name("FILE"),
          "write a JSON report: exit status, simulated time, CPU and accelerator statistics "
          "(training: default report.json)")
+        ("html", po::value<std::string>()->value_name("FILE"),
+         "write a self-contained HTML report: loss and accuracy, cycles (and energy) by layer and phase, "
+         "the timeline of the first training step")
+        ("trace", po::value<std::string>()->value_name("FILE"),
+         "write a Chrome/Perfetto trace-event JSON timeline: CPU, controller, DMA, PE array, vector unit, "
+         "buffer occupancy")
+        ("vcd", po::value<std::string>()->value_name("FILE"),
+         "write a VCD waveform of the side-band signals (interrupt lines, accelerator busy, IRQ_STATUS)")
+        ("trace-window", po::value<std::string>()->value_name("START:END"),
+         "record --trace and --vcd only in this simulated-time window, e.g. 2ms:3ms (either end may be "
+         "left out)")
         ("quiet,q", "do not print the end-of-run summary")
         // Training scenarios (platform/train_run.h).
         ("weights", po::value<std::string>()->value_name("FILE"),
@@ -166,6 +184,9 @@ bool parse_run_options(int argc, char* argv[], RunOptions& o) {
     o.report = option(vm, "report");
     o.weights = option(vm, "weights");
     o.trace_insn = option(vm, "trace-insn");
+    o.html = option(vm, "html");
+    o.trace = option(vm, "trace");
+    o.vcd = option(vm, "vcd");
     o.host.semihost_dir = option(vm, "semihost-dir");
     o.host.semihost_cmdline = option(vm, "semihost-cmdline");
     o.dump_config = vm.count("dump-config") > 0;
@@ -184,6 +205,13 @@ bool parse_run_options(int argc, char* argv[], RunOptions& o) {
     if (vm.count("report")) check_output_file("--report", o.report);
     if (vm.count("weights")) check_output_file("--weights", o.weights);
     if (vm.count("trace-insn")) check_output_file("--trace-insn", o.trace_insn);
+    if (vm.count("html")) check_output_file("--html", o.html);
+    if (vm.count("trace")) check_output_file("--trace", o.trace);
+    if (vm.count("vcd")) check_output_file("--vcd", o.vcd);
+    if (vm.count("trace-window")) {
+        if (!vm.count("trace") && !vm.count("vcd")) throw UserError("--trace-window: needs --trace or --vcd");
+        o.window = parse_trace_window(option(vm, "trace-window"), "--trace-window");
+    }
     if (wants_checkpoints(vm)) {  // options checked and the --resume file read before any work
         if (vm.count("resume") && vm.count("gdb"))
             throw UserError("--resume and --gdb: a resumed run never passes the entry point GDB halts at");
@@ -275,6 +303,8 @@ struct BuiltRun {
     GuestExit guest_exit;
     std::unique_ptr<HostService> semihosting, tohost, gdb;
     std::unique_ptr<InsnTracer> tracer;
+    std::unique_ptr<TraceRecorder> timeline;  // --trace, --html
+    std::unique_ptr<VcdRecorder> vcd;
 };
 
 void build(const RunOptions& o, const RunSetup& s, BuiltRun& b) {
@@ -287,6 +317,7 @@ void build(const RunOptions& o, const RunSetup& s, BuiltRun& b) {
         topts.stop_request = RunInterrupt::requested_flag();
         b.train = std::make_unique<TrainingRun>(s.scenario.path, s.scenario.root, topts);
         check_train_job(b.train->job_plan(), b.train->network(), accelerator_config(s.cfg), s.schema);
+        check_array_model(accelerator_config(s.cfg), b.train->network(), s.schema);
     }
     if (s.sparse) {
         TrainRunOptions topts;
@@ -310,6 +341,14 @@ void build(const RunOptions& o, const RunSetup& s, BuiltRun& b) {
     b.tohost = attach_tohost(*b.soc, b.image, b.guest_exit);
     b.gdb = attach_gdb(*b.soc, b.image, o.host, b.guest_exit);
     if (!o.trace_insn.empty()) b.tracer = std::make_unique<InsnTracer>(b.soc->cpu.core(), o.trace_insn);
+    if (!o.trace.empty() || !o.html.empty()) {
+        b.timeline = std::make_unique<TraceRecorder>();
+        if (!o.trace.empty()) b.timeline->write_file(o.trace, o.window);
+        if (!o.html.empty()) b.timeline->capture_first_step();
+        b.soc->cpu.set_trace(b.timeline.get());
+        b.soc->accel.controller().set_trace(b.timeline.get());
+    }
+    if (!o.vcd.empty()) b.vcd = std::make_unique<VcdRecorder>(o.vcd, o.window, *b.soc);
     b.soc->cpu.set_stop_flag(RunInterrupt::stop_now_flag());
 }
 
@@ -396,8 +435,8 @@ RunSummary run_summary(const RunSetup& s, const BuiltRun& b, double wall_s) {
     return run;
 }
 
-void write_report(const RunSetup& s, const BuiltRun& b, const Outcome& out, int status,
-                  const std::vector<std::string>& output_errors) {
+nlohmann::json make_report(const RunSetup& s, const BuiltRun& b, const Outcome& out, int status,
+                           const std::vector<std::string>& output_errors) {
     const RunSummary run = run_summary(s, b, out.wall_s);
     const Platform& soc = *b.soc;
     nlohmann::json exit = {{"status", status}, {"ended_by", out.ended_by}};
@@ -422,8 +461,7 @@ void write_report(const RunSetup& s, const BuiltRun& b, const Outcome& out, int 
         report["training"] = b.train->report();
         report["wall"].update(b.train->wall_report());
     }
-    const std::string text = report.dump(2) + "\n";
-    kern::write_file_atomic(s.report_path, text.data(), text.size());
+    return report;
 }
 
 // ---- Phase 5: messages, summaries and the output files; returns the exit status ----
@@ -444,12 +482,25 @@ int finish(const RunOptions& o, const RunSetup& s, BuiltRun& b, const Outcome& o
     if (o.checkpoints && !o.quiet && !o.checkpoints->summary().empty())
         std::fprintf(stderr, "  checkpoints             %s\n", o.checkpoints->summary().c_str());
     if (b.tracer) writes.attempt("--trace-insn", [&] { b.tracer->finish(); });
+    if (!o.trace.empty()) writes.attempt("--trace", [&] { b.timeline->finish_file(); });
+    if (b.vcd) writes.attempt("--vcd", [&] { b.vcd->finish(); });
     writes.attempt("uart.output", [&] { b.soc->uart0.close_output(); });
     // An interrupt during the checks after the simulation (--check-golden) still ends as interrupted.
     if (RunInterrupt::requested()) status = RunInterrupt::exit_status();
     if (status == 0 && writes.failed()) status = kExitOutputFailed;
+    // The HTML page shows the report as --report writes it (output errors aside).
+    if (!o.html.empty())
+        writes.attempt("--html", [&] {
+            const std::string text =
+                run_report_html(make_report(s, b, out, status, {}), b.timeline->first_step());
+            kern::write_file_atomic(o.html, text.data(), text.size());
+        });
+    if (status == 0 && writes.failed()) status = kExitOutputFailed;
     if (!s.report_path.empty())
-        writes.attempt("--report", [&] { write_report(s, b, out, status, writes.errors()); });
+        writes.attempt("--report", [&] {
+            const std::string text = make_report(s, b, out, status, writes.errors()).dump(2) + "\n";
+            kern::write_file_atomic(s.report_path, text.data(), text.size());
+        });
     if (status == 0 && writes.failed()) status = kExitOutputFailed;
     return status;
 }

@@ -48,7 +48,7 @@ bool parse_options(int argc, char* argv[], SweepOptions& o) {
         ("resume", "continue the sweep in DIR: points with a status.json are kept, the others run")
         ("retry-failed", "with --resume: run failed points again too")
         ("dry-run", "check the sweep file and every point, list the points, run nothing")
-        ("gather", "only rebuild DIR/results.csv and results.json from the point directories")
+        ("gather", "only rebuild DIR/results.csv, results.json and report.html from the point directories")
         ("no-progress", "no progress line; only failed points and the summary")
         ("backend", po::value<std::string>(&o.backend)->value_name("local|slurm"),
          "where points run: this machine (default) or a Slurm job array")

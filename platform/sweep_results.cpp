@@ -1,5 +1,7 @@
 #include "sweep_results.h"
 
+#include "html_report.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -128,6 +130,9 @@ const std::vector<SweepFigure>& sweep_figures() {
         {"energy", "/energy", Kind::subtree, "every figure of the report's energy section, when it has one"},
         {"power", "/power", Kind::subtree, "every figure of the report's power section, when it has one"},
         {"area", "/area", Kind::subtree, "every figure of the report's area section, when it has one"},
+        {"estimate", "/estimate/total", Kind::subtree,
+         "trainvp estimate: compute cycles per phase (forward, backward_data, weight_grad, all) under the "
+         "native and scalesim models, and their ratio"},
         {"report.wall_s", "/wall/seconds", Kind::value,
          "wall time the simulation took, as the report says, s"},
     };
@@ -252,6 +257,7 @@ ResultsSummary write_results(const SweepDir& dir, const SweepManifest& m) {
         {"summary", {{"ok", summary.ok}, {"failed", summary.failed}, {"missing", summary.missing}}}};
     write_text_atomic(dir.root() + "/results.csv", csv);
     write_text_atomic(dir.root() + "/results.json", j.dump(2) + "\n");
+    write_text_atomic(dir.root() + "/report.html", sweep_report_html(j));
     return summary;
 }
 

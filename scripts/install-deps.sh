@@ -12,6 +12,7 @@ packages=(
     verilator
     slurm-wlm munge
     nodejs npm
+    chromium
     python3
 )
 

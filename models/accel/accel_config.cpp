@@ -72,6 +72,34 @@ bool parse_fidelity(const std::string& text, Fidelity& out) {
     return true;
 }
 
+const char* timing_model_name(TimingModel m) {
+    return m == TimingModel::native ? "native" : "scalesim";
+}
+
+bool parse_timing_model(const std::string& text, TimingModel& out) {
+    if (text == "native")
+        out = TimingModel::native;
+    else if (text == "scalesim")
+        out = TimingModel::scalesim;
+    else
+        return false;
+    return true;
+}
+
+const char* array_model_name(ArrayModel m) {
+    return m == ArrayModel::native ? "native" : "rtl";
+}
+
+bool parse_array_model(const std::string& text, ArrayModel& out) {
+    if (text == "native")
+        out = ArrayModel::native;
+    else if (text == "rtl")
+        out = ArrayModel::rtl;
+    else
+        return false;
+    return true;
+}
+
 void AcceleratorConfig::validate() const {
     check_range(rows, "accelerator.rows", kArrayDim);
     check_range(cols, "accelerator.cols", kArrayDim);
@@ -106,6 +134,15 @@ void AcceleratorConfig::validate() const {
         throw FieldError(e.fields, "accelerator." + e.name, e.reason);
     }
     check_range(max_acc_bits, "accelerator.max_acc_bits", ValueRange<uint32_t>{8, 53});
+    // SCALE-Sim's count is a closed form of its own; the cycle-stepped array is the native model's.
+    if (timing_model == TimingModel::scalesim && fidelity == Fidelity::cycle)
+        throw FieldError({&timing_model, &fidelity}, "accelerator.timing.model",
+                         "scalesim takes SCALE-Sim v2's closed-form cycles; fidelity 'cycle' is the native "
+                         "model's cycle-stepped array: use fidelity analytic with it");
+    if (timing_model == TimingModel::scalesim && array_model == ArrayModel::rtl)
+        throw FieldError({&array_model, &timing_model}, "accelerator.array.model",
+                         "rtl times the GEMM tiles by the RTL array's own clock; it cannot take SCALE-Sim's "
+                         "cycles (timing.model scalesim)");
 }
 
 }  // namespace trainvp

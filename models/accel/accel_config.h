@@ -23,6 +23,21 @@ enum class Fidelity : uint8_t { analytic, cycle };
 const char* fidelity_name(Fidelity f);  // "analytic", "cycle"
 bool parse_fidelity(const std::string& text, Fidelity& out);
 
+// Whose cycle count a GEMM tile takes (docs/accelerator-timing.md): `native`, TrainVP's own array model
+// (fidelity analytic or cycle, overheads and buffer stalls included); `scalesim`, SCALE-Sim v2's compute
+// cycles for the tile's GEMM (timing::scalesim: ideal bandwidth, no overheads), for comparisons with
+// published SCALE-Sim results. Values are computed the same way under both.
+enum class TimingModel : uint8_t { native, scalesim };
+const char* timing_model_name(TimingModel m);  // "native", "scalesim"
+bool parse_timing_model(const std::string& text, TimingModel& out);
+
+// Which module computes the PE array's GEMM tiles: `native`, the kernels in C++; `rtl`, the Verilated
+// rtl/systolic_array.sv through the RTL PE array (models/rtl/rtl_pe_array.h; fixed-point and int8 formats,
+// the array sizes compiled into this build).
+enum class ArrayModel : uint8_t { native, rtl };
+const char* array_model_name(ArrayModel m);  // "native", "rtl"
+bool parse_array_model(const std::string& text, ArrayModel& out);
+
 // The three on-chip buffers, in the order of their windows on the internal interconnect.
 namespace accel {
 enum class BufferId : uint8_t { weight, activation, gradient, count };
@@ -96,6 +111,11 @@ struct AcceleratorConfig {
     uint32_t max_dim = 65535;                // largest descriptor dimension (CAP_MAX_DIM)
     uint32_t max_acc_bits = 53;              // widest integer accumulator (CAP_MAX_ACC_BITS, <= 53)
     uint32_t stats_history = 256;            // per-descriptor records kept for stats_json() (oldest dropped)
+
+    // scalesim: GEMM tiles take SCALE-Sim v2's cycles.
+    TimingModel timing_model = TimingModel::native;
+    // rtl: GEMM tiles run on the Verilated array (RtlPeArray, through AcceleratorParts).
+    ArrayModel array_model = ArrayModel::native;
 
     const SramConfig& buffer(accel::BufferId b) const {
         return b == accel::BufferId::weight       ? weight_buffer

@@ -14,6 +14,10 @@ using namespace accel;
 
 namespace {
 
+uint64_t to_ps(const sc_core::sc_time& t) {
+    return static_cast<uint64_t>(std::llround(t.to_seconds() * 1e12));
+}
+
 constexpr bool kIsConfigRegister(uint32_t offset) {
     return offset == ACCEL_REG_RING_BASE || offset == ACCEL_REG_RING_SIZE;
 }
@@ -205,7 +209,7 @@ bool Controller::dma(DmaCommand& cmd, sc_core::sc_time& delay) {
 void Controller::execute_next() {
     const uint64_t generation = generation_;
     r_.executing = true;
-    const double start_ns = sc_core::sc_time_stamp().to_seconds() * 1e9;
+    const sc_core::sc_time start = sc_core::sc_time_stamp();
     const uint64_t desc_addr = r_.ring_base + uint64_t{r_.head} * ACCEL_DESC_BYTES;
     auto fail = [&](sc_core::sc_time elapsed, uint32_t code, uint64_t addr, const std::string& why) {
         wait(elapsed);
@@ -241,7 +245,7 @@ void Controller::execute_next() {
         ps.stalls[static_cast<int>(Stall::dma)] =
             ps.cycles > ps.compute_cycles ? ps.cycles - ps.compute_cycles : 0;
         ps.descriptors = 1;
-        return complete(d, ps, start_ns, "sparse engine");
+        return complete(d, ps, start, fetch_time, "sparse engine", false);
     }
     if (!decode_descriptor(d, desc_addr, config_, op_, err))
         return fail(fetch_time, err.code, err.address, err.why);
@@ -271,10 +275,11 @@ void Controller::execute_next() {
         const num::Format& b = phase == 2 ? op_.fmt[ACCEL_OPND_X] : op_.fmt[ACCEL_OPND_W];
         ps.macs_by_format[a.to_string() + "x" + b.to_string()] += ps.macs;
     }
-    complete(d, ps, start_ns, plan_.split);
+    complete(d, ps, start, fetch_time, plan_.split, true);
 }
 
-void Controller::complete(const accel_desc& d, PhaseStats& ps, double start_ns, const std::string& split) {
+void Controller::complete(const accel_desc& d, PhaseStats& ps, sc_core::sc_time start,
+                          sc_core::sc_time fetch_time, const std::string& split, bool tiled) {
     PerfCounters& live = r_.live;
     live.cycles += ps.cycles;
     live.compute += ps.compute_cycles;
@@ -292,9 +297,16 @@ void Controller::complete(const accel_desc& d, PhaseStats& ps, double start_ns, 
     rec.opcode = d.opcode;
     rec.layer = d.layer_id;
     rec.split = split;
-    rec.start_ns = start_ns;
+    rec.start_ns = start.to_seconds() * 1e9;
     rec.end_ns = sc_core::sc_time_stamp().to_seconds() * 1e9;
     rec.stats = std::move(ps);
+    if (trace_ && tiled) trace_descriptor(d, start, fetch_time, rec.stats);
+    if (trace_ && !tiled) {  // a sparse-engine descriptor: one slice on the controller track
+        const uint64_t t0 = to_ps(start), t1 = to_ps(sc_core::sc_time_stamp());
+        if (trace_->wants(t0, t1))
+            trace_->slice("controller", opcode_name(d.opcode), t0, t1,
+                          {{"opcode", opcode_name(d.opcode)}, {"cycles", rec.stats.cycles}});
+    }
     stats_.record(rec);
     r_.head = (r_.head + 1) % r_.ring_size;
     r_.executing = false;
@@ -505,6 +517,92 @@ bool Controller::run_sparse(const accel_desc& d, uint64_t desc_addr, PhaseStats&
         !move(DmaCommand::Kind::put, d.addr_aux, reinterpret_cast<uint8_t*>(&cmd.result), sizeof cmd.result))
         return false;
     return true;
+}
+
+// The descriptor's schedule as overlap() computes it: with double buffering, step i runs tile i's compute
+// beside tile i+1's loads and then tile i-1's stores, and lasts max(compute_i, load_{i+1} + store_{i-1});
+// the first load and the last store stand alone. Without it, load, compute and store follow each other.
+// A buffer's occupancy counts the bytes of the tiles in flight: the bytes the DMA fills and drains from the
+// start of a tile's load to the end of its store.
+void Controller::trace_descriptor(const accel_desc& d, sc_core::sc_time start, sc_core::sc_time fetch_time,
+                                  const PhaseStats& ps) {
+    const uint64_t t0 = to_ps(start), fetch_ps = to_ps(fetch_time);
+    const uint64_t busy_ps = to_ps(fetch_time + overlap());
+    if (!trace_->wants(t0, t0 + busy_ps)) return;
+    const std::string phase = opcode_name(d.opcode);  // the layer's phase, as the opcode names it
+    trace_->slice("controller", phase + " L" + std::to_string(d.layer_id), t0, t0 + busy_ps,
+                  {{"layer", d.layer_id},
+                   {"opcode", phase},
+                   {"opcode_id", d.opcode},
+                   {"sequence", sequence_ - 1},
+                   {"ring_index", r_.head},
+                   {"cycles", ps.cycles},
+                   {"tiles", plan_.tiles.size()},
+                   {"split", plan_.split}});
+    trace_->slice("dma", "fetch descriptor", t0, t0 + fetch_ps);
+    const char* unit = op_.is_gemm() ? "pe_array" : "vector_unit";
+    const size_t n = tile_time_.size();
+    const uint64_t per_ps = sc_core::sc_time(1, sc_core::SC_PS).value();
+    auto ps_of = [per_ps](uint64_t units) { return units / (per_ps ? per_ps : 1); };
+    double occupancy[kBufferCount] = {};
+    auto occupy = [&](size_t i, uint64_t at, double sign) {
+        for (int b = 0; b < kBufferCount; ++b) {
+            const uint64_t bytes = plan_.tiles[i].fill[b] + plan_.tiles[i].drain[b];
+            if (!bytes) continue;
+            occupancy[b] += sign * static_cast<double>(bytes);
+            trace_->counter((std::string(buffer_name(static_cast<BufferId>(b))) + "_buffer bytes").c_str(),
+                            at, occupancy[b]);
+        }
+    };
+    auto load = [&](size_t i, uint64_t at) {
+        occupy(i, at, +1);
+        if (tile_time_[i].load)
+            trace_->slice("dma", "load tile " + std::to_string(i), at, at + ps_of(tile_time_[i].load),
+                          {{"bytes", plan_.tiles[i].dram_read}});
+    };
+    auto store = [&](size_t i, uint64_t at) {
+        const uint64_t end = at + ps_of(tile_time_[i].store);
+        if (tile_time_[i].store)
+            trace_->slice("dma", "store tile " + std::to_string(i), at, end,
+                          {{"bytes", plan_.tiles[i].dram_write}});
+        occupy(i, end, -1);
+    };
+    auto compute = [&](size_t i, uint64_t at) {
+        trace_->slice(unit, phase + " tile " + std::to_string(i), at, at + ps_of(tile_time_[i].compute),
+                      {{"macs", plan_.tiles[i].macs}});
+    };
+    uint64_t t = t0 + fetch_ps;
+    if (config_.double_buffering && n) {
+        load(0, t);
+        t += ps_of(tile_time_[0].load);
+        for (size_t i = 0; i < n; ++i) {
+            compute(i, t);
+            uint64_t dma_at = t;
+            if (i + 1 < n) {
+                load(i + 1, dma_at);
+                dma_at += ps_of(tile_time_[i + 1].load);
+            }
+            if (i) store(i - 1, dma_at);
+            const uint64_t dma = (i + 1 < n ? tile_time_[i + 1].load : 0) + (i ? tile_time_[i - 1].store : 0);
+            t += ps_of(std::max(tile_time_[i].compute, dma));
+        }
+        store(n - 1, t);
+    } else {
+        for (size_t i = 0; i < n; ++i) {
+            load(i, t);
+            t += ps_of(tile_time_[i].load);
+            compute(i, t);
+            t += ps_of(tile_time_[i].compute);
+            store(i, t);
+            t += ps_of(tile_time_[i].store);
+        }
+    }
+}
+
+void Controller::trace_sideband(sc_core::sc_trace_file* file) const {
+    const std::string prefix = std::string(name()) + ".";
+    sc_core::sc_trace(file, r_.executing, prefix + "busy");
+    sc_core::sc_trace(file, r_.irq_status, prefix + "irq_status");
 }
 
 bool Controller::quiescent(std::string& why) const {

@@ -25,6 +25,7 @@
 #include "accel/part_state.h"
 #include "accel/tile_plan.h"
 #include "common/log.h"
+#include "common/trace_sink.h"
 
 namespace trainvp {
 
@@ -50,6 +51,15 @@ class Controller : public sc_core::sc_module, public accel::PartState {
     // Register value as the firmware would read it (no side effects); false for a hole.
     bool peek_register(uint32_t offset, uint32_t& value) const;
     const accel::RegisterState& registers() const { return r_; }
+
+    // Timelines (docs/user-guide.md "Timelines and the HTML report"). With a sink, every descriptor becomes a
+    // slice on the controller's track, and its schedule (tile loads and stores, tile computes, buffer
+    // occupancy) slices on the DMA, PE-array and vector-unit tracks: the units report only how long a command
+    // took, so the controller, which overlaps them, is the one that knows when each ran. Null (the default):
+    // no recording.
+    void set_trace(TraceSink* sink) { trace_ = sink; }
+    // Adds the busy flag and IRQ_STATUS to a waveform file (--vcd).
+    void trace_sideband(sc_core::sc_trace_file* file) const;
 
     // Checkpoints. The state is complete only between descriptors: quiescent() is true when no descriptor is
     // executing or queued and the interrupt line is low, else `why` says what is going on. The state:
@@ -86,7 +96,11 @@ class Controller : public sc_core::sc_module, public accel::PartState {
     bool run_sparse(const accel_desc& d, uint64_t desc_addr, accel::PhaseStats& ps, sc_core::sc_time& elapsed,
                     accel::DecodeError& err);
     // Ends a descriptor that ran: counters, statistics record, ring head, DONE interrupt.
-    void complete(const accel_desc& d, accel::PhaseStats& ps, double start_ns, const std::string& split);
+    // `tiled`: a PE-array or vector-unit descriptor, traced tile by tile (trace_descriptor).
+    void complete(const accel_desc& d, accel::PhaseStats& ps, sc_core::sc_time start,
+                  sc_core::sc_time fetch_time, const std::string& split, bool tiled);
+    void trace_descriptor(const accel_desc& d, sc_core::sc_time start, sc_core::sc_time fetch_time,
+                          const accel::PhaseStats& ps);
 
     AcceleratorConfig config_;
     Logger log_;
@@ -107,6 +121,7 @@ class Controller : public sc_core::sc_module, public accel::PartState {
         uint64_t load = 0, compute = 0, store = 0;  // kernel time units
     };
     std::vector<TileTime> tile_time_;
+    TraceSink* trace_ = nullptr;
 };
 
 }  // namespace trainvp

@@ -1,5 +1,6 @@
 #include "accel/pe_array.h"
 
+#include <algorithm>
 #include <cstring>
 #include <exception>
 
@@ -11,11 +12,12 @@ namespace trainvp {
 
 using namespace accel;
 
-PeArray::PeArray(sc_core::sc_module_name name, const AcceleratorConfig& config)
+PeArray::PeArray(sc_core::sc_module_name name, const AcceleratorConfig& config, PeGemmEngine* engine)
     : sc_module(name),
       cmd_in("cmd_in"),
       buffers_out("buffers_out"),
       config_(config),
+      engine_(engine),
       timer_(config_),
       period_(sc_core::sc_time(1.0 / config.clock_hz, sc_core::SC_SEC)),
       buffers_(buffers_out),
@@ -32,6 +34,7 @@ void PeArray::command(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) 
     const Tile& t = *cmd->tile;
     cmd->error = ACCEL_ERR_NONE;
     access_delay_ = sc_core::SC_ZERO_TIME;
+    if (engine_) engine_->begin_tile();
     try {
         if (!op.is_gemm()) {
             cmd->error = ACCEL_ERR_UNKNOWN_OPCODE;
@@ -52,9 +55,22 @@ void PeArray::command(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) 
         cmd->why = std::string("operation rejected: ") + e.what();
     }
     cmd->estimate = estimate_tile(op, t, config_, timer_);
+    if (engine_ && op.is_gemm() && cmd->error == ACCEL_ERR_NONE) {
+        // The engine's fill, stream and drain cycles in place of the model's.
+        ComputeEstimate& c = cmd->estimate.compute;
+        uint64_t& fill_drain = c.stalls[static_cast<int>(Stall::fill_drain)];
+        const uint64_t cycles = engine_->tile_cycles();
+        c.cycles = c.cycles - (c.mac_cycles + fill_drain) + cycles;
+        c.mac_cycles = std::min(c.mac_cycles, cycles);
+        fill_drain = cycles - c.mac_cycles;
+    }
     delay += sc_core::sc_time::from_value(period_.value() * cmd->estimate.compute.cycles) + access_delay_;
     trans.set_response_status(cmd->error == ACCEL_ERR_NONE ? tlm::TLM_OK_RESPONSE
                                                            : tlm::TLM_GENERIC_ERROR_RESPONSE);
+}
+
+kern::MacContext PeArray::mac_context(const DecodedOp& op) const {
+    return kern::MacContext{op.acc, nullptr, engine_};
 }
 
 bool PeArray::fail(TileCommand& cmd, const BufferSlot& s) {
@@ -141,7 +157,7 @@ bool PeArray::forward(const DecodedOp& op, const Tile& t, TileCommand& cmd) {
         acc = acc_.data();
         if (!t.first && !read_doubles(sacc, acc, outs)) return fail(cmd, sacc);
     }
-    const kern::MacContext mc{op.acc, nullptr};
+    const kern::MacContext mc = mac_context(op);
     const num::SrKey key{op.desc.sr_seed, op.desc.sr_tensor[0], op.desc.sr_step};
     const kern::In x{in_[0].data(), F[ACCEL_OPND_X]}, w{in_[1].data(), F[ACCEL_OPND_W]},
         b{bias ? in_[2].data() : nullptr, F[ACCEL_OPND_W]};
@@ -175,7 +191,7 @@ bool PeArray::backward_data(const DecodedOp& op, const Tile& t, TileCommand& cmd
         acc = acc_.data();
         if (!t.first && !read_doubles(sacc, acc, partials)) return fail(cmd, sacc);
     }
-    const kern::MacContext mc{op.acc, nullptr};
+    const kern::MacContext mc = mac_context(op);
     const num::SrKey key{op.desc.sr_seed, op.desc.sr_tensor[0], op.desc.sr_step};
     const kern::In g{in_[0].data(), F[ACCEL_OPND_G]}, w{in_[1].data(), F[ACCEL_OPND_W]};
     const kern::ChannelTile ct{t.c0, t.c, t.k0, t.kc};
@@ -219,7 +235,7 @@ bool PeArray::weight_grad(const DecodedOp& op, const Tile& t, TileCommand& cmd) 
         for (uint64_t r = 0; r < rows; ++r) std::copy_n(flat_.data() + r * cols, cols, acc + r * stride);
         std::copy_n(flat_.data() + rows * cols, biases, acc + rows * stride);
     }
-    const kern::MacContext mc{op.acc, nullptr};
+    const kern::MacContext mc = mac_context(op);
     const num::SrKey key0{op.desc.sr_seed, op.desc.sr_tensor[0], op.desc.sr_step};
     const num::SrKey key1{op.desc.sr_seed, op.desc.sr_tensor[1], op.desc.sr_step};
     const kern::In g{in_[0].data(), F[ACCEL_OPND_G]}, x{in_[1].data(), F[ACCEL_OPND_X]};

@@ -31,12 +31,23 @@ struct TileCommand;
 struct BufferSlot;
 }  // namespace accel
 
+// Arithmetic that stands in for the kernels' GEMMs inside the PE array, e.g. an RTL array
+// (models/rtl/rtl_pe_array.h; docs/accelerator.md "Putting a customer's RTL into TrainVP"). It computes every
+// GEMM of a tile, with gemm_accumulate's results, and counts the array cycles they took: fill, stream and
+// drain, which replace the native model's for that tile (overheads and buffer stalls stay the model's).
+class PeGemmEngine : public kern::GemmEngine {
+  public:
+    virtual void begin_tile() = 0;
+    virtual uint64_t tile_cycles() const = 0;
+};
+
 class PeArray : public sc_core::sc_module {
   public:
     tlm_utils::simple_target_socket<PeArray> cmd_in;
     tlm_utils::simple_initiator_socket<PeArray> buffers_out;
 
-    PeArray(sc_core::sc_module_name name, const AcceleratorConfig& config);
+    // `engine` (optional, outlives the module) computes the GEMMs instead of the kernels' gemm_accumulate.
+    PeArray(sc_core::sc_module_name name, const AcceleratorConfig& config, PeGemmEngine* engine = nullptr);
 
   private:
     void command(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
@@ -60,7 +71,10 @@ class PeArray : public sc_core::sc_module {
     bool write_doubles(const accel::BufferSlot& s, const double* in, uint64_t n);
     bool fail(accel::TileCommand& cmd, const accel::BufferSlot& s);
 
+    kern::MacContext mac_context(const accel::DecodedOp& op) const;
+
     AcceleratorConfig config_;
+    PeGemmEngine* engine_;
     accel::ComputeTimer timer_;
     sc_core::sc_time period_;
     accel::BufferAccess buffers_;

@@ -46,6 +46,12 @@ CpuRunner::CpuRunner(sc_core::sc_module_name name, const CpuConfig& cfg)
         const bool fault = cause == 2 || cause == 4 || cause == 6;
         log_.log(fault ? LogLevel::warning : LogLevel::debug, "trap cause ", cause & 0x7fffffffu,
                  (cause & 0x80000000u) ? " (interrupt)" : "", " at pc ", hex32(epc), ", mtval ", hex32(tval));
+        if (trace_ && (cause & 0x80000000u)) {
+            const uint64_t at = static_cast<uint64_t>(std::llround(current_time().to_seconds() * 1e12));
+            if (trace_->wants(at, at))
+                trace_->instant("cpu", std::string("interrupt ") + interrupt_name(cause & 0x7fffffffu), at,
+                                {{"pc", epc}});
+        }
     });
     SC_THREAD(thread);
     SC_METHOD(on_irq_change);
@@ -282,6 +288,13 @@ void CpuRunner::sleep_until_interrupt() {
     const sc_core::sc_time start = sc_core::sc_time_stamp();
     while (!core_.wfi_wakeup_pending()) sc_core::wait(irq_changed_);
     const sc_core::sc_time slept = sc_core::sc_time_stamp() - start;
+    if (trace_) {
+        const auto ps = [](const sc_core::sc_time& t) {
+            return static_cast<uint64_t>(std::llround(t.to_seconds() * 1e12));
+        };
+        if (trace_->wants(ps(start), ps(start + slept)))
+            trace_->slice("cpu", "WFI", ps(start), ps(start + slept));
+    }
     time_asleep_ += slept;
     sleep_remainder_ += slept;
     const uint64_t cycles = sleep_remainder_.value() / period_.value();

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "common/trace_sink.h"
 #include "cpu/cpu_config.h"
 #include "cpu/cpu_debugger.h"
 #include "cpu/rv32_core.h"
@@ -75,6 +76,10 @@ class CpuRunner : public sc_core::sc_module, private CoreBus {
     // A flag (set by a signal handler, say) the thread reads once per quantum: when it is non-zero the core
     // stops there and the simulation ends as for a requested stop. nullptr: never checked.
     void set_stop_flag(const volatile std::sig_atomic_t* flag) { stop_flag_ = flag; }
+
+    // Timelines: with a sink, every WFI sleep becomes a slice and every interrupt taken an instant on the
+    // "cpu" track, at the core's own time. Null (the default): no recording.
+    void set_trace(TraceSink* sink) { trace_ = sink; }
 
     // Side-effect-free access to the address space through transport_dbg on mem_out (for debuggers and
     // host services). Returns the number of bytes transferred; fewer than `length` means the rest is
@@ -150,6 +155,7 @@ class CpuRunner : public sc_core::sc_module, private CoreBus {
     sc_core::sc_event irq_changed_;
     uint64_t cycles_accounted_ = 0;  // of the current core.run() call, already in qk_
     sc_core::sc_time time_asleep_;
+    TraceSink* trace_ = nullptr;
     sc_core::sc_time sleep_remainder_;  // asleep time not yet charged as whole cycles
     bool finished_ = false;
     std::string stuck_;

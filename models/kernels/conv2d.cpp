@@ -102,7 +102,7 @@ void conv2d_forward_tile(const Conv2dShape& s, uint32_t batch, const ChannelTile
                 const double b0 = bias.data ? bias.data[co] : 0.0;
                 std::fill(a + co * P, a + (co + 1) * P, b0);
             }
-        gemm_accumulate(cfg, M, P, K, wd, K, col, P, a, P, mc.acc_stats);
+        context_gemm(mc, cfg, M, P, K, wd, K, col, P, a, P, WeightSide::a);
         if (!step.last) continue;
         const size_t local = static_cast<size_t>(n) * M * P;
         round_into(cfg, M, P, a, P, y, local, P, y.index_base + static_cast<uint64_t>(n) * s.out_size());
@@ -132,7 +132,7 @@ void conv2d_backward_data_tile(const Conv2dShape& s, uint32_t batch, const Chann
         double* dcol = acc ? acc + static_cast<size_t>(n) * K * P : scratch;
         to_double(g.data + static_cast<size_t>(n) * M * P, M * P, gd);
         if (step.first) std::fill(dcol, dcol + K * P, 0.0);
-        gemm_accumulate(cfg, K, P, M, wt, M, gd, P, dcol, P, mc.acc_stats);
+        context_gemm(mc, cfg, K, P, M, wt, M, gd, P, dcol, P, WeightSide::a);
         if (!step.last) continue;
         std::fill(dxacc, dxacc + sub.in_size(), 0.0);
         // An input element receives at most ceil(kernel / stride)^2 partial sums.
@@ -215,7 +215,7 @@ void conv2d_weight_grad_tile(const Conv2dShape& s, uint32_t batch, const Channel
             for (size_t co = M; co < NP; ++co) row[co] = 0.0;
         }
         im2col(sub, x.data + static_cast<size_t>(n) * sub.in_size(), col);
-        gemm_accumulate(cfg, K, NP, P, col, P, gt, NP, wacc, NP, mc.acc_stats);
+        context_gemm(mc, cfg, K, NP, P, col, P, gt, NP, wacc, NP, WeightSide::b);
         if (!bias_acc) continue;
         double gmax = 0.0;
         if (bias_cfg.domain == AccDomain::integer)

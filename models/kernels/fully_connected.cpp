@@ -41,7 +41,7 @@ void fc_forward_tile(const FcShape& s, uint32_t batch, const ChannelTile& t, con
     if (step.first)
         for (size_t n = 0; n < N; ++n)
             for (size_t o = 0; o < O; ++o) a[n * O + o] = bias.data ? bias.data[o] : 0.0;
-    gemm_accumulate(cfg, N, O, I, xd, I, wt, O, a, O, mc.acc_stats);
+    context_gemm(mc, cfg, N, O, I, xd, I, wt, O, a, O, WeightSide::b);
     if (step.last) round_rows(cfg, N, O, a, y, s.out);
 }
 
@@ -60,7 +60,7 @@ void fc_backward_data_tile(const FcShape& s, uint32_t batch, const ChannelTile& 
     to_double(g.data, N * O, gd);
     to_double(w.data, O * I, wd);
     if (step.first) std::fill(a, a + N * I, 0.0);
-    gemm_accumulate(cfg, N, I, O, gd, O, wd, I, a, I, mc.acc_stats);
+    context_gemm(mc, cfg, N, I, O, gd, O, wd, I, a, I, WeightSide::b);
     if (step.last) round_rows(cfg, N, I, a, dx, s.in);
 }
 
@@ -82,7 +82,7 @@ void fc_weight_grad_tile(const FcShape& s, uint32_t batch, const ChannelTile& t,
     to_double_transposed(g.data, N, O, gt);
     to_double(x.data, N * I, xd);
     if (step.first) std::fill(a, a + O * I + O, 0.0);
-    gemm_accumulate(cfg, O, I, N, gt, N, xd, I, a, I, mc.acc_stats);
+    context_gemm(mc, cfg, O, I, N, gt, N, xd, I, a, I, WeightSide::a);
     if (step.last) round_rows(cfg, O, I, a, dw, s.in);
     if (!bias_acc) return;
     MacConfig bias_cfg = cfg;

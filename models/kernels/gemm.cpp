@@ -175,6 +175,14 @@ bool sum_cannot_saturate(const MacConfig& cfg, double abs_sum) {
     return abs_sum * (1.0 + 0x1.0p-30) < std::ldexp(1.0, cfg.bits - 1 - cfg.frac);
 }
 
+void context_gemm(const MacContext& mc, const MacConfig& cfg, size_t M, size_t N, size_t K, const double* A,
+                  size_t lda, const double* B, size_t ldb, double* acc, size_t ldc, WeightSide weight) {
+    if (mc.engine)
+        mc.engine->gemm(cfg, M, N, K, A, lda, B, ldb, acc, ldc, weight);
+    else
+        gemm_accumulate(cfg, M, N, K, A, lda, B, ldb, acc, ldc, mc.acc_stats);
+}
+
 void gemm_accumulate(const MacConfig& cfg, size_t M, size_t N, size_t K, const double* A, size_t lda,
                      const double* B, size_t ldb, double* acc, size_t ldc, num::AccStats* stats) {
     if (M == 0 || N == 0 || K == 0) return;

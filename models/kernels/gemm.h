@@ -46,6 +46,10 @@ MacConfig mac_config(const num::Format& a, const num::Format& b, const num::Accu
 void gemm_accumulate(const MacConfig& cfg, size_t M, size_t N, size_t K, const double* A, size_t lda,
                      const double* B, size_t ldb, double* acc, size_t ldc, num::AccStats* stats);
 
+// gemm_accumulate, or mc.engine's gemm when the context has one (the kernels' every GEMM goes through this).
+void context_gemm(const MacContext& mc, const MacConfig& cfg, size_t M, size_t N, size_t K, const double* A,
+                  size_t lda, const double* B, size_t ldb, double* acc, size_t ldc, WeightSide weight);
+
 // acc + addend under the domain's rules (used for bias preload and for col2im sums of partial results).
 double accumulate_value(const MacConfig& cfg, double acc, double addend, num::AccStats* stats);
 

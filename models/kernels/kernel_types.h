@@ -47,9 +47,27 @@ struct Out {
 };
 
 // Per-call arithmetic context.
+struct MacConfig;
+
+// Which operand of a kernel's GEMM is the phase's weight-like one (weights in forward and backward-data, the
+// output error in the weight gradient): the operand the accelerator's phase mapping puts on the array's rows
+// as A (docs/accelerator-timing.md "Phases"). Hardware that runs the GEMM orients it by this.
+enum class WeightSide { a, b };
+
+// Something that computes the kernels' GEMMs instead of gemm_accumulate (gemm.h), with exactly its results:
+// the RTL systolic array behind the accelerator's PE array (models/rtl/rtl_pe_array.h).
+class GemmEngine {
+  public:
+    virtual ~GemmEngine() = default;
+    // acc[m*ldc+n] += sum over k, in ascending k, of A[m*lda+k] * B[k*ldb+n], as gemm_accumulate.
+    virtual void gemm(const MacConfig& cfg, size_t M, size_t N, size_t K, const double* A, size_t lda,
+                      const double* B, size_t ldb, double* acc, size_t ldc, WeightSide weight) = 0;
+};
+
 struct MacContext {
     num::AccumulatorSpec acc;
     num::AccStats* acc_stats = nullptr;
+    GemmEngine* engine = nullptr;  // null: gemm_accumulate
 };
 
 // A tile of a GEMM layer phase: channels [c0, c0 + c) of the phase's output side (conv forward and weight

@@ -12,6 +12,7 @@
 #   progress     on a 40-column terminal: one progress line redrawn within 39 columns, a failed point's line
 #                and the summary each on a line of their own
 #   golden       command: golden; the report's accuracy columns
+#   estimate     command: estimate over the dataflows: trainvp estimate's figures as columns, equal to its own
 #   errors       bad sweep files and options: exit 2, one message naming the file, line and key, nothing run
 set -u
 case=$1 trainvp=$2 compare=$3 report_compare=$4 root=$5 work=$6
@@ -217,6 +218,31 @@ EOF
     grep -q "golden scenario.yaml --out report.json --no-progress" sweep-g/points/0000-lr=0.05/cmd || fail "golden cmd"
     [ "$(cut -d, -f9 sweep-g/results.csv | sort -u | wc -l)" -eq 3 ] || fail "the learning rates give the same loss"
     echo PASS ;;
+estimate)
+    printf 'name: est\nbase: %s\ncommand: estimate\naxes:\n  - {key: hardware.array.dataflow, name: df, values: [os, ws, is]}\n' \
+        "$quick" >est.yaml
+    "$trainvp" sweep est.yaml -j 2 --no-progress >out 2>err || { cat out err; fail "estimate sweep exited $?"; }
+    head -1 sweep-est/results.csv | grep -q "estimate.forward.native,estimate.forward.ratio,estimate.forward.scalesim" ||
+        fail "no estimate columns: $(head -1 sweep-est/results.csv)"
+    [ "$(grep -c ',ok,' sweep-est/results.csv)" -eq 3 ] || { cat sweep-est/results.csv; fail "3 ok points"; }
+    grep -q "estimate scenario.yaml --report report.json" sweep-est/points/0000-df=os/cmd || fail "estimate cmd"
+    for df in os ws is; do  # each point's columns are the figures trainvp estimate gives for that dataflow
+        "$trainvp" estimate "$quick" --set hardware.array.dataflow=$df --report $df.json >/dev/null || fail "estimate $df"
+        python3 - sweep-est/results.json $df.json $df <<'PY' || fail "results of $df differ from trainvp estimate's"
+import json, sys
+rows = json.load(open(sys.argv[1]))["points"]
+row = [r for r in rows if r["hardware.array.dataflow"] == sys.argv[3]][0]
+assert row["status"] == "ok", row
+want = json.load(open(sys.argv[2]))["estimate"]["total"]
+n = 0
+for phase, figs in want.items():
+    for k, v in figs.items():
+        assert row["estimate.%s.%s" % (phase, k)] == v, (phase, k, row)
+        n += 1
+assert n == 12, n
+PY
+    done
+    echo PASS ;;
 errors)
     sweep_file ok 64
     expect_error "x.yaml: cannot open sweep file" x.yaml
@@ -224,8 +250,6 @@ errors)
     expect_error "zero.yaml:3: point 0001-rows=0: --set: key 'hardware.array.rows': 0 is out of range" zero.yaml
     printf 'base: %s\naxes:\n  - {key: hardware.array.rows, vals: [8]}\n' "$quick" >typo.yaml
     expect_error "typo.yaml:3: key 'axes[0].vals': unknown key (expected key, name, values, range, log2_range)" typo.yaml
-    printf 'base: %s\ncommand: estimate\n' "$quick" >est.yaml
-    expect_error "est.yaml:2: key 'command': 'estimate' needs a trainvp with an 'estimate' command" est.yaml
     printf 'base: %s\noptions: [--no-progress, --bogus]\n' "$quick" >opt.yaml
     expect_error "opt.yaml:2: key 'options': trainvp run refuses them: trainvp: unrecognised option '--bogus'" opt.yaml
     # Options are checked from a point's directory: a relative file that exists only here is refused.
