@@ -3,7 +3,8 @@
 set -euo pipefail
 build=${1:-build}
 here=$(cd "$(dirname "$0")" && pwd)
-for b in "$here"/iss-mips "$here"/golden-speed.sh "$here"/main-job.sh "$here"/timing-models.sh "$here"/sweep.sh "$here"/trace.sh; do
+for b in "$here"/iss-mips "$here"/golden-speed.sh "$here"/main-job.sh "$here"/timing-models.sh "$here"/sweep.sh "$here"/trace.sh \
+    "$here"/energy-papers.sh; do
     [ -x "$b" ] || continue
     echo "== $(basename "$b")"
     "$b" "$build"

@@ -165,6 +165,7 @@ void register_platform_keys(ConfigSchema& s, PlatformConfig& c) {
         [&c] { return c.sim.max_time; }, &c.sim.max_time);
 
     register_accelerator_keys(s, c.accel);
+    register_energy_keys(s, c.energy);
 
     // Read by the training description (network, training, data).
     s.add_foreign("network");
@@ -198,6 +199,7 @@ void check_platform_config(const PlatformConfig& cfg, const ConfigSchema& schema
         cfg.accel.validate();
         cfg.validate();
     });
+    check_energy_config(cfg.energy, accelerator_config(cfg), schema);
 }
 
 AcceleratorConfig accelerator_config(const PlatformConfig& cfg) {

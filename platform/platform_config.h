@@ -7,6 +7,7 @@
 #include "bus/router.h"
 #include "config_schema.h"
 #include "cpu/cpu_config.h"
+#include "energy_config.h"
 #include "hw/memory_map.h"
 #include "mem/memory.h"
 #include "periph/clint.h"
@@ -43,6 +44,7 @@ struct PlatformConfig {
     ClintConfig clint;
     AcceleratorConfig accel;  // scenario section `hardware`
     SimConfig sim;
+    EnergySettings energy;  // scenario section `energy` (docs/energy.md)
 
     // Every model's validate() and the platform's own limits; throws FieldError naming the field. Scenario
     // users go through check_platform_config(), which names the key instead.

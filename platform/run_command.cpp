@@ -20,6 +20,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "cpu/insn_tracer.h"
+#include "energy_report.h"
 #include "golden.h"
 #include "host_services.h"
 #include "html_report.h"
@@ -270,6 +271,10 @@ bool load_run_setup(const RunOptions& o, RunSetup& s) {
                                   ? fs::absolute(o.firmware).lexically_normal().string()
                                   : "";
     if (!found.empty()) s.cfg.firmware = found;
+    // A technology table file, likewise (a built-in name such as 45nm or 28nm is not a file).
+    const fs::path tech = fs::path(s.scenario.path).parent_path() / s.cfg.energy.technology;
+    if (fs::path(s.cfg.energy.technology).is_relative() && fs::is_regular_file(tech))
+        s.cfg.energy.technology = fs::absolute(tech).lexically_normal().string();
     if (s.training)
         s.training_scenario =
             std::make_unique<TrainingScenario>(parse_training_scenario(s.scenario.root, s.scenario.path));
@@ -435,8 +440,25 @@ RunSummary run_summary(const RunSetup& s, const BuiltRun& b, double wall_s) {
     return run;
 }
 
+// The report's "energy" and "area" sections for the run as it ended.
+nlohmann::json run_energy(const RunSetup& s, const BuiltRun& b) {
+    EnergyRun run;
+    run.accel_stats = &b.soc->accel.stats();
+    run.cpu = &b.soc->cpu.core().stats();
+    run.seconds = b.soc->cpu.current_time().to_seconds();
+    if (b.train) {
+        const nlohmann::json t = b.train->report();
+        if (t.contains("images")) {
+            run.images_trained = t["images"].value("trained", uint64_t{0});
+            run.images_evaluated = t["images"].value("evaluated", uint64_t{0});
+        }
+    }
+    return energy_report(run, s.cfg.energy, accelerator_config(s.cfg),
+                         fs::path(s.scenario.path).parent_path().string());
+}
+
 nlohmann::json make_report(const RunSetup& s, const BuiltRun& b, const Outcome& out, int status,
-                           const std::vector<std::string>& output_errors) {
+                           const std::vector<std::string>& output_errors, const nlohmann::json& energy) {
     const RunSummary run = run_summary(s, b, out.wall_s);
     const Platform& soc = *b.soc;
     nlohmann::json exit = {{"status", status}, {"ended_by", out.ended_by}};
@@ -456,6 +478,7 @@ nlohmann::json make_report(const RunSetup& s, const BuiltRun& b, const Outcome& 
           {"mips",
            out.wall_s > 0 ? static_cast<double>(soc.cpu.core().stats().instret) / out.wall_s / 1e6 : 0.0}}}};
     if (!output_errors.empty()) report["output_errors"] = output_errors;
+    report.update(energy);
     if (b.sparse) report["training"] = b.sparse->report();
     if (b.train) {
         report["training"] = b.train->report();
@@ -469,6 +492,12 @@ nlohmann::json make_report(const RunSetup& s, const BuiltRun& b, const Outcome& 
 int finish(const RunOptions& o, const RunSetup& s, BuiltRun& b, const Outcome& out) {
     if (out.interrupted) print_interrupted(b);
     if (!o.quiet) print_run_summary(stderr, b.soc->cpu.core().stats(), run_summary(s, b, out.wall_s));
+    // The energy table ends the training summary, or the run summary of a run that used the accelerator.
+    nlohmann::json energy;
+    if (!b.train) {
+        energy = run_energy(s, b);
+        if (!o.quiet && b.soc->accel.stats().total().descriptors) print_energy_summary(stderr, energy);
+    }
     print_outcome(s, out);
 
     // Every output is attempted even when one before it failed.
@@ -479,6 +508,10 @@ int finish(const RunOptions& o, const RunSetup& s, BuiltRun& b, const Outcome& o
         status = b.train->finish(*b.soc, status, out.wall_s, writes);  // summary, weights, --check-golden
     }
     if (b.sparse) status = b.sparse->finish(*b.soc, status, writes);
+    if (b.train) {
+        energy = run_energy(s, b);  // after finish(): the images trained
+        if (!o.quiet) print_energy_summary(stderr, energy);
+    }
     if (o.checkpoints && !o.quiet && !o.checkpoints->summary().empty())
         std::fprintf(stderr, "  checkpoints             %s\n", o.checkpoints->summary().c_str());
     if (b.tracer) writes.attempt("--trace-insn", [&] { b.tracer->finish(); });
@@ -492,13 +525,13 @@ int finish(const RunOptions& o, const RunSetup& s, BuiltRun& b, const Outcome& o
     if (!o.html.empty())
         writes.attempt("--html", [&] {
             const std::string text =
-                run_report_html(make_report(s, b, out, status, {}), b.timeline->first_step());
+                run_report_html(make_report(s, b, out, status, {}, energy), b.timeline->first_step());
             kern::write_file_atomic(o.html, text.data(), text.size());
         });
     if (status == 0 && writes.failed()) status = kExitOutputFailed;
     if (!s.report_path.empty())
         writes.attempt("--report", [&] {
-            const std::string text = make_report(s, b, out, status, writes.errors()).dump(2) + "\n";
+            const std::string text = make_report(s, b, out, status, writes.errors(), energy).dump(2) + "\n";
             kern::write_file_atomic(s.report_path, text.data(), text.size());
         });
     if (status == 0 && writes.failed()) status = kExitOutputFailed;

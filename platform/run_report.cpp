@@ -53,6 +53,8 @@ nlohmann::json cpu_stats_json(const CoreStats& s, const RunSummary& run) {
         if (s.exceptions_by_cause[c]) traps[exception_name(c)] = s.exceptions_by_cause[c];
     for (unsigned c = 0; c < s.interrupts_by_cause.size(); ++c)
         if (s.interrupts_by_cause[c]) irqs[interrupt_name(c)] = s.interrupts_by_cause[c];
+    nlohmann::json classes = nlohmann::json::object();
+    for (unsigned c = 0; c < s.insns_by_class.size(); ++c) classes[insn_class_name(c)] = s.insns_by_class[c];
     return {{"clock_hz", run.clock_hz},
             {"instructions", s.instret},
             {"cycles", s.cycles},
@@ -61,7 +63,8 @@ nlohmann::json cpu_stats_json(const CoreStats& s, const RunSummary& run) {
             {"asleep_s", run.asleep.to_seconds()},
             {"interrupts_taken", s.interrupts_taken},
             {"traps_by_cause", traps},
-            {"interrupts_by_cause", irqs}};
+            {"interrupts_by_cause", irqs},
+            {"instructions_by_class", classes}};
 }
 
 }  // namespace trainvp

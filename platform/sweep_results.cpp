@@ -128,7 +128,6 @@ const std::vector<SweepFigure>& sweep_figures() {
          "last epoch's test and train accuracy (0..1) and mean loss (trainvp run)"},
         {"train.", "/epochs", Kind::last_epoch, "the same from trainvp golden's summary"},
         {"energy", "/energy", Kind::subtree, "every figure of the report's energy section, when it has one"},
-        {"power", "/power", Kind::subtree, "every figure of the report's power section, when it has one"},
         {"area", "/area", Kind::subtree, "every figure of the report's area section, when it has one"},
         {"estimate", "/estimate/total", Kind::subtree,
          "trainvp estimate: compute cycles per phase (forward, backward_data, weight_grad, all) under the "

@@ -16,6 +16,7 @@
 #include <tlm>
 
 #include "accel/accel_op.h"
+#include "accel/accel_stats.h"
 #include "accel/tile_plan.h"
 
 namespace trainvp::accel {
@@ -41,6 +42,7 @@ struct DmaCommand : tlm::tlm_extension<DmaCommand> {
     uint64_t dram_stride = 0;
     // Reply.
     uint64_t bytes = 0;          // moved before any error
+    uint64_t bursts = 0;         // bus bursts issued for them
     uint64_t fault_address = 0;  // DRAM address of the burst that failed
     sc_core::sc_time dram_time = sc_core::SC_ZERO_TIME, buffer_time = sc_core::SC_ZERO_TIME;
 
@@ -60,6 +62,7 @@ struct TileCommand : tlm::tlm_extension<TileCommand> {
     const Tile* tile = nullptr;
     // Reply.
     TileEstimate estimate;            // cycles and traffic from the timing model
+    UnitActions actions;              // what the unit did, for the energy model (accel_stats.h)
     uint32_t error = ACCEL_ERR_NONE;  // ACCEL_ERR_* when the tile cannot be computed
     uint64_t error_address = 0;       // as ERR_ADDR
     std::string why;

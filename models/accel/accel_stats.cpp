@@ -1,5 +1,7 @@
 #include "accel/accel_stats.h"
 
+#include <type_traits>
+
 #include "accel/accel_op.h"
 #include "common/state_io.h"
 
@@ -19,7 +21,43 @@ void PhaseStats::merge(const PhaseStats& o) {
     tlm_write_bytes += o.tlm_write_bytes;
     for (int b = 0; b < 3; ++b) buffers[b].merge(o.buffers[b]);
     for (const auto& [k, v] : o.macs_by_format) macs_by_format[k] += v;
+    actions.merge(o.actions);
 }
+
+}  // namespace trainvp::accel
+
+namespace trainvp {
+
+void UnitActions::merge(const UnitActions& o) {
+    for (const auto& [k, v] : o.acc_adds) acc_adds[k] += v;
+    for (const auto& [k, v] : o.operand_reg_reads) operand_reg_reads[k] += v;
+    for (const auto& [k, v] : o.operand_reg_writes) operand_reg_writes[k] += v;
+    for (const auto& [k, v] : o.vector_ops) vector_ops[k] += v;
+    for (const auto& [k, v] : o.update_ops) update_ops[k] += v;
+    dma_bursts += o.dma_bursts;
+    interconnect_bytes += o.interconnect_bytes;
+    register_accesses += o.register_accesses;
+}
+
+nlohmann::json UnitActions::to_json() const {
+    auto by_bits = [](const std::map<uint32_t, uint64_t>& m) {
+        nlohmann::json j = nlohmann::json::object();
+        for (const auto& [bits, n] : m) j[std::to_string(bits)] = n;
+        return j;
+    };
+    return {{"acc_adds", acc_adds},
+            {"operand_reg_reads_by_bits", by_bits(operand_reg_reads)},
+            {"operand_reg_writes_by_bits", by_bits(operand_reg_writes)},
+            {"vector_ops", vector_ops},
+            {"update_ops", update_ops},
+            {"dma_bursts", dma_bursts},
+            {"interconnect_bytes", interconnect_bytes},
+            {"register_accesses", register_accesses}};
+}
+
+}  // namespace trainvp
+
+namespace trainvp::accel {
 
 uint64_t PhaseStats::stall_cycles() const {
     uint64_t s = 0;
@@ -60,6 +98,7 @@ nlohmann::json PhaseStats::to_json(uint64_t pe_count) const {
     }
     j["buffers"] = bufs;
     j["macs_by_format"] = macs_by_format;
+    j["actions"] = actions.to_json();
     return j;
 }
 
@@ -127,6 +166,50 @@ SramCounters restore_sram(StateReader& r) {
     return c;
 }
 
+template <typename K>
+void save_map(StateWriter& w, const std::map<K, uint64_t>& m) {
+    w.u64(m.size());
+    for (const auto& [k, v] : m) {
+        if constexpr (std::is_same_v<K, std::string>)
+            w.str(k);
+        else
+            w.u32(k);
+        w.u64(v);
+    }
+}
+
+template <typename K>
+void restore_map(StateReader& r, std::map<K, uint64_t>& m) {
+    for (size_t n = r.count(12); n; --n) {
+        K k;
+        if constexpr (std::is_same_v<K, std::string>)
+            k = r.str();
+        else
+            k = r.u32();
+        m[std::move(k)] = r.u64();
+    }
+}
+
+void save_actions(StateWriter& w, const UnitActions& a) {
+    save_map(w, a.acc_adds);
+    save_map(w, a.operand_reg_reads);
+    save_map(w, a.operand_reg_writes);
+    save_map(w, a.vector_ops);
+    save_map(w, a.update_ops);
+    for (uint64_t v : {a.dma_bursts, a.interconnect_bytes, a.register_accesses}) w.u64(v);
+}
+
+UnitActions restore_actions(StateReader& r) {
+    UnitActions a;
+    restore_map(r, a.acc_adds);
+    restore_map(r, a.operand_reg_reads);
+    restore_map(r, a.operand_reg_writes);
+    restore_map(r, a.vector_ops);
+    restore_map(r, a.update_ops);
+    for (uint64_t* v : {&a.dma_bursts, &a.interconnect_bytes, &a.register_accesses}) *v = r.u64();
+    return a;
+}
+
 void save_phase(StateWriter& w, const PhaseStats& p) {
     for (uint64_t v : {p.descriptors, p.tiles, p.cycles, p.compute_cycles, p.mac_cycles}) w.u64(v);
     for (uint64_t v : p.stalls) w.u64(v);
@@ -138,6 +221,7 @@ void save_phase(StateWriter& w, const PhaseStats& p) {
         w.str(k);
         w.u64(v);
     }
+    save_actions(w, p.actions);
 }
 
 PhaseStats restore_phase(StateReader& r) {
@@ -152,6 +236,7 @@ PhaseStats restore_phase(StateReader& r) {
         std::string k = r.str();
         p.macs_by_format[std::move(k)] = r.u64();
     }
+    p.actions = restore_actions(r);
     return p;
 }
 

@@ -25,6 +25,20 @@ struct SramCounters {
     }
 };
 
+// Actions the units count for the energy model (docs/energy.md "Actions"); the model prices them, no unit
+// knows an energy. Keys name formats as docs/numerics.md writes them.
+struct UnitActions {
+    std::map<std::string, uint64_t> acc_adds;  // PE array: accumulator format ("fx48", "fp32") -> additions
+    std::map<uint32_t, uint64_t> operand_reg_reads, operand_reg_writes;  // PE array: operand bits -> accesses
+    std::map<std::string, uint64_t> vector_ops;  // vector unit: "kind:format" -> element operations
+    std::map<std::string, uint64_t> update_ops;  // vector unit, SGD update: "kind:format" -> operations
+    uint64_t dma_bursts = 0;                     // DMA engine: DRAM bursts (descriptor fetches included)
+    uint64_t interconnect_bytes = 0;             // bytes through the buffer interconnect (DMA and units)
+    uint64_t register_accesses = 0;              // controller: register reads and writes by the host
+    void merge(const UnitActions& o);
+    nlohmann::json to_json() const;
+};
+
 class StateWriter;
 class StateReader;
 
@@ -43,6 +57,7 @@ struct PhaseStats {
     uint64_t tlm_read_bytes = 0, tlm_write_bytes = 0;    // bytes the DMA moved in TLM transactions
     SramCounters buffers[3];                             // weight, activation, gradient
     std::map<std::string, uint64_t> macs_by_format;      // "fx16.8xfx16.12" -> MACs
+    UnitActions actions;                                 // what each unit did, for the energy model
 
     void merge(const PhaseStats& o);
     uint64_t stall_cycles() const;
@@ -65,6 +80,8 @@ class AccelStats {
   public:
     explicit AccelStats(size_t history_limit = 256) : history_limit_(history_limit) {}
     void record(const DescriptorRecord& r);
+    // A register access by the host (the controller's action; not part of any descriptor).
+    void count_register_access() { ++total_.actions.register_accesses; }
     void clear();
 
     const PhaseStats& total() const { return total_; }

@@ -22,7 +22,7 @@ namespace {
 
 // Version 1 was the accelerator as one class (registers, counters, statistics and buffers in one block);
 // version 2 is a sequence of parts.
-constexpr uint32_t kStateVersion = 2;
+constexpr uint32_t kStateVersion = 3;  // 3: the statistics carry the units' energy actions
 
 // How a part's image was taken.
 enum class PartImage : uint8_t {

@@ -158,6 +158,7 @@ void Controller::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& 
     if (!known || trans.get_address() >= ACCEL_REG_SPAN)
         return reject_access(log_, trans, tlm::TLM_ADDRESS_ERROR_RESPONSE, "no register at this offset");
     delay += clock_period_;  // one accelerator clock per register access
+    stats_.count_register_access();
     if (trans.is_write()) {
         write_register(offset, static_cast<uint32_t>(payload_value(trans)), delay);
     } else if (trans.is_read()) {
@@ -266,6 +267,7 @@ void Controller::execute_next() {
     ps.dram_read_bytes = plan_.dram_read + ACCEL_DESC_BYTES;
     ps.dram_write_bytes = plan_.dram_write;
     ps.tlm_read_bytes += ACCEL_DESC_BYTES;
+    ps.actions.dma_bursts += fetch.bursts;
     ps.cycles = static_cast<uint64_t>(std::ceil(busy / clock_period_ - 1e-9));
     ps.stalls[static_cast<int>(Stall::dma)] =
         ps.cycles > ps.compute_cycles ? ps.cycles - ps.compute_cycles : 0;
@@ -332,6 +334,7 @@ bool Controller::run_tiles(const DecodedOp& op, PhaseStats& ps, sc_core::sc_time
         ticks += t.value();
         elapsed += t;
         bytes += cmd.bytes;
+        ps.actions.dma_bursts += cmd.bursts;
         if (!ok) {
             const bool read = kind == DmaCommand::Kind::load;
             err = {ACCEL_ERR_DMA_BUS, cmd.fault_address,
@@ -359,6 +362,7 @@ bool Controller::run_tiles(const DecodedOp& op, PhaseStats& ps, sc_core::sc_time
             return false;
         }
         const TileEstimate& e = cmd.estimate;
+        ps.actions.merge(cmd.actions);
         ps.compute_cycles += e.compute.cycles;
         ps.mac_cycles += e.compute.mac_cycles;
         ps.macs += e.macs;
@@ -371,6 +375,7 @@ bool Controller::run_tiles(const DecodedOp& op, PhaseStats& ps, sc_core::sc_time
             c.read_accesses = (c.read_bytes + sc.word_bytes - 1) / sc.word_bytes;
             c.write_accesses = (c.write_bytes + sc.word_bytes - 1) / sc.word_bytes;
             ps.buffers[b].merge(c);
+            ps.actions.interconnect_bytes += c.read_bytes + c.write_bytes;  // every buffer byte crosses it
         }
         for (uint32_t m = 0; m < tile.store_count; ++m)
             if (!transfer(tile.stores[m], DmaCommand::Kind::store, tt.store, ps.tlm_write_bytes))

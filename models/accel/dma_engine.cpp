@@ -130,6 +130,7 @@ bool DmaEngine::move(DmaCommand& cmd, uint64_t& total, sc_core::sc_time& buffer_
             done += n;
             local += n;
             cmd.bytes += n;
+            ++cmd.bursts;
         }
     }
     total += wave;

@@ -12,6 +12,29 @@ namespace trainvp {
 
 using namespace accel;
 
+namespace {
+
+// The array's actions for a tile of `macs` MACs (docs/energy.md "Actions"): each MAC is one multiply
+// (macs_by_format, counted by the controller), one accumulation in the accumulator (the descriptor's
+// acc_bits for fixed-point and integer operands, fp32 otherwise), and each of its two operands written into a
+// PE operand register and read from it once (systolic forwarding: the operand a PE multiplies is the one it
+// passes on).
+void count_actions(const DecodedOp& op, uint64_t macs, UnitActions& a) {
+    if (!macs) return;
+    const int phase = (op.desc.opcode - ACCEL_OP_CONV_FWD) % 3;
+    const num::Format& x = phase == 0 ? op.fmt[ACCEL_OPND_X] : op.fmt[ACCEL_OPND_G];
+    const num::Format& y = phase == 2 ? op.fmt[ACCEL_OPND_X] : op.fmt[ACCEL_OPND_W];
+    const bool integer = !x.is_floating() && !y.is_floating();
+    a.acc_adds[integer ? "fx" + std::to_string(op.acc.bits) : "fp32"] += macs;
+    for (const num::Format* f : {&x, &y}) {
+        const auto bits = static_cast<uint32_t>(f->storage_bits());
+        a.operand_reg_writes[bits] += macs;
+        a.operand_reg_reads[bits] += macs;
+    }
+}
+
+}  // namespace
+
 PeArray::PeArray(sc_core::sc_module_name name, const AcceleratorConfig& config, PeGemmEngine* engine)
     : sc_module(name),
       cmd_in("cmd_in"),
@@ -64,6 +87,8 @@ void PeArray::command(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) 
         c.mac_cycles = std::min(c.mac_cycles, cycles);
         fill_drain = cycles - c.mac_cycles;
     }
+    cmd->actions = UnitActions{};
+    if (cmd->error == ACCEL_ERR_NONE) count_actions(op, cmd->estimate.macs, cmd->actions);
     delay += sc_core::sc_time::from_value(period_.value() * cmd->estimate.compute.cycles) + access_delay_;
     trans.set_response_status(cmd->error == ACCEL_ERR_NONE ? tlm::TLM_OK_RESPONSE
                                                            : tlm::TLM_GENERIC_ERROR_RESPONSE);

@@ -66,6 +66,63 @@ void select_positive(const uint8_t* mask, const num::Format* mask_fmt, const uin
     }
 }
 
+// The unit's element operations for a tile of `u` units (elements, image planes or samples), by kind and
+// format (docs/energy.md "Actions"). Selections and copies in the same format are wiring, no operation.
+void count_actions(const DecodedOp& op, uint64_t u, UnitActions& a) {
+    const accel_desc& d = op.desc;
+    const num::Format* F = op.fmt;
+    auto count = [&](std::map<std::string, uint64_t>& m, const char* kind, const num::Format& f, uint64_t n) {
+        if (n) m[std::string(kind) + ":" + f.to_string()] += n;
+    };
+    auto& v = a.vector_ops;
+    const uint64_t window = uint64_t{op.pool.size} * op.pool.size;
+    const uint64_t pooled = u * op.pool.out_rows() * op.pool.out_cols();  // output elements of u planes
+    const num::Format fp32 = num::Format::of_kind(num::FormatKind::fp32);
+    switch (d.opcode) {
+        case ACCEL_OP_RELU_FWD:
+            return count(v, "cmp", F[ACCEL_OPND_X], u);  // sign test
+        case ACCEL_OP_RELU_BWD:
+            return count(v, "cmp", F[ACCEL_OPND_Y], u);  // the mask's sign test
+        case ACCEL_OP_DMA_COPY:
+            if (!(F[ACCEL_OPND_Y] == F[ACCEL_OPND_X])) count(v, "convert", F[ACCEL_OPND_Y], u);
+            return;
+        case ACCEL_OP_MAXPOOL_FWD:
+            return count(v, "cmp", F[ACCEL_OPND_X], pooled * (window - 1));
+        case ACCEL_OP_MAXPOOL_BWD:
+            return count(v, "add", F[ACCEL_OPND_DX],
+                         pooled);  // each error into its winner (windows may overlap)
+        case ACCEL_OP_AVGPOOL_FWD:
+            count(v, "add", F[ACCEL_OPND_X], pooled * (window - 1));
+            return count(v, "mul", F[ACCEL_OPND_Y], pooled);  // x 1/window
+        case ACCEL_OP_AVGPOOL_BWD:
+            count(v, "mul", F[ACCEL_OPND_G], pooled);
+            return count(v, "add", F[ACCEL_OPND_DX], pooled * window);
+        case ACCEL_OP_SOFTMAX_XENT: {
+            // Per sample of C classes: max (C compares), exp of C differences, their sum, a log and a
+            // reciprocal, C normalising multiplies; with the gradient C subtractions of the one-hot label.
+            const uint64_t c = op.classes;
+            count(v, "cmp", F[ACCEL_OPND_X], u * c);
+            count(v, "add", fp32, u * 2 * c);
+            count(v, "special", fp32, u * (c + 2));
+            count(v, "mul", fp32, u * c);
+            if (d.flags & ACCEL_FLAG_LOSS_GRAD) count(v, "add", F[ACCEL_OPND_DX], u * c);
+            return;
+        }
+        case ACCEL_OP_SGD_UPDATE: {
+            // Per weight in the master format: lr x gradient and the subtraction; momentum and weight decay a
+            // multiply-add each; the new weight rounded into its storage format.
+            const num::Format& m = F[ACCEL_OPND_MASTER];
+            const uint64_t fmas = 1 + (op.op(Opnd::velocity).used ? 1 : 0) + (d.weight_decay != 0 ? 1 : 0);
+            count(a.update_ops, "mul", m, u * fmas);
+            count(a.update_ops, "add", m, u * fmas);
+            count(a.update_ops, "convert", F[ACCEL_OPND_W], u);
+            return;
+        }
+        default:
+            return;
+    }
+}
+
 }  // namespace
 
 VectorUnit::VectorUnit(sc_core::sc_module_name name, const AcceleratorConfig& config)
@@ -95,6 +152,8 @@ void VectorUnit::command(tlm::tlm_generic_payload& trans, sc_core::sc_time& dela
         cmd->why = std::string("operation rejected: ") + e.what();
     }
     cmd->estimate = estimate_tile(op, *cmd->tile, config_, timer_);
+    cmd->actions = UnitActions{};
+    if (cmd->error == ACCEL_ERR_NONE) count_actions(op, cmd->tile->n, cmd->actions);
     delay += sc_core::sc_time::from_value(period_.value() * cmd->estimate.compute.cycles) + access_delay_;
     trans.set_response_status(cmd->error == ACCEL_ERR_NONE ? tlm::TLM_OK_RESPONSE
                                                            : tlm::TLM_GENERIC_ERROR_RESPONSE);

@@ -36,45 +36,49 @@ AmoOp amo_of(Op op) {
             return AmoOp::swap;
     }
 }
+
+constexpr const char* kInsnClassNames[] = {
+    "alu",  "mul", "div",    "load",  "store", "branch_taken", "branch_not_taken",
+    "jump", "csr", "system", "atomic"};
+enum : unsigned { kBranchTaken = 5, kBranchNotTaken = 6 };
+
+// The index in CoreStats::insns_by_class of an instruction class (a branch counts as not taken until it is).
+unsigned class_index(rv32::InsnClass c) {
+    switch (c) {
+        case rv32::InsnClass::alu:
+            return 0;
+        case rv32::InsnClass::mul:
+            return 1;
+        case rv32::InsnClass::div:
+            return 2;
+        case rv32::InsnClass::load:
+            return 3;
+        case rv32::InsnClass::store:
+            return 4;
+        case rv32::InsnClass::branch:
+            return kBranchNotTaken;
+        case rv32::InsnClass::jump:
+            return 7;
+        case rv32::InsnClass::csr:
+            return 8;
+        case rv32::InsnClass::system:
+            return 9;
+        case rv32::InsnClass::atomic:
+            return 10;
+    }
+    return 0;
+}
 }  // namespace
 
 Rv32Core::Rv32Core(CoreBus& bus, const CpuConfig& cfg) : bus_(bus), cfg_(cfg) {
     cfg_.validate();
-    for (std::size_t i = 1; i < op_cycles_.size(); ++i) {
-        const CpuTiming& t = cfg_.cycles;
-        switch (rv32::insn_desc(static_cast<Op>(i))->cls) {
-            case rv32::InsnClass::alu:
-                op_cycles_[i] = t.alu;
-                break;
-            case rv32::InsnClass::mul:
-                op_cycles_[i] = t.mul;
-                break;
-            case rv32::InsnClass::div:
-                op_cycles_[i] = t.div;
-                break;
-            case rv32::InsnClass::load:
-                op_cycles_[i] = t.load;
-                break;
-            case rv32::InsnClass::store:
-                op_cycles_[i] = t.store;
-                break;
-            case rv32::InsnClass::branch:
-                op_cycles_[i] = t.branch_not_taken;
-                break;
-            case rv32::InsnClass::jump:
-                op_cycles_[i] = t.jump;
-                break;
-            case rv32::InsnClass::csr:
-                op_cycles_[i] = t.csr;
-                break;
-            case rv32::InsnClass::system:
-                op_cycles_[i] = t.system;
-                break;
-            case rv32::InsnClass::atomic:
-                op_cycles_[i] = t.atomic;
-                break;
-        }
-    }
+    const CpuTiming& t = cfg_.cycles;
+    // Cycles by class index (taken branches get branch_taken_extra_ on top of branch_not_taken).
+    const unsigned class_cycles[] = {
+        t.alu,  t.mul, t.div,    t.load,  t.store, t.branch_taken, t.branch_not_taken,
+        t.jump, t.csr, t.system, t.atomic};
+    for (std::size_t i = 1; i < op_cycles_.size(); ++i)
+        op_cycles_[i] = class_cycles[class_index(rv32::insn_desc(static_cast<Op>(i))->cls)];
     // Modular arithmetic: correct even if a configuration makes taken branches cheaper.
     branch_taken_extra_ = uint64_t{cfg_.cycles.branch_taken} - uint64_t{cfg_.cycles.branch_not_taken};
     icache_.resize(kDecodeCacheEntries);
@@ -142,6 +146,19 @@ RunResult Rv32Core::run(uint64_t max_instructions, uint64_t max_cycles) {
     return result;
 }
 
+const char* insn_class_name(unsigned cls) {
+    return cls < std::size(kInsnClassNames) ? kInsnClassNames[cls] : "unknown";
+}
+
+void Rv32Core::update_insn_classes() const {
+    std::array<uint64_t, 11> c = insn_class_base_;
+    for (std::size_t i = 1; i < op_executed_.size(); ++i)
+        if (op_executed_[i]) c[class_index(rv32::insn_desc(static_cast<Op>(i))->cls)] += op_executed_[i];
+    c[kBranchNotTaken] -= branches_taken_;
+    c[kBranchTaken] += branches_taken_;
+    stats_.insns_by_class = c;
+}
+
 // The hot loop. Locals n/cyc/pc mirror run_executed_/run_cycles_/pc_ and are written back
 // (sync) before anything out of line may look at them. Exits that may have changed interrupt
 // or stop state leave with `recheck` so run() can act on them; nothing here polls interrupts.
@@ -149,6 +166,7 @@ template <bool kSlow>
 Rv32Core::LoopExit Rv32Core::loop(uint64_t max_instructions, uint64_t max_cycles) {
     uint32_t* const x = x_;
     CacheEntry* const cache = icache_.data();
+    uint64_t* const executed = op_executed_.data();
     uint64_t n = run_executed_, cyc = run_cycles_;
     const uint64_t n_start = n;
     uint32_t pc = pc_;
@@ -185,6 +203,7 @@ Rv32Core::LoopExit Rv32Core::loop(uint64_t max_instructions, uint64_t max_cycles
         {
             const CacheEntry d = slot;
             cyc += op_cycles_[static_cast<std::size_t>(d.op)];
+            ++executed[static_cast<std::size_t>(d.op)];
             uint32_t next = pc + d.length;
             const uint32_t a = x[d.rs1], b = x[d.rs2];
             switch (d.op) {
@@ -207,6 +226,7 @@ Rv32Core::LoopExit Rv32Core::loop(uint64_t max_instructions, uint64_t max_cycles
         if (cond) {                                   \
             next = pc + static_cast<uint32_t>(d.imm); \
             cyc += branch_taken_extra_;               \
+            ++branches_taken_;                        \
         }                                             \
         break;
                     TRAINVP_BRANCH(beq, a == b)
@@ -244,6 +264,7 @@ Rv32Core::LoopExit Rv32Core::loop(uint64_t max_instructions, uint64_t max_cycles
         }                                                            \
         if (attention_ && watch_hit_pending_) {                      \
             cyc -= op_cycles_[static_cast<std::size_t>(d.op)];       \
+            --executed[static_cast<std::size_t>(d.op)];              \
             exit = LoopExit::recheck;                                \
             goto out;                                                \
         }                                                            \
@@ -288,6 +309,7 @@ Rv32Core::LoopExit Rv32Core::loop(uint64_t max_instructions, uint64_t max_cycles
         if (attention_) {                                                                       \
             if (watch_hit_pending_) {                                                           \
                 cyc -= op_cycles_[static_cast<std::size_t>(d.op)];                              \
+                --executed[static_cast<std::size_t>(d.op)];                                     \
             } else {                                                                            \
                 pc = next;                                                                      \
                 ++n;                                                                            \
@@ -474,6 +496,7 @@ Rv32Core::LoopExit Rv32Core::loop(uint64_t max_instructions, uint64_t max_cycles
                         }
                         if (watch_hit_pending_) {  // a watchpoint: not executed
                             cyc -= op_cycles_[static_cast<std::size_t>(d.op)];
+                            --executed[static_cast<std::size_t>(d.op)];
                             exit = LoopExit::recheck;
                             goto out;
                         }
@@ -504,6 +527,7 @@ Rv32Core::LoopExit Rv32Core::loop(uint64_t max_instructions, uint64_t max_cycles
                         }
                         if (watch_hit_pending_) {  // a watchpoint: not executed
                             cyc -= op_cycles_[static_cast<std::size_t>(d.op)];
+                            --executed[static_cast<std::size_t>(d.op)];
                             exit = LoopExit::recheck;
                             goto out;
                         }
@@ -543,6 +567,7 @@ Rv32Core::LoopExit Rv32Core::loop(uint64_t max_instructions, uint64_t max_cycles
                     }
                     if (watch_hit_pending_) {  // a watchpoint: not executed
                         cyc -= op_cycles_[static_cast<std::size_t>(d.op)];
+                        --executed[static_cast<std::size_t>(d.op)];
                         exit = LoopExit::recheck;
                         goto out;
                     }

@@ -93,7 +93,14 @@ struct CoreStats {
     uint64_t interrupts_taken = 0;
     std::array<uint64_t, 16> exceptions_by_cause{};
     std::array<uint64_t, 16> interrupts_by_cause{};
+    // Executed instructions by class (the classes of cpu.cycles.*, insn_class_name), for the energy model.
+    // An instruction that traps counts in its class (it was fetched and decoded).
+    std::array<uint64_t, 11> insns_by_class{};
 };
+
+// Classes of CoreStats::insns_by_class: "alu", "mul", "div", "load", "store", "branch_taken",
+// "branch_not_taken", "jump", "csr", "system", "atomic".
+const char* insn_class_name(unsigned cls);
 
 // The last exception and how often it was taken in a row with no instruction retired in between.
 struct RepeatedTrap {
@@ -211,7 +218,10 @@ class Rv32Core {
     // Cycles charged so far in the current run() call, the current instruction included; used by
     // the runner to time bus accesses made from inside run().
     uint64_t cycles_in_run() const { return run_cycles_; }
-    const CoreStats& stats() const { return stats_; }
+    const CoreStats& stats() const {
+        update_insn_classes();
+        return stats_;
+    }
     const CpuConfig& config() const { return cfg_; }
     const RepeatedTrap& repeated_trap() const { return repeated_trap_; }
 
@@ -315,6 +325,13 @@ class Rv32Core {
 
     std::array<uint64_t, static_cast<std::size_t>(rv32::Op::count)> op_cycles_{};
     uint64_t branch_taken_extra_ = 0;
+    // Executed instructions per op and taken branches since reset or restore (one increment per instruction
+    // in the loop); stats() sums them into stats_.insns_by_class on top of insn_class_base_ (the restored
+    // counts), so nothing per class is done while running.
+    std::array<uint64_t, static_cast<std::size_t>(rv32::Op::count)> op_executed_{};
+    uint64_t branches_taken_ = 0;
+    std::array<uint64_t, 11> insn_class_base_{};
+    void update_insn_classes() const;
 
     std::vector<CacheEntry> icache_;
     uint32_t code_lo_ = UINT32_MAX, code_hi_ = 0;  // [lo, hi) spanned by cached instructions
@@ -344,7 +361,7 @@ class Rv32Core {
     bool watch_hit_pending_ = false;  // a debugger watchpoint was hit; run() returns at the boundary
     WatchHit watch_hit_;
 
-    CoreStats stats_;
+    mutable CoreStats stats_;  // insns_by_class is brought up to date by stats()
 };
 
 }  // namespace trainvp

@@ -9,7 +9,7 @@
 namespace trainvp {
 
 namespace {
-constexpr uint32_t kStateVersion = 1;
+constexpr uint32_t kStateVersion = 2;  // 2: insns_by_class
 
 void save_stats(StateWriter& w, const CoreStats& s) {
     w.u64(s.instret);
@@ -19,6 +19,7 @@ void save_stats(StateWriter& w, const CoreStats& s) {
     w.u64(s.interrupts_taken);
     for (uint64_t v : s.exceptions_by_cause) w.u64(v);
     for (uint64_t v : s.interrupts_by_cause) w.u64(v);
+    for (uint64_t v : s.insns_by_class) w.u64(v);
 }
 
 CoreStats restore_stats(StateReader& r) {
@@ -30,6 +31,7 @@ CoreStats restore_stats(StateReader& r) {
     s.interrupts_taken = r.u64();
     for (uint64_t& v : s.exceptions_by_cause) v = r.u64();
     for (uint64_t& v : s.interrupts_by_cause) v = r.u64();
+    for (uint64_t& v : s.insns_by_class) v = r.u64();
     return s;
 }
 }  // namespace
@@ -46,7 +48,7 @@ void Rv32Core::save_state(StateWriter& w) const {
     w.boolean(reservation_valid_);
     w.u32(reservation_addr_);
     w.u64(cycles_total_);
-    save_stats(w, stats_);
+    save_stats(w, stats());
     // The trap-loop detector's count, so a resumed core declares itself stuck at the same trap.
     w.u32(repeated_trap_.cause);
     w.u32(repeated_trap_.epc);
@@ -91,6 +93,9 @@ void Rv32Core::restore_state(StateReader& r) {
     reservation_addr_ = reservation_addr;
     cycles_total_ = cycles_total;
     stats_ = stats;
+    insn_class_base_ = stats.insns_by_class;
+    op_executed_.fill(0);
+    branches_taken_ = 0;
     repeated_trap_ = repeated;
     repeated_trap_retired_ = repeated_retired;
     stuck_pending_ = false;

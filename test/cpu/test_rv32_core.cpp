@@ -243,6 +243,33 @@ TEST_CASE("instruction classes are charged their configured cycles", "[cpu][core
     CHECK(m.core.mcycle() == r.cycles);
 }
 
+TEST_CASE("executed instructions are counted by class for the energy model", "[cpu][core][energy]") {
+    Machine m(GENERATE(false, true));
+    m.code.li(1, kBase + 0x1000);        // lui, addi: 2 alu
+    m.code(enc_r(1, 1, 1, 0, 2, 0x33));  // mul
+    m.code(enc_r(1, 1, 1, 4, 2, 0x33));  // div
+    m.code(lw(3, 1, 0));                 // load
+    m.code(sw(3, 1, 0));                 // store
+    m.code(bne(0, 0, 8));                // branch not taken
+    m.code(bne(1, 0, 8));                // branch taken (skips one)
+    m.code(addi(0, 0, 0));
+    m.code(jal(0, 4));           // jump
+    m.code(csrrs(4, 0x340, 0));  // csr
+    m.core.run(5);               // two run() calls: the counts carry over
+    m.core.run(5);
+    // alu, mul, div, load, store, branch_taken, branch_not_taken, jump, csr, system, atomic
+    const std::array<uint64_t, 11> want{2, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
+    CHECK(m.core.stats().insns_by_class == want);
+    CHECK(std::string(trainvp::insn_class_name(5)) == "branch_taken");
+    // Saved and restored into a fresh core, the counts go on from where they were.
+    trainvp::StateWriter w;
+    m.core.save_state(w);
+    Machine n(true);
+    trainvp::StateReader r(w.data(), "core");
+    n.core.restore_state(r);
+    CHECK(n.core.stats().insns_by_class == want);
+}
+
 TEST_CASE("run stops at the cycle budget", "[cpu][core]") {
     Machine m(true);
     for (int i = 0; i < 100; ++i) m.code(addi(1, 1, 1));
