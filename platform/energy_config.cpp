@@ -95,6 +95,13 @@ energy::EnergyConfig energy_config(const EnergySettings& e, const AcceleratorCon
     c.gradient_buffer = geometry(a.gradient_buffer);
     c.dram_kind = e.dram_kind;
     c.clock_hz = a.clock_hz;
+    if (a.pe.kind == kern::MacArith::bricks) {  // a NeuroFlix-style brick PE (docs/energy.md "Actions")
+        c.brick.enabled = true;
+        c.brick.brick_bits = a.pe.brick_bits;
+        c.brick.bricks = a.pe.bricks;
+        c.brick.acc_bits = a.pe.brick_acc_bits;
+        c.brick.shift_range = a.pe.shift_range();
+    }
     return c;
 }
 

@@ -84,8 +84,21 @@ ActionCounts accel_actions(const accel::PhaseStats& ps, const AcceleratorConfig&
     const bool training = variant == Variant::training;
     const UnitActions& a = ps.actions;
     ActionCounts c;
-    for (const auto& [pair, n] : ps.macs_by_format) c.add("pe_array", "mac", pair, n);
-    for (const auto& [fmt, n] : a.acc_adds) c.add("pe_array", "acc_add", fmt, n);
+    if (ec.brick.enabled) {
+        // A brick PE: each product is bricks_per_product brick multiplies, each added into its brick's
+        // accumulator. The final combinations are not counted here (the PE counters have no output count);
+        // bench/neuroflix_model counts them.
+        for (const auto& [pair, n] : ps.macs_by_format) {
+            const auto [x, y] = energy::parse_operand_pair(pair);
+            const uint64_t k =
+                timing::pe_rate(accel.pe, num::Format::parse(x.name), num::Format::parse(y.name)).bricks_per_product;
+            c.add("pe_array", "brick_product", std::to_string(ec.brick.brick_bits), n * k);
+            c.add("pe_array", "brick_acc", std::to_string(ec.brick.acc_bits), n * k);
+        }
+    } else {
+        for (const auto& [pair, n] : ps.macs_by_format) c.add("pe_array", "mac", pair, n);
+        for (const auto& [fmt, n] : a.acc_adds) c.add("pe_array", "acc_add", fmt, n);
+    }
     for (const auto& [bits, n] : a.operand_reg_reads) {
         c.add("pe_array", "operand_reg_read", std::to_string(bits), n);
         // The training PE selects each muxed multiplier port's operand on every MAC; reads count both ports.

@@ -158,7 +158,18 @@ int golden_command(const std::string& scenario_path, const YAML::Node& root, con
     RunInterrupt interrupt(0);
     trainer.set_stop_flag(RunInterrupt::requested_flag());
     bool interrupted = false;
-    for (uint32_t e = trainer.epochs_done(); e < tc.epochs; ++e) {
+    if (sc.inference) {
+        // training.mode: inference: the forward pass over the test set with the given weights, no training.
+        try {
+            kern::read_weights(trainer.network(), resolve_data_path(sc.weights, scenario_path));
+        } catch (const UserError& e) {
+            throw UserError(std::string("key 'training.weights': ") + e.what());
+        }
+        test = trainer.evaluate(test_view);
+        std::printf("inference %u test images  test %.2f%%  test loss %.4f\n", data.test.count,
+                    100.0 * test.accuracy, test.loss);
+    }
+    for (uint32_t e = trainer.epochs_done(); e < (sc.inference ? 0u : tc.epochs); ++e) {
         last = trainer.train_epoch(train_view, [&](uint32_t done, uint32_t total) {
             progress.update(e + 1, done, total);
             if (checkpoints) checkpoints->after_step(trainer, figures);
@@ -203,6 +214,7 @@ int golden_command(const std::string& scenario_path, const YAML::Node& root, con
     summary["data"] = json{{"kind", sc.data.kind},
                            {"train", {{"source", data.train.source}, {"count", data.train.count}}},
                            {"test", {{"source", data.test.source}, {"count", data.test.count}}}};
+    summary["mode"] = sc.inference ? "inference" : "train";
     summary["completed"] = !interrupted;
     if (interrupted)
         summary["interrupted"] = json{{"signal", RunInterrupt::signal_name()},

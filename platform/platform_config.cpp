@@ -6,6 +6,7 @@
 #include <systemc>
 
 #include "common/error.h"
+#include "kernels/gemm.h"
 
 namespace trainvp {
 
@@ -42,6 +43,26 @@ void register_accelerator_keys(ConfigSchema& s, AcceleratorConfig& a) {
             if (!parse_array_model(t, a.array_model)) throw std::invalid_argument("expected native or rtl");
         },
         [&a] { return std::string(array_model_name(a.array_model)); }, &a.array_model);
+    s.add(
+        "hardware.array.pe.kind",
+        "uniform (one product per cycle, any formats) or bricks (NeuroFlix-style brick PE: throughput by "
+        "format)",
+        [&a](const std::string& t) {
+            if (!kern::parse_mac_arith(t, a.pe.kind))
+                throw std::invalid_argument("expected uniform or bricks");
+        },
+        [&a] { return std::string(kern::mac_arith_name(a.pe.kind)); }, &a.pe.kind);
+    s.add("hardware.array.pe.brick_bits", &a.pe.brick_bits, "operand bits of one brick multiplier (b x b)",
+          timing::PeConfig::kBrickBits);
+    s.add("hardware.array.pe.bricks", &a.pe.bricks, "brick multipliers per PE", timing::PeConfig::kBricks);
+    s.add(
+        "hardware.array.pe.float_max",
+        "widest float operand of the brick PE (fp16, fp8e4m3 or fp8e5m2): its exponent range sets the "
+        "alignment",
+        [&a](const std::string& t) { a.pe.float_max = num::Format::parse(t); },
+        [&a] { return a.pe.float_max.to_string(); }, &a.pe.float_max);
+    s.add("hardware.array.pe.brick_acc_bits", &a.pe.brick_acc_bits,
+          "width of each brick's separate accumulator in bits", timing::PeConfig::kBrickAccBits);
     s.add("hardware.clock_hz", &a.clock_hz, "accelerator clock in Hz", AcceleratorConfig::kClockHz);
     s.add("hardware.sparse_engine.clock_hz", &a.sparse_clock_hz,
           "clock of the sparse junction-pipelined engine in Hz (docs/sparse.md)",

@@ -132,10 +132,28 @@ bool is_training_scenario(const YAML::Node& root) {
 TrainingRun::TrainingRun(const std::string& scenario_path, const YAML::Node& root, TrainRunOptions opts)
     : scenario_path_(scenario_path), opts_(std::move(opts)) {
     scenario_ = parse_training_scenario(root, scenario_path);
+    if (scenario_.inference) scenario_.training.epochs = 1;  // one pass over the test set
     data_ = load_training_data(scenario_);
     trainer_ = std::make_unique<kern::Trainer>(scenario_.network, scenario_.training);
     check_data(data_.train, trainer_->network(), "training");
     check_data(data_.test, trainer_->network(), "test");
+    if (scenario_.inference) {
+        // Inference: the trained weights replace the initial ones, and the job has no training samples, so
+        // the firmware's one epoch is its test pass: forward only, through the accelerator.
+        try {
+            kern::read_weights(trainer_->network(), weights_in());
+        } catch (const UserError& e) {
+            throw UserError(std::string("key 'training.weights': ") + e.what());
+        }
+        data_.train.count = 0;
+        data_.train.images.clear();
+        data_.train.labels.clear();
+        data_.train.source = "none (inference)";
+    }
+}
+
+std::string TrainingRun::weights_in() const {
+    return resolve_data_path(scenario_.weights, scenario_path_);
 }
 
 TrainingRun::~TrainingRun() = default;
@@ -284,6 +302,12 @@ int TrainingRun::finish(Platform& soc, int status, double wall_s, OutputWrites& 
     const uint64_t evaluated = uint64_t{epochs_done} * j.test_count;
     report_["images"] = {{"trained", trained}, {"evaluated", evaluated}};
     report_["simulated_images_per_second"] = sim_s > 0 ? trained / sim_s : 0.0;
+    report_["mode"] = scenario_.inference ? "inference" : "train";
+    if (scenario_.inference)
+        report_["inference"] = {{"weights", weights_in()},
+                                {"images", evaluated},
+                                {"test_accuracy", report_["final_test_accuracy"]},
+                                {"simulated_images_per_second", sim_s > 0 ? evaluated / sim_s : 0.0}};
     report_["accelerator"] = accelerator_report(soc, sim_s);
     wall_report_ = {{"images_per_second", wall_s > 0 ? trained / wall_s : 0.0}};
 
@@ -337,7 +361,11 @@ int TrainingRun::finish(Platform& soc, int status, double wall_s, OutputWrites& 
             status = status ? status : kExitTrainingFailed;
         } else {
             const std::string diff = check_against_golden(res, check);
-            if (diff.empty()) {
+            if (diff.empty() && scenario_.inference) {
+                std::fprintf(stderr,
+                             "check-golden: identical (inference: %u of %u test images correct, same loss)\n",
+                             check["test_correct"].get<uint32_t>(), check["test_count"].get<uint32_t>());
+            } else if (diff.empty()) {
                 std::fprintf(stderr,
                              "check-golden: identical (%" PRIu64 " tensors, %" PRIu64 " values, %s)\n",
                              check["tensors"].get<uint64_t>(), check["values"].get<uint64_t>(),
@@ -357,6 +385,26 @@ std::string TrainingRun::check_against_golden(const train_results& res, json& su
     kern::Trainer golden(scenario_.network, scenario_.training);
     const kern::DataView tv = view(data_.train), sv = view(data_.test);
     std::string diff;
+    if (scenario_.inference) {
+        // The golden model's forward pass over the test set with the same weights.
+        kern::read_weights(golden.network(), weights_in());
+        const kern::EvalResult ev = golden.evaluate(sv);
+        const train_epoch_result& r = res.epochs[0];
+        const uint32_t g_test = correct_of(ev.accuracy, sv.count);
+        if (r.test_correct != g_test || r.test_count != sv.count)
+            diff = "inference: test correct " + std::to_string(r.test_correct) + "/" +
+                   std::to_string(r.test_count) + ", golden " + std::to_string(g_test) + "/" +
+                   std::to_string(sv.count);
+        else if (sv.count && r.test_loss_sum / sv.count != ev.loss)
+            diff = "inference: test loss " + std::to_string(r.test_loss_sum / sv.count) + ", golden " +
+                   std::to_string(ev.loss);
+        summary = {{"identical", diff.empty()},
+                   {"inference", true},
+                   {"test_correct", g_test},
+                   {"test_count", sv.count}};
+        if (!diff.empty()) summary["first_difference"] = diff;
+        return diff;
+    }
     // A Ctrl-C during the comparison (it trains the whole run again, natively) ends it at the next step.
     struct Interrupted {};
     const kern::ProgressFn stop_check = [this](uint32_t, uint32_t) {
@@ -488,9 +536,11 @@ void TrainingRun::print_summary(const Platform& soc, const train_results& res,
                      r.test_count ? 100.0 * r.test_correct / r.test_count : 0.0, r.test_correct,
                      r.test_count);
     }
-    const double trained = report_["images"]["trained"].get<double>();
-    std::fprintf(out, "  simulated time          %.6f s, %.0f training images/s simulated\n", sim_s,
-                 sim_s > 0 ? trained / sim_s : 0.0);
+    // Inference runs count the test images they evaluated.
+    const double trained = report_["images"][scenario_.inference ? "evaluated" : "trained"].get<double>();
+    const char* what = scenario_.inference ? "inference" : "training";
+    std::fprintf(out, "  simulated time          %.6f s, %.0f %s images/s simulated\n", sim_s,
+                 sim_s > 0 ? trained / sim_s : 0.0, what);
 
     const accel::AccelStats& st = soc.accel.stats();
     const AcceleratorConfig& cfg = soc.accel.config();
@@ -525,8 +575,8 @@ void TrainingRun::print_summary(const Platform& soc, const train_results& res,
     const CoreStats& cs = soc.cpu.core().stats();
     std::fprintf(out, "  CPU                     %" PRIu64 " instructions, %" PRIu64 " interrupts taken\n",
                  static_cast<uint64_t>(cs.instret), static_cast<uint64_t>(cs.interrupts_taken));
-    std::fprintf(out, "  wall time               %.2f s: %.0f training images/s, %.1f MIPS\n", wall_s,
-                 wall_s > 0 ? trained / wall_s : 0.0, wall_s > 0 ? cs.instret / wall_s / 1e6 : 0.0);
+    std::fprintf(out, "  wall time               %.2f s: %.0f %s images/s, %.1f MIPS\n", wall_s,
+                 wall_s > 0 ? trained / wall_s : 0.0, what, wall_s > 0 ? cs.instret / wall_s / 1e6 : 0.0);
     if (report_.contains("weights")) {
         const json& w = report_["weights"];
         const char* label = epochs_done < j.epochs ? "weights" : "final weights";

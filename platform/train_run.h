@@ -77,6 +77,8 @@ class TrainingRun {
     const nlohmann::json& wall_report() const { return wall_report_; }
 
     const TrainingScenario& scenario() const { return scenario_; }
+    // training.weights resolved (inference runs).
+    std::string weights_in() const;
     const kern::Network& network() const { return trainer_->network(); }
     // The layout prepare() will write (plan_train_job), for checks before the platform is built.
     TrainJobImage job_plan() const;

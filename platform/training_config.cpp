@@ -209,9 +209,18 @@ void parse_data(const Reader& r, const YAML::Node& node, DataConfig& d) {
     }
 }
 
-void parse_training(const Reader& r, const YAML::Node& node, kern::TrainConfig& t) {
-    r.expect_map(node, "training", {"epochs", "batch", "lr", "momentum", "weight_decay", "seed", "init"});
+void parse_training(const Reader& r, const YAML::Node& node, TrainingScenario& sc) {
+    kern::TrainConfig& t = sc.training;
+    r.expect_map(node, "training",
+                 {"epochs", "batch", "lr", "momentum", "weight_decay", "seed", "init", "mode", "weights"});
     if (!node || node.IsNull()) return;
+    if (node["mode"])
+        sc.inference = r.choice(node["mode"], "training.mode", {"train", "inference"}) == "inference";
+    if (node["weights"]) sc.weights = r.text(node["weights"], "training.weights");
+    if (sc.inference && sc.weights.empty())
+        r.fail(
+            node["mode"], "training.mode",
+            "inference needs training.weights (a weights file of trainvp run or trainvp golden --weights)");
     if (node["epochs"]) t.epochs = r.uint(node["epochs"], "training.epochs", TrainingLimits::kEpochs);
     if (node["batch"]) t.batch = r.uint(node["batch"], "training.batch", TrainingLimits::kBatch);
     if (node["lr"]) t.lr = r.real(node["lr"], "training.lr", TrainingLimits::kLr);
@@ -291,8 +300,18 @@ TrainingScenario parse_training_scenario(const YAML::Node& root, const std::stri
     TrainingScenario sc;
     sc.file = file;
     parse_data(r, root["data"], sc.data);
-    parse_training(r, root["training"], sc.training);
+    parse_training(r, root["training"], sc);
     parse_network(r, root["network"], sc.data, sc);
+    // The PE's arithmetic is a hardware key (hardware.array.pe.kind, checked by the platform schema); the
+    // golden model computes with it so that both sides round the same way.
+    YAML::Node node;
+    node.reset(root);
+    for (const char* key : {"hardware", "array", "pe", "kind"}) {
+        if (!node.IsMap() || !node[key]) return sc;
+        node.reset(node[key]);
+    }
+    if (!node.IsScalar() || !kern::parse_mac_arith(node.Scalar(), sc.network.arith))
+        throw UserError(file + ": key 'hardware.array.pe.kind': expected uniform or bricks");
     return sc;
 }
 
@@ -360,14 +379,15 @@ nlohmann::ordered_json training_config_json(const TrainingScenario& sc) {
         {"accumulator_bits", n.accumulator.bits}};
 
     const kern::TrainConfig& t = sc.training;
-    const ordered_json training = {
-        {"epochs", t.epochs},
-        {"batch", t.batch},
-        {"lr", t.lr},
-        {"momentum", t.momentum},
-        {"weight_decay", t.weight_decay},
-        {"seed", t.seed},
-        {"init", t.init == kern::InitKind::he_uniform ? "he_uniform" : "xavier_uniform"}};
+    ordered_json training = {{"epochs", t.epochs},
+                             {"batch", t.batch},
+                             {"lr", t.lr},
+                             {"momentum", t.momentum},
+                             {"weight_decay", t.weight_decay},
+                             {"seed", t.seed},
+                             {"init", t.init == kern::InitKind::he_uniform ? "he_uniform" : "xavier_uniform"},
+                             {"mode", sc.inference ? "inference" : "train"}};
+    if (sc.inference) training["weights"] = resolve_data_path(sc.weights, sc.file);
 
     const DataConfig& d = sc.data;
     auto path = [&](const std::string& p) { return resolve_data_path(p, sc.file); };
@@ -432,7 +452,9 @@ std::string describe_network(const kern::Network& net) {
                << L.formats.master_weights.to_string();
         os << "\n";
     }
-    os << "accumulator " << net.spec().accumulator.bits << " bits\n";
+    os << "accumulator " << net.spec().accumulator.bits << " bits"
+       << (net.spec().arith == kern::MacArith::bricks ? ", brick PE (floats aligned into fixed point)" : "")
+       << "\n";
     return os.str();
 }
 

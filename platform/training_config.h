@@ -55,6 +55,10 @@ struct TrainingScenario {
     kern::NetworkSpec network;
     kern::TrainConfig training;
     DataConfig data;
+    // training.mode: false = train (default); true = inference: forward passes only over the test set with
+    // the weights of `weights` (a --weights / final-weights.bin file), no training.
+    bool inference = false;
+    std::string weights;  // training.weights, as written (resolve_data_path resolves it)
 };
 
 // Reads network/training/data from a scenario tree (other top-level keys are ignored). Unknown keys, wrong

@@ -105,6 +105,11 @@ void AcceleratorConfig::validate() const {
     check_range(cols, "accelerator.cols", kArrayDim);
     check_range(clock_hz, "accelerator.clock_hz", kClockHz);
     check_range(sparse_clock_hz, "accelerator.sparse_clock_hz", kClockHz);
+    pe.validate();
+    if (pe.kind != kern::MacArith::uniform && fidelity == Fidelity::cycle)
+        throw FieldError(
+            {&fidelity, &pe.kind}, "accelerator.fidelity",
+            "the cycle-stepped array models the uniform PE only; use analytic with pe.kind bricks");
     check_sram(weight_buffer, "weight_buffer");
     check_sram(activation_buffer, "activation_buffer");
     check_sram(gradient_buffer, "gradient_buffer");
@@ -143,6 +148,14 @@ void AcceleratorConfig::validate() const {
         throw FieldError({&array_model, &timing_model}, "accelerator.array.model",
                          "rtl times the GEMM tiles by the RTL array's own clock; it cannot take SCALE-Sim's "
                          "cycles (timing.model scalesim)");
+    // The brick PE's throughput per format pair is the native analytic model's; the RTL array and SCALE-Sim
+    // model one product per PE per cycle.
+    if (pe.kind != kern::MacArith::uniform && timing_model == TimingModel::scalesim)
+        throw FieldError({&timing_model, &pe.kind}, "accelerator.timing.model",
+                         "scalesim counts one product per PE per cycle; pe.kind bricks needs the native model");
+    if (pe.kind != kern::MacArith::uniform && array_model == ArrayModel::rtl)
+        throw FieldError({&array_model, &pe.kind}, "accelerator.array.model",
+                         "the RTL array has uniform fixed-point MACs; pe.kind bricks needs array.model native");
 }
 
 }  // namespace trainvp

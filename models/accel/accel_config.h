@@ -7,6 +7,7 @@
 #include <string>
 
 #include "accel/array_timing.h"
+#include "accel/pe_config.h"
 #include "accel/timing_params.h"
 #include "common/config_field.h"
 
@@ -105,6 +106,7 @@ struct AcceleratorConfig {
     // The bus window the DMA may address; operands outside it are an ADDR_RANGE error (never a bus access).
     uint64_t dram_base = 0x80000000ull;
     uint64_t dram_size = 0x80000000ull;
+    timing::PeConfig pe;                     // the MAC of every PE (hardware.array.pe)
     Fidelity fidelity = Fidelity::analytic;  // cycle: compute cycles from the cycle-stepped array model
     timing::TimingParams timing;             // array timing constants (timing_params.h table)
     uint32_t supported_formats = 0x7f;       // bit per ACCEL_FMT_KIND_* (accel_desc.h)

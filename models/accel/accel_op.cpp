@@ -242,7 +242,16 @@ bool decode_descriptor(const accel_desc& d, uint64_t desc_addr, const Accelerato
                      std::string("addr_") + operand_name(static_cast<Opnd>(i)) + " [" + hex32(x.address) +
                          ", +" + std::to_string(x.bytes()) + ") outside the DRAM window");
         }
-        if (gemm) kern::mac_config(op.fmt[ACCEL_OPND_X], op.fmt[ACCEL_OPND_W], op.acc);  // width check only
+        if (gemm) {
+            kern::mac_config(op.fmt[ACCEL_OPND_X], op.fmt[ACCEL_OPND_W], op.acc);  // width check only
+            // The operand pair the PE multiplies in this phase (forward W.X, backward-data W.G, weight
+            // gradient G.X) must be one the configured PE computes.
+            const int phase = (d.opcode - ACCEL_OP_CONV_FWD) % 3;
+            const num::Format& a = op.fmt[phase == 2 ? ACCEL_OPND_G : ACCEL_OPND_W];
+            const num::Format& b = op.fmt[phase == 1 ? ACCEL_OPND_G : ACCEL_OPND_X];
+            if (const std::string why = timing::pe_pair_error(cfg.pe, a, b); !why.empty())
+                fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr, why);
+        }
         return true;
     } catch (const Fail& f) {
         err.code = f.code;

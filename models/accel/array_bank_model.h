@@ -33,6 +33,8 @@ class StepBufferModel {
     // Ends the step: returns its stall cycles (step cycles - 1) and adds them to `stalls` by reason.
     uint64_t end_step(std::array<uint64_t, kStallReasons>& stalls);
     bool unlimited() const { return unlimited_; }
+    // Cycles one step lasts without stalls (a PE that takes several cycles per product); default 1.
+    void set_step_cycles(uint32_t cycles) { step_cycles_ = cycles; }
 
   private:
     void access(Buffer b, int dir, uint32_t lane, uint64_t addr, uint32_t bytes);
@@ -43,6 +45,7 @@ class StepBufferModel {
 
     bool unlimited_;
     uint32_t access_cycles_;
+    uint32_t step_cycles_ = 1;
     std::array<BufferPort, buf_count> port_;
     std::array<std::array<std::vector<uint64_t>, 2>, buf_count> held_;   // last word per lane, per direction
     std::array<std::array<std::vector<uint64_t>, 2>, buf_count> words_;  // words requested this step

@@ -9,6 +9,7 @@
 
 #include "accel/array_bank_model.h"
 #include "accel/array_timing.h"
+#include "common/error.h"
 
 namespace trainvp::timing {
 
@@ -271,6 +272,8 @@ GemmTiming cycle_gemm(const GemmShape& s, const ArrayConfig& cfg, const TimingPa
                       const BufferBandwidth& bw, const kern::MacConfig& mac, const double* a, const double* b,
                       double* c) {
     s.validate();
+    if (s.products_per_cycle != 1 || s.cycles_per_product != 1)
+        throw UserError("the cycle-stepped array models the uniform PE only (one product per cycle)");
     cfg.validate();
     p.validate();
     bw.validate();

@@ -70,6 +70,12 @@ void GemmShape::validate() const {
     for (uint32_t b : {a_bytes, b_bytes, c_bytes})
         if (b < 1 || b > 16)
             throw UserError("GEMM element size " + std::to_string(b) + " bytes is outside [1, 16]");
+    if (products_per_cycle < 1 || cycles_per_product < 1 ||
+        (products_per_cycle > 1 && cycles_per_product > 1) || products_per_cycle > 256 ||
+        cycles_per_product > 256)
+        throw UserError("GEMM PE rate " + std::to_string(products_per_cycle) + " products per " +
+                        std::to_string(cycles_per_product) +
+                        " cycles: one of the two must be 1, both in [1, 256]");
 }
 
 BufferBandwidth BufferBandwidth::ideal() {
@@ -219,7 +225,7 @@ StepBufferModel::Cost StepBufferModel::service(Buffer b, int dir) {
 
 uint64_t StepBufferModel::end_step(std::array<uint64_t, kStallReasons>& stalls) {
     if (unlimited_) return 0;
-    uint64_t step = 1;
+    uint64_t step = step_cycles_;
     int setter = -1;
     uint64_t setter_ideal = 0;
     for (int b = 0; b < buf_count; ++b) {
@@ -233,7 +239,7 @@ uint64_t StepBufferModel::end_step(std::array<uint64_t, kStallReasons>& stalls) 
         }
     }
     if (setter < 0) return 0;
-    const uint64_t stall = step - 1;
+    const uint64_t stall = step - step_cycles_;
     const uint64_t bandwidth = std::min(stall, setter_ideal > 0 ? setter_ideal - 1 : 0);
     stalls[2 * setter] += bandwidth;
     stalls[2 * setter + 1] += stall - bandwidth;
@@ -328,6 +334,27 @@ void ws_stalls(const GemmShape& s, const ArrayConfig& cfg, const WsRoles& w, det
         }
 }
 
+// The shape the step walk sees for a PE of p products per cycle: the temporal dimension in steps of p
+// elements, and the operands that stream along it p elements wide (contiguous in their lanes).
+GemmShape packed_shape(const GemmShape& s, Dataflow d) {
+    const uint32_t p = s.products_per_cycle;
+    GemmShape w = s;
+    if (p == 1) return w;
+    auto pack = [p](uint64_t dim) { return (dim + p - 1) / p; };
+    switch (d) {
+        case Dataflow::output_stationary:  // T = K: A and B stream
+            w.k = pack(s.k), w.a_bytes *= p, w.b_bytes *= p;
+            break;
+        case Dataflow::weight_stationary:  // T = N: B and the partial sums of C stream
+            w.n = pack(s.n), w.b_bytes *= p, w.c_bytes *= p;
+            break;
+        case Dataflow::input_stationary:  // T = M: A and the partial sums of C stream
+            w.m = pack(s.m), w.a_bytes *= p, w.c_bytes *= p;
+            break;
+    }
+    return w;
+}
+
 }  // namespace
 
 GemmTiming analytic_gemm(const GemmShape& s, const ArrayConfig& cfg, const TimingParams& p,
@@ -337,13 +364,17 @@ GemmTiming analytic_gemm(const GemmShape& s, const ArrayConfig& cfg, const Timin
     p.validate();
     bw.validate();
     const FoldGrid g = fold_grid(s, cfg);
+    // A PE of several products per cycle takes that many consecutive elements of the temporal dimension per
+    // step: the walk below runs on the packed shape, whose streamed elements are that many elements wide.
+    const GemmShape w = packed_shape(s, cfg.dataflow);
+    const uint64_t steps = fold_grid(w, cfg).t, step_cycles = s.cycles_per_product;
     GemmTiming t;
     t.folds = g.row_folds * g.col_folds;
     t.macs = s.macs();
     // Sum of 2r + c + T - 2 over the folds: the used rows of the row folds add up to Sr (once per column
-    // fold), the used columns to Sc (once per row fold).
-    t.stream_cycles = t.folds * g.t;
-    t.fill_drain_cycles = 2 * g.col_folds * g.sr + g.row_folds * g.sc - 2 * t.folds;
+    // fold), the used columns to Sc (once per row fold). Every step takes cycles_per_product cycles.
+    t.stream_cycles = t.folds * steps * step_cycles;
+    t.fill_drain_cycles = (2 * g.col_folds * g.sr + g.row_folds * g.sc - 2 * t.folds) * step_cycles;
     t.overhead_cycles = p.gemm_setup_cycles + t.folds * (uint64_t{p.operand_edge_stages} +
                                                          p.acc_writeback_cycles + p.fold_switch_cycles);
 
@@ -370,12 +401,13 @@ GemmTiming analytic_gemm(const GemmShape& s, const ArrayConfig& cfg, const Timin
     }
 
     detail::StepBufferModel bank(bw, p);
+    bank.set_step_cycles(s.cycles_per_product);
     if (!bank.unlimited()) {
         const auto ls = detail::lane_strides(s, cfg, bw);
         if (cfg.dataflow == Dataflow::output_stationary)
-            os_stalls(s, cfg, ls, bank, t);
+            os_stalls(w, cfg, ls, bank, t);
         else
-            ws_stalls(s, cfg, ws_roles(s, cfg, ls), bank, t);
+            ws_stalls(w, cfg, ws_roles(w, cfg, ls), bank, t);
     }
     finish(t, cfg);
     return t;

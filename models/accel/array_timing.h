@@ -38,9 +38,14 @@ struct GemmShape {
     uint32_t a_bytes = 2, b_bytes = 2, c_bytes = 4;  // element sizes in the buffers (c: accumulator)
     bool accumulate = true;  // C starts from its previous value (bias preload, earlier tile) instead of 0
     GemmLayout layout;
+    // PE throughput for this GEMM's operand formats (pe_config.h PeRate): each PE completes
+    // products_per_cycle products of consecutive elements of the temporal dimension per array step, and one
+    // step takes cycles_per_product cycles (docs "Brick PE"). One of the two is 1; the cycle-stepped model
+    // takes only 1 / 1.
+    uint32_t products_per_cycle = 1, cycles_per_product = 1;
 
     uint64_t macs() const { return m * n * k; }
-    void validate() const;  // throws UserError: dimensions >= 1 and < 2^31, element sizes 1..16 bytes
+    void validate() const;  // throws UserError: dimensions >= 1 and < 2^31, element sizes 1..16 bytes, rate
 };
 
 // One SRAM buffer as the array sees it. The accelerator fills it from the buffer's configuration

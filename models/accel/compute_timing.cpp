@@ -58,13 +58,14 @@ ComputeEstimate ComputeTimer::convert(const timing::GemmTiming& t) const {
 }
 
 ComputeEstimate ComputeTimer::gemm(uint64_t M, uint64_t N, uint64_t K, uint32_t a_bytes, uint32_t b_bytes,
-                                   uint32_t c_bytes, const GemmRoles& roles) {
+                                   uint32_t c_bytes, const GemmRoles& roles, const timing::PeRate& rate) {
     if (M == 0 || N == 0 || K == 0) return {};
-    const Key key{M, N, K, a_bytes, b_bytes, c_bytes, roles.a, roles.b, roles.c};
+    const Key key{M, N, K, a_bytes, b_bytes, c_bytes, roles.a, roles.b, roles.c, rate.products, rate.cycles};
     if (auto it = gemm_cache_.find(key); it != gemm_cache_.end()) return it->second;
     timing::GemmShape s;
     s.m = M, s.n = N, s.k = K;
     s.a_bytes = a_bytes, s.b_bytes = b_bytes, s.c_bytes = c_bytes;
+    s.products_per_cycle = rate.products, s.cycles_per_product = rate.cycles;
     timing::BufferBandwidth bw;
     bw.a = port_of(*roles.a), bw.b = port_of(*roles.b), bw.c = port_of(*roles.c);
     timing::GemmTiming t;

@@ -41,15 +41,16 @@ class ComputeTimer {
     explicit ComputeTimer(const AcceleratorConfig& cfg);
 
     // C[M x N] += A[M x K] . B[K x N] with element sizes in bytes (c: accumulator).
+    // `rate` is the PE's throughput for the operand formats (timing::pe_rate).
     ComputeEstimate gemm(uint64_t M, uint64_t N, uint64_t K, uint32_t a_bytes, uint32_t b_bytes,
-                         uint32_t c_bytes, const GemmRoles& roles);
+                         uint32_t c_bytes, const GemmRoles& roles, const timing::PeRate& rate = {});
     // `ops` element operations reading read_bytes from `src` and writing write_bytes to `dst`.
     ComputeEstimate vector(uint64_t ops, uint64_t read_bytes, uint64_t write_bytes, const SramConfig& src,
                            const SramConfig& dst);
 
   private:
     using Key = std::tuple<uint64_t, uint64_t, uint64_t, uint32_t, uint32_t, uint32_t, const void*,
-                           const void*, const void*>;
+                           const void*, const void*, uint32_t, uint32_t>;
     using VectorKey = std::tuple<uint64_t, uint64_t, uint64_t, const void*, const void*>;
     ComputeEstimate convert(const timing::GemmTiming& t) const;
 

@@ -95,7 +95,7 @@ void PeArray::command(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) 
 }
 
 kern::MacContext PeArray::mac_context(const DecodedOp& op) const {
-    return kern::MacContext{op.acc, nullptr, engine_};
+    return kern::MacContext{op.acc, nullptr, engine_, config_.pe.kind};
 }
 
 bool PeArray::fail(TileCommand& cmd, const BufferSlot& s) {

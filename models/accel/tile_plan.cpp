@@ -412,18 +412,18 @@ TileEstimate estimate_tile(const DecodedOp& op, const Tile& t, const Accelerator
         uint64_t M, N, K;
         int ab, bb, cb;
         uint32_t abytes, bbytes;
+        Opnd fa, fb;  // the operands whose formats set the PE's throughput
         if (phase == 0) {
-            M = t.c, N = t.n * P, K = uint64_t{t.kc} * kk, ab = W, bb = A, cb = A, abytes = eb(Opnd::w),
-            bbytes = eb(Opnd::x);
+            M = t.c, N = t.n * P, K = uint64_t{t.kc} * kk, ab = W, bb = A, cb = A, fa = Opnd::w, fb = Opnd::x;
         } else if (phase == 1) {
-            M = uint64_t{t.c} * kk, N = t.n * P, K = t.kc, ab = W, bb = G, cb = G, abytes = eb(Opnd::w),
-            bbytes = eb(Opnd::g);
+            M = uint64_t{t.c} * kk, N = t.n * P, K = t.kc, ab = W, bb = G, cb = G, fa = Opnd::w, fb = Opnd::g;
         } else {
-            M = t.c, N = uint64_t{t.kc} * kk, K = t.n * P, ab = G, bb = A, cb = G, abytes = eb(Opnd::g),
-            bbytes = eb(Opnd::x);
+            M = t.c, N = uint64_t{t.kc} * kk, K = t.n * P, ab = G, bb = A, cb = G, fa = Opnd::g, fb = Opnd::x;
         }
+        abytes = eb(fa), bbytes = eb(fb);
+        const timing::PeRate rate = timing::pe_rate(cfg.pe, op.op(fa).fmt, op.op(fb).fmt);
         e.compute = timer.gemm(M, N, K, abytes, bbytes, static_cast<uint32_t>(kAccBytes),
-                               GemmRoles{&sram(cfg, ab), &sram(cfg, bb), &sram(cfg, cb)});
+                               GemmRoles{&sram(cfg, ab), &sram(cfg, bb), &sram(cfg, cb)}, rate);
         e.macs = M * N * K;
         e.array_read[ab] += e.compute.a_read_bytes;
         e.array_read[bb] += e.compute.b_read_bytes;

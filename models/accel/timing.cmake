@@ -8,6 +8,7 @@ if(NOT TARGET trainvp_accel_timing)
         ${TRAINVP_ACCEL_TIMING_DIR}/array_timing.cpp
         ${TRAINVP_ACCEL_TIMING_DIR}/array_cycle_model.cpp
         ${TRAINVP_ACCEL_TIMING_DIR}/gemm_mapping.cpp
+        ${TRAINVP_ACCEL_TIMING_DIR}/pe_config.cpp
         ${TRAINVP_ACCEL_TIMING_DIR}/scalesim_timing.cpp)
     add_library(TrainVP::accel_timing ALIAS trainvp_accel_timing)
     target_include_directories(trainvp_accel_timing PUBLIC $<BUILD_INTERFACE:${TRAINVP_ROOT}/models>)

@@ -42,6 +42,9 @@ class Primitives {
     double int_add_energy(int bits) const { return int_add(bits, "energy"); }
     double int_add_area(int bits) const { return int_add(bits, "area"); }
 
+    double int_mult_energy(int bits_a, int bits_b) const { return int_mult(bits_a, bits_b, "energy"); }
+    double int_mult_area(int bits_a, int bits_b) const { return int_mult(bits_a, bits_b, "area"); }
+
     double register_energy(uint64_t bits) const;  // one read or one write of `bits` register bits
     double register_area(uint64_t bits) const;
     // An n:1 multiplexer of `bits` (n-1 2:1 stages per bit); zero for n <= 1.

@@ -70,6 +70,9 @@ void EnergyConfig::validate() const {
                 "buffer capacity, word, banks and ports must be >= 1");
     require(dma_address_bits >= 1 && dma_address_bits <= 64, "dma_address_bits must be 1..64");
     require(clock_hz > 0, "clock_hz must be > 0");
+    if (brick.enabled)
+        require(brick.brick_bits >= 1 && brick.bricks >= 1 && brick.acc_bits >= 2 * brick.brick_bits,
+                "brick PE: brick_bits and bricks must be >= 1, acc_bits >= 2 x brick_bits");
 }
 
 const char* variant_name(Variant v) {
@@ -173,7 +176,18 @@ double EnergyModel::price(const ActionKey& k, Variant variant) const {
                 unknown(k, "the array has no training operand multiplexers in this variant");
             return prim_.mux_energy(config_.training.operand_mux_inputs, parse_count(k));
         }
-        unknown(k, "pe_array actions are mac, acc_add, operand_reg_read, operand_reg_write, operand_mux");
+        if (a == "brick_product" || a == "brick_acc" || a == "brick_combine") {
+            if (!config_.brick.enabled) unknown(k, "the array's PE is not a brick PE");
+            const uint64_t bits = parse_count(k);
+            if (a == "brick_product") return prim_.int_mult_energy(int(bits), int(bits));
+            if (a == "brick_acc")
+                return brick_shifter(bits, &Primitives::mux_energy) + prim_.int_add_energy(int(bits)) +
+                       prim_.register_energy(bits);
+            return prim_.int_add_energy(int(bits)) + prim_.register_energy(bits);
+        }
+        unknown(k,
+                "pe_array actions are mac, acc_add, operand_reg_read, operand_reg_write, operand_mux, "
+                "brick_product, brick_acc, brick_combine");
     }
     if (const BufferGeometry* b = buffer_of(config_, c)) {
         if (c == "gradient_buffer" && !training && config_.training.gradient_buffer)
@@ -222,13 +236,27 @@ double EnergyModel::price(const ActionKey& k, Variant variant) const {
     unknown(k, "unknown component");
 }
 
+double EnergyModel::brick_shifter(uint64_t bits, double (Primitives::*mux)(uint32_t, uint64_t) const) const {
+    // A logarithmic shifter: one 2:1 multiplexer stage of `bits` per bit of the shift amount.
+    uint32_t stages = 0;
+    while ((uint64_t{1} << stages) <= config_.brick.shift_range) ++stages;
+    return stages * (prim_.*mux)(2, bits);
+}
+
 double EnergyModel::component_area(const std::string& c, Variant variant) const {
     const bool training = variant == Variant::training;
     const TrainingHardware& th = config_.training;
     if (c == "pe_array") {
         const OperandType op = parse_operand(config_.pe_operand_format);
         const OperandType acc = parse_operand(config_.pe_accumulator_format);
-        double pe = prim_.mult_area(op, op) + prim_.add_area(acc) + prim_.register_area(uint64_t(acc.width)) +
+        // A brick PE replaces the multiplier by its bricks, each with a shifter, adder and accumulator.
+        const BrickPe& br = config_.brick;
+        const double multiplier =
+            br.enabled ? br.bricks * (prim_.int_mult_area(int(br.brick_bits), int(br.brick_bits)) +
+                                      brick_shifter(br.acc_bits, &Primitives::mux_area) +
+                                      prim_.int_add_area(int(br.acc_bits)) + prim_.register_area(br.acc_bits))
+                       : prim_.mult_area(op, op);
+        double pe = multiplier + prim_.add_area(acc) + prim_.register_area(uint64_t(acc.width)) +
                     prim_.register_area(uint64_t(config_.operand_regs_per_pe) * op.width);
         if (training)
             pe += prim_.register_area(uint64_t(th.error_path_regs_per_pe) * op.width) +

@@ -19,6 +19,9 @@ namespace trainvp::energy {
 // The components and their actions (docs/energy.md "Actions"). `arg` selects the variant of an action.
 //   pe_array          mac{AxB} (one multiply of the operand pair, e.g. "fx16.14xfx16.10"), acc_add{format}
 //                     (one accumulate in the accumulator format, adder + accumulator register write),
+//                     brick_product{b} (one b x b brick multiply), brick_acc{bits} (one aligned add into a
+//                     brick accumulator: shifter, adder, register write), brick_combine{bits} (adding one
+//                     brick accumulator into the combined sum: adder and register write) (brick PE only),
 //                     operand_reg_read{bits}, operand_reg_write{bits}, operand_mux{bits} (one selection by a
 //                     training operand multiplexer; training variant only)
 //   weight_buffer, activation_buffer, gradient_buffer
@@ -82,6 +85,17 @@ struct TrainingHardware {
     std::string update_format = "fp32";   // master-weight format the update unit works in
 };
 
+// A NeuroFlix-style brick PE (hardware.array.pe.kind: bricks; docs/accelerator-timing.md "Brick PE"): the PE
+// is `bricks` b x b multipliers, each with an alignment shifter of `shift_range` positions and its own
+// accumulator of `acc_bits`, plus one combining adder and register of pe_accumulator_format.
+struct BrickPe {
+    bool enabled = false;
+    uint32_t brick_bits = 4;
+    uint32_t bricks = 4;
+    uint32_t acc_bits = 48;
+    uint32_t shift_range = 29;  // fp16: the exponent moves a significand by 0..29 places
+};
+
 // The accelerator as the energy model sees it. Part B fills this from AcceleratorConfig and the network's
 // formats; every field is architecture, not technology.
 struct EnergyConfig {
@@ -89,6 +103,7 @@ struct EnergyConfig {
     std::string pe_operand_format = "fx16";      // the widest operand the PE multiplier is built for (area)
     std::string pe_accumulator_format = "fx48";  // the PE accumulator (area)
     uint32_t operand_regs_per_pe = 2;            // systolic operand registers of the inference datapath
+    BrickPe brick;                               // enabled: the PE is a brick PE (area and brick actions)
     BufferGeometry weight_buffer, activation_buffer, gradient_buffer;
     uint32_t vector_lanes = 16;          // element-wise unit (ReLU, pooling, loss)
     std::string vector_format = "fx16";  // its datapath format (area)
@@ -152,6 +167,8 @@ class EnergyModel {
     double component_area(const std::string& component, Variant variant) const;
     double vector_op(const std::string& arg) const;
     double cpu_insn(const std::string& cls) const;
+    // Energy or area (by `mux`) of a brick's alignment shifter for `bits`-wide partial products.
+    double brick_shifter(uint64_t bits, double (Primitives::*mux)(uint32_t, uint64_t) const) const;
 
     TechTable table_;
     EnergyConfig config_;

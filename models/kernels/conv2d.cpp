@@ -86,7 +86,7 @@ void conv2d_forward(const Conv2dShape& s, uint32_t batch, const In& x, const In&
 void conv2d_forward_tile(const Conv2dShape& s, uint32_t batch, const ChannelTile& t, const In& x, const In& w,
                          const In& bias, double* acc, TileStep step, const Out& y, const MacContext& mc,
                          Workspace& ws) {
-    const MacConfig cfg = mac_config(x.fmt, w.fmt, mc.acc);
+    const MacConfig cfg = mac_config(x.fmt, w.fmt, mc.acc, mc.arith);
     const Conv2dShape sub = with_in_channels(s, t.kc);
     const size_t M = t.c, K = sub.patch_size(), P = static_cast<size_t>(s.out_rows()) * s.out_cols();
     const size_t in_size = sub.in_size();
@@ -118,7 +118,7 @@ void conv2d_backward_data(const Conv2dShape& s, uint32_t batch, const In& g, con
 void conv2d_backward_data_tile(const Conv2dShape& s, uint32_t batch, const ChannelTile& t, const In& g,
                                const In& w, double* acc, TileStep step, const Out& dx, const MacContext& mc,
                                Workspace& ws) {
-    const MacConfig cfg = mac_config(g.fmt, w.fmt, mc.acc);
+    const MacConfig cfg = mac_config(g.fmt, w.fmt, mc.acc, mc.arith);
     const Conv2dShape sub = with_in_channels(s, t.c);
     const size_t M = t.kc, K = sub.patch_size();
     const uint32_t orows = s.out_rows(), ocols = s.out_cols();
@@ -194,7 +194,7 @@ size_t wgrad_acc_doubles(const Conv2dShape& s, const ChannelTile& t) {
 void conv2d_weight_grad_tile(const Conv2dShape& s, uint32_t batch, const ChannelTile& t, const In& g,
                              const In& x, double* acc, bool bias_acc, TileStep step, const Out& dw,
                              const Out& db, const MacContext& mc, Workspace& ws) {
-    const MacConfig cfg = mac_config(g.fmt, x.fmt, mc.acc);
+    const MacConfig cfg = mac_config(g.fmt, x.fmt, mc.acc, mc.arith);
     const MacConfig bias_cfg = single_operand_config(cfg, g.fmt);
     const Conv2dShape sub = with_in_channels(s, t.kc);
     const size_t M = t.c, K = sub.patch_size(), P = static_cast<size_t>(s.out_rows()) * s.out_cols();
@@ -217,9 +217,7 @@ void conv2d_weight_grad_tile(const Conv2dShape& s, uint32_t batch, const Channel
         im2col(sub, x.data + static_cast<size_t>(n) * sub.in_size(), col);
         context_gemm(mc, cfg, K, NP, P, col, P, gt, NP, wacc, NP, WeightSide::b);
         if (!bias_acc) continue;
-        double gmax = 0.0;
-        if (bias_cfg.domain == AccDomain::integer)
-            for (size_t i = 0; i < M * P; ++i) gmax = std::max(gmax, std::fabs(static_cast<double>(gn[i])));
+        const double gmax = bias_cfg.domain == AccDomain::integer ? abs_bound(gn, M * P) : 0.0;
         for (size_t co = 0; co < M; ++co) {
             double b = bacc[co];
             const float* gr = gn + co * P;

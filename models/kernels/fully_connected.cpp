@@ -31,7 +31,7 @@ void fc_forward(const FcShape& s, uint32_t batch, const In& x, const In& w, cons
 void fc_forward_tile(const FcShape& s, uint32_t batch, const ChannelTile& t, const In& x, const In& w,
                      const In& bias, double* acc, TileStep step, const Out& y, const MacContext& mc,
                      Workspace& ws) {
-    const MacConfig cfg = mac_config(x.fmt, w.fmt, mc.acc);
+    const MacConfig cfg = mac_config(x.fmt, w.fmt, mc.acc, mc.arith);
     const size_t N = batch, O = t.c, I = t.kc;
     double* xd = Workspace::sized(ws.a, N * I);
     double* wt = Workspace::sized(ws.b, I * O);
@@ -52,7 +52,7 @@ void fc_backward_data(const FcShape& s, uint32_t batch, const In& g, const In& w
 
 void fc_backward_data_tile(const FcShape& s, uint32_t batch, const ChannelTile& t, const In& g, const In& w,
                            double* acc, TileStep step, const Out& dx, const MacContext& mc, Workspace& ws) {
-    const MacConfig cfg = mac_config(g.fmt, w.fmt, mc.acc);
+    const MacConfig cfg = mac_config(g.fmt, w.fmt, mc.acc, mc.arith);
     const size_t N = batch, I = t.c, O = t.kc;
     double* gd = Workspace::sized(ws.a, N * O);
     double* wd = Workspace::sized(ws.b, O * I);
@@ -73,7 +73,7 @@ void fc_weight_grad(const FcShape& s, uint32_t batch, const In& g, const In& x, 
 void fc_weight_grad_tile(const FcShape& s, uint32_t batch, const ChannelTile& t, const In& g, const In& x,
                          double* acc, bool bias_acc, TileStep step, const Out& dw, const Out& db,
                          const MacContext& mc, Workspace& ws) {
-    const MacConfig cfg = mac_config(g.fmt, x.fmt, mc.acc);
+    const MacConfig cfg = mac_config(g.fmt, x.fmt, mc.acc, mc.arith);
     const size_t N = batch, O = t.c, I = t.kc;
     double* gt = Workspace::sized(ws.a, O * N);
     double* xd = Workspace::sized(ws.b, N * I);
@@ -87,8 +87,7 @@ void fc_weight_grad_tile(const FcShape& s, uint32_t batch, const ChannelTile& t,
     if (!bias_acc) return;
     MacConfig bias_cfg = cfg;
     if (bias_cfg.domain == AccDomain::integer) bias_cfg.frac = raw_frac(g.fmt);
-    double gmax = 0.0;
-    for (size_t i = 0; i < O * N; ++i) gmax = std::max(gmax, std::fabs(gt[i]));
+    const double gmax = abs_bound(gt, O * N);
     for (size_t o = 0; o < O; ++o) {
         double b = bacc[o];
         const double* go = gt + o * N;

@@ -13,15 +13,63 @@
 
 namespace trainvp::kern {
 
+const char* mac_arith_name(MacArith a) {
+    return a == MacArith::bricks ? "bricks" : "uniform";
+}
+
+bool parse_mac_arith(const std::string& text, MacArith& out) {
+    if (text == "uniform")
+        out = MacArith::uniform;
+    else if (text == "bricks")
+        out = MacArith::bricks;
+    else
+        return false;
+    return true;
+}
+
 bool is_integer_format(const num::Format& f) {
     return f.kind == num::FormatKind::fixed || f.kind == num::FormatKind::int8;
 }
 
 int raw_frac(const num::Format& f) {
+    if (is_brick_float(f)) return float_raw_frac(f);
     return f.kind == num::FormatKind::int8 ? -f.scale_exp : f.frac_bits;
 }
 
-MacConfig mac_config(const num::Format& a, const num::Format& b, const num::AccumulatorSpec& acc) {
+int float_raw_frac(const num::Format& f) {
+    return -std::ilogb(f.min_positive());
+}
+
+bool is_brick_float(const num::Format& f) {
+    return f.kind == num::FormatKind::fp16 || f.kind == num::FormatKind::fp8_e4m3 ||
+           f.kind == num::FormatKind::fp8_e5m2;
+}
+
+namespace {
+
+// log2 of the largest |raw| of an integer-coded or brick-float format (an upper bound).
+double raw_log2_bound(const num::Format& f) {
+    if (is_integer_format(f)) return f.kind == num::FormatKind::int8 ? 7.0 : f.total_bits - 1.0;
+    return std::log2(f.max_value()) + float_raw_frac(f);
+}
+
+}  // namespace
+
+std::string brick_pair_error(const num::Format& a, const num::Format& b) {
+    const bool ia = is_integer_format(a), ib = is_integer_format(b);
+    if (ia && ib) return "";
+    if (!(ia || ib) || !(is_brick_float(a) || is_brick_float(b)))
+        return "the brick PE multiplies fixed point (or int8) by fixed point or by a float of at most half "
+               "precision (fp16, fp8e4m3, fp8e5m2), not " +
+               a.to_string() + " by " + b.to_string();
+    if (raw_log2_bound(a) + raw_log2_bound(b) >= 62.0)
+        return "the aligned product of " + a.to_string() + " and " + b.to_string() +
+               " needs more than 62 bits; use a narrower fixed-point format";
+    return "";
+}
+
+MacConfig mac_config(const num::Format& a, const num::Format& b, const num::AccumulatorSpec& acc,
+                     MacArith arith) {
     if (acc.bits < 8 || acc.bits > kMaxAccumulatorBits)
         throw UserError("accumulator width " + std::to_string(acc.bits) + " bits is outside [8, " +
                         std::to_string(kMaxAccumulatorBits) + "]");
@@ -29,6 +77,11 @@ MacConfig mac_config(const num::Format& a, const num::Format& b, const num::Accu
     cfg.bits = acc.bits;
     if (is_integer_format(a) && is_integer_format(b)) {
         cfg.domain = AccDomain::integer;
+        cfg.frac = raw_frac(a) + raw_frac(b);
+    } else if (arith == MacArith::bricks) {
+        if (const std::string why = brick_pair_error(a, b); !why.empty()) throw UserError(why);
+        cfg.domain = AccDomain::integer;
+        cfg.brick_float = true;
         cfg.frac = raw_frac(a) + raw_frac(b);
     }
     return cfg;
@@ -155,6 +208,17 @@ double from_raw(int64_t raw, int frac) {
     return static_cast<double>(raw) * pow2(-frac);
 }
 
+// A product's raw integer, clamped to +-2^62 (beyond any accumulator, so acc_add still saturates exactly as
+// for the true value); NaN gives 0. Only a brick float operand can be non-finite or that large.
+int64_t product_raw(double product, int frac) {
+    const double v = product * pow2(frac);
+    constexpr double kLimit = 0x1.0p62;
+    if (!(v == v)) return 0;
+    if (v >= kLimit) return int64_t{1} << 62;
+    if (v <= -kLimit) return -(int64_t{1} << 62);
+    return static_cast<int64_t>(v);
+}
+
 // Exact integer arithmetic with a saturation check after every addition (num::acc_add).
 void gemm_saturating(const MacConfig& cfg, size_t M, size_t N, size_t K, const double* A, size_t lda,
                      const double* B, size_t ldb, double* C, size_t ldc, num::AccStats* stats) {
@@ -162,13 +226,41 @@ void gemm_saturating(const MacConfig& cfg, size_t M, size_t N, size_t K, const d
         for (size_t n = 0; n < N; ++n) {
             int64_t raw = to_raw(C[m * ldc + n], cfg.frac);
             for (size_t k = 0; k < K; ++k)
-                raw = num::acc_add(raw, to_raw(A[m * lda + k] * B[k * ldb + n], cfg.frac), cfg.bits, stats);
+                raw = num::acc_add(raw, product_raw(A[m * lda + k] * B[k * ldb + n], cfg.frac), cfg.bits,
+                                   stats);
             C[m * ldc + n] = from_raw(raw, cfg.frac);
         }
     }
 }
 
+bool all_finite(const double* p, size_t rows, size_t cols, size_t ld) {
+    bool finite = true;
+    for (size_t r = 0; r < rows; ++r)
+        for (size_t c = 0; c < cols; ++c) finite &= std::isfinite(p[r * ld + c]);
+    return finite;
+}
+
 }  // namespace
+
+double abs_bound(const float* p, size_t n) {
+    double m = 0.0;
+    bool finite = true;
+    for (size_t i = 0; i < n; ++i) {
+        finite &= std::isfinite(p[i]);
+        m = std::max(m, std::fabs(static_cast<double>(p[i])));
+    }
+    return finite ? m : HUGE_VAL;
+}
+
+double abs_bound(const double* p, size_t n) {
+    double m = 0.0;
+    bool finite = true;
+    for (size_t i = 0; i < n; ++i) {
+        finite &= std::isfinite(p[i]);
+        m = std::max(m, std::fabs(p[i]));
+    }
+    return finite ? m : HUGE_VAL;
+}
 
 bool sum_cannot_saturate(const MacConfig& cfg, double abs_sum) {
     if (cfg.domain == AccDomain::real) return true;
@@ -192,7 +284,8 @@ void gemm_accumulate(const MacConfig& cfg, size_t M, size_t N, size_t K, const d
         // evaluated with a relative margin far above double's rounding error.
         const double bound =
             max_abs(acc, M, N, ldc) + static_cast<double>(K) * max_abs(A, M, K, lda) * max_abs(B, K, N, ldb);
-        if (!sum_cannot_saturate(cfg, bound)) {
+        const bool finite = !cfg.brick_float || (all_finite(A, M, K, lda) && all_finite(B, K, N, ldb));
+        if (!finite || !sum_cannot_saturate(cfg, bound)) {
             gemm_saturating(cfg, M, N, K, A, lda, B, ldb, acc, ldc, stats);
             return;
         }
@@ -206,7 +299,8 @@ double accumulate_value(const MacConfig& cfg, double acc, double addend, num::Ac
         if (stats) ++stats->additions;
         return acc + addend;
     }
-    return from_raw(num::acc_add(to_raw(acc, cfg.frac), to_raw(addend, cfg.frac), cfg.bits, stats), cfg.frac);
+    return from_raw(num::acc_add(to_raw(acc, cfg.frac), product_raw(addend, cfg.frac), cfg.bits, stats),
+                    cfg.frac);
 }
 
 float round_accumulator(const MacConfig& cfg, double acc, const num::Format& out, const num::SrKey& key,

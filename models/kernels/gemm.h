@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "kernels/kernel_types.h"
 #include "numerics/accumulator.h"
@@ -21,22 +22,38 @@ struct MacConfig {
     AccDomain domain = AccDomain::real;
     int frac = 0;   // integer domain: fraction bits of a product (frac_a + frac_b)
     int bits = 48;  // integer domain: accumulator width in bits, two's complement, saturating
+    bool brick_float = false;  // integer domain with a brick-float operand (may hold NaN or infinities)
 };
 
 // Integer domain: true when a running sum whose terms have magnitudes summing to at most `abs_sum` can
 // never reach the saturation bound, so plain double additions are exact and equal num::acc_add's results.
 // Always true in the real domain.
 bool sum_cannot_saturate(const MacConfig& cfg, double abs_sum);
+// max|p[i]|, or +infinity when an element is not finite (so sum_cannot_saturate() is false for it).
+double abs_bound(const float* p, size_t n);
+double abs_bound(const double* p, size_t n);
 
 // Widest accumulator the kernels support: a double holds every raw value exactly up to this width.
 constexpr int kMaxAccumulatorBits = 53;
+
+const char* mac_arith_name(MacArith a);                        // "uniform", "bricks"
+bool parse_mac_arith(const std::string& text, MacArith& out);  // false for anything else
 
 // True for formats whose values are a signed integer times a power of two (fixed point, int8).
 bool is_integer_format(const num::Format& f);
 // Fraction bits of such a format's raw integer: value = raw * 2^-raw_frac(f).
 int raw_frac(const num::Format& f);
-// Throws UserError when acc.bits is outside [8, kMaxAccumulatorBits].
-MacConfig mac_config(const num::Format& a, const num::Format& b, const num::AccumulatorSpec& acc);
+// Floating formats a brick PE aligns into fixed point: at most 11 significand bits and an exponent range
+// inside fp16's (fp16, fp8e4m3, fp8e5m2). Their values are raw * 2^-float_raw_frac(f), raw an integer
+// (fp16: 24, the exponent of the smallest subnormal).
+bool is_brick_float(const num::Format& f);
+int float_raw_frac(const num::Format& f);
+// Why the brick PE cannot multiply a by b ("" when it can): both integer-coded, or one integer-coded and one
+// brick float whose raw product stays below 2^62.
+std::string brick_pair_error(const num::Format& a, const num::Format& b);
+// Throws UserError when acc.bits is outside [8, kMaxAccumulatorBits], or for a pairing the brick PE refuses.
+MacConfig mac_config(const num::Format& a, const num::Format& b, const num::AccumulatorSpec& acc,
+                     MacArith arith = MacArith::uniform);
 
 // acc[m*ldc+n] += sum over k = 0..K-1, in ascending k, of A[m*lda+k] * B[k*ldb+n].
 // Operands hold values of their formats converted to double (exact). Real domain: each product is exact in

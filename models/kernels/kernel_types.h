@@ -47,6 +47,13 @@ struct Out {
 };
 
 // Per-call arithmetic context.
+// The arithmetic of the PE that computes the products (hardware.array.pe.kind; docs/numerics.md "Brick PE").
+// uniform: the two domains above. bricks: a NeuroFlix-style brick PE, which also puts products of a
+// floating-point operand of at most half precision and an integer-coded operand in the integer domain: the
+// float is an integer multiple of its smallest subnormal, aligned by its exponent into fixed-point (brick)
+// accumulators, so no floating-point adder is needed. Other pairings with a float are refused.
+enum class MacArith : uint8_t { uniform, bricks };
+
 struct MacConfig;
 
 // Which operand of a kernel's GEMM is the phase's weight-like one (weights in forward and backward-data, the
@@ -68,6 +75,7 @@ struct MacContext {
     num::AccumulatorSpec acc;
     num::AccStats* acc_stats = nullptr;
     GemmEngine* engine = nullptr;  // null: gemm_accumulate
+    MacArith arith = MacArith::uniform;
 };
 
 // A tile of a GEMM layer phase: channels [c0, c0 + c) of the phase's output side (conv forward and weight

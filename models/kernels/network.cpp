@@ -165,6 +165,7 @@ void Network::build_layer(size_t index, Shape in, const Layer* prev, bool moment
         }
     }
     if (compute) {
+        const num::Format in_act = L.act_format;
         info.output_layer = index + 1 == spec_.layers.size();
         for (int r = 0; r < kRoleCount; ++r) {
             const Role role = static_cast<Role>(r);
@@ -173,6 +174,19 @@ void Network::build_layer(size_t index, Shape in, const Layer* prev, bool moment
         }
         L.act_format = L.formats.activations;
         L.err_format = L.formats.errors;
+        if (spec_.arith == MacArith::bricks) {
+            // The operand pairs of the three GEMM phases (docs/numerics.md "Brick PE").
+            const struct {
+                const char* phase;
+                const num::Format &a, &b;
+                bool used;
+            } pairs[] = {{"forward", L.formats.weights, in_act, true},
+                         {"backward data", L.formats.weights, L.formats.errors, index > 0},
+                         {"weight gradient", L.formats.errors, in_act, true}};
+            for (const auto& p : pairs)
+                if (const std::string why = brick_pair_error(p.a, p.b); p.used && !why.empty())
+                    throw NetworkError(index, where(index, s) + ": " + p.phase + ": " + why);
+        }
         const bool conv_layer = s.kind == LayerKind::conv;
         ParamTensor w;
         w.name = L.name + ".weight";
@@ -240,6 +254,15 @@ std::vector<const ParamTensor*> Network::parameters() const {
     return out;
 }
 
+std::vector<ParamTensor*> Network::mutable_parameters() {
+    std::vector<ParamTensor*> out;
+    for (Layer& L : layers_) {
+        if (L.weight) out.push_back(&*L.weight);
+        if (L.bias) out.push_back(&*L.bias);
+    }
+    return out;
+}
+
 void Network::forward(const float* x, uint32_t n, uint64_t seed, uint32_t step) {
     if (n > max_batch_) throw UserError("network: batch of " + std::to_string(n) + " exceeds the buffers");
     const float* cur = x;
@@ -248,7 +271,7 @@ void Network::forward(const float* x, uint32_t n, uint64_t seed, uint32_t step) 
         Layer& L = layers_[l];
         const Out y{L.y.data(), L.act_format, key(seed, l, Slot::act, step),
                     &L.stats.roles[int(Role::activations)]};
-        const MacContext mc{spec_.accumulator, &L.stats.acc};
+        const MacContext mc{spec_.accumulator, &L.stats.acc, nullptr, spec_.arith};
         const In xin{cur, cur_fmt};
         const In bias{L.bias ? L.bias->values.data() : nullptr, L.formats.weights};
         switch (L.spec.kind) {
@@ -290,7 +313,7 @@ void Network::backward(const float* x, uint32_t n, uint64_t seed, uint32_t step)
         const In gin{g, L.err_format};
         const Out dx{L.dx.data(), L.in_err_format, key(seed, l, Slot::dx, step),
                      &L.stats.roles[int(Role::errors)]};
-        const MacContext mc{spec_.accumulator, &L.stats.acc};
+        const MacContext mc{spec_.accumulator, &L.stats.acc, nullptr, spec_.arith};
         num::QuantStats* gstats = &L.stats.roles[int(Role::weight_grads)];
         switch (L.spec.kind) {
             case LayerKind::conv:

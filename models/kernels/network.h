@@ -48,6 +48,7 @@ struct NetworkSpec {
     LayerFormatRequests formats;                // defaults of every conv/fc layer; unset roles are fp32
     std::optional<FormatRequest> input_format;  // unset: the activations default, fraction by kInputRange
     num::AccumulatorSpec accumulator;
+    MacArith arith = MacArith::uniform;  // the PE's arithmetic (hardware.array.pe.kind)
 };
 
 // LeNet-5 as in issue 4: 28x28 input zero-padded to 32x32 by the first conv, conv 6@5x5, 2x2 max-pool,
@@ -118,6 +119,7 @@ class Network {
     std::vector<Layer>& layers() { return layers_; }
     const std::vector<Layer>& layers() const { return layers_; }
     std::vector<const ParamTensor*> parameters() const;
+    std::vector<ParamTensor*> mutable_parameters();  // the same tensors, for loading weights
     const num::QuantStats& loss_stats() const { return loss_stats_; }
 
     // The phases of one SGD step on n samples already in input_format(). forward() keeps every layer's

@@ -45,6 +45,28 @@ WeightsManifest write_weights(const Network& net, const std::string& path) {
     return m;
 }
 
+void read_weights(Network& net, const std::string& path) {
+    WeightsManifest m;
+    serialize_weights(net, m);
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) throw UserError(path + ": cannot read weights: " + std::strerror(errno));
+    std::vector<uint8_t> bytes(m.bytes + 1);
+    const size_t got = std::fread(bytes.data(), 1, bytes.size(), f);
+    std::fclose(f);
+    if (got != m.bytes)
+        throw UserError(path + ": " + (got > m.bytes ? "more than " : "") + std::to_string(got) +
+                        " bytes, but the network's weights file has " + std::to_string(m.bytes) + " bytes (" +
+                        std::to_string(m.tensors.size()) + " tensors): trained for another network?");
+    size_t at = 0;
+    for (ParamTensor* p : net.mutable_parameters())
+        for (std::vector<float>* v : {&p->values, &p->master})
+            for (float& x : *v) {
+                uint32_t bits = 0;
+                for (int b = 0; b < 4; ++b) bits |= uint32_t{bytes[at++]} << (8 * b);
+                std::memcpy(&x, &bits, sizeof x);
+            }
+}
+
 void write_file_atomic(const std::string& path, const void* data, size_t size) {
     const std::string tmp = path + ".tmp";
     std::FILE* f = std::fopen(tmp.c_str(), "wb");

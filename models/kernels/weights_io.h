@@ -29,6 +29,10 @@ struct WeightsManifest {
 std::vector<uint8_t> serialize_weights(const Network& net, WeightsManifest& manifest);
 // Writes PATH.tmp, then renames it to PATH. Throws UserError naming the path on failure.
 WeightsManifest write_weights(const Network& net, const std::string& path);
+// Loads a weights file written by write_weights() for a network of the same spec into the working values
+// and master copies of `net`. Throws UserError naming the path when it cannot be read or its size is not the
+// network's (the message gives both sizes).
+void read_weights(Network& net, const std::string& path);
 // Writes `bytes` to PATH atomically (PATH.tmp then rename). Throws UserError naming the path on failure.
 void write_file_atomic(const std::string& path, const void* data, size_t size);
 
