@@ -64,6 +64,9 @@ void register_accelerator_keys(ConfigSchema& s, AcceleratorConfig& a) {
     s.add("hardware.array.pe.brick_acc_bits", &a.pe.brick_acc_bits,
           "width of each brick's separate accumulator in bits", timing::PeConfig::kBrickAccBits);
     s.add("hardware.clock_hz", &a.clock_hz, "accelerator clock in Hz", AcceleratorConfig::kClockHz);
+    s.add("hardware.sparse_engine.clock_hz", &a.sparse_clock_hz,
+          "clock of the sparse junction-pipelined engine in Hz (docs/sparse.md)",
+          AcceleratorConfig::kClockHz);
     s.add(
         "hardware.fidelity", "analytic (closed-form array timing) or cycle (cycle-stepped array, slow)",
         [&a](const std::string& t) {

@@ -33,6 +33,7 @@
 #include "run_checkpoint.h"
 #include "run_interrupt.h"
 #include "run_report.h"
+#include "sparse_run.h"
 #include "trace_recorder.h"
 #include "trace_vcd.h"
 #include "train_job_check.h"
@@ -227,6 +228,8 @@ struct RunSetup {
     PlatformConfig cfg;
     ConfigSchema schema;  // bound to cfg
     bool training = false;
+    bool sparse = false;  // a `sparse` section: the sparse engine trains (sparse_run.h)
+    SparseRunConfig sparse_cfg;
     std::unique_ptr<TrainingScenario> training_scenario;  // the network, training and data sections
     std::string elf_path;
     double max_time_s = 0;                  // 0 = no limit
@@ -237,10 +240,15 @@ struct RunSetup {
 bool load_run_setup(const RunOptions& o, RunSetup& s) {
     s.scenario = load_scenario(o.scenario, o.overrides);
     register_platform_keys(s.schema, s.cfg);
+    s.sparse = is_sparse_scenario(s.scenario.root);
+    if (s.sparse) register_sparse_keys(s.schema, s.sparse_cfg);
     s.schema.apply(s.scenario.root, s.scenario.path);
     s.training = is_training_scenario(s.scenario.root);
-    if (s.training && s.cfg.firmware.empty()) s.cfg.firmware = kTrainFirmware;
-    if (!s.training && (o.check_golden || !o.weights.empty()))
+    if (s.training && s.sparse)
+        throw UserError(s.scenario.path + ": a scenario has a 'network' or a 'sparse' section, not both");
+    if ((s.training || s.sparse) && s.cfg.firmware.empty()) s.cfg.firmware = kTrainFirmware;
+    if (s.sparse) s.schema.check([&] { s.sparse_cfg.validate(); });
+    if (!s.training && !s.sparse && (o.check_golden || !o.weights.empty()))
         throw UserError(s.scenario.path +
                         ": --check-golden and --weights need a training scenario (a 'network' section)");
     if (!s.training && o.checkpoints)
@@ -281,7 +289,7 @@ bool load_run_setup(const RunOptions& o, RunSetup& s) {
     s.elf_path = o.firmware.empty() ? resolve_firmware(s.cfg.firmware, s.scenario.path) : s.cfg.firmware;
 
     // The outputs the scenario implies: a training run writes a report and weights by default.
-    s.report_path = o.report.empty() && s.training ? "report.json" : o.report;
+    s.report_path = o.report.empty() && (s.training || s.sparse) ? "report.json" : o.report;
     s.weights_path = o.weights.empty() && s.training ? TrainRunOptions{}.weights_path : o.weights;
     if (o.report.empty() && !s.report_path.empty()) check_output_file("--report", s.report_path);
     if (o.weights.empty() && !s.weights_path.empty()) check_output_file("--weights", s.weights_path);
@@ -294,6 +302,7 @@ bool load_run_setup(const RunOptions& o, RunSetup& s) {
 
 struct BuiltRun {
     std::unique_ptr<TrainingRun> train;
+    std::unique_ptr<SparseTrainingRun> sparse;
     ElfImage image;
     std::unique_ptr<Platform> soc;
     GuestExit guest_exit;
@@ -315,6 +324,13 @@ void build(const RunOptions& o, const RunSetup& s, BuiltRun& b) {
         check_train_job(b.train->job_plan(), b.train->network(), accelerator_config(s.cfg), s.schema);
         check_array_model(accelerator_config(s.cfg), b.train->network(), s.schema);
     }
+    if (s.sparse) {
+        TrainRunOptions topts;
+        topts.weights_path = o.weights;  // raw int32 parameters, only when asked for
+        topts.check_golden = o.check_golden;
+        topts.summary = !o.quiet;
+        b.sparse = std::make_unique<SparseTrainingRun>(s.scenario.path, s.sparse_cfg, topts);
+    }
     b.image = load_elf(s.elf_path);
     if (o.checkpoints)
         o.checkpoints->set_identity(run_config_hash(s.schema, b.train->scenario()), firmware_hash(b.image),
@@ -322,6 +338,7 @@ void build(const RunOptions& o, const RunSetup& s, BuiltRun& b) {
     b.soc = std::make_unique<Platform>("soc", s.cfg);
     b.soc->load_firmware(b.image, s.elf_path);
     if (b.train) b.train->prepare(*b.soc);  // the job and datasets into DRAM, progress display
+    if (b.sparse) b.sparse->prepare(*b.soc);
     if (o.checkpoints)
         o.checkpoints->attach(*b.soc, b.train->job(), s.max_time_s);  // --resume: restored here
     tlm::tlm_global_quantum::instance().set(sc_core::sc_time(s.cfg.sim.quantum_ns, sc_core::SC_NS));
@@ -462,6 +479,7 @@ nlohmann::json make_report(const RunSetup& s, const BuiltRun& b, const Outcome& 
            out.wall_s > 0 ? static_cast<double>(soc.cpu.core().stats().instret) / out.wall_s / 1e6 : 0.0}}}};
     if (!output_errors.empty()) report["output_errors"] = output_errors;
     report.update(energy);
+    if (b.sparse) report["training"] = b.sparse->report();
     if (b.train) {
         report["training"] = b.train->report();
         report["wall"].update(b.train->wall_report());
@@ -489,6 +507,7 @@ int finish(const RunOptions& o, const RunSetup& s, BuiltRun& b, const Outcome& o
         if (out.interrupted) b.train->note_interrupt(RunInterrupt::signal_name());
         status = b.train->finish(*b.soc, status, out.wall_s, writes);  // summary, weights, --check-golden
     }
+    if (b.sparse) status = b.sparse->finish(*b.soc, status, writes);
     if (b.train) {
         energy = run_energy(s, b);  // after finish(): the images trained
         if (!o.quiet) print_energy_summary(stderr, energy);

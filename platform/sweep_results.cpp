@@ -111,6 +111,8 @@ const std::vector<SweepFigure>& sweep_figures() {
          "PE array utilisation: useful MACs / (PEs x cycles)"},
         {"accel.busy_fraction", "/training/accelerator/busy_fraction", Kind::value,
          "fraction of the simulated time the accelerator was busy"},
+        {"accel.gops", "/training/accelerator/throughput/gops", Kind::value,
+         "GOPS while the accelerator was busy: 2 operations a MAC of the GEMMs, at its clock"},
         {"accel.macs", "/accelerator/total/macs", Kind::value, "multiply-accumulates"},
         {"accel.descriptors", "/accelerator/total/descriptors", Kind::value, "descriptors executed"},
         {"dram.read_bytes", "/accelerator/total/dram_read_bytes", Kind::value,

@@ -484,11 +484,19 @@ json TrainingRun::accelerator_report(const Platform& soc, double sim_s) const {
         buffers[accel::buffer_name(static_cast<accel::BufferId>(b))] = {
             {"read_bytes", t.buffers[b].read_bytes}, {"write_bytes", t.buffers[b].write_bytes}};
     const double busy_s = cfg.clock_hz > 0 ? t.cycles / cfg.clock_hz : 0.0;
+    // Throughput as the papers count it: two operations per MAC of the forward, backward-data and
+    // weight-gradient GEMMs, over the accelerator's busy time at its clock, and over the whole run.
+    const double ops = 2.0 * double(t.macs);
+    const json throughput = {{"ops", ops},
+                             {"gops", busy_s > 0 ? ops / busy_s / 1e9 : 0.0},
+                             {"gops_over_run", sim_s > 0 ? ops / sim_s / 1e9 : 0.0},
+                             {"peak_gops", 2.0 * double(pes) * cfg.clock_hz / 1e9}};
     return {{"cycles", t.cycles},
             {"compute_cycles", t.compute_cycles},
             {"macs", t.macs},
             {"utilisation", t.utilisation(pes)},
             {"busy_fraction", sim_s > 0 ? busy_s / sim_s : 0.0},
+            {"throughput", throughput},
             {"dram_read_bytes", t.dram_read_bytes},
             {"dram_write_bytes", t.dram_write_bytes},
             {"buffers", buffers},
@@ -550,6 +558,10 @@ void TrainingRun::print_summary(const Platform& soc, const train_results& res,
                  t.cycles, cfg.clock_hz / 1e6, sim_s > 0 ? 100.0 * t.cycles / cfg.clock_hz / sim_s : 0.0);
     std::fprintf(out, "  PE array                %ux%u %s, utilisation %.1f%%\n", cfg.rows, cfg.cols,
                  dataflow_name(cfg.dataflow), 100.0 * t.utilisation(pes));
+    const double busy_s = cfg.clock_hz > 0 ? t.cycles / cfg.clock_hz : 0.0;
+    std::fprintf(out, "  throughput              %.1f GOPS (%.1f over the run, peak %.0f; 2 ops a MAC)\n",
+                 busy_s > 0 ? 2.0 * double(t.macs) / busy_s / 1e9 : 0.0,
+                 sim_s > 0 ? 2.0 * double(t.macs) / sim_s / 1e9 : 0.0, 2.0 * double(pes) * cfg.clock_hz / 1e9);
     std::fprintf(out, "  cycles by layer and phase (thousands)\n");
     std::fprintf(out, "    %-11s %10s %10s %10s %9s %9s %10s %6s\n", "layer", "forward", "bwd-data", "wgrad",
                  "update", "loss/copy", "total", "util");

@@ -104,6 +104,7 @@ void AcceleratorConfig::validate() const {
     check_range(rows, "accelerator.rows", kArrayDim);
     check_range(cols, "accelerator.cols", kArrayDim);
     check_range(clock_hz, "accelerator.clock_hz", kClockHz);
+    check_range(sparse_clock_hz, "accelerator.sparse_clock_hz", kClockHz);
     pe.validate();
     if (pe.kind != kern::MacArith::uniform && fidelity == Fidelity::cycle)
         throw FieldError(

@@ -94,6 +94,9 @@ struct AcceleratorConfig {
     uint32_t cols = 16;
     Dataflow dataflow = Dataflow::output_stationary;
     double clock_hz = 500e6;
+    // The sparse junction-pipelined engine's own clock (docs/sparse.md): 15 MHz is the authors' FPGA build
+    // (papers.md §3.8).
+    double sparse_clock_hz = 15e6;
     SramConfig weight_buffer{128 * 1024, 4, 8, 1, 1};
     SramConfig activation_buffer{128 * 1024, 4, 8, 1, 1};
     SramConfig gradient_buffer{128 * 1024, 4, 8, 1, 1};

@@ -33,7 +33,15 @@
       "- onehot (flag LOSS_GRAD)")                                                                          \
     X(SGD_UPDATE, 0x0E,                                                                                     \
       "master, velocity, w updated from dw / batch with lr, momentum, weight_decay; count elements")        \
-    X(DMA_COPY, 0x0F, "y = x converted from format X to format Y; count elements")
+    X(DMA_COPY, 0x0F, "y = x converted from format X to format Y; count elements")                          \
+    X(SPARSE_CONFIG, 0x10,                                                                                  \
+      "sparse engine: network, connectivity, format from the accel_sparse_config record at addr_aux")       \
+    X(SPARSE_TRAIN, 0x11,                                                                                   \
+      "sparse engine: train on batch samples (fc_in u8 inputs at addr_x, u8 addr_labels), etapos in "       \
+      "count; result record at addr_aux, parameters to addr_w (each optional)")                             \
+    X(SPARSE_INFER, 0x12,                                                                                   \
+      "sparse engine: u32 prediction per sample into addr_y; with addr_labels, the correct count in the "   \
+      "result record at addr_aux (optional)")
 
 enum accel_opcode {
 #define ACCEL_OPCODE_ENUM(name, value, desc) ACCEL_OP_##name = value,
@@ -118,6 +126,46 @@ enum accel_rounding {
 #define ACCEL_SR_OUT0 0
 #define ACCEL_SR_OUT1 1
 #define ACCEL_SR_OUT2 2
+
+/* The sparse engine (docs/sparse.md "Descriptors"): the record SPARSE_CONFIG reads at addr_aux (120 bytes,
+ * 8-byte aligned), one field per key of the scenario's `sparse` section (sparse::SparseNetConfig). Entries
+ * beyond `layers` (neurons) or `layers - 1` (junction fields) must be 0. */
+#define ACCEL_SPARSE_MAX_LAYERS 8u
+#define ACCEL_SPARSE_ACT_SIGMOID 0u
+#define ACCEL_SPARSE_ACT_RELU 1u
+#define ACCEL_SPARSE_CONN_CLASH_FREE 0u
+#define ACCEL_SPARSE_CONN_RANDOM 1u
+#define ACCEL_SPARSE_DELTA_FORWARDED 0u
+#define ACCEL_SPARSE_DELTA_RTL 1u
+typedef struct accel_sparse_config {
+    uint32_t layers;                                 /* 0: 2..ACCEL_SPARSE_MAX_LAYERS */
+    uint32_t neurons[ACCEL_SPARSE_MAX_LAYERS];       /* 4: per layer, input first */
+    uint32_t fanout[ACCEL_SPARSE_MAX_LAYERS - 1];    /* 36: per junction */
+    uint32_t z[ACCEL_SPARSE_MAX_LAYERS - 1];         /* 64: edges per clock, per junction */
+    uint8_t activation[ACCEL_SPARSE_MAX_LAYERS - 1]; /* 92: ACCEL_SPARSE_ACT_* per junction */
+    uint8_t total_bits;                              /* 99: sign + int + frac */
+    uint8_t int_bits;                                /* 100 */
+    uint8_t input_bits;                              /* 101: bits per input value (1..8) */
+    uint8_t proctime;                                /* 102: processor pipeline depth in clocks */
+    uint8_t connectivity;                            /* 103: ACCEL_SPARSE_CONN_* */
+    uint8_t interleaver_type;                        /* 104: 1, 2 or 3 */
+    uint8_t dither;                                  /* 105: memory dither, 0 or 1 */
+    uint8_t zero_starts;                             /* 106: every sweep start 0 (the RTL's pattern) */
+    uint8_t delta_hazard;                            /* 107: ACCEL_SPARSE_DELTA_* */
+    uint32_t reserved;                               /* 108: must be 0 */
+    uint64_t seed;                                   /* 112: connectivity and initial weights */
+} accel_sparse_config;
+
+/* Result record written by SPARSE_TRAIN and SPARSE_INFER at addr_aux (48 bytes, 8-byte aligned). */
+typedef struct accel_sparse_result {
+    uint32_t samples;         /* samples of the descriptor */
+    uint32_t correct;         /* training forward passes (INFER: predictions) equal to the label */
+    uint64_t junction_cycles; /* pipeline fill and drain included */
+    uint64_t clocks;          /* engine clocks: junction_cycles x clocks per junction cycle */
+    uint64_t stall_clocks;    /* of those, bank-conflict stalls */
+    uint64_t bank_conflicts;  /* activation-memory reads that found their bank busy */
+    uint64_t lost_sums;       /* back-propagated partial sums lost to the delta hazard (mode rtl) */
+} accel_sparse_result;
 
 /* Result record written by SOFTMAX_XENT at addr_aux (16 bytes, 8-byte aligned). */
 typedef struct accel_loss_result {
@@ -205,6 +253,10 @@ typedef struct accel_desc {
 #ifdef __cplusplus
 static_assert(sizeof(accel_desc) == ACCEL_DESC_BYTES, "descriptor layout");
 static_assert(sizeof(accel_loss_result) == 16, "loss record layout");
+static_assert(sizeof(accel_sparse_config) == 120 && offsetof(accel_sparse_config, seed) == 112 &&
+                  offsetof(accel_sparse_config, activation) == 92,
+              "sparse config record layout");
+static_assert(sizeof(accel_sparse_result) == 48, "sparse result record layout");
 #define ACCEL_DESC_CHECK_FIELD(field, offset, bytes, desc)                                               \
     static_assert(offsetof(accel_desc, field) == (offset) && sizeof(((accel_desc*)0)->field) == (bytes), \
                   "descriptor field " #field);
@@ -213,6 +265,10 @@ ACCEL_DESC_FIELDS(ACCEL_DESC_CHECK_FIELD)
 #elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 _Static_assert(sizeof(accel_desc) == ACCEL_DESC_BYTES, "descriptor layout");
 _Static_assert(sizeof(accel_loss_result) == 16, "loss record layout");
+_Static_assert(sizeof(accel_sparse_config) == 120 && offsetof(accel_sparse_config, seed) == 112 &&
+                   offsetof(accel_sparse_config, activation) == 92,
+               "sparse config record layout");
+_Static_assert(sizeof(accel_sparse_result) == 48, "sparse result record layout");
 #define ACCEL_DESC_CHECK_FIELD(field, offset, bytes, desc)                                                \
     _Static_assert(offsetof(accel_desc, field) == (offset) && sizeof(((accel_desc*)0)->field) == (bytes), \
                    "descriptor field " #field);

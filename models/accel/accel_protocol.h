@@ -30,9 +30,9 @@ constexpr uint64_t buffer_address(BufferId b, uint64_t offset = 0) {
 // row_bytes that lie dram_stride apart in DRAM and packed in the buffer from buffer_address. fetch: one run
 // from DRAM into `data` (the controller's descriptor fetch). The delay the DMA adds is the transfer's time:
 // its DRAM bursts (waves of max_outstanding) and its buffer side (interconnect and buffer) overlap, so the
-// slower of the two.
+// slower of the two. put: one run from `data` into DRAM (the sparse engine's results).
 struct DmaCommand : tlm::tlm_extension<DmaCommand> {
-    enum class Kind : uint8_t { load, store, fetch };
+    enum class Kind : uint8_t { load, store, fetch, put };
     Kind kind = Kind::load;
     uint64_t dram_address = 0;
     uint64_t buffer_address = 0;

@@ -108,7 +108,10 @@ enum accel_reg_offset {
     X(RING_UNCONFIGURED, 10, "doorbell with RING_SIZE = 0; ERR_ADDR = 0")                                    \
     X(BAD_LABEL, 11, "loss descriptor with a label >= classes; ERR_ADDR = address of that label")            \
     X(BAD_ARGUMENT, 12,                                                                                      \
-      "reserved field non-zero, acc_bits out of range, or bad stride; ERR_ADDR = descriptor")
+      "reserved field non-zero, acc_bits out of range, or bad stride; ERR_ADDR = descriptor")                \
+    X(SPARSE_CONFIG, 13,                                                                                     \
+      "sparse engine: configuration record invalid, or SPARSE_TRAIN/INFER before SPARSE_CONFIG; ERR_ADDR = " \
+      "the record (or descriptor) address")
 
 enum accel_error_code {
 #define ACCEL_ERR_ENUM(name, value, desc) ACCEL_ERR_##name = value,

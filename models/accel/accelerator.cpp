@@ -11,6 +11,7 @@
 #include "accel/dma_engine.h"
 #include "accel/part_state.h"
 #include "accel/pe_array.h"
+#include "accel/sparse_engine.h"
 #include "accel/sram_buffer.h"
 #include "accel/vector_unit.h"
 #include "common/state_io.h"
@@ -102,12 +103,14 @@ Accelerator::Accelerator(sc_core::sc_module_name name, const AcceleratorConfig& 
     if (!pe_array_.module) pe_array_ = built_in_compute<PeArray>("pe_array", config_);
     if (parts.vector_unit) vector_unit_ = parts.vector_unit("vector_unit", config_);
     if (!vector_unit_.module) vector_unit_ = built_in_compute<VectorUnit>("vector_unit", config_);
+    sparse_ = std::make_unique<SparseEngine>("sparse_engine", config_.sparse_clock_hz);
 
     regs_in.bind(controller_->regs_in);
     controller_->irq.bind(irq);
     controller_->dma_out.bind(dma_->cmd_in);
     controller_->pe_out.bind(*pe_array_.cmd_in);
     controller_->vector_out.bind(*vector_unit_.cmd_in);
+    controller_->sparse_out.bind(sparse_->cmd_in);
     dma_->bus_out.bind(dma_out);
     dma_->buffers_out.bind(interconnect_->in);
     // Any initiator socket binds to the interconnect's multi-socket through the plain target-socket bind

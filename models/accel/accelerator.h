@@ -23,6 +23,7 @@ class AccelStats;
 class Controller;
 class DmaEngine;
 class BufferInterconnect;
+class SparseEngine;
 class StateWriter;
 class StateReader;
 
@@ -86,6 +87,9 @@ class Accelerator : public sc_core::sc_module {
     unsigned int debug_buffers(tlm::tlm_generic_payload& trans);
 
     Controller& controller() { return *controller_; }
+    // The sparse junction-pipelined engine (docs/sparse.md), driven by the SPARSE_* descriptors.
+    SparseEngine& sparse_engine() { return *sparse_; }
+    const SparseEngine& sparse_engine() const { return *sparse_; }
 
     // Checkpoints (docs/accelerator.md "Checkpoints"). Each part saves the state it owns (part_state.h): the
     // controller its registers, ring, error state, performance counters and statistics, the DMA engine its
@@ -112,6 +116,7 @@ class Accelerator : public sc_core::sc_module {
     std::unique_ptr<BufferInterconnect> interconnect_;
     BufferPart buffers_[accel::kBufferCount];
     ComputePart pe_array_, vector_unit_;
+    std::unique_ptr<SparseEngine> sparse_;
 };
 
 }  // namespace trainvp

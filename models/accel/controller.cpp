@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "accel/sparse_engine.h"
 #include "common/state_io.h"
 #include "periph/reg_access.h"
 
@@ -12,6 +13,10 @@ namespace trainvp {
 using namespace accel;
 
 namespace {
+
+uint64_t to_ps(const sc_core::sc_time& t) {
+    return static_cast<uint64_t>(std::llround(t.to_seconds() * 1e12));
+}
 
 constexpr bool kIsConfigRegister(uint32_t offset) {
     return offset == ACCEL_REG_RING_BASE || offset == ACCEL_REG_RING_SIZE;
@@ -25,6 +30,7 @@ Controller::Controller(sc_core::sc_module_name name, const AcceleratorConfig& co
       dma_out("dma_out"),
       pe_out("pe_out"),
       vector_out("vector_out"),
+      sparse_out("sparse_out"),
       irq("irq"),
       config_(config),
       log_(this->name()),
@@ -179,8 +185,8 @@ void Controller::run_queue() {
     }
 }
 
-template <typename Ext>
-bool Controller::send(CommandSocket& socket, Ext& ext, sc_core::sc_time& delay) {
+template <typename Socket, typename Ext>
+bool Controller::send(Socket& socket, Ext& ext, sc_core::sc_time& delay) {
     tlm::tlm_generic_payload& t = command_;
     t.set_command(tlm::TLM_IGNORE_COMMAND);
     t.set_address(0);
@@ -205,7 +211,6 @@ void Controller::execute_next() {
     const uint64_t generation = generation_;
     r_.executing = true;
     const sc_core::sc_time start = sc_core::sc_time_stamp();
-    const double start_ns = start.to_seconds() * 1e9;
     const uint64_t desc_addr = r_.ring_base + uint64_t{r_.head} * ACCEL_DESC_BYTES;
     auto fail = [&](sc_core::sc_time elapsed, uint32_t code, uint64_t addr, const std::string& why) {
         wait(elapsed);
@@ -231,6 +236,18 @@ void Controller::execute_next() {
     accel_desc d;
     std::memcpy(&d, raw, sizeof raw);  // the ring holds the little-endian image; hosts are little-endian
     DecodeError err;
+    if (d.opcode >= ACCEL_OP_SPARSE_CONFIG && d.opcode <= ACCEL_OP_SPARSE_INFER) {
+        PhaseStats ps;
+        sc_core::sc_time elapsed = fetch_time;
+        if (!run_sparse(d, desc_addr, ps, elapsed, err)) return fail(elapsed, err.code, err.address, err.why);
+        wait(elapsed);
+        if (generation != generation_) return;
+        ps.cycles = static_cast<uint64_t>(std::ceil(elapsed / clock_period_ - 1e-9));
+        ps.stalls[static_cast<int>(Stall::dma)] =
+            ps.cycles > ps.compute_cycles ? ps.cycles - ps.compute_cycles : 0;
+        ps.descriptors = 1;
+        return complete(d, ps, start, fetch_time, "sparse engine", false);
+    }
     if (!decode_descriptor(d, desc_addr, config_, op_, err))
         return fail(fetch_time, err.code, err.address, err.why);
     std::string why;
@@ -260,6 +277,11 @@ void Controller::execute_next() {
         const num::Format& b = phase == 2 ? op_.fmt[ACCEL_OPND_X] : op_.fmt[ACCEL_OPND_W];
         ps.macs_by_format[a.to_string() + "x" + b.to_string()] += ps.macs;
     }
+    complete(d, ps, start, fetch_time, plan_.split, true);
+}
+
+void Controller::complete(const accel_desc& d, PhaseStats& ps, sc_core::sc_time start,
+                          sc_core::sc_time fetch_time, const std::string& split, bool tiled) {
     PerfCounters& live = r_.live;
     live.cycles += ps.cycles;
     live.compute += ps.compute_cycles;
@@ -270,17 +292,23 @@ void Controller::execute_next() {
     live.desc += 1;
     if (log_.enabled(LogLevel::debug))
         log_.debug("descriptor ", r_.head, " ", opcode_name(d.opcode), " layer ", d.layer_id, ": ", ps.cycles,
-                   " cycles, ", ps.macs, " MACs, ", ps.tiles, " tiles (", plan_.split, ")");
+                   " cycles, ", ps.macs, " MACs, ", ps.tiles, " tiles (", split, ")");
     DescriptorRecord rec;
     rec.sequence = sequence_++;
     rec.ring_index = r_.head;
     rec.opcode = d.opcode;
     rec.layer = d.layer_id;
-    rec.split = plan_.split;
-    rec.start_ns = start_ns;
+    rec.split = split;
+    rec.start_ns = start.to_seconds() * 1e9;
     rec.end_ns = sc_core::sc_time_stamp().to_seconds() * 1e9;
     rec.stats = std::move(ps);
-    if (trace_) trace_descriptor(d, start, fetch_time, rec.stats);
+    if (trace_ && tiled) trace_descriptor(d, start, fetch_time, rec.stats);
+    if (trace_ && !tiled) {  // a sparse-engine descriptor: one slice on the controller track
+        const uint64_t t0 = to_ps(start), t1 = to_ps(sc_core::sc_time_stamp());
+        if (trace_->wants(t0, t1))
+            trace_->slice("controller", opcode_name(d.opcode), t0, t1,
+                          {{"opcode", opcode_name(d.opcode)}, {"cycles", rec.stats.cycles}});
+    }
     stats_.record(rec);
     r_.head = (r_.head + 1) % r_.ring_size;
     r_.executing = false;
@@ -373,11 +401,128 @@ sc_core::sc_time Controller::overlap() const {
     return sc_core::sc_time::from_value(total);
 }
 
-namespace {
-uint64_t to_ps(const sc_core::sc_time& t) {
-    return static_cast<uint64_t>(std::llround(t.to_seconds() * 1e12));
+bool Controller::run_sparse(const accel_desc& d, uint64_t desc_addr, PhaseStats& ps,
+                            sc_core::sc_time& elapsed, DecodeError& err) {
+    auto fail = [&err](uint32_t code, uint64_t address, const std::string& why) {
+        err = {code, address, why};
+        return false;
+    };
+    const char* name = opcode_name(d.opcode);
+    if (sparse_out.size() == 0)
+        return fail(ACCEL_ERR_UNKNOWN_OPCODE, desc_addr,
+                    std::string(name) + ": this accelerator has no sparse engine");
+    if (d.flags & ~ACCEL_FLAG_IRQ_ON_DONE)
+        return fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr, std::string(name) + ": flags other than IRQ_ON_DONE");
+    for (uint32_t r : d.reserved)
+        if (r) return fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr, "reserved word non-zero");
+    // An operand must lie in the DRAM window and be aligned to its container (accel_desc.h).
+    auto check = [&](uint64_t addr, uint64_t bytes, unsigned align, const char* what) {
+        if (addr % align)
+            return fail(ACCEL_ERR_MISALIGNED, addr,
+                        std::string(name) + " " + what + " not " + std::to_string(align) + "-byte aligned");
+        if (addr < config_.dram_base || addr + bytes > config_.dram_base + config_.dram_size)
+            return fail(ACCEL_ERR_ADDR_RANGE, addr,
+                        std::string(name) + " " + what + " outside the DRAM window");
+        return true;
+    };
+    auto move = [&](DmaCommand::Kind kind, uint64_t addr, uint8_t* data, uint64_t bytes) {
+        DmaCommand cmd;
+        cmd.kind = kind;
+        cmd.dram_address = addr;
+        cmd.data = data;
+        cmd.row_bytes = bytes;
+        sc_core::sc_time t = sc_core::SC_ZERO_TIME;
+        const bool ok = dma(cmd, t);
+        elapsed += t;
+        if (kind == DmaCommand::Kind::fetch) {
+            ps.dram_read_bytes += cmd.bytes;
+            ps.tlm_read_bytes += cmd.bytes;
+        } else {
+            ps.dram_write_bytes += cmd.bytes;
+            ps.tlm_write_bytes += cmd.bytes;
+        }
+        if (!ok)
+            return fail(ACCEL_ERR_DMA_BUS, cmd.fault_address,
+                        std::string(name) + ": DMA answered with a TLM error");
+        return true;
+    };
+    ps.dram_read_bytes += ACCEL_DESC_BYTES;
+    ps.tlm_read_bytes += ACCEL_DESC_BYTES;
+
+    SparseCommand cmd;
+    std::vector<uint8_t> inputs, labels;
+    std::vector<uint32_t> predictions;
+    std::vector<int32_t> parameters;
+    if (d.opcode == ACCEL_OP_SPARSE_CONFIG) {
+        accel_sparse_config rec;
+        if (d.addr_aux == 0) return fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr, "SPARSE_CONFIG without addr_aux");
+        if (!check(d.addr_aux, sizeof rec, 8, "configuration record")) return false;
+        if (!move(DmaCommand::Kind::fetch, d.addr_aux, reinterpret_cast<uint8_t*>(&rec), sizeof rec))
+            return false;
+        std::string why;
+        if (!sparse_config_from_record(rec, cmd.config, why))
+            return fail(ACCEL_ERR_SPARSE_CONFIG, d.addr_aux, "configuration record: " + why);
+        cmd.kind = SparseCommand::Kind::configure;
+    } else {
+        const bool train = d.opcode == ACCEL_OP_SPARSE_TRAIN;
+        cmd.kind = train ? SparseCommand::Kind::train : SparseCommand::Kind::infer;
+        if (d.batch == 0) return fail(ACCEL_ERR_SHAPE, desc_addr, std::string(name) + " of 0 samples");
+        if (d.fc_in == 0) return fail(ACCEL_ERR_SHAPE, desc_addr, std::string(name) + " with fc_in 0");
+        if (train && d.addr_labels == 0)
+            return fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr, "SPARSE_TRAIN without addr_labels");
+        if (!train && d.addr_y == 0)
+            return fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr, "SPARSE_INFER without addr_y");
+        if (train && d.count > 255)
+            return fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr, "SPARSE_TRAIN etapos (count) above 255");
+        const uint64_t n = d.batch, in_bytes = n * d.fc_in;
+        if (!check(d.addr_x, in_bytes, 1, "inputs (addr_x)")) return false;
+        if (d.addr_labels && !check(d.addr_labels, n, 1, "labels")) return false;
+        if (!train && !check(d.addr_y, n * 4, 4, "predictions (addr_y)")) return false;
+        if (d.addr_aux && !check(d.addr_aux, sizeof(accel_sparse_result), 8, "result record (addr_aux)"))
+            return false;
+        inputs.resize(in_bytes);
+        if (!move(DmaCommand::Kind::fetch, d.addr_x, inputs.data(), in_bytes)) return false;
+        if (d.addr_labels) {
+            labels.resize(n);
+            if (!move(DmaCommand::Kind::fetch, d.addr_labels, labels.data(), n)) return false;
+            cmd.labels = labels.data();
+        }
+        cmd.inputs = inputs.data();
+        cmd.sample_bytes = d.fc_in;
+        cmd.count = d.batch;
+        cmd.etapos = train ? static_cast<int>(d.count) : 0;
+        cmd.predictions = train ? nullptr : &predictions;
+        cmd.parameters = train && d.addr_w ? &parameters : nullptr;
+    }
+    sc_core::sc_time t = sc_core::SC_ZERO_TIME;
+    const bool ok = send(sparse_out, cmd, t);
+    elapsed += t;
+    if (!ok) {
+        if (cmd.error == ACCEL_ERR_NONE)
+            return fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr, "the sparse engine refused");
+        const uint64_t at =
+            cmd.error == ACCEL_ERR_BAD_LABEL ? d.addr_labels + cmd.error_index
+            : cmd.error == ACCEL_ERR_SPARSE_CONFIG && cmd.kind == SparseCommand::Kind::configure ? d.addr_aux
+                                                                                                 : desc_addr;
+        return fail(cmd.error, at, std::string(name) + ": " + cmd.why);
+    }
+    const uint64_t engine_cycles = static_cast<uint64_t>(std::ceil(t / clock_period_ - 1e-9));
+    ps.compute_cycles += engine_cycles;
+    if (cmd.kind == SparseCommand::Kind::configure) return true;
+    if (d.addr_w) {
+        if (!check(d.addr_w, parameters.size() * 4, 4, "parameters (addr_w)")) return false;
+        if (!move(DmaCommand::Kind::put, d.addr_w, reinterpret_cast<uint8_t*>(parameters.data()),
+                  parameters.size() * 4))
+            return false;
+    }
+    if (!predictions.empty() && !move(DmaCommand::Kind::put, d.addr_y,
+                                      reinterpret_cast<uint8_t*>(predictions.data()), predictions.size() * 4))
+        return false;
+    if (d.addr_aux &&
+        !move(DmaCommand::Kind::put, d.addr_aux, reinterpret_cast<uint8_t*>(&cmd.result), sizeof cmd.result))
+        return false;
+    return true;
 }
-}  // namespace
 
 // The descriptor's schedule as overlap() computes it: with double buffering, step i runs tile i's compute
 // beside tile i+1's loads and then tile i-1's stores, and lasts max(compute_i, load_{i+1} + store_{i-1});

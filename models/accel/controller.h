@@ -34,9 +34,12 @@ class Controller : public sc_core::sc_module, public accel::PartState {
     using CommandSocket = tlm_utils::simple_initiator_socket<Controller>;
 
     tlm_utils::simple_target_socket<Controller> regs_in;
-    CommandSocket dma_out;      // DmaCommands to the DMA engine
-    CommandSocket pe_out;       // TileCommands of conv and fc phases to the PE array
-    CommandSocket vector_out;   // TileCommands of all other opcodes to the vector unit
+    CommandSocket dma_out;     // DmaCommands to the DMA engine
+    CommandSocket pe_out;      // TileCommands of conv and fc phases to the PE array
+    CommandSocket vector_out;  // TileCommands of all other opcodes to the vector unit
+    // SparseCommands of the SPARSE_* opcodes to the sparse engine. Binding it is optional: without an
+    // engine, SPARSE_* descriptors fail with UNKNOWN_OPCODE.
+    tlm_utils::simple_initiator_socket_optional<Controller> sparse_out;
     sc_core::sc_out<bool> irq;  // high while (IRQ_STATUS & IRQ_ENABLE) != 0
 
     SC_HAS_PROCESS(Controller);
@@ -83,11 +86,19 @@ class Controller : public sc_core::sc_module, public accel::PartState {
     // commands took one after another (for a failure), tile_time_ each tile's load, compute and store time.
     bool run_tiles(const accel::DecodedOp& op, accel::PhaseStats& ps, sc_core::sc_time& elapsed,
                    accel::DecodeError& err);
-    template <typename Ext>
-    bool send(CommandSocket& socket, Ext& ext, sc_core::sc_time& delay);
+    template <typename Socket, typename Ext>
+    bool send(Socket& socket, Ext& ext, sc_core::sc_time& delay);
     bool dma(accel::DmaCommand& cmd, sc_core::sc_time& delay);
     // The descriptor's busy time from the tiles' times (double buffering overlaps them).
     sc_core::sc_time overlap() const;
+    // A SPARSE_* descriptor: its operands fetched by the DMA, the engine's command, its results stored;
+    // false (with the error) when any of them failed. `elapsed` is the time they took one after another.
+    bool run_sparse(const accel_desc& d, uint64_t desc_addr, accel::PhaseStats& ps, sc_core::sc_time& elapsed,
+                    accel::DecodeError& err);
+    // Ends a descriptor that ran: counters, statistics record, ring head, DONE interrupt.
+    // `tiled`: a PE-array or vector-unit descriptor, traced tile by tile (trace_descriptor).
+    void complete(const accel_desc& d, accel::PhaseStats& ps, sc_core::sc_time start,
+                  sc_core::sc_time fetch_time, const std::string& split, bool tiled);
     void trace_descriptor(const accel_desc& d, sc_core::sc_time start, sc_core::sc_time fetch_time,
                           const accel::PhaseStats& ps);
 

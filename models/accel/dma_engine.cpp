@@ -78,7 +78,7 @@ bool DmaEngine::burst(tlm::tlm_command c, uint64_t address, uint8_t* data, uint6
 
 bool DmaEngine::move(DmaCommand& cmd, uint64_t& total, sc_core::sc_time& buffer_time) {
     const uint64_t burst_bytes = config_.burst_bytes;
-    const bool to_dram = cmd.kind == DmaCommand::Kind::store;
+    const bool to_dram = cmd.kind == DmaCommand::Kind::store || cmd.kind == DmaCommand::Kind::put;
     const tlm::tlm_command bus_cmd = to_dram ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND;
     const uint64_t length = uint64_t{cmd.rows} * cmd.row_bytes;
     uint64_t wave = 0;
@@ -87,7 +87,7 @@ bool DmaEngine::move(DmaCommand& cmd, uint64_t& total, sc_core::sc_time& buffer_
     trans_.set_byte_enable_ptr(nullptr);
     trans_.set_byte_enable_length(0);
     trans_.set_dmi_allowed(false);
-    if (cmd.kind == DmaCommand::Kind::fetch) {
+    if (cmd.kind == DmaCommand::Kind::fetch || cmd.kind == DmaCommand::Kind::put) {
         direct = cmd.data;
     } else if (length) {
         sc_core::sc_time latency;

@@ -106,4 +106,50 @@ typedef struct train_results {
     train_epoch_result epochs[TRAIN_JOB_MAX_EPOCHS];
 } train_results;
 
+/*
+ * The sparse training job (docs/sparse.md "Firmware"): what the platform writes at TRAIN_JOB_BASE for a
+ * scenario with a `sparse` section. The firmware tells the two jobs apart by their magic and drives the
+ * sparse engine with SPARSE_CONFIG, SPARSE_TRAIN and SPARSE_INFER descriptors (accel/accel_desc.h).
+ * Images are the raw u8 pixels (sample_bytes each, padded by the engine), labels one byte each.
+ */
+#define SPARSE_JOB_MAGIC 0x424F4A53u /* "SJOB" */
+#define SPARSE_JOB_VERSION 1u
+
+typedef struct sparse_job {
+    uint32_t magic;   /* SPARSE_JOB_MAGIC */
+    uint32_t version; /* SPARSE_JOB_VERSION */
+    uint32_t bytes;   /* sizeof(sparse_job) */
+    uint32_t epochs;
+    uint32_t sample_bytes; /* input values per image */
+    uint32_t train_count, test_count;
+    uint32_t descriptor_samples; /* training samples per SPARSE_TRAIN (each starts and drains the pipeline) */
+    uint32_t addr_config;        /* accel_sparse_config record */
+    uint32_t addr_train_images, addr_train_labels;
+    uint32_t addr_test_images, addr_test_labels;
+    uint32_t addr_ring, ring_entries;
+    uint32_t addr_results;    /* sparse_results */
+    uint32_t addr_parameters; /* the final parameters (int32 each) after the last SPARSE_TRAIN */
+    uint32_t parameter_count;
+    uint32_t addr_predictions;   /* the last test pass's predictions (u32 each) */
+    uint32_t addr_result_record; /* accel_sparse_result of each descriptor */
+    uint32_t reserved[4];
+    uint8_t etapos[TRAIN_JOB_MAX_EPOCHS]; /* learning-rate code of each epoch */
+} sparse_job;
+
+typedef struct sparse_epoch_result {
+    uint32_t train_correct, train_count; /* training forward passes that predicted the label */
+    uint32_t test_correct, test_count;
+    uint64_t clocks, stall_clocks, bank_conflicts, lost_sums; /* engine figures of the epoch's training */
+} sparse_epoch_result;
+
+typedef struct sparse_results {
+    uint32_t magic;       /* TRAIN_RESULTS_MAGIC once the firmware has started */
+    uint32_t status;      /* 0, or the ACCEL_ERR_* code that stopped training */
+    uint32_t err_addr;    /* ERR_ADDR with that error */
+    uint32_t epochs_done; /* epochs completed (train + test) */
+    uint32_t done;        /* 1 when training finished and the parameters are in place */
+    uint32_t reserved[3];
+    sparse_epoch_result epochs[TRAIN_JOB_MAX_EPOCHS];
+} sparse_results;
+
 #endif /* TRAINVP_HW_TRAIN_JOB_H */

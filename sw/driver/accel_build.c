@@ -235,3 +235,34 @@ void accel_desc_dma_copy(accel_desc* d, uint32_t count, struct accel_tensor x, s
     d->addr_x = x.addr, d->fmt[ACCEL_OPND_X] = x.fmt;
     d->addr_y = y.addr, d->fmt[ACCEL_OPND_Y] = y.fmt;
 }
+
+void accel_desc_sparse_config(accel_desc* d, uint32_t config) {
+    memset(d, 0, sizeof *d);
+    d->opcode = ACCEL_OP_SPARSE_CONFIG;
+    d->addr_aux = config;
+}
+
+void accel_desc_sparse_train(accel_desc* d, uint32_t n, uint32_t sample_bytes, uint32_t x, uint32_t labels,
+                             uint32_t etapos, uint32_t aux, uint32_t params) {
+    memset(d, 0, sizeof *d);
+    d->opcode = ACCEL_OP_SPARSE_TRAIN;
+    d->batch = n;
+    d->fc_in = sample_bytes;
+    d->addr_x = x;
+    d->addr_labels = labels;
+    d->count = etapos;
+    d->addr_aux = aux;
+    d->addr_w = params;
+}
+
+void accel_desc_sparse_infer(accel_desc* d, uint32_t n, uint32_t sample_bytes, uint32_t x, uint32_t labels,
+                             uint32_t y, uint32_t aux) {
+    memset(d, 0, sizeof *d);
+    d->opcode = ACCEL_OP_SPARSE_INFER;
+    d->batch = n;
+    d->fc_in = sample_bytes;
+    d->addr_x = x;
+    d->addr_labels = labels;
+    d->addr_y = y;
+    d->addr_aux = aux;
+}

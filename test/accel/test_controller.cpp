@@ -353,3 +353,19 @@ TEST_CASE("controller state with ring pointers outside the ring is refused",
         CHECK(b.reg(ACCEL_REG_RING_HEAD) == 1);  // unchanged
     });
 }
+
+TEST_CASE("a controller without a sparse engine refuses SPARSE_* descriptors as unknown opcodes",
+          "[accel][controller][sparse]") {
+    Bench b;  // sparse_out left unbound
+    b.run([&] {
+        b.setup();
+        accel_desc d{};
+        d.opcode = ACCEL_OP_SPARSE_CONFIG;
+        d.addr_aux = kDram + 0x10000;
+        REQUIRE(b.submit(d) == ACCEL_IRQ_ERROR);
+        CHECK(b.reg(ACCEL_REG_ERR_CODE) == ACCEL_ERR_UNKNOWN_OPCODE);
+        CHECK(b.reg(ACCEL_REG_ERR_ADDR) == static_cast<uint32_t>(kRing));
+        CHECK(b.pe.opcodes.empty());
+        CHECK(b.vu.opcodes.empty());
+    });
+}

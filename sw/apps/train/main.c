@@ -1,8 +1,9 @@
 /*
  * The training firmware (issue 6): trains the network of the job the platform wrote at TRAIN_JOB_BASE
- * (hw/train_job.h) through the accelerator exactly as the golden trainer does (kern::Trainer::train_epoch
- * and evaluate), prints progress on the UART, records per-step losses and per-epoch figures in the results
- * area and leaves the final weights at the job's parameter addresses.
+ * (hw/train_job.h) through the accelerator: a sparse job (SPARSE_JOB_MAGIC, issue 14) on the sparse
+ * junction-pipelined engine (sparse_main), any other exactly as the golden trainer does
+ * (kern::Trainer::train_epoch and evaluate), prints progress on the UART, records per-step losses and
+ * per-epoch figures in the results area and leaves the final weights at the job's parameter addresses.
  *
  * Exit status: 0 trained; 2 bad job or out of memory; 3 accelerator error (code and address printed and in
  * train_results.status / err_addr); 4 driver failure.
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 
 #include "trainvp/hal.h"
+#include "trainvp/sparse_runtime.h"
 #include "trainvp/train_runtime.h"
 
 /* A progress line every this many steps (and one per epoch). */
@@ -61,7 +63,59 @@ static int fail_accel(train_results* res, int rc, const struct accel_error* err,
     return EXIT_DRIVER;
 }
 
+/* The sparse job: configure, then per epoch train in order and test (sparse_runtime.h). */
+static int sparse_main(const sparse_job* job) {
+    static struct sparse_rt srt;
+    const char* why = "";
+    if (sparse_job_check(job, &why)) {
+        printf("train: bad sparse job at 0x%08lx: %s\n", (unsigned long)TRAIN_JOB_BASE, why);
+        return EXIT_BAD_JOB;
+    }
+    sparse_results* res = (sparse_results*)(uintptr_t)job->addr_results;
+    res->magic = TRAIN_RESULTS_MAGIC;
+    res->status = res->err_addr = res->epochs_done = res->done = 0;
+    struct accel_error err = {0, 0, 0};
+    int rc = sparse_rt_init(&srt, job, &err);
+    printf("train: sparse engine, %lu training and %lu test samples, %lu epoch%s\n",
+           (unsigned long)job->train_count, (unsigned long)job->test_count, (unsigned long)job->epochs,
+           job->epochs == 1u ? "" : "s");
+    for (uint32_t e = 0; rc == 0 && e < job->epochs; ++e) {
+        sparse_epoch_result* ep = &res->epochs[e];
+        rc = sparse_rt_train_epoch(&srt, e, ep, &err);
+        uint32_t test_correct = 0;
+        if (rc == 0) rc = sparse_rt_test(&srt, &test_correct, &err);
+        if (rc) break;
+        ep->test_correct = test_correct;
+        ep->test_count = job->test_count;
+        res->epochs_done = e + 1;
+        report_progress(e + 1);
+        printf("train: epoch %lu/%lu etapos %u train acc ", (unsigned long)e + 1, (unsigned long)job->epochs,
+               (unsigned)job->etapos[e]);
+        print_percent(ep->train_correct, ep->train_count);
+        printf(" test acc ");
+        print_percent(test_correct, job->test_count);
+        putchar('\n');
+    }
+    if (rc > 0) {
+        res->status = err.code;
+        res->err_addr = err.addr;
+        printf("train: accelerator error %s (%lu) at 0x%08lx, epoch %lu\n", accel_error_name(err.code),
+               (unsigned long)err.code, (unsigned long)err.addr, (unsigned long)res->epochs_done + 1);
+        accel_error_print(&err);
+        return EXIT_ACCEL_ERROR;
+    }
+    if (rc < 0) {
+        printf("train: driver error %d\n", rc);
+        return EXIT_DRIVER;
+    }
+    res->done = 1;
+    printf("train: done\n");
+    return 0;
+}
+
 int main(void) {
+    if (*(const volatile uint32_t*)TRAIN_JOB_BASE == SPARSE_JOB_MAGIC)
+        return sparse_main((const sparse_job*)TRAIN_JOB_BASE);
     const train_job* job = (const train_job*)TRAIN_JOB_BASE;
     const char* why = "";
     if (train_job_check(job, &why)) {

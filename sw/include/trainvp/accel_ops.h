@@ -196,6 +196,16 @@ void accel_desc_gemm(accel_desc* d, enum accel_phase phase, int conv, const stru
                      uint32_t batch, struct accel_tensor a, struct accel_tensor b, struct accel_tensor c,
                      uint32_t bias);
 
+/* The sparse engine (docs/sparse.md "Descriptors"). config: the accel_sparse_config record's address.
+ * train: n samples of sample_bytes u8 inputs at x, u8 labels, learning-rate code etapos; result record
+ * (accel_sparse_result) at aux and the parameters (int32) at params, each 0 for none. infer: predictions
+ * (u32 each) at y; labels and aux may be 0. */
+void accel_desc_sparse_config(accel_desc* d, uint32_t config);
+void accel_desc_sparse_train(accel_desc* d, uint32_t n, uint32_t sample_bytes, uint32_t x, uint32_t labels,
+                             uint32_t etapos, uint32_t aux, uint32_t params);
+void accel_desc_sparse_infer(accel_desc* d, uint32_t n, uint32_t sample_bytes, uint32_t x, uint32_t labels,
+                             uint32_t y, uint32_t aux);
+
 static inline void accel_desc_set_layer(accel_desc* d, uint16_t layer_id) {
     d->layer_id = layer_id;
 }
