@@ -351,7 +351,8 @@ TEST_CASE("the resolved training description reads back to the same scenario") {
         const TrainingScenario sc = parse(text, &path);
         const nlohmann::ordered_json j = training_config_json(sc);
         CHECK(j["network"]["layers"].size() == sc.network.layers.size());
-        CHECK(j["network"]["formats"].size() == 5);  // every role, unset ones as fp32
+        CHECK(j["network"]["formats"].size() == 6);  // the scheme and every role, unset ones as fp32
+        CHECK(j["network"]["formats"]["scheme"] == "none");
         CHECK(j["training"]["momentum"] == sc.training.momentum);
         CHECK(j["data"]["train_images"] == (temp_dir() / "idx" / "train-images-idx3-ubyte").string());
         // As a scenario of its own (written elsewhere) it gives the same description.
