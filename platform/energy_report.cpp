@@ -277,14 +277,21 @@ json energy_report(const EnergyRun& run, const EnergySettings& settings, const A
     e["tops_per_watt"] = energy::tops_per_watt(total, st.total().macs);
     e["actions"] = action_list(model, counts, Variant::training);
     if (run.sparse_net) {
-        // The engine alone: its actions and its leakage over the whole simulated time, per training sample.
+        // The engine alone: its actions and its leakage over the whole simulated time, per training sample;
+        // and with leakage only while it was busy (a sample's energy when the engine is kept fed).
         const energy::ComponentResult& se = total.components.at("sparse_engine");
-        e["sparse_engine"] = {
-            {"total_pj", se.total_pj()},
-            {"dynamic_pj", se.dynamic_pj},
-            {"leakage_pj", se.leakage_pj},
-            {"per_sample_pj", run.images_trained ? se.total_pj() / double(run.images_trained) : 0.0},
-            {"area_mm2", mm2(se.area_um2)}};
+        const double busy_pj = se.dynamic_pj + se.leakage_w * run.sparse_busy_s * 1e12;
+        auto per_sample = [&run](double pj) {
+            return run.images_trained ? pj / double(run.images_trained) : 0.0;
+        };
+        e["sparse_engine"] = {{"total_pj", se.total_pj()},
+                              {"dynamic_pj", se.dynamic_pj},
+                              {"leakage_pj", se.leakage_pj},
+                              {"leakage_w", se.leakage_w},
+                              {"per_sample_pj", per_sample(se.total_pj())},
+                              {"busy_s", run.sparse_busy_s},
+                              {"busy_per_sample_pj", per_sample(busy_pj)},
+                              {"area_mm2", mm2(se.area_um2)}};
     }
 
     // Per layer x phase: the dynamic energy of its actions, and leakage over its busy time.
@@ -349,13 +356,13 @@ void print_energy_summary(std::FILE* out, const json& report) {
                  int(std::max<size_t>(1, 15 - e.at("technology").get<std::string>().size())), "",
                  e.at("total_pj").get<double>() * 1e-9, e.at("dynamic_pj").get<double>() * 1e-9,
                  e.at("leakage_pj").get<double>() * 1e-9, e.at("average_power_w").get<double>());
-    if (e.contains("sparse_engine"))
+    if (e.contains("sparse_engine")) {
+        const json& se = e.at("sparse_engine");
         std::fprintf(
-            out, "  energy per sample       %.4g uJ trained; sparse engine %.4g nJ per sample, %.4g mm2\n",
-            e.at("per_image_pj").get<double>() * 1e-6,
-            e.at("sparse_engine").at("per_sample_pj").get<double>() * 1e-3,
-            e.at("sparse_engine").at("area_mm2").get<double>());
-    else if (e.at("images_trained").get<uint64_t>())
+            out, "  energy per sample       %.4g uJ trained; sparse engine %.4g nJ (%.4g nJ while busy)\n",
+            e.at("per_image_pj").get<double>() * 1e-6, se.at("per_sample_pj").get<double>() * 1e-3,
+            se.at("busy_per_sample_pj").get<double>() * 1e-3);
+    } else if (e.at("images_trained").get<uint64_t>())
         std::fprintf(out, "  energy per image        %.4g uJ trained; %.4g TOPS/W (2 operations per MAC)\n",
                      e.at("per_image_pj").get<double>() * 1e-6, e.at("tops_per_watt").get<double>());
     else

@@ -45,6 +45,7 @@ struct EnergyRun {
     const sparse::SparseNetConfig* sparse_net = nullptr;
     std::vector<JunctionCounters> sparse_junctions;
     uint64_t sparse_cost_terms = 0;
+    double sparse_busy_s = 0;  // the engine's clocks at its clock rate
 };
 
 // {"energy": {...}, "area": {...}} for the report. Throws UserError for a bad table or configuration (checked

@@ -460,6 +460,7 @@ nlohmann::json run_energy(const RunSetup& s, const BuiltRun& b) {
         run.sparse_net = &engine.config();
         run.sparse_junctions = engine.junction_counters();
         run.sparse_cost_terms = k.cost_terms;
+        run.sparse_busy_s = double(k.clocks) / b.soc->accel.config().sparse_clock_hz;
         run.images_trained = k.samples_trained;
         run.images_evaluated = k.samples_inferred;
     }
