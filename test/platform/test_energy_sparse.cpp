@@ -132,6 +132,16 @@ TEST_CASE("a tiny sparse run has the hand-counted actions and the hand-priced en
     const double mult10b = 0.4 + (10.0 * 10 - 64) / (1024 - 64) * (3.1 - 0.4);
     CHECK(model2.evaluate(counts, 0).components.at("sparse_engine").dynamic_pj ==
           Approx(hand + (512 + 192) * (mult10b - kMult10)).epsilon(1e-12));
+    // Malformed arguments and unknown actions are refused, naming the action.
+    for (const auto& [action, arg] : std::vector<std::pair<std::string, std::string>>{{"sram_read", "32y10"},
+                                                                                      {"sram_read", "0x10"},
+                                                                                      {"sram_write", "32x"},
+                                                                                      {"mult", ""},
+                                                                                      {"divide", "10"}}) {
+        energy::ActionCounts bad;
+        bad.add("sparse_engine", action, arg, 1);
+        CHECK_THROWS_WITH(model.evaluate(bad, 0), Catch::Contains("sparse_engine." + action));
+    }
     // Without the engine in the configuration, its actions are refused by name.
     const energy::EnergyModel plain(table, energy::EnergyConfig{});
     CHECK_THROWS_WITH(plain.evaluate(counts, 0), Catch::Contains("no sparse engine"));
