@@ -2,7 +2,7 @@
 # The sparse junction-pipelined engine (Dey et al.) trained through the firmware on the platform: accuracy
 # against density (fully connected and three sparse densities) and bit width (10, 12, 16), the complexity
 # reduction, clocks per sample and simulated engine time per epoch, and bank-conflict stalls clash-free against
-# random. Every run is `trainvp run scenarios/sparse-mlp-mnist.yaml --check-golden` with --set overrides, so
+# random, and energy per training sample from the energy model (45 nm table). Every run is `trainvp run scenarios/sparse-mlp-mnist.yaml --check-golden` with --set overrides, so
 # every figure is the engine's and bit-identical to the golden trainer's. Prints Markdown tables
 # (docs/papers.md "Dey et al.").
 # usage: bench/sparse-junctions.sh [BUILD_DIR] [EPOCHS] [JOBS]
@@ -78,6 +78,26 @@ for i, c in enumerate(configs):
     print(f"| {name} | {t[0]['weights']} | {t[0]['dense_weights'] / t[0]['weights']:.1f}x | "
           f"{'/'.join(map(str, cyc))} | {statistics.mean(acc):.2f} ({min(acc):.2f}-{max(acc):.2f}) | "
           f"{statistics.mean(tr):.2f} | {stall:.1f} | {conf:.1f} | {lost:.0f} | {ms:.2f} |")
+print()
+print("Energy per training sample (energy model, 45 nm table; docs/energy.md \"The sparse engine\"): the engine's "
+      "dynamic energy (training and the test passes), the same with its leakage while busy, the same with its "
+      "leakage over the whole run, and the whole platform's energy per training sample (CPU, DMA, DRAM, the idle "
+      "PE array and buffers' leakage included):\n")
+print("| configuration | engine area mm2 | engine dynamic nJ/sample | engine nJ/sample while busy | "
+      "engine nJ/sample over the run | platform uJ/sample |")
+print("|---|---|---|---|---|---|")
+for i, c in enumerate(configs):
+    runs = [json.load(open(f)) for f in sorted(glob.glob(f"{work}/r-{i}-*.json"))]
+    if not runs:
+        continue
+    se = [r["energy"]["sparse_engine"] for r in runs]
+    n = [r["energy"]["images_trained"] for r in runs]
+    dyn = statistics.mean(x["dynamic_pj"] / k for x, k in zip(se, n))
+    busy = statistics.mean(x["busy_per_sample_pj"] for x in se)
+    run_ = statistics.mean(x["per_sample_pj"] for x in se)
+    plat = statistics.mean(r["energy"]["per_image_pj"] for r in runs)
+    print(f"| {c.split('|')[0]} | {se[0]['area_mm2']:.4f} | {dyn * 1e-3:.2f} | {busy * 1e-3:.2f} | "
+          f"{run_ * 1e-3:.2f} | {plat * 1e-6:.3f} |")
 fpga = json.load(open(sorted(glob.glob(f"{work}/r-0-*.json"))[0]))["training"]
 cpc, hz = fpga["clocks_per_junction_cycle"], fpga["engine_clock_hz"]
 print()

@@ -9,6 +9,7 @@
 
 #include "accel/accel_op.h"
 #include "energy/technology.h"
+#include "sparse/activation_lut.h"
 #include "train_job_check.h"
 
 namespace trainvp {
@@ -90,7 +91,8 @@ ActionCounts accel_actions(const accel::PhaseStats& ps, const AcceleratorConfig&
         for (const auto& [pair, n] : ps.macs_by_format) {
             const auto [x, y] = energy::parse_operand_pair(pair);
             const uint64_t k =
-                timing::pe_rate(accel.pe, num::Format::parse(x.name), num::Format::parse(y.name)).bricks_per_product;
+                timing::pe_rate(accel.pe, num::Format::parse(x.name), num::Format::parse(y.name))
+                    .bricks_per_product;
             c.add("pe_array", "brick_product", std::to_string(ec.brick.brick_bits), n * k);
             c.add("pe_array", "brick_acc", std::to_string(ec.brick.acc_bits), n * k);
             const auto out = a.gemm_outputs.find(pair);
@@ -129,6 +131,121 @@ ActionCounts accel_actions(const accel::PhaseStats& ps, const AcceleratorConfig&
     return c;
 }
 
+namespace {
+
+uint64_t ceil_div(uint64_t a, uint64_t b) {
+    return (a + b - 1) / b;
+}
+
+uint32_t ceil_log2(uint64_t v) {
+    uint32_t b = 0;
+    while ((uint64_t{1} << b) < v) ++b;
+    return b;
+}
+
+// One layer's memories (§3.5): `banks` banks of `words` words per collection. A layer is banked for the
+// junction that reads it (z lanes); the output layer for the z/fi outputs the last junction makes per clock.
+struct LayerBanks {
+    uint64_t banks = 1, words = 1;
+};
+LayerBanks layer_banks(const sparse::SparseNetConfig& net, uint32_t l) {
+    const uint32_t J = net.junctions();
+    const uint64_t banks = l < J ? net.z[l] : std::max<uint64_t>(1, net.z[J - 1] / net.fanin(J - 1));
+    return {banks, std::max<uint64_t>(1, ceil_div(net.neurons[l], banks))};
+}
+
+// The junction's bias memory: z/fi banks holding its n biases (layer_block.sv).
+LayerBanks bias_banks(const sparse::SparseNetConfig& net, uint32_t j) {
+    const uint64_t banks = std::max<uint64_t>(1, net.z[j] / net.fanin(j));
+    return {banks, std::max<uint64_t>(1, ceil_div(net.neurons[j + 1], banks))};
+}
+
+std::string geometry(uint64_t words, uint32_t bits) {
+    return std::to_string(words) + "x" + std::to_string(bits);
+}
+
+}  // namespace
+
+energy::SparseEngineHardware sparse_hardware(const sparse::SparseNetConfig& net) {
+    energy::SparseEngineHardware hw;
+    const uint32_t B = static_cast<uint32_t>(net.format.width);
+    const uint32_t L = net.layers(), J = net.junctions();
+    for (uint32_t l = 0; l < L; ++l) {
+        const LayerBanks g = layer_banks(net, l);
+        const uint64_t collections = 2 * uint64_t{L - l} - 1;               // layer_block.sv
+        hw.memories.push_back({g.words, B, g.banks * collections, false});  // activations
+        if (l > 0) {
+            hw.memories.push_back({g.words, B, g.banks * collections, true});  // derivatives
+            hw.memories.push_back({g.words, B, g.banks * 2, true});            // delta ping-pong
+        }
+    }
+    for (uint32_t j = 0; j < J; ++j) {
+        const uint64_t z = net.z[j], per_clock = std::max<uint64_t>(1, z / net.fanin(j));
+        const uint32_t tree = B + ceil_log2(net.fanin(j));
+        hw.memories.push_back({ceil_div(net.edges(j), z), B, z, false});  // weights
+        const LayerBanks b = bias_banks(net, j);
+        hw.memories.push_back({b.words, B, b.banks, false});
+        if (net.activation[j] == sparse::Activation::sigmoid) {
+            const uint64_t lut = sparse::ActivationUnit(net.format, net.activation[j]).lut_size();
+            hw.memories.push_back({lut, B, per_clock, false});  // sigma
+            hw.memories.push_back({lut, B, per_clock, true});   // sigma'
+        } else {
+            hw.adders.push_back({B, per_clock, false});  // the ReLU's clamp compare
+        }
+        // FF: z multipliers; the adder trees' fi - 1 adders and the bias adder per z/fi neurons (z adders).
+        hw.multipliers.push_back({B, z, false});
+        hw.adders.push_back({tree, z, false});
+        // BP (not in the first junction): 2z multipliers, z adders; UP: z multipliers, z weight adders and
+        // z/fi bias adders (the bias step is a shift).
+        if (j > 0) {
+            hw.multipliers.push_back({B, 2 * z, true});
+            hw.adders.push_back({B, z, true});
+        }
+        hw.multipliers.push_back({B, z, true});
+        hw.adders.push_back({B, z + per_clock, true});
+    }
+    hw.adders.push_back({B, layer_banks(net, L - 1).banks, true});  // the output errors a - y
+    return hw;
+}
+
+ActionCounts sparse_actions(const sparse::SparseNetConfig& net,
+                            const std::vector<JunctionCounters>& junctions, uint64_t cost_terms) {
+    ActionCounts c;
+    const char* const E = "sparse_engine";
+    const uint32_t B = static_cast<uint32_t>(net.format.width);
+    const std::string b = std::to_string(B);
+    auto mem = [&](uint32_t l) { return geometry(layer_banks(net, l).words, B); };
+    for (uint32_t j = 0; j < junctions.size() && j < net.junctions(); ++j) {
+        const JunctionCounters& k = junctions[j];
+        const std::string wmem = geometry(ceil_div(net.edges(j), net.z[j]), B);
+        const std::string bmem = geometry(bias_banks(net, j).words, B);
+        const std::string left = mem(j), right = mem(j + 1);
+        c.add(E, "mult", b, k.macs);
+        c.add(E, "add", std::to_string(B + ceil_log2(net.fanin(j))), k.tree_adds);
+        c.add(E, "add", b, k.word_adds);
+        c.add(E, "sram_read", wmem, k.weight_reads);
+        c.add(E, "sram_write", wmem, k.weight_writes);
+        c.add(E, "sram_read", bmem, k.bias_reads);
+        c.add(E, "sram_write", bmem, k.bias_writes);
+        // The left layer's activations (FF and UP) and derivatives (BP) and error (BP's read-modify-write);
+        // the right layer's activations and derivatives (FF's results) and error (BP and UP).
+        c.add(E, "sram_read", left, k.act_reads + k.adot_reads + k.delta_rmws);
+        c.add(E, "sram_write", left, k.delta_rmws);
+        c.add(E, "sram_write", right, k.act_writes + k.adot_writes);
+        c.add(E, "sram_read", right, k.delta_reads);
+        if (net.activation[j] == sparse::Activation::sigmoid) {  // sigma and sigma' read together
+            const uint64_t lut = sparse::ActivationUnit(net.format, net.activation[j]).lut_size();
+            c.add(E, "sram_read", geometry(lut, B), 2 * k.lut_reads);
+        } else {
+            c.add(E, "add", b, k.lut_reads);
+        }
+    }
+    // The output errors: a subtraction each, written to the output layer's delta memory.
+    c.add(E, "add", b, cost_terms);
+    c.add(E, "sram_write", mem(net.layers() - 1), cost_terms);
+    return c;
+}
+
 ActionCounts cpu_actions(const CoreStats& cpu) {
     ActionCounts c;
     for (unsigned i = 0; i < cpu.insns_by_class.size(); ++i)
@@ -139,12 +256,15 @@ ActionCounts cpu_actions(const CoreStats& cpu) {
 json energy_report(const EnergyRun& run, const EnergySettings& settings, const AcceleratorConfig& accel,
                    const std::string& base_dir) {
     const energy::TechTable& table = settings.table(base_dir);
-    const energy::EnergyConfig ec = energy_config(settings, accel);
+    energy::EnergyConfig ec = energy_config(settings, accel);
+    if (run.sparse_net) ec.sparse = sparse_hardware(*run.sparse_net);
     const energy::EnergyModel model(table, ec);
     const accel::AccelStats& st = *run.accel_stats;
 
     ActionCounts counts = accel_actions(st.total(), accel, ec, Variant::training);
     counts.merge(cpu_actions(*run.cpu));
+    if (run.sparse_net)
+        counts.merge(sparse_actions(*run.sparse_net, run.sparse_junctions, run.sparse_cost_terms));
     const EnergyResult total = model.evaluate(counts, run.seconds, Variant::training);
 
     json e = summary(total);
@@ -156,6 +276,23 @@ json energy_report(const EnergyRun& run, const EnergySettings& settings, const A
     e["macs"] = st.total().macs;
     e["tops_per_watt"] = energy::tops_per_watt(total, st.total().macs);
     e["actions"] = action_list(model, counts, Variant::training);
+    if (run.sparse_net) {
+        // The engine alone: its actions and its leakage over the whole simulated time, per training sample;
+        // and with leakage only while it was busy (a sample's energy when the engine is kept fed).
+        const energy::ComponentResult& se = total.components.at("sparse_engine");
+        const double busy_pj = se.dynamic_pj + se.leakage_w * run.sparse_busy_s * 1e12;
+        auto per_sample = [&run](double pj) {
+            return run.images_trained ? pj / double(run.images_trained) : 0.0;
+        };
+        e["sparse_engine"] = {{"total_pj", se.total_pj()},
+                              {"dynamic_pj", se.dynamic_pj},
+                              {"leakage_pj", se.leakage_pj},
+                              {"leakage_w", se.leakage_w},
+                              {"per_sample_pj", per_sample(se.total_pj())},
+                              {"busy_s", run.sparse_busy_s},
+                              {"busy_per_sample_pj", per_sample(busy_pj)},
+                              {"area_mm2", mm2(se.area_um2)}};
+    }
 
     // Per layer x phase: the dynamic energy of its actions, and leakage over its busy time.
     json rows = json::array();
@@ -219,7 +356,13 @@ void print_energy_summary(std::FILE* out, const json& report) {
                  int(std::max<size_t>(1, 15 - e.at("technology").get<std::string>().size())), "",
                  e.at("total_pj").get<double>() * 1e-9, e.at("dynamic_pj").get<double>() * 1e-9,
                  e.at("leakage_pj").get<double>() * 1e-9, e.at("average_power_w").get<double>());
-    if (e.at("images_trained").get<uint64_t>())
+    if (e.contains("sparse_engine")) {
+        const json& se = e.at("sparse_engine");
+        std::fprintf(
+            out, "  energy per sample       %.4g uJ trained; sparse engine %.4g nJ (%.4g nJ while busy)\n",
+            e.at("per_image_pj").get<double>() * 1e-6, se.at("per_sample_pj").get<double>() * 1e-3,
+            se.at("busy_per_sample_pj").get<double>() * 1e-3);
+    } else if (e.at("images_trained").get<uint64_t>())
         std::fprintf(out, "  energy per image        %.4g uJ trained; %.4g TOPS/W (2 operations per MAC)\n",
                      e.at("per_image_pj").get<double>() * 1e-6, e.at("tops_per_watt").get<double>());
     else

@@ -9,9 +9,11 @@
 
 #include "accel/accel_config.h"
 #include "accel/accel_stats.h"
+#include "accel/sparse_junction.h"
 #include "cpu/rv32_core.h"
 #include "energy/energy_model.h"
 #include "energy_config.h"
+#include "sparse/sparse_config.h"
 
 namespace trainvp {
 
@@ -24,12 +26,26 @@ energy::ActionCounts accel_actions(const accel::PhaseStats& ps, const Accelerato
 // The CPU's instructions by class.
 energy::ActionCounts cpu_actions(const CoreStats& cpu);
 
+// Dey et al.'s sparse engine built for `net` (docs/energy.md "The sparse engine"): per junction the weight
+// memory (z banks of |W|/z words), the bias memory (z/fi banks), the FF, BP and UP processors' multipliers
+// and adders, the activation LUTs (z/fi copies); per layer the activation, derivative and delta memories
+// with their collections (§3.5).
+energy::SparseEngineHardware sparse_hardware(const sparse::SparseNetConfig& net);
+// The engine's counts (per junction, and the output errors) as actions on those memories and units.
+energy::ActionCounts sparse_actions(const sparse::SparseNetConfig& net,
+                                    const std::vector<JunctionCounters>& junctions, uint64_t cost_terms);
+
 struct EnergyRun {
     const accel::AccelStats* accel_stats = nullptr;
     const CoreStats* cpu = nullptr;
     double seconds = 0;             // simulated time (leakage)
     uint64_t images_trained = 0;    // 0: no per-image figure
     uint64_t images_evaluated = 0;  // forward-only passes (test sets)
+    // A sparse run: the engine's network and counts (sparse_net nullptr: the engine did not run).
+    const sparse::SparseNetConfig* sparse_net = nullptr;
+    std::vector<JunctionCounters> sparse_junctions;
+    uint64_t sparse_cost_terms = 0;
+    double sparse_busy_s = 0;  // the engine's clocks at its clock rate
 };
 
 // {"energy": {...}, "area": {...}} for the report. Throws UserError for a bad table or configuration (checked

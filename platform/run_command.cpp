@@ -15,6 +15,7 @@
 #include <tlm>
 
 #include "accel/controller.h"
+#include "accel/sparse_engine.h"
 #include "array_model.h"
 #include "checkpoint_identity.h"
 #include "common/error.h"
@@ -453,6 +454,16 @@ nlohmann::json run_energy(const RunSetup& s, const BuiltRun& b) {
             run.images_evaluated = t["images"].value("evaluated", uint64_t{0});
         }
     }
+    const SparseEngine& engine = b.soc->accel.sparse_engine();
+    if (b.sparse && engine.configured()) {
+        const SparseEngineCounters k = engine.counters();
+        run.sparse_net = &engine.config();
+        run.sparse_junctions = engine.junction_counters();
+        run.sparse_cost_terms = k.cost_terms;
+        run.sparse_busy_s = double(k.clocks) / b.soc->accel.config().sparse_clock_hz;
+        run.images_trained = k.samples_trained;
+        run.images_evaluated = k.samples_inferred;
+    }
     return energy_report(run, s.cfg.energy, accelerator_config(s.cfg),
                          fs::path(s.scenario.path).parent_path().string());
 }
@@ -494,7 +505,7 @@ int finish(const RunOptions& o, const RunSetup& s, BuiltRun& b, const Outcome& o
     if (!o.quiet) print_run_summary(stderr, b.soc->cpu.core().stats(), run_summary(s, b, out.wall_s));
     // The energy table ends the training summary, or the run summary of a run that used the accelerator.
     nlohmann::json energy;
-    if (!b.train) {
+    if (!b.train && !b.sparse) {
         energy = run_energy(s, b);
         if (!o.quiet && b.soc->accel.stats().total().descriptors) print_energy_summary(stderr, energy);
     }
@@ -508,7 +519,7 @@ int finish(const RunOptions& o, const RunSetup& s, BuiltRun& b, const Outcome& o
         status = b.train->finish(*b.soc, status, out.wall_s, writes);  // summary, weights, --check-golden
     }
     if (b.sparse) status = b.sparse->finish(*b.soc, status, writes);
-    if (b.train) {
+    if (b.train || b.sparse) {
         energy = run_energy(s, b);  // after finish(): the images trained
         if (!o.quiet) print_energy_summary(stderr, energy);
     }

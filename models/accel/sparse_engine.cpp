@@ -139,6 +139,12 @@ SparseEngineCounters SparseEngine::counters() const {
     return c;
 }
 
+std::vector<JunctionCounters> SparseEngine::junction_counters() const {
+    std::vector<JunctionCounters> v;
+    for (const auto& j : junctions_) v.push_back(j->counters());
+    return v;
+}
+
 void SparseEngine::command(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
     SparseCommand* cmd = accel::command_of<SparseCommand>(trans);
     if (!cmd) return log_.warning("transaction without a SparseCommand refused");
@@ -279,6 +285,7 @@ void SparseEngine::train(SparseCommand& cmd) {
             const int32_t* a = out.act_at(T + 1);
             const uint32_t label = cmd.labels[s];
             for (uint32_t r = 0; r < out.size; ++r) out.delta[T % 2][r] = fx.cost_term(a[r], r == label);
+            counters_.cost_terms += out.size;
             cmd.result.correct += sparse::rtl_argmax(a, out.size, group) == label;
         }
     }

@@ -65,6 +65,7 @@ struct SparseEngineCounters {
     uint64_t junction_cycles = 0, clocks = 0, stall_clocks = 0;
     uint64_t bank_conflicts = 0, lost_sums = 0, macs = 0;
     uint64_t weight_reads = 0, weight_writes = 0, act_reads = 0;
+    uint64_t cost_terms = 0;  // output errors a - y (one subtraction each)
 };
 
 class SparseEngine : public sc_core::sc_module {
@@ -83,6 +84,8 @@ class SparseEngine : public sc_core::sc_module {
     // SparseNetwork::parameter_digest() of the current parameters.
     uint64_t parameter_digest() const;
     SparseEngineCounters counters() const;
+    // Each junction's counters (the energy model prices a junction's adds and memories by its geometry).
+    std::vector<JunctionCounters> junction_counters() const;
 
   private:
     struct LayerMemory {

@@ -39,12 +39,25 @@ SparseJunction::SparseJunction(const sparse::SparseNetConfig& config, const spar
 void SparseJunction::run_cycle(const JunctionCycleIo& io) {
     const bool ff = io.ff_left != nullptr, up = io.up_left != nullptr, bp = up && io.bp_adot != nullptr;
     if (!ff && !up) return;
+    const uint32_t n = pattern_.n;
     if (ff) {
-        for (uint32_t r = 0; r < pattern_.n; ++r) acc_[r] = biases_[r];  // the bias adder's operand
+        for (uint32_t r = 0; r < n; ++r) acc_[r] = biases_[r];  // the bias adder's operand
         std::fill(acc_count_.begin(), acc_count_.end(), 0u);
+        // Per right neuron: the bias read and added, the LUT read, the activation and its derivative
+        // written.
+        counters_.bias_reads += n;
+        counters_.tree_adds += n;
+        counters_.lut_reads += n;
+        counters_.act_writes += n;
+        if (io.ff_adot) counters_.adot_writes += n;
     }
-    if (up)  // processor_set.sv UP: delta_bias = -eta * del of the right neuron, one per neuron
-        for (uint32_t r = 0; r < pattern_.n; ++r) step_[r] = fx_.learning_step(io.delta_right[r], io.etapos);
+    if (up) {  // processor_set.sv UP: delta_bias = -eta * del of the right neuron, one per neuron
+        for (uint32_t r = 0; r < n; ++r) step_[r] = fx_.learning_step(io.delta_right[r], io.etapos);
+        // The right neuron's error read once for UP and BP; the bias added to and written back.
+        counters_.delta_reads += n;
+        counters_.word_adds += n;
+        counters_.bias_writes += n;
+    }
     if (bp)
         for (auto& w : delta_writes_) w.clear();
     const uint32_t write_delay = 1 + proctime_;
@@ -58,6 +71,7 @@ void SparseJunction::run_cycle(const JunctionCycleIo& io) {
                 acc_[r] += fx_.mul(io.ff_left[m], w);
                 ++counters_.act_reads;
                 ++counters_.macs;
+                ++counters_.tree_adds;
                 if (++acc_count_[r] == fi_) {  // the neuron's last edge: adder tree, bias, activation
                     const sparse::ActOut o = act_fn_(fx_.saturate(acc_[r]));
                     io.ff_act[r] = o.act;
@@ -78,10 +92,15 @@ void SparseJunction::run_cycle(const JunctionCycleIo& io) {
                 hist.push_back(
                     {t + write_delay, fx_.add(term, seen ? seen->value : 0), 1 + (seen ? seen->terms : 0)});
                 counters_.macs += 2;
+                ++counters_.adot_reads;
+                ++counters_.delta_rmws;
+                ++counters_.word_adds;
             }
             if (up) {
                 new_weights_[k] = step_[r] == 0 ? w : fx_.add(w, fx_.mul(step_[r], io.up_left[m]));
                 counters_.macs += 1;
+                ++counters_.act_reads;
+                ++counters_.word_adds;
             }
         }
     }
@@ -100,13 +119,22 @@ void SparseJunction::run_cycle(const JunctionCycleIo& io) {
     }
 }
 
-void SparseJunction::forward(const int32_t* left, int32_t* act) const {
+void SparseJunction::forward(const int32_t* left, int32_t* act) {
     for (uint32_t r = 0; r < pattern_.n; ++r) {
         int64_t sum = biases_[r];
         for (uint64_t k = uint64_t{r} * fi_; k < uint64_t{r + 1} * fi_; ++k)
             sum += fx_.mul(left[pattern_.left[k]], weight(k));
         act[r] = act_fn_(fx_.saturate(sum)).act;
     }
+    // The same work as FF in a training cycle, without the derivative's write.
+    const uint64_t edges = pattern_.edges(), n = pattern_.n;
+    counters_.weight_reads += edges;
+    counters_.act_reads += edges;
+    counters_.macs += edges;
+    counters_.tree_adds += edges + n;
+    counters_.bias_reads += n;
+    counters_.lut_reads += n;
+    counters_.act_writes += n;
 }
 
 void SparseJunction::read_parameters(std::vector<int32_t>& weights, std::vector<int32_t>& biases) const {

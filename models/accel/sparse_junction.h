@@ -38,6 +38,15 @@ struct JunctionCounters {
     uint64_t bank_conflicts = 0;  // lanes whose activation bank was already read in the same nominal clock
     uint64_t lost_sums = 0;       // BP contributions overwritten before they reached the final sum
     uint64_t macs = 0;            // multiplies by FF, BP and UP
+    // For the energy model (docs/energy.md "The sparse engine"): adds of FF's adder tree and bias adder at
+    // the widened width (bits + log2 fi), adds at the word width (BP partial sums, UP weights and biases),
+    // and the words the processors read and write in the junction's and the layers' memories.
+    uint64_t tree_adds = 0, word_adds = 0;
+    uint64_t bias_reads = 0, bias_writes = 0;
+    uint64_t act_writes = 0, adot_reads = 0, adot_writes = 0;  // act_reads above: FF and UP lanes
+    uint64_t delta_reads = 0;  // the right layer's error, one word per neuron (shared by BP and UP)
+    uint64_t delta_rmws = 0;   // BP's read-modify-writes of the left layer's error (a read and a write)
+    uint64_t lut_reads = 0;    // activation function (act and adot together)
 };
 
 class SparseJunction {
@@ -50,7 +59,7 @@ class SparseJunction {
     // writes of UP.
     void run_cycle(const JunctionCycleIo& io);
     // FF alone with the current weights (inference): left activations -> right activations.
-    void forward(const int32_t* left, int32_t* act) const;
+    void forward(const int32_t* left, int32_t* act);
 
     // The parameters in weight-memory (edge) order, and back.
     void read_parameters(std::vector<int32_t>& weights, std::vector<int32_t>& biases) const;

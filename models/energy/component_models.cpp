@@ -204,7 +204,7 @@ double Primitives::sram(const SramGeometry& g, const std::string& quantity, bool
     }
     std::sort(points.begin(), points.end(),
               [](const Point& l, const Point& r) { return l.capacity < r.capacity; });
-    const double word = g.word_bytes;
+    const double word = g.word_bits ? g.word_bits / 8.0 : double(g.word_bytes);
     // An anchor's value moved to the requested word width (CACTI width rule), as a logarithm.
     auto log_value = [&](const Point& p) {
         t_.value(p.path + ".capacity");

@@ -54,6 +54,7 @@ class Primitives {
     struct SramGeometry {
         uint64_t capacity_bytes = 0;
         uint32_t word_bytes = 0;
+        uint32_t word_bits = 0;  // when not 0, the word width in bits (word_bytes is then ignored)
     };
     double sram_read_energy(const SramGeometry& g) const { return sram(g, "read_energy", true); }
     double sram_write_energy(const SramGeometry& g) const { return sram(g, "write_energy", true); }

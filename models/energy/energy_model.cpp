@@ -70,6 +70,12 @@ void EnergyConfig::validate() const {
                 "buffer capacity, word, banks and ports must be >= 1");
     require(dma_address_bits >= 1 && dma_address_bits <= 64, "dma_address_bits must be 1..64");
     require(clock_hz > 0, "clock_hz must be > 0");
+    for (const auto& m : sparse.memories)
+        require(m.words >= 1 && m.bits >= 1 && m.bits <= 64,
+                "sparse engine memories need words >= 1 and 1..64 bits");
+    for (const auto* units : {&sparse.multipliers, &sparse.adders})
+        for (const auto& u : *units)
+            require(u.bits >= 1 && u.bits <= 128, "sparse engine units need 1..128 bits");
     if (brick.enabled)
         require(brick.brick_bits >= 1 && brick.bricks >= 1 && brick.acc_bits >= 2 * brick.brick_bits,
                 "brick PE: brick_bits and bricks must be >= 1, acc_bits >= 2 x brick_bits");
@@ -233,7 +239,32 @@ double EnergyModel::price(const ActionKey& k, Variant variant) const {
         if (a != "cpu_insn") unknown(k, "cpu action is cpu_insn{class}");
         return cpu_insn(k.arg);
     }
+    if (c == "sparse_engine") {
+        if (!config_.sparse.enabled()) unknown(k, "the accelerator has no sparse engine configured");
+        return sparse_engine(k);
+    }
     unknown(k, "unknown component");
+}
+
+double EnergyModel::sparse_engine(const ActionKey& k) const {
+    const std::string& a = k.action;
+    if (a == "mult") {
+        const int bits = int(parse_count(k));
+        return prim_.int_mult_energy(bits, bits);
+    }
+    if (a == "add") return prim_.int_add_energy(int(parse_count(k)));
+    if (a == "sram_read" || a == "sram_write") {
+        // "WxB": a macro of W words of B bits, one word accessed.
+        const size_t x = k.arg.find('x');
+        uint64_t words = 0, bits = 0;
+        if (x == std::string::npos) unknown(k, "argument must be WORDSxBITS");
+        words = parse_count({k.component, a, k.arg.substr(0, x)});
+        bits = parse_count({k.component, a, k.arg.substr(x + 1)});
+        if (words == 0 || bits == 0 || bits > 64) unknown(k, "argument must be WORDSxBITS with 1..64 bits");
+        const Primitives::SramGeometry g{(words * bits + 7) / 8, 0, uint32_t(bits)};
+        return a == "sram_read" ? prim_.sram_read_energy(g) : prim_.sram_write_energy(g);
+    }
+    unknown(k, "sparse_engine actions are mult{bits}, add{bits}, sram_read{WxB}, sram_write{WxB}");
 }
 
 double EnergyModel::brick_shifter(uint64_t bits, double (Primitives::*mux)(uint32_t, uint64_t) const) const {
@@ -283,6 +314,19 @@ double EnergyModel::component_area(const std::string& c, Variant variant) const 
     if (c == "controller")
         return prim_.register_area(uint64_t(config_.controller_register_bits) +
                                    uint64_t(config_.descriptor_bytes) * 8);
+    if (c == "sparse_engine") {
+        const SparseEngineHardware& sp = config_.sparse;
+        double area = 0;
+        for (const auto& m : sp.memories)
+            if (training || !m.training_only)
+                area += double(m.count) * prim_.sram_area({(m.words * m.bits + 7) / 8, 0, m.bits});
+        for (const auto& u : sp.multipliers)
+            if (training || !u.training_only)
+                area += double(u.count) * prim_.int_mult_area(int(u.bits), int(u.bits));
+        for (const auto& u : sp.adders)
+            if (training || !u.training_only) area += double(u.count) * prim_.int_add_area(int(u.bits));
+        return area;
+    }
     return 0.0;  // interconnect (wires unpriced), dram (off chip), cpu (no area source)
 }
 
@@ -293,9 +337,12 @@ EnergyResult EnergyModel::evaluate(const ActionCounts& counts, double seconds, V
     r.variant = variant;
     r.seconds = seconds;
     for (size_t i = 0; i < kComponentCount; ++i) r.components[kComponents[i]];
+    if (config_.sparse.enabled()) r.components["sparse_engine"];
     for (const auto& [key, n] : counts.counts()) {
         auto it = r.components.find(key.component);
-        if (it == r.components.end()) unknown(key, "unknown component");
+        if (it == r.components.end())
+            unknown(key, key.component == "sparse_engine" ? "the accelerator has no sparse engine configured"
+                                                          : "unknown component");
         ComponentResult& cr = it->second;
         RecordScope scope(table_, &cr.table_entries);
         const double pj = price(key, variant) * double(n);

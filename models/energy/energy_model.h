@@ -34,6 +34,9 @@ namespace trainvp::energy {
 //   controller        descriptor (decode one descriptor), reg_access (one 32-bit register access)
 //   cpu               cpu_insn{class}: alu, mul, div, load, store, branch_taken, branch_not_taken, jump, csr,
 //                     system, atomic (the classes of cpu.cycles.*)
+//   sparse_engine     mult{bits} (one bits x bits integer multiply), add{bits} (one integer add),
+//                     sram_read{WxB}, sram_write{WxB} (one word of a memory macro of W words of B bits)
+//                     (only when EnergyConfig::sparse describes the engine; Dey et al., docs/sparse.md)
 extern const char* const kComponents[];
 extern const size_t kComponentCount;
 
@@ -96,6 +99,26 @@ struct BrickPe {
     uint32_t shift_range = 29;  // fp16: the exponent moves a significand by 0..29 places
 };
 
+// Dey et al.'s sparse junction engine as built for a network (docs/energy.md "The sparse engine"): its
+// memory macros by geometry and its multipliers and adders by width, each marked when only training needs
+// it (the inference-only variant leaves it out). Empty: the accelerator has no sparse engine configured.
+struct SparseEngineHardware {
+    struct Memory {
+        uint64_t words = 0;
+        uint32_t bits = 0;
+        uint64_t count = 0;  // macros of this geometry
+        bool training_only = false;
+    };
+    struct Units {
+        uint32_t bits = 0;
+        uint64_t count = 0;
+        bool training_only = false;
+    };
+    std::vector<Memory> memories;
+    std::vector<Units> multipliers, adders;
+    bool enabled() const { return !memories.empty() || !multipliers.empty() || !adders.empty(); }
+};
+
 // The accelerator as the energy model sees it. Part B fills this from AcceleratorConfig and the network's
 // formats; every field is architecture, not technology.
 struct EnergyConfig {
@@ -113,6 +136,7 @@ struct EnergyConfig {
     std::string dram_kind = "ddr4";  // an entry under dram.* of the table
     double clock_hz = 500e6;
     TrainingHardware training;
+    SparseEngineHardware sparse;  // empty: no sparse engine (no sparse_engine component)
 
     // Throws UserError naming the field ("energy config: rows must be >= 1").
     void validate() const;
@@ -167,6 +191,7 @@ class EnergyModel {
     double component_area(const std::string& component, Variant variant) const;
     double vector_op(const std::string& arg) const;
     double cpu_insn(const std::string& cls) const;
+    double sparse_engine(const ActionKey& key) const;
     // Energy or area (by `mux`) of a brick's alignment shifter for `bits`-wide partial products.
     double brick_shifter(uint64_t bits, double (Primitives::*mux)(uint32_t, uint64_t) const) const;
 

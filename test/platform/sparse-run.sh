@@ -56,6 +56,22 @@ check "random cycle longer" [ "$(json rnd.json 'r["training"]["clocks_per_juncti
 "$trainvp" run "$scenario" "${small[@]}" --report fwd2.json >/dev/null 2>&1
 check "deterministic report" [ "$(json fwd.json 'r["training"]["parameter_digest"]')" = "$(json fwd2.json 'r["training"]["parameter_digest"]')" ]
 check "same simulated time" [ "$(json fwd.json 'r["simulated_time_s"]')" = "$(json fwd2.json 'r["simulated_time_s"]')" ]
+# Energy: the engine is a module of the report's energy and area; energy per sample is the run's total over the
+# samples trained; two runs give identical sections; an override of a table entry the engine prices with moves
+# the engine's multiplies to the hand price (10x10 between the w8 and w32 anchors, 0.4 and 3.1 pJ).
+check "engine in energy" [ "$(json fwd.json '"sparse_engine" in r["energy"]["by_module"] and r["area"]["by_module"]["sparse_engine"] > 0')" = True ]
+check "per sample = total / 600 trained" [ "$(json fwd.json 'abs(r["energy"]["per_image_pj"] * 600 / r["energy"]["total_pj"] - 1) < 1e-12')" = True ]
+check "summary prints energy per sample" grep -q "energy per sample .* uJ trained; sparse engine" fwd.err
+check "identical energy sections" [ "$(json fwd.json 'json.dumps([r["energy"], r["area"]], sort_keys=True)')" = "$(json fwd2.json 'json.dumps([r["energy"], r["area"]], sort_keys=True)')" ]
+"$trainvp" run "$scenario" "${small[@]}" --set energy.arithmetic.int_mult.energy.w8=0.4 --report mult.json >/dev/null 2>&1
+check "override run exits 0" [ $? -eq 0 ]
+mult() {  # mult FILE: count and pJ of the engine's 10-bit multiplies
+    json "$1" '[(a["count"], a["pj"]) for a in r["energy"]["actions"] if a["module"] == "sparse_engine" and a["action"] == "mult{10}"][0]'
+}
+check "override moves the engine's multiplies to the hand price" python3 -c "
+(n, pj), (n0, pj0) = $(mult mult.json), $(mult fwd.json)
+hand = 0.4 + (100 - 64) / (1024 - 64) * (3.1 - 0.4)
+assert n == n0 and abs(pj / (n * hand) - 1) < 1e-12 and pj > pj0"
 
 # The keys: in --dump-config, and each bad value refused before simulation with one line naming the key.
 "$trainvp" run "$scenario" --dump-config >dump.yaml 2>&1
