@@ -62,6 +62,11 @@ TrainJobImage plan_train_job(const kern::Trainer& trainer, uint32_t train_count,
     if (net.layers().size() > TRAIN_JOB_MAX_LAYERS)
         throw UserError("training job: the network has " + std::to_string(net.layers().size()) +
                         " layers; the job holds at most " + std::to_string(TRAIN_JOB_MAX_LAYERS));
+    if (net.has_tracked_scales())
+        throw UserError(
+            "network.formats: int8 with tracked per-tensor scales runs in 'trainvp golden' only: the "
+            "accelerator reports no per-tensor maximum of the int8 codes it writes, and the training firmware "
+            "does not rewrite the descriptors' format codes between steps (docs/numerics.md \"8-bit training\")");
     if (cfg.epochs > TRAIN_JOB_MAX_EPOCHS)
         throw UserError("training job: training.epochs = " + std::to_string(cfg.epochs) +
                         "; the results area holds at most " + std::to_string(TRAIN_JOB_MAX_EPOCHS));

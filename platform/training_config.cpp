@@ -116,13 +116,28 @@ class Reader {
         }
     }
 
-    void formats(const YAML::Node& node, const std::string& key, kern::LayerFormatRequests& out) const {
-        expect_map(node, key, {"weights", "activations", "errors", "weight_grads", "master_weights"});
+    // `scheme` (network.formats only): "int8" replaces every role of the defaults (docs/numerics.md).
+    void formats(const YAML::Node& node, const std::string& key, kern::LayerFormatRequests& out,
+                 std::string* scheme = nullptr) const {
+        if (scheme)
+            expect_map(node, key,
+                       {"scheme", "weights", "activations", "errors", "weight_grads", "master_weights"});
+        else
+            expect_map(node, key, {"weights", "activations", "errors", "weight_grads", "master_weights"});
         if (!node || node.IsNull()) return;
         for (const auto& kv : node) {
             kern::Role role;
-            kern::parse_role(kv.first.Scalar(), role);
+            if (!kern::parse_role(kv.first.Scalar(), role)) continue;  // scheme
             out[role] = format(kv.second, key + "." + kv.first.Scalar());
+        }
+        if (scheme && node["scheme"]) {  // replaces the roles above (per-layer formats still override)
+            *scheme = choice(node["scheme"], key + ".scheme", {"none", "int8"});
+            if (*scheme == "int8") {
+                for (kern::Role role : {kern::Role::weights, kern::Role::activations, kern::Role::errors,
+                                        kern::Role::weight_grads})
+                    out[role] = kern::parse_format_request("int8");
+                out[kern::Role::master_weights] = kern::parse_format_request("fp32");
+            }
         }
     }
 
@@ -274,7 +289,7 @@ void parse_network(const Reader& r, const YAML::Node& node, const DataConfig& da
         if (in["cols"]) n.cols = r.uint(in["cols"], "network.input.cols", TrainingLimits::kInputSide);
         if (in["format"]) n.input_format = r.format(in["format"], "network.input.format");
     }
-    if (node["formats"]) r.formats(node["formats"], "network.formats", n.formats);
+    if (node["formats"]) r.formats(node["formats"], "network.formats", n.formats, &sc.format_scheme);
     if (node["accumulator_bits"])
         n.accumulator.bits = static_cast<int>(
             r.uint(node["accumulator_bits"], "network.accumulator_bits", TrainingLimits::kAccumulatorBits));
@@ -372,7 +387,7 @@ nlohmann::ordered_json training_config_json(const TrainingScenario& sc) {
         if (!f.empty()) l["formats"] = f;
         layers.push_back(l);
     }
-    ordered_json formats = ordered_json::object();
+    ordered_json formats = {{"scheme", sc.format_scheme}};
     for (int r = 0; r < kern::kRoleCount; ++r)
         formats[kern::role_name(static_cast<kern::Role>(r))] = request(n.formats.roles[r]);
     // Unset, the input uses the activations request with the input range: the same request written out.

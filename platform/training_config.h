@@ -54,6 +54,9 @@ struct DataConfig {
 struct TrainingScenario {
     std::string file;    // the scenario file, for messages and path resolution
     std::string preset;  // "lenet5", "mlp" or "" (explicit layers)
+    // network.formats.scheme: "none", or "int8" (weights, activations, errors, weight gradients in int8 with
+    // tracked per-tensor scales, fp32 master weights; roles given beside it override it).
+    std::string format_scheme = "none";
     kern::NetworkSpec network;
     kern::TrainConfig training;
     DataConfig data;

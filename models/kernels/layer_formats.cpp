@@ -1,5 +1,6 @@
 #include "kernels/layer_formats.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <stdexcept>
@@ -78,6 +79,13 @@ FormatRequest parse_format_request(const std::string& text) {
         req.auto_frac = true;
         return req;
     }
+    if (kind == "int8") {  // int8 without "@scale": the hardware tracks the scale
+        if (kind.size() != text.size() && !parse_rounding(text.substr(kind.size() + 1), req.rounding))
+            throw UserError("format '" + text + "': rounding must be rne, rtz, rhu or sr");
+        req.tracked_int8 = true;
+        req.format = num::Format::int8_scaled(0, req.rounding);
+        return req;
+    }
     try {
         req.format = num::Format::parse(text);
         req.format.validate();
@@ -88,7 +96,9 @@ FormatRequest parse_format_request(const std::string& text) {
         throw UserError("format '" + text +
                         "': the kernels hold values in float, so fixed point is limited to 24 bits");
     if (req.format.kind == num::FormatKind::int8)
-        throw UserError("format '" + text + "': int8 tensors are not supported by the trainer yet");
+        throw UserError("format '" + text +
+                        "': the trainer has no int8 with a fixed scale; write 'int8' for a per-tensor scale "
+                        "tracked by the hardware, or fx8.F for a fixed grid");
     return req;
 }
 
@@ -117,8 +127,33 @@ int rule_frac_bits(int bits, double range) {
 }
 
 num::Format resolve_format(const FormatRequest& request, double range) {
+    if (request.tracked_int8) {
+        const int s = std::clamp(-rule_frac_bits(8, range), kMinTrackedScale, kMaxTrackedScale);
+        return num::Format::int8_scaled(s, request.rounding);
+    }
     if (!request.auto_frac) return request.format;
     return num::Format::fixed_point(request.bits, rule_frac_bits(request.bits, range), request.rounding);
+}
+
+int next_int8_scale(int scale_exp, uint32_t max_code) {
+    int s = scale_exp;
+    if (max_code >= 127) {
+        s = scale_exp + 1;
+    } else if (max_code == 0) {
+        s = scale_exp - 1;  // nothing above half a step: look one step finer
+    } else {
+        int top = 0;  // floor(log2 max_code)
+        while ((max_code >> (top + 1)) != 0) ++top;
+        s = scale_exp + top - 6;
+    }
+    return std::clamp(s, kMinTrackedScale, kMaxTrackedScale);
+}
+
+uint32_t max_int8_code(const float* values, size_t n, int scale_exp) {
+    float m = 0.0f;
+    for (size_t i = 0; i < n; ++i) m = std::max(m, std::fabs(values[i]));  // NaN compares false: ignored
+    const double q = std::ldexp(static_cast<double>(m), -scale_exp);
+    return q >= 128.0 ? 128u : static_cast<uint32_t>(q);
 }
 
 }  // namespace trainvp::kern

@@ -3,6 +3,7 @@
 // default formats").
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -28,6 +29,7 @@ struct LayerFormats {
 struct FormatRequest {
     std::string text;
     bool auto_frac = false;
+    bool tracked_int8 = false;  // "int8[:rounding]": int8 whose per-tensor scale the hardware tracks
     int bits = 0;                                          // auto_frac: total width
     num::Rounding rounding = num::Rounding::nearest_even;  // auto_frac: rounding
     num::Format format;                                    // !auto_frac: the format itself
@@ -55,7 +57,21 @@ int rule_frac_bits(int bits, double range);
 // The bound assumed for input images scaled to [0, 1]: 2 (1.0 itself must be representable).
 constexpr double kInputRange = 2.0;
 
-// Resolves a request (auto fraction bits by the rule, or the explicit format).
+// Resolves a request (auto fraction bits by the rule, or the explicit format). A tracked int8 request gets
+// its initial scale from the same rule: int8 at 2^(ceil(log2 R) - 7).
 num::Format resolve_format(const FormatRequest& request, double range);
+
+// Per-tensor scale tracking of tracked int8 tensors (docs/numerics.md "8-bit training"). After each training
+// step the hardware takes m = max |q| over the int8 codes it wrote into the tensor (scale 2^s) and picks the
+// scale of the tensor's next step:
+//   m >= 127 (the top code was reached, values may have saturated): s + 1;
+//   m == 0 (every value rounded to zero, or a zero tensor): s - 1, one step finer per step;
+//   otherwise s + floor(log2 m) - 6, the smallest power of two whose int8 grid still covers 2^s * m, so the
+//   largest code of the next step lies in [64, 127] if the maximum stays.
+// The result is clamped to the accelerator's int8 scale range [kMinTrackedScale, kMaxTrackedScale].
+constexpr int kMinTrackedScale = -32, kMaxTrackedScale = 31;
+int next_int8_scale(int scale_exp, uint32_t max_code);
+// max |q| of n values already on the int8@scale_exp grid (NaN counts as 0).
+uint32_t max_int8_code(const float* values, size_t n, int scale_exp);
 
 }  // namespace trainvp::kern

@@ -171,7 +171,13 @@ void Network::build_layer(size_t index, Shape in, const Layer* prev, bool moment
             const Role role = static_cast<Role>(r);
             const auto& req = s.formats[role] ? s.formats[role] : spec_.formats[role];
             L.formats[role] = req ? resolve_format(*req, expected_range(role, info)) : num::Format{};
+            L.tracked[r] = req && req->tracked_int8;
+            tracked_ = tracked_ || L.tracked[r];
         }
+        if (L.tracked[int(Role::master_weights)])
+            throw NetworkError(index, where(index, s) +
+                                          ": master_weights must be wider than int8 (the update is applied "
+                                          "to the master copy; the 8-bit weights are derived from it)");
         L.act_format = L.formats.activations;
         L.err_format = L.formats.errors;
         if (spec_.arith == MacArith::bricks) {
@@ -375,7 +381,70 @@ LossResult Network::train_step(const float* x, const uint8_t* labels, uint32_t n
     const LossResult r = loss(labels, n, seed, step, true);
     backward(x, n, seed, step);
     update(params, n, seed, step);
+    if (tracked_) track_scales(n, seed, step);
     return r;
+}
+
+void Network::track_scales(uint32_t n, uint64_t seed, uint32_t step) {
+    const MacConfig real{};
+    for (size_t l = 0; l < layers_.size(); ++l) {
+        Layer& L = layers_[l];
+        if (!L.weight) continue;
+        auto next = [&](Role role, std::initializer_list<std::pair<const float*, size_t>> tensors) {
+            num::Format& f = L.formats[role];
+            uint32_t m = 0;
+            for (const auto& t : tensors)
+                if (t.first) m = std::max(m, max_int8_code(t.first, t.second, f.scale_exp));
+            const int old = f.scale_exp;
+            f.scale_exp = next_int8_scale(old, m);
+            return f.scale_exp != old;
+        };
+        if (L.tracked[int(Role::activations)])
+            next(Role::activations, {{L.y.data(), size_t{n} * L.out.size()}});
+        if (L.tracked[int(Role::errors)]) {
+            // The error at this layer's output as it was rounded: by the next conv/fc's backward-data pass
+            // (ReLU and pooling between only select it), or by the loss for the last layer.
+            size_t k = l + 1;
+            while (k < layers_.size() && !layers_[k].weight) ++k;
+            if (k < layers_.size())
+                next(Role::errors, {{layers_[k].dx.data(), size_t{n} * layers_[k].in.size()}});
+            else
+                next(Role::errors, {{loss_grad_.data(), size_t{n} * num_classes()}});
+        }
+        ParamTensor& w = *L.weight;
+        ParamTensor* b = L.bias ? &*L.bias : nullptr;
+        if (L.tracked[int(Role::weight_grads)])
+            next(Role::weight_grads, {{w.grad.data(), w.grad.size()}, {b ? b->grad.data() : nullptr,
+                                                                        b ? b->grad.size() : 0}});
+        if (L.tracked[int(Role::weights)] &&
+            next(Role::weights, {{w.values.data(), w.values.size()}, {b ? b->values.data() : nullptr,
+                                                                       b ? b->values.size() : 0}})) {
+            // The 8-bit copy is derived again from the wide master copy in the new scale.
+            for (size_t i = 0; i < w.master.size(); ++i)
+                w.values[i] = round_accumulator(real, w.master[i], L.formats.weights,
+                                                key(seed, l, Slot::w, step), i, nullptr);
+            for (size_t i = 0; b && i < b->master.size(); ++i)
+                b->values[i] = round_accumulator(real, b->master[i], L.formats.weights,
+                                                 key(seed, l, Slot::b, step), i, nullptr);
+        }
+    }
+    refresh_inherited_formats();
+}
+
+void Network::refresh_inherited_formats() {
+    for (size_t l = 0; l < layers_.size(); ++l) {
+        Layer& L = layers_[l];
+        const Layer* prev = l ? &layers_[l - 1] : nullptr;
+        if (prev) L.in_err_format = prev->err_format;
+        if (L.weight) {
+            L.act_format = L.formats.activations;
+            L.err_format = L.formats.errors;
+        } else if (prev) {
+            L.formats = prev->formats;
+            L.act_format = prev->act_format;
+            L.err_format = prev->err_format;
+        }
+    }
 }
 
 LossResult Network::evaluate(const float* x, const uint8_t* labels, uint32_t n, uint64_t seed) {
@@ -412,6 +481,10 @@ void Network::save_state(StateWriter& w) const {
         w.u64(L.stats.acc.saturated);
     }
     save_quant(w, loss_stats_);
+    if (!tracked_) return;  // the layout of networks without tracked scales is unchanged
+    for (const Layer& L : layers_)
+        for (int r = 0; r < kRoleCount; ++r)
+            if (L.tracked[r]) w.u32(static_cast<uint32_t>(L.formats[static_cast<Role>(r)].scale_exp));
 }
 
 void Network::restore_state(StateReader& r) {
@@ -429,6 +502,15 @@ void Network::restore_state(StateReader& r) {
         L.stats.acc.saturated = r.u64();
     }
     loss_stats_ = restore_quant(r);
+    if (!tracked_) return;
+    for (Layer& L : layers_)
+        for (int k = 0; k < kRoleCount; ++k)
+            if (L.tracked[k]) {
+                const int s = static_cast<int>(r.u32());
+                if (s < kMinTrackedScale || s > kMaxTrackedScale) r.fail("an int8 scale out of range");
+                L.formats[static_cast<Role>(k)].scale_exp = s;
+            }
+    refresh_inherited_formats();
 }
 
 }  // namespace trainvp::kern

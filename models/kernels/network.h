@@ -92,6 +92,7 @@ struct Layer {
     std::vector<uint32_t> argmax;
     std::optional<ParamTensor> weight, bias;
     LayerStats stats;
+    bool tracked[kRoleCount] = {};  // conv/fc: roles in int8 with a tracked per-tensor scale
 };
 
 // Stochastic-rounding tensor ids: layer l uses 16*(l+1) + slot; the input is 0; the loss gradient uses the
@@ -135,6 +136,14 @@ class Network {
 
     const float* output() const { return layers_.back().y.data(); }
 
+    // True when some role of some layer is int8 with a tracked scale; such a network runs in the golden
+    // model only (docs/numerics.md "8-bit training").
+    bool has_tracked_scales() const { return tracked_; }
+    // After a step on n samples: picks every tracked tensor's next scale (next_int8_scale) from the int8
+    // codes the step wrote, re-derives the 8-bit weights from the master copy if their scale changed, and
+    // refreshes the formats the other layers inherit. train_step() calls it after update().
+    void track_scales(uint32_t n, uint64_t seed, uint32_t step);
+
     // Checkpoints: every parameter's working values, master copy and velocity, and the rounding and
     // accumulator statistics. Per-step buffers (activations, errors, gradients) are rewritten by every step
     // before they are read and are not saved. Restoring into a network of another shape throws StateError.
@@ -143,6 +152,7 @@ class Network {
 
   private:
     void build_layer(size_t index, Shape in, const Layer* prev, bool momentum);
+    void refresh_inherited_formats();
 
     NetworkSpec spec_;
     uint32_t max_batch_;
@@ -152,6 +162,7 @@ class Network {
     std::vector<float> loss_grad_;
     num::QuantStats loss_stats_;
     Workspace ws_;
+    bool tracked_ = false;
 };
 
 }  // namespace trainvp::kern

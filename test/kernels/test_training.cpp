@@ -231,3 +231,65 @@ TEST_CASE("LeNet-5 and MLP presets have the documented shapes and fixed-point fo
     CHECK(m.layers().back().out.size() == 10);
     CHECK(m.parameters().size() == 6);
 }
+
+// Issue 15 item 3: int8 with tracked per-tensor scales and an fp32 master copy (docs/numerics.md).
+TEST_CASE("training with int8 tracked scales learns, its scales move and the layers after follow them") {
+    NetworkSpec spec = small_cnn();
+    for (Role r : {Role::weights, Role::activations, Role::errors, Role::weight_grads})
+        spec.formats[r] = parse_format_request("int8");
+    TrainConfig cfg = config();
+    cfg.momentum = 0.5;
+    {
+        Trainer t(spec, cfg);
+        CHECK(t.network().has_tracked_scales());
+        CHECK(t.network().layers()[0].formats.master_weights.kind == num::FormatKind::fp32);
+    }
+    check_learns(spec, cfg);
+
+    const Synthetic train(64, 1);
+    Trainer t(spec, cfg);
+    const Network& net = t.network();
+    const Layer &conv = net.layers()[0], &relu = net.layers()[1], &pool = net.layers()[2], &fc = net.layers()[3];
+    const int act0 = conv.formats.activations.scale_exp, grad0 = conv.formats.weight_grads.scale_exp;
+    t.train_epoch(train.view);
+    // The rule's starting ranges are generous (activations 32, gradients 2 x batch): the scales fall.
+    CHECK(conv.formats.activations.scale_exp < act0);
+    CHECK(conv.formats.weight_grads.scale_exp < grad0);
+    // ReLU and pooling inherit the conv's formats; the fc's input error is rounded in the conv's format.
+    CHECK(relu.act_format.scale_exp == conv.formats.activations.scale_exp);
+    CHECK(pool.act_format.scale_exp == conv.formats.activations.scale_exp);
+    CHECK(fc.in_err_format.scale_exp == conv.formats.errors.scale_exp);
+    // Every tracked tensor's codes fit its scale: the working weights are the master copy in int8.
+    for (const Layer* L : {&conv, &fc}) {
+        const num::Format& f = L->formats.weights;
+        CHECK(f.kind == num::FormatKind::int8);
+        for (size_t i = 0; i < L->weight->values.size(); ++i)
+            REQUIRE(L->weight->values[i] == num::quantize(L->weight->master[i], f));
+    }
+}
+
+TEST_CASE("a trainer with int8 tracked scales restored mid-epoch finishes bit for bit") {
+    const Synthetic train(80, 1);
+    NetworkSpec spec = small_cnn();
+    for (Role r : {Role::weights, Role::activations, Role::errors, Role::weight_grads})
+        spec.formats[r] = parse_format_request("int8");
+    const TrainConfig cfg = config();
+    Trainer whole(spec, cfg);
+    whole.train_epoch(train.view);
+    Trainer first(spec, cfg);
+    StateWriter saved;
+    first.train_epoch(train.view, [&](uint32_t done, uint32_t) {
+        if (done == 3 * cfg.batch) first.save_state(saved);
+    });
+    Trainer resumed(spec, cfg);
+    StateReader r(saved.data(), "trainer");
+    resumed.restore_state(r);
+    r.expect_end();
+    resumed.train_epoch(train.view);
+    WeightsManifest m;
+    CHECK(serialize_weights(resumed.network(), m) == serialize_weights(whole.network(), m));
+    for (size_t l = 0; l < whole.network().layers().size(); ++l)
+        for (int k = 0; k < kRoleCount; ++k)
+            CHECK(resumed.network().layers()[l].formats[static_cast<Role>(k)].scale_exp ==
+                  whole.network().layers()[l].formats[static_cast<Role>(k)].scale_exp);
+}
