@@ -1,6 +1,7 @@
 #include "accel/buffer_access.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace trainvp::accel {
 
@@ -37,6 +38,21 @@ uint8_t* BufferAccess::direct(uint64_t address, uint64_t bytes, bool write, sc_c
     if (!r.ptr || !r.read || (write && !r.write) || bytes == 0 || bytes - 1 > r.end - address) return nullptr;
     if (latency) *latency = write ? r.write_latency : r.read_latency;
     return r.ptr + (address - r.start);
+}
+
+const uint8_t* BufferAccess::read(uint64_t address, uint64_t bytes, std::vector<uint8_t>& copy,
+                                  sc_core::sc_time& delay) {
+    if (const uint8_t* p = direct(address, bytes, false)) return p;
+    copy.resize(bytes);
+    return transport(tlm::TLM_READ_COMMAND, address, copy.data(), bytes, delay) ? copy.data() : nullptr;
+}
+
+bool BufferAccess::write(uint64_t address, const uint8_t* data, uint64_t bytes, sc_core::sc_time& delay) {
+    if (uint8_t* p = direct(address, bytes, true)) {
+        if (p != data) std::memcpy(p, data, bytes);
+        return true;
+    }
+    return transport(tlm::TLM_WRITE_COMMAND, address, const_cast<uint8_t*>(data), bytes, delay);
 }
 
 bool BufferAccess::transport(tlm::tlm_command cmd, uint64_t address, uint8_t* data, uint64_t bytes,

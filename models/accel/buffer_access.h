@@ -25,6 +25,12 @@ class BufferAccess {
     // is added to `delay`. False on an error response.
     bool transport(tlm::tlm_command cmd, uint64_t address, uint8_t* data, uint64_t bytes,
                    sc_core::sc_time& delay);
+    // `bytes` at `address` to read: the memory itself under DMI, otherwise `copy` filled by b_transport; null on
+    // an error response.
+    const uint8_t* read(uint64_t address, uint64_t bytes, std::vector<uint8_t>& copy, sc_core::sc_time& delay);
+    // Writes `bytes` bytes at `address`: a copy into the memory under DMI (none when `data` already points
+    // there), otherwise b_transport. False on an error response.
+    bool write(uint64_t address, const uint8_t* data, uint64_t bytes, sc_core::sc_time& delay);
     // Forgets every DMI region overlapping [start, end] (the socket's invalidate_direct_mem_ptr).
     void invalidate(uint64_t start, uint64_t end);
 

@@ -109,14 +109,8 @@ bool PeArray::fail(TileCommand& cmd, const BufferSlot& s) {
 }
 
 bool PeArray::read(const BufferSlot& s, uint64_t bytes, std::vector<uint8_t>& copy, const uint8_t*& out) {
-    const uint64_t addr = buffer_address(s.buffer, s.offset);
-    if (const uint8_t* p = buffers_.direct(addr, bytes, false)) {
-        out = p;
-        return true;
-    }
-    copy.resize(bytes);
-    out = copy.data();
-    return buffers_.transport(tlm::TLM_READ_COMMAND, addr, copy.data(), bytes, access_delay_);
+    out = buffers_.read(buffer_address(s.buffer, s.offset), bytes, copy, access_delay_);
+    return out != nullptr;
 }
 
 bool PeArray::read_values(const BufferSlot& s, uint64_t n, const num::Format& fmt, Staging& values) {
@@ -128,12 +122,7 @@ bool PeArray::read_values(const BufferSlot& s, uint64_t n, const num::Format& fm
 }
 
 bool PeArray::write(const BufferSlot& s, const uint8_t* bytes, uint64_t n) {
-    const uint64_t addr = buffer_address(s.buffer, s.offset);
-    if (uint8_t* p = buffers_.direct(addr, n, true)) {
-        if (p != bytes) std::memcpy(p, bytes, n);
-        return true;
-    }
-    return buffers_.transport(tlm::TLM_WRITE_COMMAND, addr, const_cast<uint8_t*>(bytes), n, access_delay_);
+    return buffers_.write(buffer_address(s.buffer, s.offset), bytes, n, access_delay_);
 }
 
 kern::Out PeArray::output(const BufferSlot& s, uint64_t n, const num::Format& fmt, const num::SrKey& key,

@@ -168,11 +168,7 @@ bool VectorUnit::fail(TileCommand& cmd, const BufferSlot& s) {
 }
 
 const uint8_t* VectorUnit::read(const BufferSlot& s, uint64_t bytes) {
-    const uint64_t addr = buffer_address(s.buffer, s.offset);
-    if (const uint8_t* p = buffers_.direct(addr, bytes, false)) return p;
-    copy_.resize(bytes);
-    return buffers_.transport(tlm::TLM_READ_COMMAND, addr, copy_.data(), bytes, access_delay_) ? copy_.data()
-                                                                                               : nullptr;
+    return buffers_.read(buffer_address(s.buffer, s.offset), bytes, copy_, access_delay_);
 }
 
 bool VectorUnit::read_values(const BufferSlot& s, uint64_t n, const num::Format& fmt, Staging& values) {
@@ -184,12 +180,7 @@ bool VectorUnit::read_values(const BufferSlot& s, uint64_t n, const num::Format&
 }
 
 bool VectorUnit::write(const BufferSlot& s, const uint8_t* bytes, uint64_t n) {
-    const uint64_t addr = buffer_address(s.buffer, s.offset);
-    if (uint8_t* p = buffers_.direct(addr, n, true)) {
-        if (p != bytes) std::memcpy(p, bytes, n);
-        return true;
-    }
-    return buffers_.transport(tlm::TLM_WRITE_COMMAND, addr, const_cast<uint8_t*>(bytes), n, access_delay_);
+    return buffers_.write(buffer_address(s.buffer, s.offset), bytes, n, access_delay_);
 }
 
 bool VectorUnit::write_values(const BufferSlot& s, const float* values, uint64_t n, const num::Format& fmt) {
