@@ -558,10 +558,9 @@ void TrainingRun::print_summary(const Platform& soc, const train_results& res,
                  t.cycles, cfg.clock_hz / 1e6, sim_s > 0 ? 100.0 * t.cycles / cfg.clock_hz / sim_s : 0.0);
     std::fprintf(out, "  PE array                %ux%u %s, utilisation %.1f%%\n", cfg.rows, cfg.cols,
                  dataflow_name(cfg.dataflow), 100.0 * t.utilisation(pes));
-    const double busy_s = cfg.clock_hz > 0 ? t.cycles / cfg.clock_hz : 0.0;
+    const json& tp = report_["accelerator"]["throughput"];
     std::fprintf(out, "  throughput              %.1f GOPS (%.1f over the run, peak %.0f; 2 ops a MAC)\n",
-                 busy_s > 0 ? 2.0 * double(t.macs) / busy_s / 1e9 : 0.0,
-                 sim_s > 0 ? 2.0 * double(t.macs) / sim_s / 1e9 : 0.0, 2.0 * double(pes) * cfg.clock_hz / 1e9);
+                 tp["gops"].get<double>(), tp["gops_over_run"].get<double>(), tp["peak_gops"].get<double>());
     std::fprintf(out, "  cycles by layer and phase (thousands)\n");
     std::fprintf(out, "    %-11s %10s %10s %10s %9s %9s %10s %6s\n", "layer", "forward", "bwd-data", "wgrad",
                  "update", "loss/copy", "total", "util");
