@@ -18,6 +18,11 @@ namespace fs = std::filesystem;
 using kern::LayerKind;
 using kern::LayerSpec;
 
+// network.formats.scheme: fp8: the formats of the forward operands (weights, activations) and of the
+// backward ones (errors, weight gradients).
+constexpr const char* kFp8Forward = "fp8e4m3";
+constexpr const char* kFp8Backward = "fp8e5m2";
+
 // Reads one scenario tree; every failure names the file, line and dotted key.
 class Reader {
   public:
@@ -131,11 +136,18 @@ class Reader {
             out[role] = format(kv.second, key + "." + kv.first.Scalar());
         }
         if (scheme && node["scheme"]) {  // replaces the roles above (per-layer formats still override)
-            *scheme = choice(node["scheme"], key + ".scheme", {"none", "int8"});
+            *scheme = choice(node["scheme"], key + ".scheme", {"none", "int8", "fp8"});
             if (*scheme == "int8") {
                 for (kern::Role role : {kern::Role::weights, kern::Role::activations, kern::Role::errors,
                                         kern::Role::weight_grads})
                     out[role] = kern::parse_format_request("int8");
+                out[kern::Role::master_weights] = kern::parse_format_request("fp32");
+            }
+            if (*scheme == "fp8") {  // E4M3 forward, E5M2 backward, fp32 master (docs/numerics.md)
+                out[kern::Role::weights] = kern::parse_format_request(kFp8Forward);
+                out[kern::Role::activations] = kern::parse_format_request(kFp8Forward);
+                out[kern::Role::errors] = kern::parse_format_request(kFp8Backward);
+                out[kern::Role::weight_grads] = kern::parse_format_request(kFp8Backward);
                 out[kern::Role::master_weights] = kern::parse_format_request("fp32");
             }
         }
