@@ -187,7 +187,7 @@ TEST_CASE("scenario errors name the file, the 1-based line and the key") {
                Contains(path + ":4: key 'network.layers.1.type': 'pool' is not one of"));
     CHECK_THAT(error_of("network:\n  input: {rows: 8, cols: 8}\n  layers:\n    - {type: relu}\n    - {type: "
                         "conv, out_channels: 2, kernel: 9}\n    - {type: fc, out: 2}\n"),
-               Contains(path + ":5: key 'network.layers.1': layer 1 (conv): kernel 9 exceeds"));
+               Contains(path + ":5: key 'network.layers.1': layer 1 'conv2' (conv): kernel 9 exceeds"));
     CHECK_THAT(
         error_of(
             "network:\n  layers:\n    - {type: relu, formats: {weights: fp16}}\n    - {type: fc, out: 2}\n"),
