@@ -174,7 +174,9 @@ int train_rt_init(struct train_rt* rt, const train_job* job) {
     rt->job = job;
     rt->image_bytes = accel_tensor_bytes(job->fmt_input, job->input_size);
     rt->gather = malloc(sizeof(accel_desc) * job->batch);
-    if (rt->gather == NULL) return ACCEL_DRV_EINVAL;
+    rt->step_descs = malloc(sizeof(accel_desc) * (6u * job->num_layers + 1u)); /* train_descs.h bound */
+    rt->eval_descs = malloc(sizeof(accel_desc) * (job->num_layers + 1u));
+    if (rt->gather == NULL || rt->step_descs == NULL || rt->eval_descs == NULL) return ACCEL_DRV_EINVAL;
     for (uint32_t b = 0; b < job->batch; ++b) train_descs_gather(job, b, &rt->gather[b]);
     build_step(rt, job->batch);
     build_eval(rt, job->batch);
