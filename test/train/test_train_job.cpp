@@ -258,3 +258,24 @@ TEST_CASE("graphs the platform cannot run are refused with the layer's name", "[
     REQUIRE_THROWS_WITH(plan_train_job(kern::Trainer(concat, config()), 12, 6, 64),
                         Catch::Contains("layer sum") && Catch::Contains("concat"));
 }
+
+TEST_CASE("ResNet-20 with its norm, relu and add layers fits the job", "[train_job][graph]") {
+    kern::NetworkSpec spec;
+    spec.channels = 3;
+    spec.rows = spec.cols = 32;
+    spec.layers = kern::resnet_layers(3);
+    kern::TrainConfig cfg = config();
+    cfg.batch = 2;
+    const kern::Trainer trainer(spec, cfg);
+    const TrainJobImage img = plan_train_job(trainer, 4, 2, 64);
+    CHECK(img.job.num_layers == trainer.network().layers().size());
+    CHECK(img.job.num_layers > 32);  // the old limit
+    CHECK(img.job.num_layers <= TRAIN_JOB_MAX_LAYERS);
+    uint32_t sums = 0, norms = 0;
+    for (uint32_t l = 0; l < img.job.num_layers; ++l) {
+        sums += img.job.layers[l].err_mode == TRAIN_ERR_SUM2;
+        norms += img.job.layers[l].kind == TRAIN_LAYER_NORM;
+    }
+    CHECK(sums == 9);  // every block's input is read by its first conv (or projection) and by its add
+    CHECK(norms == 21);
+}
