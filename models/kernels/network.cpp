@@ -49,6 +49,16 @@ bool has_own_formats(LayerKind k) {
     return k == LayerKind::conv || k == LayerKind::fc;
 }
 
+// Layers whose output values (and for norm, their output errors) have formats of their own, from the
+// network's defaults, rather than the formats of the tensor they consume: a normalized or summed tensor
+// has another range than its inputs (docs/numerics.md "Graphs").
+bool own_activations(LayerKind k) {
+    return has_own_formats(k) || k == LayerKind::norm || k == LayerKind::add;
+}
+bool own_errors(LayerKind k) {
+    return has_own_formats(k) || k == LayerKind::norm;
+}
+
 std::string shape_text(const Shape& s) {
     return std::to_string(s.c) + "x" + std::to_string(s.h) + "x" + std::to_string(s.w);
 }
@@ -230,6 +240,20 @@ num::Format Network::input_act_format(const Layer& L, size_t k) const {
     return L.inputs[k] < 0 ? input_format_ : layers_[L.inputs[k]].act_format;
 }
 
+void Network::own_output_formats(Layer& L) {
+    LayerRangeInfo info;  // a hidden layer's ranges
+    info.batch = max_batch_;
+    for (Role r : {Role::activations, Role::errors}) {
+        if (r == Role::errors && !own_errors(L.spec.kind)) continue;
+        const auto& req = spec_.formats[r];
+        L.formats[r] = req ? resolve_format(*req, expected_range(r, info)) : num::Format{};
+        L.tracked[int(r)] = req && req->tracked_int8;
+        tracked_ = tracked_ || L.tracked[int(r)];
+    }
+    L.act_format = L.formats.activations;
+    if (own_errors(L.spec.kind)) L.err_format = L.formats.errors;
+}
+
 void Network::build_layer(size_t index, bool momentum) {
     const LayerSpec& s = spec_.layers[index];
     Layer& L = layers_[index];
@@ -295,6 +319,7 @@ void Network::build_layer(size_t index, bool momentum) {
                                                   shape_text(b) + " (add needs one shape)");
             }
             L.out = in;
+            own_output_formats(L);
             break;
         case LayerKind::concat: {
             uint32_t channels = 0;
@@ -321,6 +346,7 @@ void Network::build_layer(size_t index, bool momentum) {
                 throw NetworkError(index, named_where() + ": " + e.what());
             }
             L.out = in;
+            own_output_formats(L);
             // gamma and beta: fp32 working values, master copy and gradients (docs/numerics.md).
             L.formats.weights = L.formats.weight_grads = L.formats.master_weights = num::Format{};
             for (int which = 0; which < 2; ++which) {
@@ -704,7 +730,7 @@ void Network::track_scales(uint32_t n, uint64_t seed, uint32_t step) {
     const MacConfig real{};
     for (size_t l = 0; l < layers_.size(); ++l) {
         Layer& L = layers_[l];
-        if (!has_own_formats(L.spec.kind)) continue;
+        if (!own_activations(L.spec.kind)) continue;
         auto next = [&](Role role, std::initializer_list<std::pair<const float*, size_t>> tensors) {
             num::Format& f = L.formats[role];
             uint32_t m = 0;
@@ -738,6 +764,7 @@ void Network::track_scales(uint32_t n, uint64_t seed, uint32_t step) {
                 break;
             }
         }
+        if (!has_own_formats(L.spec.kind)) continue;  // norm: gamma and beta are fp32
         ParamTensor& w = *L.weight;
         ParamTensor* b = L.bias ? &*L.bias : nullptr;
         if (L.tracked[int(Role::weight_grads)])
@@ -763,16 +790,20 @@ void Network::refresh_inherited_formats() {
         Layer& L = layers_[l];
         const Layer* prev = L.inputs[0] >= 0 ? &layers_[L.inputs[0]] : nullptr;
         if (prev) L.in_err_format = prev->err_format;
-        if (has_own_formats(L.spec.kind)) {
+        if (own_activations(L.spec.kind)) {
+            if (L.spec.kind == LayerKind::add && prev) {
+                const num::Format act = L.formats.activations;
+                L.formats = prev->formats;
+                L.formats.activations = act;
+                L.err_format = prev->err_format;
+            } else {
+                L.err_format = L.formats.errors;
+            }
             L.act_format = L.formats.activations;
-            L.err_format = L.formats.errors;
         } else if (prev) {
-            const LayerFormats own = L.formats;
             L.formats = prev->formats;
             L.act_format = prev->act_format;
             L.err_format = prev->err_format;
-            if (L.spec.kind == LayerKind::norm)
-                for (Role r : {Role::weights, Role::weight_grads, Role::master_weights}) L.formats[r] = own[r];
         }
     }
 }

@@ -211,6 +211,7 @@ class Network {
   private:
     void resolve_graph();
     void build_layer(size_t index, bool momentum);
+    void own_output_formats(Layer& L);
     const float* input_values(const Layer& L, size_t k, const float* x) const;
     num::Format input_act_format(const Layer& L, size_t k) const;
     const float* edge_error(size_t consumer, uint32_t slot, size_t producer, num::Format& fmt) const;

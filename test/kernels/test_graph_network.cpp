@@ -343,3 +343,43 @@ TEST_CASE("resnet presets: layer structure and forward MACs from the layer shape
     Network net(f, 1, false);
     CHECK(net.layers()[net.layers().size() - 2].in.h == 7);
 }
+
+TEST_CASE("int8 with tracked scales: norm and add outputs have scales of their own") {
+    NetworkSpec spec = graph_spec();
+    for (Role r : {Role::weights, Role::activations, Role::errors, Role::weight_grads})
+        spec.formats[r] = parse_format_request("int8");
+    spec.formats[Role::master_weights] = parse_format_request("fp32");
+    const uint32_t batch = 4;
+    Network net(spec, batch, false);
+    net.init(InitKind::he_uniform, 2);
+    REQUIRE(net.has_tracked_scales());
+    const auto& Ls = net.layers();
+    CHECK(Ls[1].tracked[int(Role::activations)]);
+    CHECK(Ls[1].tracked[int(Role::errors)]);
+    CHECK_FALSE(Ls[1].tracked[int(Role::weights)]);  // gamma and beta stay fp32
+    CHECK(Ls[1].formats.weights.to_string() == "fp32");
+    CHECK(Ls[4].tracked[int(Role::activations)]);
+    CHECK_FALSE(Ls[4].tracked[int(Role::errors)]);  // the add's error is its first input's
+    CHECK(Ls[1].act_format.to_string() == "int8@-2");  // the rule's hidden range 32: 2^(5 - 7)
+    const std::vector<float> x = random_floats(batch * net.input_size(), 6, 0, 1);
+    const std::vector<uint8_t> labels = {0, 1, 2, 0};
+    SgdParams p;
+    p.lr = 0.05;
+    for (uint32_t step = 0; step < 4; ++step) net.train_step(x.data(), labels.data(), batch, p, 1, step);
+    // The norm's output scale follows its own output: from the codes of the last step at the scale they
+    // were written in, the rule gives the scale the layer now has.
+    const Layer& n1 = Ls[1];
+    const int now = n1.act_format.scale_exp;
+    bool found = false;
+    for (int before = now - 8; before <= now + 8; ++before) {
+        const uint32_t m = max_int8_code(n1.y.data(), size_t{batch} * n1.out.size(), before);
+        bool on_grid = true;
+        for (size_t i = 0; i < size_t{batch} * n1.out.size(); ++i)
+            on_grid = on_grid && std::ldexp(std::nearbyint(std::ldexp(n1.y[i], -before)), before) == n1.y[i];
+        found = found || (on_grid && m > 0 && m <= 127 && next_int8_scale(before, m) == now);
+    }
+    CHECK(found);
+    CHECK(n1.act_format.kind == num::FormatKind::int8);
+    // The next layer reads it in that format (relu inherits it).
+    CHECK(Ls[2].act_format.scale_exp == n1.act_format.scale_exp);
+}
