@@ -536,7 +536,7 @@ TEST_CASE("a graph and the resnet presets read back identically from --dump-conf
         CHECK(a.forward_macs() == b.forward_macs());
     }
     const nlohmann::ordered_json j = training_config_json(parse(kGraph));
-    CHECK(j["network"]["layers"][6]["inputs"] == nlohmann::json::array({"b", "down"}));
+    CHECK(j["network"]["layers"][6]["inputs"] == nlohmann::ordered_json::array({"b", "down"}));
     CHECK(j["network"]["layers"][1]["groups"] == 2);
     CHECK(j["network"]["layers"][1]["scale_bits"] == 3);
     // Layers without a name or inputs in the file are written without them (chains read as before).
