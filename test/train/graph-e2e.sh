@@ -57,7 +57,7 @@ refusals)
     done
     # A good graph trains.
     sed -e "s|dir: nowhere|dir: $root/data/mnist, train_limit: 8, test_limit: 8|" \
-        -e "s|rows: 8, cols: 8|rows: 28, cols: 28|" -e "s|out: 2|out: 10|" graph.yaml >good.yaml
+        -e "s|rows: 8, cols: 8|rows: 28, cols: 28|" -e "s|out: 2}|out: 10}|" graph.yaml >good.yaml
     "$trainvp" golden good.yaml --no-progress >golden.out 2>&1 || { cat golden.out; fail "golden good.yaml"; }
     grep -q "^sum        4x28x28 -> 4x28x28" golden.out || { cat golden.out; fail "golden: no 'sum' line"; }
     # trainvp run trains it through the firmware: graph-platform-e2e.sh.
