@@ -100,12 +100,16 @@ const char* opcode_phase(uint32_t opcode) {
         case ACCEL_OP_RELU_FWD:
         case ACCEL_OP_MAXPOOL_FWD:
         case ACCEL_OP_AVGPOOL_FWD:
+        case ACCEL_OP_GAVGPOOL_FWD:
+        case ACCEL_OP_NORM_FWD:
             return "forward";
         case ACCEL_OP_CONV_BWD_DATA:
         case ACCEL_OP_FC_BWD_DATA:
         case ACCEL_OP_RELU_BWD:
         case ACCEL_OP_MAXPOOL_BWD:
         case ACCEL_OP_AVGPOOL_BWD:
+        case ACCEL_OP_GAVGPOOL_BWD:
+        case ACCEL_OP_NORM_BWD:
             return "backward_data";
         case ACCEL_OP_CONV_WGRAD:
         case ACCEL_OP_FC_WGRAD:

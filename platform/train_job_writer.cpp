@@ -65,8 +65,10 @@ TrainJobImage plan_train_job(const kern::Trainer& trainer, uint32_t train_count,
     if (net.has_tracked_scales())
         throw UserError(
             "network.formats: int8 with tracked per-tensor scales runs in 'trainvp golden' only: the "
-            "accelerator reports no per-tensor maximum of the int8 codes it writes, and the training firmware "
-            "does not rewrite the descriptors' format codes between steps (docs/numerics.md \"8-bit training\")");
+            "accelerator reports no per-tensor maximum of the int8 codes it writes, and the training "
+            "firmware "
+            "does not rewrite the descriptors' format codes between steps (docs/numerics.md \"8-bit "
+            "training\")");
     if (cfg.epochs > TRAIN_JOB_MAX_EPOCHS)
         throw UserError("training job: training.epochs = " + std::to_string(cfg.epochs) +
                         "; the results area holds at most " + std::to_string(TRAIN_JOB_MAX_EPOCHS));
@@ -135,6 +137,34 @@ TrainJobImage plan_train_job(const kern::Trainer& trainer, uint32_t train_count,
                 t.pool = narrow8(L.pool.size, name + " pool size");
                 t.stride = narrow8(L.pool.stride, name + " pool stride");
                 break;
+            case kern::LayerKind::add:
+                if (L.inputs.size() != 2)
+                    throw UserError(name +
+                                    ": the platform adds exactly two inputs (the vector unit's ADD); "
+                                    "this add has " +
+                                    std::to_string(L.inputs.size()));
+                t.kind = TRAIN_LAYER_ADD;
+                break;
+            case kern::LayerKind::global_avgpool:
+                t.kind = TRAIN_LAYER_GLOBAL_AVGPOOL;
+                break;
+            case kern::LayerKind::norm:
+                t.kind = TRAIN_LAYER_NORM;
+                t.groups = narrow16(L.norm.groups, name + " groups");
+                t.scale_bits = narrow8(L.norm.scale_bits, name + " scale_bits");
+                t.range_gradient = L.norm.range_gradient ? 1 : 0;
+                t.addr_stats =
+                    mem.take(sizeof(accel_norm_stats) * uint64_t{B} * L.norm.groups, img.buffer_bytes);
+                break;
+            default:  // concat
+                throw UserError(name + ": " + kern::layer_kind_name(L.spec.kind) +
+                                " layers do not run on the platform yet (trainvp golden trains them)");
+        }
+        t.num_inputs = static_cast<uint16_t>(L.inputs.size());
+        for (size_t k = 0; k < L.inputs.size(); ++k) {
+            if (L.inputs[k] < 0 && l != 0)
+                throw UserError(name + ": only the first layer may read the network input on the platform");
+            t.input[k] = static_cast<int16_t>(L.inputs[k]);
         }
         t.in_c = narrow16(L.in.c, name + " input channels");
         t.in_h = narrow16(L.in.h, name + " input rows");
@@ -146,7 +176,8 @@ TrainJobImage plan_train_job(const kern::Trainer& trainer, uint32_t train_count,
         t.fmt_err = train_format_code(L.err_format, name + " errors");
         t.fmt_in_err = train_format_code(L.in_err_format, name + " input errors");
         t.addr_y = mem.take(tensor_bytes(uint64_t{B} * L.out.size(), L.act_format), img.buffer_bytes);
-        if (l > 0)
+        const bool need_dx = L.inputs[0] >= 0 && L.spec.kind != kern::LayerKind::add;
+        if (need_dx || L.spec.kind == kern::LayerKind::norm)  // NORM_BWD always writes dx
             t.addr_dx = mem.take(tensor_bytes(uint64_t{B} * L.in.size(), L.in_err_format), img.buffer_bytes);
         if (L.spec.kind == kern::LayerKind::maxpool)
             t.addr_argmax = mem.take(uint64_t{B} * L.out.size() * 4, img.buffer_bytes);
@@ -168,6 +199,44 @@ TrainJobImage plan_train_job(const kern::Trainer& trainer, uint32_t train_count,
             t.bias_count = static_cast<uint32_t>(L.bias->values.size());
             param(t.bias_count, t.addr_b, t.addr_b_master, t.addr_b_grad, t.addr_b_velocity);
         }
+    }
+    // The error of each layer's output (network.h "Graph execution order"), in reverse order so that an add
+    // consumer's own error address is known before its producers'.
+    for (size_t l = net.layers().size(); l-- > 0;) {
+        const kern::Layer& L = net.layers()[l];
+        train_layer& t = j.layers[l];
+        const std::string name = "layer " + L.name;
+        if (l + 1 == net.layers().size()) {
+            t.err_mode = TRAIN_ERR_IN_PLACE;
+            t.addr_g = j.addr_loss_grad;
+            continue;
+        }
+        if (L.consumers.empty())
+            throw UserError(name +
+                            ": its output is read by no layer; the platform trains only layers that lead "
+                            "to the loss");
+        if (L.consumers.size() > 2)
+            throw UserError(name + ": its output is read " + std::to_string(L.consumers.size()) +
+                            " times; the platform sums the errors of at most two readers");
+        num::Format part_format[2];
+        for (size_t e = 0; e < L.consumers.size(); ++e) {
+            // An edge's error: an add's own output error, else the consumer's input error.
+            const kern::Layer& C = net.layers()[L.consumers[e]];
+            const bool add = C.spec.kind == kern::LayerKind::add;
+            part_format[e] = add ? C.err_format : C.in_err_format;
+            t.addr_part[e] = add ? j.layers[L.consumers[e]].addr_g : j.layers[L.consumers[e]].addr_dx;
+            t.fmt_part[e] = train_format_code(part_format[e], C.name + " errors");
+        }
+        if (L.consumers.size() == 1 && part_format[0] == L.err_format) {
+            t.err_mode = TRAIN_ERR_IN_PLACE;
+            t.addr_g = t.addr_part[0];
+            t.addr_part[0] = 0;
+            t.fmt_part[0] = 0;
+            continue;
+        }
+        t.err_mode = L.consumers.size() == 1 ? TRAIN_ERR_COPY : TRAIN_ERR_SUM2;
+        t.addr_dy = mem.take(tensor_bytes(uint64_t{B} * L.out.size(), L.err_format), img.buffer_bytes);
+        t.addr_g = t.addr_dy;
     }
     img.end = mem.next;
     return img;

@@ -41,7 +41,16 @@
       "count; result record at addr_aux, parameters to addr_w (each optional)")                             \
     X(SPARSE_INFER, 0x12,                                                                                   \
       "sparse engine: u32 prediction per sample into addr_y; with addr_labels, the correct count in the "   \
-      "result record at addr_aux (optional)")
+      "result record at addr_aux (optional)")                                                               \
+    X(ADD, 0x13, "y = x + x2 (x2 at addr_g, format G) rounded once into Y; count elements")                 \
+    X(GAVGPOOL_FWD, 0x14, "y[n][c] = mean of the in_rows x in_cols plane of x[n][c]")                       \
+    X(GAVGPOOL_BWD, 0x15, "dx[n][c][i] = g[n][c] / (in_rows * in_cols)")                                    \
+    X(NORM_FWD, 0x16,                                                                                       \
+      "range group norm: y = (x - mean) * gamma * s + beta per (sample, group; out_channels groups); "      \
+      "gamma at addr_w, beta at addr_b, statistics to addr_aux; kernel = scale_bits")                       \
+    X(NORM_BWD, 0x17,                                                                                       \
+      "dx from g, x, gamma, the statistics at addr_aux; dgamma to addr_dw, dbeta to addr_db, summed over "  \
+      "the batch")
 
 enum accel_opcode {
 #define ACCEL_OPCODE_ENUM(name, value, desc) ACCEL_OP_##name = value,
@@ -54,13 +63,14 @@ enum accel_opcode {
 #define ACCEL_FLAGS(X)                                                                             \
     X(IRQ_ON_DONE, 0, "set IRQ_STATUS.DONE when this descriptor completes")                        \
     X(HAS_BIAS, 1, "conv/fc: the layer has a bias (addr_b read by FWD, addr_db written by WGRAD)") \
-    X(LOSS_GRAD, 2, "SOFTMAX_XENT: also write the error dx (otherwise loss and correct count only)")
+    X(LOSS_GRAD, 2, "SOFTMAX_XENT: also write the error dx (otherwise loss and correct count only)") \
+    X(NORM_RANGE_GRAD, 3, "NORM_BWD: also propagate through the group's range (max and min elements)")
 
 enum accel_flag {
 #define ACCEL_FLAG_ENUM(name, bit, desc) ACCEL_FLAG_##name = 1u << (bit),
     ACCEL_FLAGS(ACCEL_FLAG_ENUM)
 #undef ACCEL_FLAG_ENUM
-        ACCEL_FLAGS_ALL = (1u << 3) - 1u
+        ACCEL_FLAGS_ALL = (1u << 4) - 1u
 };
 
 /* Operand format slots of accel_desc.fmt[]: M(name, index, description) (M: one slot is named X) */
@@ -122,7 +132,7 @@ enum accel_rounding {
 #define ACCEL_FMT_FRAC_OF(code) ((int)(((code) >> 10) & 63u) - (int)((((code) >> 10) & 32u) << 1))
 
 /* Stochastic-rounding tensor ids of accel_desc.sr_tensor[]: output 0 is y / dx / dw / master, output 1 is
- * db / velocity, output 2 is the SGD working weights. */
+ * db / velocity / NORM_BWD's dgamma, output 2 is the SGD working weights / NORM_BWD's dbeta. */
 #define ACCEL_SR_OUT0 0
 #define ACCEL_SR_OUT1 1
 #define ACCEL_SR_OUT2 2
@@ -174,22 +184,31 @@ typedef struct accel_loss_result {
     uint32_t count;   /* batch */
 } accel_loss_result;
 
+/* Statistics record per (sample, group) that NORM_FWD writes at addr_aux and NORM_BWD reads (24 bytes,
+ * 8-byte aligned; record n * groups + group). arg_max and arg_min are element offsets inside the sample. */
+typedef struct accel_norm_stats {
+    double mean;      /* group mean of x */
+    double scale;     /* s: power of two or reciprocal-table entry of 1 / (C(M) * (max - min)) */
+    uint32_t arg_max; /* first maximal element */
+    uint32_t arg_min; /* first minimal element */
+} accel_norm_stats;
+
 typedef struct accel_desc {
     uint8_t opcode;         /* 0: ACCEL_OP_* */
     uint8_t flags;          /* 1: ACCEL_FLAG_* */
     uint16_t layer_id;      /* 2: statistics key */
     uint32_t batch;         /* 4: samples N (SGD_UPDATE: the divisor of dw) */
-    uint16_t in_channels;   /* 8: conv/pool C */
+    uint16_t in_channels;   /* 8: conv/pool/norm C */
     uint16_t in_rows;       /* 10: conv/pool H */
     uint16_t in_cols;       /* 12: conv/pool W */
-    uint16_t out_channels;  /* 14: conv Co */
-    uint8_t kernel;         /* 16: conv kernel / pool window size */
+    uint16_t out_channels;  /* 14: conv Co; NORM_*: groups */
+    uint8_t kernel;         /* 16: conv kernel / pool window size; NORM_*: scale_bits */
     uint8_t stride;         /* 17: conv/pool stride (>= 1) */
     uint8_t pad;            /* 18: conv zero padding */
     uint8_t acc_bits;       /* 19: integer accumulator width (8..CAP_MAX_ACC_BITS); 0 = 48 */
     uint32_t fc_in;         /* 20: fc inputs per sample */
     uint32_t fc_out;        /* 24: fc outputs per sample; SOFTMAX_XENT classes */
-    uint32_t count;         /* 28: elements of RELU_*, SGD_UPDATE, DMA_COPY */
+    uint32_t count;         /* 28: elements of RELU_*, SGD_UPDATE, DMA_COPY, ADD */
     uint16_t fmt[8];        /* 32: ACCEL_FMT codes by ACCEL_OPND_* slot */
     uint64_t sr_seed;       /* 48 */
     uint32_t sr_step;       /* 56 */
@@ -202,7 +221,7 @@ typedef struct accel_desc {
     uint32_t addr_dx;       /* 92 */
     uint32_t addr_dw;       /* 96 */
     uint32_t addr_db;       /* 100 */
-    uint32_t addr_aux;      /* 104: maxpool argmax, loss result */
+    uint32_t addr_aux;      /* 104: maxpool argmax, loss result, norm statistics */
     uint32_t addr_labels;   /* 108: u8 labels */
     uint32_t addr_master;   /* 112: SGD master weights (MASTER format) */
     uint32_t addr_velocity; /* 116: SGD velocity (MASTER format), used when momentum != 0 */
@@ -218,11 +237,11 @@ typedef struct accel_desc {
     X(flags, 1, 1, "ACCEL_FLAG_*")                                   \
     X(layer_id, 2, 2, "layer number for statistics")                 \
     X(batch, 4, 4, "samples N; SGD_UPDATE: gradient divisor")        \
-    X(in_channels, 8, 2, "conv/pool input channels")                 \
+    X(in_channels, 8, 2, "conv/pool/norm input channels")            \
     X(in_rows, 10, 2, "conv/pool input rows")                        \
     X(in_cols, 12, 2, "conv/pool input columns")                     \
-    X(out_channels, 14, 2, "conv output channels")                   \
-    X(kernel, 16, 1, "conv kernel size, pool window size")           \
+    X(out_channels, 14, 2, "conv output channels; norm groups")      \
+    X(kernel, 16, 1, "conv kernel, pool window; norm scale_bits")    \
     X(stride, 17, 1, "conv/pool stride")                             \
     X(pad, 18, 1, "conv zero padding")                               \
     X(acc_bits, 19, 1, "integer accumulator width, 0 = 48")          \
@@ -237,11 +256,11 @@ typedef struct accel_desc {
     X(addr_w, 76, 4, "weights")                                      \
     X(addr_b, 80, 4, "bias")                                         \
     X(addr_y, 84, 4, "output activations / destination / ReLU mask") \
-    X(addr_g, 88, 4, "incoming error")                               \
+    X(addr_g, 88, 4, "incoming error; ADD: second input")            \
     X(addr_dx, 92, 4, "outgoing error")                              \
     X(addr_dw, 96, 4, "weight gradient")                             \
     X(addr_db, 100, 4, "bias gradient")                              \
-    X(addr_aux, 104, 4, "argmax (u32) or loss result")               \
+    X(addr_aux, 104, 4, "argmax (u32), loss result, norm statistics") \
     X(addr_labels, 108, 4, "labels (u8)")                            \
     X(addr_master, 112, 4, "master weights")                         \
     X(addr_velocity, 116, 4, "momentum velocity")                    \
@@ -253,6 +272,7 @@ typedef struct accel_desc {
 #ifdef __cplusplus
 static_assert(sizeof(accel_desc) == ACCEL_DESC_BYTES, "descriptor layout");
 static_assert(sizeof(accel_loss_result) == 16, "loss record layout");
+static_assert(sizeof(accel_norm_stats) == 24, "norm statistics record layout");
 static_assert(sizeof(accel_sparse_config) == 120 && offsetof(accel_sparse_config, seed) == 112 &&
                   offsetof(accel_sparse_config, activation) == 92,
               "sparse config record layout");
@@ -265,11 +285,12 @@ ACCEL_DESC_FIELDS(ACCEL_DESC_CHECK_FIELD)
 #elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 _Static_assert(sizeof(accel_desc) == ACCEL_DESC_BYTES, "descriptor layout");
 _Static_assert(sizeof(accel_loss_result) == 16, "loss record layout");
+_Static_assert(sizeof(accel_norm_stats) == 24, "norm statistics record layout");
 _Static_assert(sizeof(accel_sparse_config) == 120 && offsetof(accel_sparse_config, seed) == 112 &&
                    offsetof(accel_sparse_config, activation) == 92,
                "sparse config record layout");
 _Static_assert(sizeof(accel_sparse_result) == 48, "sparse result record layout");
-#define ACCEL_DESC_CHECK_FIELD(field, offset, bytes, desc)                                                \
+#define ACCEL_DESC_CHECK_FIELD(field, offset, bytes, desc)                                               \
     _Static_assert(offsetof(accel_desc, field) == (offset) && sizeof(((accel_desc*)0)->field) == (bytes), \
                    "descriptor field " #field);
 ACCEL_DESC_FIELDS(ACCEL_DESC_CHECK_FIELD)

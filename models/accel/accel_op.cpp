@@ -182,6 +182,60 @@ bool decode_descriptor(const accel_desc& d, uint64_t desc_addr, const Accelerato
                 if (max) use(Opnd::aux, true, false, N * out, 0, BufferId::gradient, 4);
                 use(Opnd::dx, false, true, N * in, ACCEL_OPND_DX, BufferId::gradient);
             }
+        } else if (opc == ACCEL_OP_GAVGPOOL_FWD || opc == ACCEL_OP_GAVGPOOL_BWD) {
+            check_dims(cfg, desc_addr,
+                       {{"batch", d.batch},
+                        {"in_channels", d.in_channels},
+                        {"in_rows", d.in_rows},
+                        {"in_cols", d.in_cols}});
+            op.gpool = kern::GlobalPoolShape{d.in_channels, d.in_rows, d.in_cols};
+            const uint64_t N = d.batch, in = uint64_t{d.in_channels} * op.gpool.plane(), out = d.in_channels;
+            if (opc == ACCEL_OP_GAVGPOOL_FWD) {
+                need_fmt(ACCEL_OPND_X), need_fmt(ACCEL_OPND_Y);
+                use(Opnd::x, true, false, N * in, ACCEL_OPND_X, BufferId::activation);
+                use(Opnd::y, false, true, N * out, ACCEL_OPND_Y, BufferId::activation);
+            } else {
+                need_fmt(ACCEL_OPND_G), need_fmt(ACCEL_OPND_DX);
+                use(Opnd::g, true, false, N * out, ACCEL_OPND_G, BufferId::gradient);
+                use(Opnd::dx, false, true, N * in, ACCEL_OPND_DX, BufferId::gradient);
+            }
+        } else if (opc == ACCEL_OP_NORM_FWD || opc == ACCEL_OP_NORM_BWD) {
+            check_dims(cfg, desc_addr,
+                       {{"batch", d.batch},
+                        {"in_channels", d.in_channels},
+                        {"in_rows", d.in_rows},
+                        {"in_cols", d.in_cols},
+                        {"out_channels (groups)", d.out_channels}});
+            if (opc == ACCEL_OP_NORM_FWD && (d.flags & ACCEL_FLAG_NORM_RANGE_GRAD))
+                fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr, "NORM_RANGE_GRAD on NORM_FWD");
+            kern::GroupNormShape& s = op.norm;
+            s.channels = d.in_channels, s.rows = d.in_rows, s.cols = d.in_cols;
+            s.groups = d.out_channels;
+            s.scale_bits = d.kernel;
+            s.range_gradient = d.flags & ACCEL_FLAG_NORM_RANGE_GRAD;
+            try {
+                s.validate();
+            } catch (const std::exception& e) {
+                fail(ACCEL_ERR_SHAPE, desc_addr, e.what());
+            }
+            const uint64_t N = d.batch, n = N * s.size(), C = s.channels;
+            const uint64_t stats_words = N * s.groups * (sizeof(accel_norm_stats) / 8);
+            need_fmt(ACCEL_OPND_X), need_fmt(ACCEL_OPND_W);
+            use(Opnd::x, true, false, n, ACCEL_OPND_X, BufferId::activation);
+            use(Opnd::w, true, false, C, ACCEL_OPND_W, BufferId::weight);
+            if (opc == ACCEL_OP_NORM_FWD) {
+                need_fmt(ACCEL_OPND_Y);
+                use(Opnd::b, true, false, C, ACCEL_OPND_W, BufferId::weight);
+                use(Opnd::y, false, true, n, ACCEL_OPND_Y, BufferId::activation);
+                use(Opnd::aux, false, true, stats_words, 0, BufferId::activation, 8);
+            } else {
+                need_fmt(ACCEL_OPND_G), need_fmt(ACCEL_OPND_DX), need_fmt(ACCEL_OPND_DW);
+                use(Opnd::g, true, false, n, ACCEL_OPND_G, BufferId::gradient);
+                use(Opnd::aux, true, false, stats_words, 0, BufferId::activation, 8);
+                use(Opnd::dx, false, true, n, ACCEL_OPND_DX, BufferId::gradient);
+                use(Opnd::dw, false, true, C, ACCEL_OPND_DW, BufferId::gradient);
+                use(Opnd::db, false, true, C, ACCEL_OPND_DW, BufferId::gradient);
+            }
         } else if (opc == ACCEL_OP_SOFTMAX_XENT) {
             check_dims(cfg, desc_addr, {{"batch", d.batch}, {"fc_out (classes)", d.fc_out}});
             if (d.fc_out > 256) fail(ACCEL_ERR_SHAPE, desc_addr, "more than 256 classes (labels are u8)");
@@ -203,6 +257,12 @@ bool decode_descriptor(const accel_desc& d, uint64_t desc_addr, const Accelerato
                 case ACCEL_OP_DMA_COPY:
                     need_fmt(ACCEL_OPND_X), need_fmt(ACCEL_OPND_Y);
                     use(Opnd::x, true, false, n, ACCEL_OPND_X, BufferId::activation);
+                    use(Opnd::y, false, true, n, ACCEL_OPND_Y, BufferId::activation);
+                    break;
+                case ACCEL_OP_ADD:
+                    need_fmt(ACCEL_OPND_X), need_fmt(ACCEL_OPND_G), need_fmt(ACCEL_OPND_Y);
+                    use(Opnd::x, true, false, n, ACCEL_OPND_X, BufferId::activation);
+                    use(Opnd::g, true, false, n, ACCEL_OPND_G, BufferId::gradient);
                     use(Opnd::y, false, true, n, ACCEL_OPND_Y, BufferId::activation);
                     break;
                 case ACCEL_OP_RELU_BWD:

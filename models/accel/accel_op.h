@@ -9,6 +9,8 @@
 #include "accel/accel_desc.h"
 #include "accel/accel_regs.h"
 #include "kernels/conv2d.h"
+#include "kernels/global_pool.h"
+#include "kernels/group_norm.h"
 #include "kernels/pool.h"
 #include "numerics/accumulator.h"
 #include "numerics/format.h"
@@ -38,6 +40,8 @@ struct DecodedOp {
     Operand operands[kOperandCount];
     kern::Conv2dShape conv;  // conv, and fc as a 1x1 convolution of a 1x1 image with fc_in channels
     kern::PoolShape pool;
+    kern::GlobalPoolShape gpool;  // GAVGPOOL_*
+    kern::GroupNormShape norm;    // NORM_*
     uint32_t batch = 1;
     uint64_t count = 0;    // element-wise ops
     uint32_t classes = 0;  // loss

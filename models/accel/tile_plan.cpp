@@ -343,12 +343,33 @@ StreamUnits stream_units(const DecodedOp& op) {
         u.ops = 4;  // max, exp, sum, normalise
     } else if (opc == ACCEL_OP_SGD_UPDATE) {
         u.ops = 4;
+    } else if (opc == ACCEL_OP_GAVGPOOL_FWD || opc == ACCEL_OP_GAVGPOOL_BWD) {
+        u.units = uint64_t{op.batch} * op.gpool.channels;  // image planes
+        u.elems_per_unit = op.gpool.plane();
+    } else if (opc == ACCEL_OP_NORM_FWD || opc == ACCEL_OP_NORM_BWD) {
+        // Samples. Forward: a statistics pass (sum, compare for max and min) and the normalising
+        // multiply-add; backward: the gamma * g and dgamma / dbeta sums and the input-gradient multiply-add.
+        u.units = op.batch;
+        u.elems_per_unit = op.norm.size();
+        u.ops = opc == ACCEL_OP_NORM_FWD ? 3 : 4;
     }
     return u;
 }
 
-bool is_loss_record(const DecodedOp& op, const Operand& o) {
-    return op.desc.opcode == ACCEL_OP_SOFTMAX_XENT && &o == &op.op(Opnd::aux);
+// Operands that do not scale with the units: the loss record, a norm layer's gamma and beta (loaded by the
+// first tile and resident after) and its dgamma and dbeta (summed across the tiles in the vector unit and
+// stored by the last tile).
+bool is_whole(const DecodedOp& op, const Operand& o) {
+    const uint32_t opc = op.desc.opcode;
+    if (opc == ACCEL_OP_SOFTMAX_XENT) return &o == &op.op(Opnd::aux);
+    if (opc == ACCEL_OP_NORM_FWD) return &o == &op.op(Opnd::w) || &o == &op.op(Opnd::b);
+    if (opc == ACCEL_OP_NORM_BWD)
+        return &o == &op.op(Opnd::w) || &o == &op.op(Opnd::dw) || &o == &op.op(Opnd::db);
+    return false;
+}
+
+uint64_t whole_bytes(const DecodedOp& op, const Operand& o) {
+    return op.desc.opcode == ACCEL_OP_SOFTMAX_XENT ? kLossRecordBytes : o.bytes();
 }
 
 bool plan_stream(const DecodedOp& op, const AcceleratorConfig& cfg, PlanMode mode, TilePlan& plan,
@@ -357,13 +378,16 @@ bool plan_stream(const DecodedOp& op, const AcceleratorConfig& cfg, PlanMode mod
     const uint64_t units = su.units;
     uint64_t cap[kBufferCount];
     for (int b = 0; b < kBufferCount; ++b) cap[b] = usable(cfg, b);
-    // The loss record stays in the activation buffer until the last tile writes it out.
-    if (op.desc.opcode == ACCEL_OP_SOFTMAX_XENT)
-        cap[A] = cap[A] > kLossRecordBytes ? cap[A] - kLossRecordBytes : 0;
+    // Whole operands stay in their buffer for the whole descriptor.
     uint64_t per_unit[kBufferCount] = {};
     for (const Operand& o : op.operands) {
-        if (!o.used || is_loss_record(op, o)) continue;
-        per_unit[static_cast<int>(o.buffer)] += o.bytes() / units;
+        if (!o.used) continue;
+        const int b = static_cast<int>(o.buffer);
+        if (is_whole(op, o)) {
+            cap[b] = cap[b] > whole_bytes(op, o) ? cap[b] - whole_bytes(op, o) : 0;
+            continue;
+        }
+        per_unit[b] += o.bytes() / units;
     }
     uint64_t chunk = units;
     for (int b = 0; b < kBufferCount; ++b)
@@ -384,9 +408,11 @@ bool plan_stream(const DecodedOp& op, const AcceleratorConfig& cfg, PlanMode mod
             if (!o.used) continue;
             const int b = static_cast<int>(o.buffer);
             const Opnd which = static_cast<Opnd>(i);
-            if (is_loss_record(op, o)) {
-                pb.use(t, i, b, kLossRecordBytes, true);
-                if (t.last) pb.store(t, i, which, o.address, 1, o.bytes(), o.bytes());
+            if (is_whole(op, o)) {
+                // The loss record is rewritten by every tile; gamma and beta (or their sums) stay put.
+                pb.use(t, i, b, whole_bytes(op, o), t.first || op.desc.opcode == ACCEL_OP_SOFTMAX_XENT);
+                if (o.read && t.first) pb.load(t, i, which, o.address, 1, o.bytes(), o.bytes());
+                if (o.write && t.last) pb.store(t, i, which, o.address, 1, o.bytes(), o.bytes());
                 continue;
             }
             const uint64_t unit_bytes = o.bytes() / units, bytes = unit_bytes * u;
@@ -436,9 +462,12 @@ TileEstimate estimate_tile(const DecodedOp& op, const Tile& t, const Accelerator
     uint64_t read_bytes = 0, write_bytes = 0;
     int src = -1, dst = -1;
     for (const Operand& o : op.operands) {
-        if (!o.used || is_loss_record(op, o)) continue;
+        if (!o.used || (is_whole(op, o) && op.desc.opcode == ACCEL_OP_SOFTMAX_XENT)) continue;
         const int b = static_cast<int>(o.buffer);
-        const uint64_t bytes = o.bytes() / su.units * t.n;
+        // The unit reads gamma and beta once per tile and writes dgamma and dbeta once, on the last tile.
+        const uint64_t bytes = !is_whole(op, o)   ? o.bytes() / su.units * t.n
+                               : o.read || t.last ? o.bytes()
+                                                  : 0;
         if (o.read) {
             e.array_read[b] += bytes;
             read_bytes += bytes;

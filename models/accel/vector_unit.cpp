@@ -5,7 +5,10 @@
 
 #include "accel/accel_protocol.h"
 #include "kernels/activation.h"
+#include "kernels/global_pool.h"
+#include "kernels/group_norm.h"
 #include "kernels/pool.h"
+#include "kernels/residual.h"
 #include "kernels/sgd.h"
 
 namespace trainvp {
@@ -107,6 +110,33 @@ void count_actions(const DecodedOp& op, uint64_t u, UnitActions& a) {
             count(v, "mul", fp32, u * c);
             if (d.flags & ACCEL_FLAG_LOSS_GRAD) count(v, "add", F[ACCEL_OPND_DX], u * c);
             return;
+        }
+        case ACCEL_OP_ADD:
+            return count(v, "add", F[ACCEL_OPND_Y], u);
+        case ACCEL_OP_GAVGPOOL_FWD:  // u planes of plane() elements: the sum and one multiply by 1/plane
+            count(v, "add", F[ACCEL_OPND_X], u * (op.gpool.plane() - 1));
+            return count(v, "mul", F[ACCEL_OPND_Y], u);
+        case ACCEL_OP_GAVGPOOL_BWD:  // one multiply per plane, broadcast
+            return count(v, "mul", F[ACCEL_OPND_DX], u);
+        case ACCEL_OP_NORM_FWD: {
+            // Per sample of E elements: the group sums and the max / min compares, then per element one
+            // subtraction, one multiply and one addition (docs/numerics.md "Range group normalization"); per
+            // group the scale (a table look-up) and per channel gamma * s.
+            const uint64_t e = op.norm.size(), groups = op.norm.groups, c = op.norm.channels;
+            count(v, "add", fp32, u * (e + e));
+            count(v, "cmp", F[ACCEL_OPND_X], u * 2 * e);
+            count(v, "mul", fp32, u * (e + c));
+            count(v, "special", fp32, u * groups);
+            return count(v, "convert", F[ACCEL_OPND_Y], u * e);
+        }
+        case ACCEL_OP_NORM_BWD: {
+            // Per element: gamma * g and its group sum, g * x^ into dgamma, g into dbeta, and the input
+            // gradient (subtract, multiply); with the range gradient one more multiply-add.
+            const uint64_t e = op.norm.size(), c = op.norm.channels;
+            const uint64_t range = op.norm.range_gradient ? 1 : 0;
+            count(v, "mul", fp32, u * (e * (4 + range) + c));
+            count(v, "add", fp32, u * e * (4 + range));
+            return count(v, "convert", F[ACCEL_OPND_DX], u * e);
         }
         case ACCEL_OP_SGD_UPDATE: {
             // Per weight in the master format: lr x gradient and the subtraction; momentum and weight decay a
@@ -345,6 +375,36 @@ bool VectorUnit::run(const DecodedOp& op, const Tile& t, TileCommand& cmd) {
             return write(slot(Opnd::aux), reinterpret_cast<const uint8_t*>(&rec), sizeof rec) ||
                    fail(cmd, slot(Opnd::aux));
         }
+        case ACCEL_OP_ADD: {
+            if (!in(Opnd::x, ACCEL_OPND_X, a) || !in(Opnd::g, ACCEL_OPND_G, b)) return false;
+            c.resize(u);
+            kern::add_forward(u, {a.data(), F[ACCEL_OPND_X]}, {b.data(), F[ACCEL_OPND_G]},
+                              {c.data(), F[ACCEL_OPND_Y], key0, nullptr, u0});
+            return out(Opnd::y, ACCEL_OPND_Y, c);
+        }
+        case ACCEL_OP_GAVGPOOL_FWD: {
+            // u image planes from plane u0: one call over u "channels" of one sample rounds as the kernel's
+            // call over the whole batch (output index = plane index).
+            if (!in(Opnd::x, ACCEL_OPND_X, a)) return false;
+            b.resize(u);
+            const kern::GlobalPoolShape planes{static_cast<uint32_t>(u), op.gpool.rows, op.gpool.cols};
+            kern::global_avgpool_forward(planes, 1, {a.data(), F[ACCEL_OPND_X]},
+                                         {b.data(), F[ACCEL_OPND_Y], key0, nullptr, u0});
+            return out(Opnd::y, ACCEL_OPND_Y, b);
+        }
+        case ACCEL_OP_GAVGPOOL_BWD: {
+            if (!in(Opnd::g, ACCEL_OPND_G, a)) return false;
+            b.resize(u * op.gpool.plane());
+            const kern::GlobalPoolShape planes{static_cast<uint32_t>(u), op.gpool.rows, op.gpool.cols};
+            kern::global_avgpool_backward(planes, 1, {a.data(), F[ACCEL_OPND_G]},
+                                          {b.data(), F[ACCEL_OPND_DX], key0, nullptr, u0 * op.gpool.plane()},
+                                          ws_);
+            return out(Opnd::dx, ACCEL_OPND_DX, b);
+        }
+        case ACCEL_OP_NORM_FWD:
+            return norm_forward(op, t, cmd);
+        case ACCEL_OP_NORM_BWD:
+            return norm_backward(op, t, cmd);
         case ACCEL_OP_SGD_UPDATE: {
             const bool momentum = op.op(Opnd::velocity).used;
             if (!in(Opnd::dw, ACCEL_OPND_DW, a) || !in(Opnd::master, ACCEL_OPND_MASTER, b)) return false;
@@ -365,6 +425,80 @@ bool VectorUnit::run(const DecodedOp& op, const Tile& t, TileCommand& cmd) {
     cmd.error_address = op.desc_address;
     cmd.why = std::string("the vector unit does not execute ") + opcode_name(d.opcode);
     return false;
+}
+
+// A tile of NORM_FWD: t.n samples from sample t.n0. gamma and beta are whole in their slots; the statistics
+// of each (sample, group) go out as accel_norm_stats records.
+bool VectorUnit::norm_forward(const DecodedOp& op, const Tile& t, TileCommand& cmd) {
+    const accel_desc& d = op.desc;
+    const num::Format* F = op.fmt;
+    const kern::GroupNormShape& s = op.norm;
+    const uint64_t u = t.n, size = s.size();
+    Staging &x = v_[0], &y = v_[1], &gamma = v_[2], &beta = v_[3];
+    if (!read_values(t.slot(Opnd::x), u * size, F[ACCEL_OPND_X], x)) return fail(cmd, t.slot(Opnd::x));
+    if (!read_values(t.slot(Opnd::w), s.channels, F[ACCEL_OPND_W], gamma)) return fail(cmd, t.slot(Opnd::w));
+    if (!read_values(t.slot(Opnd::b), s.channels, F[ACCEL_OPND_W], beta)) return fail(cmd, t.slot(Opnd::b));
+    y.resize(u * size);
+    kern::group_norm_forward(
+        s, static_cast<uint32_t>(u), {x.data(), F[ACCEL_OPND_X]}, {gamma.data(), F[ACCEL_OPND_W]},
+        {beta.data(), F[ACCEL_OPND_W]},
+        {y.data(), F[ACCEL_OPND_Y], {d.sr_seed, d.sr_tensor[0], d.sr_step}, nullptr, t.n0 * size}, saved_,
+        ws_);
+    if (!write_values(t.slot(Opnd::y), y.data(), u * size, F[ACCEL_OPND_Y]))
+        return fail(cmd, t.slot(Opnd::y));
+    const size_t records = saved_.mean.size();
+    stats_.resize(records);
+    for (size_t k = 0; k < records; ++k)
+        stats_[k] = accel_norm_stats{saved_.mean[k], saved_.scale[k], saved_.arg_max[k], saved_.arg_min[k]};
+    return write(t.slot(Opnd::aux), reinterpret_cast<const uint8_t*>(stats_.data()),
+                 records * sizeof(accel_norm_stats)) ||
+           fail(cmd, t.slot(Opnd::aux));
+}
+
+// A tile of NORM_BWD: dx of t.n samples; dgamma and dbeta summed in the unit across the descriptor's tiles
+// (in sample order, as the kernel over the whole batch) and rounded out by the last tile.
+bool VectorUnit::norm_backward(const DecodedOp& op, const Tile& t, TileCommand& cmd) {
+    const accel_desc& d = op.desc;
+    const num::Format* F = op.fmt;
+    const kern::GroupNormShape& s = op.norm;
+    const uint64_t u = t.n, size = s.size();
+    if (t.first) {
+        dgamma_acc_.assign(s.channels, 0.0);
+        dbeta_acc_.assign(s.channels, 0.0);
+    }
+    Staging &g = v_[0], &x = v_[1], &gamma = v_[2], &dx = v_[3];
+    if (!read_values(t.slot(Opnd::g), u * size, F[ACCEL_OPND_G], g)) return fail(cmd, t.slot(Opnd::g));
+    if (!read_values(t.slot(Opnd::x), u * size, F[ACCEL_OPND_X], x)) return fail(cmd, t.slot(Opnd::x));
+    if (!read_values(t.slot(Opnd::w), s.channels, F[ACCEL_OPND_W], gamma)) return fail(cmd, t.slot(Opnd::w));
+    const size_t records = u * s.groups;
+    const uint8_t* raw = read(t.slot(Opnd::aux), records * sizeof(accel_norm_stats));
+    if (!raw) return fail(cmd, t.slot(Opnd::aux));
+    stats_.resize(records);
+    std::memcpy(stats_.data(), raw, records * sizeof(accel_norm_stats));
+    saved_.mean.resize(records), saved_.scale.resize(records);
+    saved_.arg_max.resize(records), saved_.arg_min.resize(records);
+    for (size_t k = 0; k < records; ++k) {
+        saved_.mean[k] = stats_[k].mean, saved_.scale[k] = stats_[k].scale;
+        saved_.arg_max[k] = stats_[k].arg_max, saved_.arg_min[k] = stats_[k].arg_min;
+    }
+    dx.resize(u * size);
+    kern::group_norm_backward_sums(
+        s, static_cast<uint32_t>(u), {g.data(), F[ACCEL_OPND_G]}, {x.data(), F[ACCEL_OPND_X]},
+        {gamma.data(), F[ACCEL_OPND_W]}, saved_,
+        {dx.data(), F[ACCEL_OPND_DX], {d.sr_seed, d.sr_tensor[0], d.sr_step}, nullptr, t.n0 * size},
+        dgamma_acc_.data(), dbeta_acc_.data(), ws_);
+    if (!write_values(t.slot(Opnd::dx), dx.data(), u * size, F[ACCEL_OPND_DX]))
+        return fail(cmd, t.slot(Opnd::dx));
+    if (!t.last) return true;
+    Staging &dgamma = v_[1], &dbeta = v_[2];
+    dgamma.resize(s.channels), dbeta.resize(s.channels);
+    kern::group_norm_round_sums(s.channels, dgamma_acc_.data(), dbeta_acc_.data(),
+                                {dgamma.data(), F[ACCEL_OPND_DW], {d.sr_seed, d.sr_tensor[1], d.sr_step}},
+                                {dbeta.data(), F[ACCEL_OPND_DW], {d.sr_seed, d.sr_tensor[2], d.sr_step}});
+    if (!write_values(t.slot(Opnd::dw), dgamma.data(), s.channels, F[ACCEL_OPND_DW]))
+        return fail(cmd, t.slot(Opnd::dw));
+    return write_values(t.slot(Opnd::db), dbeta.data(), s.channels, F[ACCEL_OPND_DW]) ||
+           fail(cmd, t.slot(Opnd::db));
 }
 
 }  // namespace trainvp

@@ -4,7 +4,9 @@
 // once per tile, computes with the kernels and writes the results back in storage format; the loss sum of a
 // softmax descriptor runs across its tiles in the unit. Its time is the array model's vector-operation
 // estimate (the element-wise work shares the array's columns, docs/accelerator-timing.md "Vector
-// operations"). Later engines (normalisation) belong here.
+// operations"). It is also the auxiliary core of ETA (papers.md §4): residual addition, global average
+// pooling and the range group normalization run here, time-multiplexed with the SGD updates (one descriptor
+// at a time), with their own cycles and energy actions.
 #pragma once
 
 #include <tlm_utils/simple_initiator_socket.h>
@@ -16,10 +18,12 @@
 #include <vector>
 
 #include "accel/accel_config.h"
+#include "accel/accel_desc.h"
 #include "accel/accel_format.h"
 #include "accel/buffer_access.h"
 #include "accel/compute_timing.h"
 #include "common/log.h"
+#include "kernels/group_norm.h"
 #include "kernels/kernel_types.h"
 #include "kernels/loss.h"
 
@@ -44,6 +48,8 @@ class VectorUnit : public sc_core::sc_module {
     void invalidate(sc_dt::uint64 start, sc_dt::uint64 end) { buffers_.invalidate(start, end); }
     // False with cmd's error set when the tile cannot be computed.
     bool run(const accel::DecodedOp& op, const accel::Tile& t, accel::TileCommand& cmd);
+    bool norm_forward(const accel::DecodedOp& op, const accel::Tile& t, accel::TileCommand& cmd);
+    bool norm_backward(const accel::DecodedOp& op, const accel::Tile& t, accel::TileCommand& cmd);
 
     const uint8_t* read(const accel::BufferSlot& s, uint64_t bytes);
     bool read_values(const accel::BufferSlot& s, uint64_t n, const num::Format& fmt, accel::Staging& values);
@@ -62,6 +68,9 @@ class VectorUnit : public sc_core::sc_module {
     std::vector<uint32_t> argmax_;
     std::vector<uint8_t> copy_, bytes_, mask_, out_bytes_;
     kern::LossResult loss_;  // running over the tiles of one SOFTMAX_XENT descriptor
+    kern::GroupNormSaved saved_;
+    std::vector<accel_norm_stats> stats_;
+    std::vector<double> dgamma_acc_, dbeta_acc_;  // running over the tiles of one NORM_BWD descriptor
     Logger log_;
 };
 

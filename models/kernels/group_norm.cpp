@@ -101,6 +101,23 @@ void group_norm_forward(const GroupNormShape& s, uint32_t batch, const In& x, co
 void group_norm_backward(const GroupNormShape& s, uint32_t batch, const In& g, const In& x, const In& gamma,
                          const GroupNormSaved& saved, const Out& dx, const Out& dgamma, const Out& dbeta,
                          Workspace& ws) {
+    double* dgamma_acc = Workspace::sized(ws.b, s.channels);
+    double* dbeta_acc = Workspace::sized(ws.c, s.channels);
+    std::fill(dgamma_acc, dgamma_acc + s.channels, 0.0);
+    std::fill(dbeta_acc, dbeta_acc + s.channels, 0.0);
+    group_norm_backward_sums(s, batch, g, x, gamma, saved, dx, dgamma_acc, dbeta_acc, ws);
+    group_norm_round_sums(s.channels, dgamma_acc, dbeta_acc, dgamma, dbeta);
+}
+
+void group_norm_round_sums(uint32_t channels, const double* dgamma_acc, const double* dbeta_acc,
+                           const Out& dgamma, const Out& dbeta) {
+    if (dgamma.wanted()) round_into(kReal, 1, channels, dgamma_acc, 0, dgamma, 0, 0, dgamma.index_base);
+    if (dbeta.wanted()) round_into(kReal, 1, channels, dbeta_acc, 0, dbeta, 0, 0, dbeta.index_base);
+}
+
+void group_norm_backward_sums(const GroupNormShape& s, uint32_t batch, const In& g, const In& x,
+                              const In& gamma, const GroupNormSaved& saved, const Out& dx, double* dgamma_acc,
+                              double* dbeta_acc, Workspace& ws) {
     s.validate();
     const uint32_t M = s.group_size(), per_group = s.channels / s.groups, plane = s.plane();
     const size_t stats = static_cast<size_t>(batch) * s.groups;
@@ -109,10 +126,6 @@ void group_norm_backward(const GroupNormShape& s, uint32_t batch, const In& g, c
         throw UserError("group norm backward: the saved statistics do not match the shape and batch");
     const double inv_m = 1.0 / M, range_c = range_constant(M);
     double* acc = Workspace::sized(ws.a, M);
-    double* dgamma_acc = Workspace::sized(ws.b, s.channels);
-    double* dbeta_acc = Workspace::sized(ws.c, s.channels);
-    std::fill(dgamma_acc, dgamma_acc + s.channels, 0.0);
-    std::fill(dbeta_acc, dbeta_acc + s.channels, 0.0);
     for (uint32_t n = 0; n < batch; ++n)
         for (uint32_t grp = 0; grp < s.groups; ++grp) {
             const size_t offset = static_cast<size_t>(n) * s.size() + static_cast<size_t>(grp) * M;
@@ -150,8 +163,6 @@ void group_norm_backward(const GroupNormShape& s, uint32_t batch, const In& g, c
             }
             round_into(kReal, 1, M, acc, 0, dx, offset, 0, dx.index_base + offset);
         }
-    if (dgamma.wanted()) round_into(kReal, 1, s.channels, dgamma_acc, 0, dgamma, 0, 0, dgamma.index_base);
-    if (dbeta.wanted()) round_into(kReal, 1, s.channels, dbeta_acc, 0, dbeta, 0, 0, dbeta.index_base);
 }
 
 }  // namespace trainvp::kern

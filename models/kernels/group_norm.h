@@ -56,4 +56,15 @@ void group_norm_backward(const GroupNormShape& s, uint32_t batch, const In& g, c
                          const GroupNormSaved& saved, const Out& dx, const Out& dgamma, const Out& dbeta,
                          Workspace& ws);
 
+// group_norm_backward over a run of samples, for a caller that splits the batch (the accelerator's vector
+// unit): dx as group_norm_backward (its index_base the run's first element in the whole tensor), and the
+// unrounded dgamma and dbeta sums added to dgamma_acc and dbeta_acc (channels each). Runs in ascending sample
+// order from zeroed sums, then group_norm_round_sums, give group_norm_backward's results bit for bit.
+void group_norm_backward_sums(const GroupNormShape& s, uint32_t batch, const In& g, const In& x,
+                              const In& gamma, const GroupNormSaved& saved, const Out& dx, double* dgamma_acc,
+                              double* dbeta_acc, Workspace& ws);
+// Rounds the sums of group_norm_backward_sums into dgamma and dbeta (either may be absent).
+void group_norm_round_sums(uint32_t channels, const double* dgamma_acc, const double* dbeta_acc,
+                           const Out& dgamma, const Out& dbeta);
+
 }  // namespace trainvp::kern

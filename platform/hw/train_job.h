@@ -20,9 +20,10 @@
 
 #define TRAIN_JOB_BASE TRAINVP_HOST_AREA_BASE
 #define TRAIN_JOB_MAGIC 0x424F4A54u /* "TJOB" */
-#define TRAIN_JOB_VERSION 1u
+#define TRAIN_JOB_VERSION 2u
 #define TRAIN_RESULTS_MAGIC 0x53455254u /* "TRES" */
-#define TRAIN_JOB_MAX_LAYERS 32u
+/* ResNet-20 with its norm, relu and add layers is 70 layers. */
+#define TRAIN_JOB_MAX_LAYERS 96u
 #define TRAIN_JOB_MAX_EPOCHS 256u
 /* Samples per step: the firmware keeps one gather descriptor per sample of a batch (160 B each) on its heap.
  */
@@ -34,8 +35,20 @@
 #define TRAIN_LAYER_RELU 3u
 #define TRAIN_LAYER_MAXPOOL 4u
 #define TRAIN_LAYER_AVGPOOL 5u
+#define TRAIN_LAYER_ADD 6u            /* two inputs; run on the vector unit (ADD) */
+#define TRAIN_LAYER_GLOBAL_AVGPOOL 7u /* GAVGPOOL_FWD / _BWD */
+#define TRAIN_LAYER_NORM 8u           /* range group norm (NORM_FWD / _BWD); gamma in w*, beta in b* */
 
-/* One layer. Shapes are per sample; `in` is the previous layer's output (or the network input). */
+/* How the error of a layer's output is formed before its backward pass (kern::Network, network.h "Graph
+ * execution order"): used in place (addr_g is the loss gradient or the one consumer's error), copied and
+ * rounded into fmt_err (one part in another format: DMA_COPY), or the sum of two parts (ADD), both into
+ * addr_dy with stochastic-rounding slot dy. */
+#define TRAIN_ERR_IN_PLACE 0u
+#define TRAIN_ERR_COPY 1u
+#define TRAIN_ERR_SUM2 2u
+
+/* One layer. Shapes are per sample; `in` is the shape of input[0]. Layers are in topological order: input[k]
+ * is an earlier layer's index, or -1 for the network input (only layer 0 reads it). */
 typedef struct train_layer {
     uint32_t kind;     /* TRAIN_LAYER_* */
     uint32_t has_bias; /* conv/fc */
@@ -53,6 +66,20 @@ typedef struct train_layer {
     uint32_t addr_b, addr_b_master, addr_b_grad, addr_b_velocity;
     /* Batch buffers sized for job.batch samples: output activations, error at the input, max-pool argmax. */
     uint32_t addr_y, addr_dx, addr_argmax;
+    /* Graph: producers of the inputs (num_inputs of them; -1 the network input). */
+    int16_t input[2];
+    uint16_t num_inputs;
+    /* Norm: groups, scale_bits, range_gradient; statistics buffer (accel_norm_stats per sample and group). */
+    uint16_t groups;
+    uint8_t scale_bits, range_gradient;
+    uint16_t reserved0;
+    uint32_t addr_stats;
+    /* The error of this layer's output (TRAIN_ERR_*): backward reads it at addr_g in fmt_err; COPY and SUM2
+     * write it there (addr_g = addr_dy) from the parts, in the order the golden network sums them. */
+    uint32_t err_mode;
+    uint32_t addr_g, addr_dy;
+    uint32_t addr_part[2];
+    uint16_t fmt_part[2];
     uint32_t reserved[4];
 } train_layer;
 

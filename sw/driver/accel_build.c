@@ -236,6 +236,71 @@ void accel_desc_dma_copy(accel_desc* d, uint32_t count, struct accel_tensor x, s
     d->addr_y = y.addr, d->fmt[ACCEL_OPND_Y] = y.fmt;
 }
 
+void accel_desc_add(accel_desc* d, uint32_t count, struct accel_tensor x, struct accel_tensor x2,
+                    struct accel_tensor y) {
+    start(d, ACCEL_OP_ADD, 0);
+    d->count = count;
+    d->addr_x = x.addr, d->fmt[ACCEL_OPND_X] = x.fmt;
+    d->addr_g = x2.addr, d->fmt[ACCEL_OPND_G] = x2.fmt;
+    d->addr_y = y.addr, d->fmt[ACCEL_OPND_Y] = y.fmt;
+}
+
+static void set_plane_shape(accel_desc* d, uint16_t channels, uint16_t rows, uint16_t cols) {
+    d->in_channels = channels;
+    d->in_rows = rows;
+    d->in_cols = cols;
+}
+
+void accel_desc_gavgpool_fwd(accel_desc* d, uint32_t batch, uint16_t channels, uint16_t rows, uint16_t cols,
+                             struct accel_tensor x, struct accel_tensor y) {
+    start(d, ACCEL_OP_GAVGPOOL_FWD, batch);
+    set_plane_shape(d, channels, rows, cols);
+    d->addr_x = x.addr, d->fmt[ACCEL_OPND_X] = x.fmt;
+    d->addr_y = y.addr, d->fmt[ACCEL_OPND_Y] = y.fmt;
+}
+
+void accel_desc_gavgpool_bwd(accel_desc* d, uint32_t batch, uint16_t channels, uint16_t rows, uint16_t cols,
+                             struct accel_tensor g, struct accel_tensor dx) {
+    start(d, ACCEL_OP_GAVGPOOL_BWD, batch);
+    set_plane_shape(d, channels, rows, cols);
+    d->addr_g = g.addr, d->fmt[ACCEL_OPND_G] = g.fmt;
+    d->addr_dx = dx.addr, d->fmt[ACCEL_OPND_DX] = dx.fmt;
+}
+
+static void set_norm_shape(accel_desc* d, const struct accel_norm_shape* s) {
+    set_plane_shape(d, s->channels, s->rows, s->cols);
+    d->out_channels = s->groups;
+    d->kernel = s->scale_bits;
+}
+
+void accel_desc_norm_fwd(accel_desc* d, const struct accel_norm_shape* s, uint32_t batch,
+                         struct accel_tensor x, struct accel_tensor gamma, uint32_t addr_beta,
+                         uint32_t addr_stats, struct accel_tensor y) {
+    start(d, ACCEL_OP_NORM_FWD, batch);
+    set_norm_shape(d, s);
+    d->addr_x = x.addr, d->fmt[ACCEL_OPND_X] = x.fmt;
+    d->addr_w = gamma.addr, d->fmt[ACCEL_OPND_W] = gamma.fmt;
+    d->addr_b = addr_beta;
+    d->addr_aux = addr_stats;
+    d->addr_y = y.addr, d->fmt[ACCEL_OPND_Y] = y.fmt;
+}
+
+void accel_desc_norm_bwd(accel_desc* d, const struct accel_norm_shape* s, uint32_t batch,
+                         struct accel_tensor g, struct accel_tensor x, struct accel_tensor gamma,
+                         uint32_t addr_stats, struct accel_tensor dx, struct accel_tensor dgamma,
+                         uint32_t addr_dbeta) {
+    start(d, ACCEL_OP_NORM_BWD, batch);
+    set_norm_shape(d, s);
+    if (s->range_gradient) d->flags |= ACCEL_FLAG_NORM_RANGE_GRAD;
+    d->addr_g = g.addr, d->fmt[ACCEL_OPND_G] = g.fmt;
+    d->addr_x = x.addr, d->fmt[ACCEL_OPND_X] = x.fmt;
+    d->addr_w = gamma.addr, d->fmt[ACCEL_OPND_W] = gamma.fmt;
+    d->addr_aux = addr_stats;
+    d->addr_dx = dx.addr, d->fmt[ACCEL_OPND_DX] = dx.fmt;
+    d->addr_dw = dgamma.addr, d->fmt[ACCEL_OPND_DW] = dgamma.fmt;
+    d->addr_db = addr_dbeta;
+}
+
 void accel_desc_sparse_config(accel_desc* d, uint32_t config) {
     memset(d, 0, sizeof *d);
     d->opcode = ACCEL_OP_SPARSE_CONFIG;

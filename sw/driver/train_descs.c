@@ -5,8 +5,14 @@
 static uint32_t layer_in_size(const train_layer* L) {
     return (uint32_t)L->in_c * L->in_h * L->in_w;
 }
+static uint32_t layer_out_size(const train_layer* L) {
+    return (uint32_t)L->out_c * L->out_h * L->out_w;
+}
 static int is_gemm(const train_layer* L) {
     return L->kind == TRAIN_LAYER_CONV || L->kind == TRAIN_LAYER_FC;
+}
+static int has_params(const train_layer* L) {
+    return is_gemm(L) || L->kind == TRAIN_LAYER_NORM;
 }
 
 static struct accel_conv_shape conv_shape(const train_layer* L) {
@@ -31,10 +37,23 @@ static void finish(accel_desc* d, const train_job* job, uint32_t layer, uint32_t
     accel_desc_set_sr(d, job->seed, step, sr0, sr1, sr2);
 }
 
-/* Forward of layer l on n samples reading x; appends one descriptor. */
+static struct accel_norm_shape norm_shape(const train_layer* L) {
+    struct accel_norm_shape s = {L->in_c, L->in_h, L->in_w, L->groups, L->scale_bits, L->range_gradient};
+    return s;
+}
+
+/* Input k of layer l: the network input of the pass (`input`, in fmt_input) or an earlier layer's output. */
+static struct accel_tensor layer_input(const train_job* job, uint32_t l, uint32_t k, uint32_t input) {
+    const int16_t p = job->layers[l].input[k];
+    return p < 0 ? accel_tensor(input, job->fmt_input)
+                 : accel_tensor(job->layers[p].addr_y, job->layers[p].fmt_act);
+}
+
+/* Forward of layer l on n samples; appends one descriptor. */
 static accel_desc* build_forward(accel_desc* d, const train_job* job, uint32_t l, uint32_t n, uint32_t step,
-                                 struct accel_tensor x) {
+                                 uint32_t input) {
     const train_layer* L = &job->layers[l];
+    const struct accel_tensor x = layer_input(job, l, 0, input);
     const struct accel_tensor y = accel_tensor(L->addr_y, L->fmt_act);
     const uint32_t bias = L->has_bias ? L->addr_b : ACCEL_NO_ADDR;
     if (L->kind == TRAIN_LAYER_CONV) {
@@ -45,6 +64,14 @@ static accel_desc* build_forward(accel_desc* d, const train_job* job, uint32_t l
         accel_desc_fc_fwd(d, &s, n, x, accel_tensor(L->addr_w, L->fmt_weights), bias, y);
     } else if (L->kind == TRAIN_LAYER_RELU) {
         accel_desc_relu_fwd(d, n * layer_in_size(L), x, y);
+    } else if (L->kind == TRAIN_LAYER_ADD) {
+        accel_desc_add(d, n * layer_in_size(L), x, layer_input(job, l, 1, input), y);
+    } else if (L->kind == TRAIN_LAYER_GLOBAL_AVGPOOL) {
+        accel_desc_gavgpool_fwd(d, n, L->in_c, L->in_h, L->in_w, x, y);
+    } else if (L->kind == TRAIN_LAYER_NORM) {
+        const struct accel_norm_shape s = norm_shape(L);
+        accel_desc_norm_fwd(d, &s, n, x, accel_tensor(L->addr_w, L->fmt_weights), L->addr_b, L->addr_stats,
+                            y);
     } else {
         const struct accel_pool_shape s = pool_shape(L);
         if (L->kind == TRAIN_LAYER_MAXPOOL)
@@ -58,23 +85,38 @@ static accel_desc* build_forward(accel_desc* d, const train_job* job, uint32_t l
 
 static accel_desc* build_forward_pass(accel_desc* d, const train_job* job, uint32_t n, uint32_t step,
                                       uint32_t input) {
-    struct accel_tensor x = accel_tensor(input, job->fmt_input);
-    for (uint32_t l = 0; l < job->num_layers; ++l) {
-        d = build_forward(d, job, l, n, step, x);
-        x = accel_tensor(job->layers[l].addr_y, job->layers[l].fmt_act);
-    }
+    for (uint32_t l = 0; l < job->num_layers; ++l) d = build_forward(d, job, l, n, step, input);
     return d;
 }
 
-/* Backward of layer l: error for its input (not for layer 0), then its weight gradients. */
+/* The error of layer l's output, formed from its consumers' errors as kern::Network::backward does:
+ * nothing to do (used in place), a rounding copy, or the sum of two parts, into addr_dy. */
+static accel_desc* build_output_error(accel_desc* d, const train_job* job, uint32_t l, uint32_t n,
+                                      uint32_t step) {
+    const train_layer* L = &job->layers[l];
+    const uint32_t count = n * layer_out_size(L);
+    const struct accel_tensor dy = accel_tensor(L->addr_dy, L->fmt_err);
+    if (L->err_mode == TRAIN_ERR_COPY)
+        accel_desc_dma_copy(d, count, accel_tensor(L->addr_part[0], L->fmt_part[0]), dy);
+    else if (L->err_mode == TRAIN_ERR_SUM2)
+        accel_desc_add(d, count, accel_tensor(L->addr_part[0], L->fmt_part[0]),
+                       accel_tensor(L->addr_part[1], L->fmt_part[1]), dy);
+    else
+        return d;
+    finish(d, job, l, n, step, TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_DY), 0, 0);
+    return d + 1;
+}
+
+/* Backward of layer l: its output error, the error for its input (unless it reads the network input), then
+ * its weight gradients. */
 static accel_desc* build_backward(accel_desc* d, const train_job* job, uint32_t l, uint32_t n,
                                   uint32_t step) {
     const train_layer* L = &job->layers[l];
-    const uint32_t g_addr = l + 1 < job->num_layers ? job->layers[l + 1].addr_dx : job->addr_loss_grad;
-    const struct accel_tensor g = accel_tensor(g_addr, L->fmt_err);
+    d = build_output_error(d, job, l, n, step);
+    const struct accel_tensor g = accel_tensor(L->addr_g, L->fmt_err);
     const struct accel_tensor dx = accel_tensor(L->addr_dx, L->fmt_in_err);
-    const struct accel_tensor x = l ? accel_tensor(job->layers[l - 1].addr_y, job->layers[l - 1].fmt_act)
-                                    : accel_tensor(job->addr_batch_input, job->fmt_input);
+    const struct accel_tensor x = layer_input(job, l, 0, job->addr_batch_input);
+    const int need_dx = L->input[0] >= 0;
     const uint32_t sr_dx = TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_DX);
     if (is_gemm(L)) {
         const int conv = L->kind == TRAIN_LAYER_CONV;
@@ -83,7 +125,7 @@ static accel_desc* build_backward(accel_desc* d, const train_job* job, uint32_t 
         const struct accel_tensor w = accel_tensor(L->addr_w, L->fmt_weights);
         const struct accel_tensor dw = accel_tensor(L->addr_w_grad, L->fmt_weight_grads);
         const uint32_t db = L->has_bias ? L->addr_b_grad : ACCEL_NO_ADDR;
-        if (l > 0) {
+        if (need_dx) {
             if (conv)
                 accel_desc_conv_bwd_data(d, &cs, n, g, w, dx);
             else
@@ -98,9 +140,21 @@ static accel_desc* build_backward(accel_desc* d, const train_job* job, uint32_t 
                TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_DB), 0);
         return d;
     }
-    if (l == 0) return d; /* nothing below needs an error */
+    if (L->kind == TRAIN_LAYER_NORM) {
+        /* dx is written even when nothing reads it (the layer reads the network input). */
+        const struct accel_norm_shape s = norm_shape(L);
+        accel_desc_norm_bwd(d, &s, n, g, x, accel_tensor(L->addr_w, L->fmt_weights), L->addr_stats, dx,
+                            accel_tensor(L->addr_w_grad, L->fmt_weight_grads), L->addr_b_grad);
+        finish(d++, job, l, n, step, sr_dx, TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_DW),
+               TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_DB));
+        return d;
+    }
+    /* add: every input's error is g itself (its consumers read addr_g). */
+    if (!need_dx || L->kind == TRAIN_LAYER_ADD) return d;
     if (L->kind == TRAIN_LAYER_RELU) {
         accel_desc_relu_bwd(d, n * layer_in_size(L), accel_tensor(L->addr_y, L->fmt_act), g, dx);
+    } else if (L->kind == TRAIN_LAYER_GLOBAL_AVGPOOL) {
+        accel_desc_gavgpool_bwd(d, n, L->in_c, L->in_h, L->in_w, g, dx);
     } else {
         const struct accel_pool_shape s = pool_shape(L);
         if (L->kind == TRAIN_LAYER_MAXPOOL)
@@ -114,7 +168,9 @@ static accel_desc* build_backward(accel_desc* d, const train_job* job, uint32_t 
 
 static accel_desc* build_update(accel_desc* d, const train_job* job, uint32_t l, uint32_t n, uint32_t step) {
     const train_layer* L = &job->layers[l];
-    struct accel_sgd_params p = {job->lr, job->momentum, job->weight_decay, n};
+    /* Network::update: no weight decay on a norm layer's gamma (nor on any bias or beta). */
+    struct accel_sgd_params p = {job->lr, job->momentum,
+                                 L->kind == TRAIN_LAYER_NORM ? 0.0 : job->weight_decay, n};
     accel_desc_sgd_update(d, L->weight_count, &p, accel_tensor(L->addr_w_grad, L->fmt_weight_grads),
                           accel_tensor(L->addr_w_master, L->fmt_master), L->addr_w_velocity,
                           accel_tensor(L->addr_w, L->fmt_weights));
@@ -146,7 +202,7 @@ uint32_t train_descs_step(const train_job* job, uint32_t n, accel_desc* out) {
     d = build_loss(d, job, n, 0, job->addr_batch_labels, 1);
     for (uint32_t l = job->num_layers; l-- > 0;) d = build_backward(d, job, l, n, 0);
     for (uint32_t l = 0; l < job->num_layers; ++l)
-        if (is_gemm(&job->layers[l])) d = build_update(d, job, l, n, 0);
+        if (has_params(&job->layers[l])) d = build_update(d, job, l, n, 0);
     return (uint32_t)(d - out);
 }
 

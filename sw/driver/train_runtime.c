@@ -33,20 +33,39 @@ static int fmt_ok(uint16_t fmt) {
     return accel_fmt_container_bytes(fmt) != 0;
 }
 
+static int same_shape_out_in(const train_layer* P, const train_layer* L) {
+    return P->out_c == L->in_c && P->out_h == L->in_h && P->out_w == L->in_w;
+}
+
 static int check_layer(const train_job* job, uint32_t l, const char** why) {
     const train_layer* L = &job->layers[l];
     const uint32_t in = layer_in_size(L), out = layer_out_size(L);
     if (in == 0 || out == 0) return fail(why, "a layer has an empty input or output shape");
-    if (l == 0 && in != job->input_size) return fail(why, "layer 0's input size is not input_size");
-    if (l > 0) {
-        const train_layer* P = &job->layers[l - 1];
-        if (P->out_c != L->in_c || P->out_h != L->in_h || P->out_w != L->in_w)
-            return fail(why, "a layer's input shape is not the previous layer's output shape");
+    const uint32_t inputs = L->kind == TRAIN_LAYER_ADD ? 2u : 1u;
+    if (L->num_inputs != inputs) return fail(why, "a layer has the wrong number of inputs");
+    for (uint32_t k = 0; k < inputs; ++k) {
+        const int16_t p = L->input[k];
+        if (p < 0) {
+            if (l != 0 || in != job->input_size) return fail(why, "only layer 0 reads the network input");
+        } else if ((uint32_t)p >= l) {
+            return fail(why, "a layer reads a later layer (not topological order)");
+        } else if (!same_shape_out_in(&job->layers[p], L)) {
+            return fail(why, "a layer's input shape is not its producer's output shape");
+        }
     }
-    if (!fmt_ok(L->fmt_act) || !fmt_ok(L->fmt_err) || (l > 0 && !fmt_ok(L->fmt_in_err)))
+    const int need_dx = L->input[0] >= 0 && L->kind != TRAIN_LAYER_ADD;
+    if (!fmt_ok(L->fmt_act) || !fmt_ok(L->fmt_err) || (need_dx && !fmt_ok(L->fmt_in_err)))
         return fail(why, "a layer has an invalid activation or error format");
     if (L->addr_y == 0) return fail(why, "a layer has no output buffer");
-    if (l > 0 && L->addr_dx == 0) return fail(why, "a layer has no input-error buffer");
+    if ((need_dx || L->kind == TRAIN_LAYER_NORM) && L->addr_dx == 0)
+        return fail(why, "a layer has no input-error buffer");
+    if (L->addr_g == 0) return fail(why, "a layer has no output-error address");
+    if (L->err_mode > TRAIN_ERR_SUM2 ||
+        (L->err_mode != TRAIN_ERR_IN_PLACE && (L->addr_dy == 0 || L->addr_g != L->addr_dy)))
+        return fail(why, "a layer's output-error mode or buffer is invalid");
+    for (uint32_t k = 0; k < L->err_mode; ++k)
+        if (L->addr_part[k] == 0 || !fmt_ok(L->fmt_part[k]))
+            return fail(why, "a layer's output-error parts are incomplete");
     switch (L->kind) {
         case TRAIN_LAYER_CONV:
             if (L->kernel == 0 || L->stride == 0 || L->out_c == 0)
@@ -56,7 +75,8 @@ static int check_layer(const train_job* job, uint32_t l, const char** why) {
             if (L->fc_in != in || L->fc_out != out) return fail(why, "an fc layer's fc_in/fc_out disagree");
             break;
         case TRAIN_LAYER_RELU:
-            if (in != out) return fail(why, "a relu layer changes the shape");
+        case TRAIN_LAYER_ADD:
+            if (in != out) return fail(why, "a relu or add layer changes the shape");
             break;
         case TRAIN_LAYER_MAXPOOL:
         case TRAIN_LAYER_AVGPOOL:
@@ -65,17 +85,27 @@ static int check_layer(const train_job* job, uint32_t l, const char** why) {
             if (L->kind == TRAIN_LAYER_MAXPOOL && L->addr_argmax == 0)
                 return fail(why, "a max-pool layer has no argmax buffer");
             break;
+        case TRAIN_LAYER_GLOBAL_AVGPOOL:
+            if (L->out_c != L->in_c || out != L->in_c)
+                return fail(why, "a global average pooling layer's output is not one value per channel");
+            break;
+        case TRAIN_LAYER_NORM:
+            if (in != out || L->groups == 0 || L->in_c % L->groups != 0 || L->addr_stats == 0 ||
+                (L->addr_stats & 7u) || !L->has_bias || L->weight_count != L->in_c ||
+                L->bias_count != L->in_c)
+                return fail(why, "a norm layer's groups, statistics buffer or gamma/beta are invalid");
+            break;
         default:
             return fail(why, "unknown layer kind");
     }
-    if (is_gemm(L)) {
+    if (is_gemm(L) || L->kind == TRAIN_LAYER_NORM) {
         if (!fmt_ok(L->fmt_weights) || !fmt_ok(L->fmt_weight_grads) || !fmt_ok(L->fmt_master))
-            return fail(why, "a conv/fc layer has an invalid parameter format");
+            return fail(why, "a conv/fc/norm layer has an invalid parameter format");
         if (L->weight_count == 0 || L->addr_w == 0 || L->addr_w_master == 0 || L->addr_w_grad == 0)
-            return fail(why, "a conv/fc layer has no weights");
+            return fail(why, "a conv/fc/norm layer has no weights");
         if (L->has_bias &&
             (L->bias_count != L->out_c || L->addr_b == 0 || L->addr_b_master == 0 || L->addr_b_grad == 0))
-            return fail(why, "a conv/fc layer's bias is incomplete");
+            return fail(why, "a conv/fc/norm layer's bias is incomplete");
         if (job->momentum != 0.0 && (L->addr_w_velocity == 0 || (L->has_bias && L->addr_b_velocity == 0)))
             return fail(why, "momentum without velocity buffers");
     }
@@ -144,7 +174,9 @@ int train_rt_init(struct train_rt* rt, const train_job* job) {
     rt->job = job;
     rt->image_bytes = accel_tensor_bytes(job->fmt_input, job->input_size);
     rt->gather = malloc(sizeof(accel_desc) * job->batch);
-    if (rt->gather == NULL) return ACCEL_DRV_EINVAL;
+    rt->step_descs = malloc(sizeof(accel_desc) * (6u * job->num_layers + 1u)); /* train_descs.h bound */
+    rt->eval_descs = malloc(sizeof(accel_desc) * (job->num_layers + 1u));
+    if (rt->gather == NULL || rt->step_descs == NULL || rt->eval_descs == NULL) return ACCEL_DRV_EINVAL;
     for (uint32_t b = 0; b < job->batch; ++b) train_descs_gather(job, b, &rt->gather[b]);
     build_step(rt, job->batch);
     build_eval(rt, job->batch);

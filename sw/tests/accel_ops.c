@@ -306,6 +306,43 @@ static void test_sgd(void) {
     for (int i = 0; i < 4; ++i) CHECK_EQ((uint32_t)(int32_t)sgd_w[i], (uint32_t)(int32_t)(m[i] * 256.0f));
 }
 
+/* The auxiliary core: ADD, global average pooling, range group norm forward and backward. One group of
+ * M = 4 elements {0, 1, 2, 3}: mean 1.5, range 3, C(4) * 3 = 1.80 (significand above sqrt 2) gives the
+ * scale 1/2; with gamma 2 and beta 1, y = x - 0.5. Backward with g = {1, 0, 0, 0}: mean(gamma g) = 0.5,
+ * dx = (2 g - 0.5) / 2, dgamma = sum g (x - mean) s = {-0.75, 0}, dbeta = {1, 0}. */
+static float aux_x[2] = {1.5f, -2.0f}, aux_x2[2] = {0.25f, 4.0f}, aux_y[2];
+static float gp_x[8] = {1, 2, 3, 4, -1, -1, -1, 5}, gp_y[2], gp_g[2] = {4, 8}, gp_dx[8];
+static float nm_x[4] = {0, 1, 2, 3}, nm_gamma[2] = {2, 2}, nm_beta[2] = {1, 1}, nm_y[4];
+static float nm_g[4] = {1, 0, 0, 0}, nm_dx[4], nm_dgamma[2], nm_dbeta[2];
+static accel_norm_stats nm_stats[1];
+
+static void test_aux(void) {
+    accel_desc d[5];
+    accel_desc_add(&d[0], 2, accel_fp32(aux_x), accel_fp32(aux_x2), accel_fp32(aux_y));
+    accel_desc_gavgpool_fwd(&d[1], 1, 2, 2, 2, accel_fp32(gp_x), accel_fp32(gp_y));
+    accel_desc_gavgpool_bwd(&d[2], 1, 2, 2, 2, accel_fp32(gp_g), accel_fp32(gp_dx));
+    const struct accel_norm_shape ns = {2, 1, 2, 1, 0, 0};
+    accel_desc_norm_fwd(&d[3], &ns, 1, accel_fp32(nm_x), accel_fp32(nm_gamma), ACCEL_ADDR(nm_beta),
+                        ACCEL_ADDR(nm_stats), accel_fp32(nm_y));
+    accel_desc_norm_bwd(&d[4], &ns, 1, accel_fp32(nm_g), accel_fp32(nm_x), accel_fp32(nm_gamma),
+                        ACCEL_ADDR(nm_stats), accel_fp32(nm_dx), accel_fp32(nm_dgamma), ACCEL_ADDR(nm_dbeta));
+    CHECK_EQ(accel_submit(&poll_ring, d, 5, NULL), 0);
+    CHECK_EQ(accel_wait(&poll_ring, NULL), 0);
+    static const float y[2] = {1.75f, 2.0f}, gy[2] = {2.5f, 0.5f};
+    static const float gdx[8] = {1, 1, 1, 1, 2, 2, 2, 2}, ny[4] = {-0.5f, 0.5f, 1.5f, 2.5f};
+    static const float ndx[4] = {0.75f, -0.25f, -0.25f, -0.25f}, ndg[2] = {-0.75f, 0}, ndb[2] = {1, 0};
+    CHECK(feq(aux_y, y, 2, "add"));
+    CHECK(feq(gp_y, gy, 2, "global avgpool"));
+    CHECK(feq(gp_dx, gdx, 8, "global avgpool backward"));
+    CHECK(feq(nm_y, ny, 4, "norm"));
+    CHECK(nm_stats[0].mean == 1.5 && nm_stats[0].scale == 0.5);
+    CHECK_EQ(nm_stats[0].arg_max, 3);
+    CHECK_EQ(nm_stats[0].arg_min, 0);
+    CHECK(feq(nm_dx, ndx, 4, "norm backward"));
+    CHECK(feq(nm_dgamma, ndg, 2, "norm dgamma"));
+    CHECK(feq(nm_dbeta, ndb, 2, "norm dbeta"));
+}
+
 /* fp32 -> fx16.8 -> fp32. 1/512 and 3/512 are ties: round to nearest even gives 0 and 2/256. */
 static float cp_src[8] = {1.5f, -2.25f, 1.0f / 256, -128.0f, 127.99609375f, 3.0f, 1.0f / 512, 3.0f / 512};
 static int16_t cp_fx[8];
@@ -395,6 +432,7 @@ int main(void) {
     test_long_wait(&poll_ring, "polling");
     test_relu();
     test_sgd();
+    test_aux();
     const uint32_t total = on_irq_ring + poll_ring.published;
 
     test_full_ring(ACCEL_COMPLETE_IRQ, "chain by interrupt");

@@ -98,7 +98,7 @@ PY
         expect_refusal "hardware\.array\.pe\.brick_acc_bits.*at least 38" --set hardware.array.pe.kind=bricks \
             --set hardware.array.pe.brick_acc_bits=30
         expect_refusal "hardware\.array\.pe\.float_max.*fp16, fp8e4m3 or fp8e5m2" --set hardware.array.pe.float_max=bf16
-        expect_refusal "layer 0 \(conv\): weight gradient: .*not bf16 by fx8" "${nf[@]}" --set network.formats.errors=bf16
+        expect_refusal "layer 0 'conv1' \(conv\): weight gradient: .*not bf16 by fx8" "${nf[@]}" --set network.formats.errors=bf16
         expect_refusal "hardware\.fidelity.*uniform PE only" "${nf[@]}" --set hardware.fidelity=cycle
         echo "PASS" ;;
     iso_area)

@@ -189,3 +189,93 @@ TEST_CASE("is_training_scenario: a network section makes a training run", "[trai
     CHECK(is_training_scenario(YAML::Load("network: {preset: lenet5}\nname: x")));
     CHECK_FALSE(is_training_scenario(YAML::Load("name: hello\ncpu: {clock_hz: 1e8}")));
 }
+
+namespace {
+
+// stem conv -> norm -> r0 relu -> conv a (reads r0) -> add (a, r0) -> global_avgpool -> fc: r0 is read by a
+// and by the add, so its error is the sum of a's input error and the add's output error.
+kern::NetworkSpec residual_graph() {
+    kern::NetworkSpec spec;
+    spec.channels = 1;
+    spec.rows = spec.cols = 8;
+    auto layer = [](LayerKind k, const char* name, std::vector<std::string> inputs = {}) {
+        kern::LayerSpec s;
+        s.kind = k;
+        s.name = name;
+        s.inputs = std::move(inputs);
+        if (k == LayerKind::conv) s.out_channels = 4, s.kernel = 3, s.pad = 1;
+        if (k == LayerKind::norm) s.groups = 2;
+        if (k == LayerKind::fc) s.out = 4;
+        return s;
+    };
+    spec.layers = {layer(LayerKind::conv, "stem"),          layer(LayerKind::norm, "n"),
+                   layer(LayerKind::relu, "r0"),            layer(LayerKind::conv, "a", {"r0"}),
+                   layer(LayerKind::add, "sum", {"a", "r0"}), layer(LayerKind::global_avgpool, "gap"),
+                   layer(LayerKind::fc, "out")};
+    return spec;
+}
+
+}  // namespace
+
+TEST_CASE("a graph's job: inputs, norm buffers and the error of a layer read twice", "[train_job][graph]") {
+    const kern::Trainer trainer(residual_graph(), config());
+    const TrainJobImage img = plan_train_job(trainer, 12, 6, 64);
+    const train_job& j = img.job;
+    REQUIRE(j.num_layers == 7);
+    const train_layer &stem = j.layers[0], &n = j.layers[1], &r0 = j.layers[2], &a = j.layers[3],
+                      &sum = j.layers[4], &gap = j.layers[5], &out = j.layers[6];
+    CHECK(stem.input[0] == -1);
+    CHECK(n.kind == TRAIN_LAYER_NORM);
+    CHECK(n.groups == 2);
+    CHECK(n.addr_stats != 0);
+    CHECK(n.addr_stats % 8 == 0);
+    CHECK((n.weight_count == 4 && n.bias_count == 4 && n.has_bias == 1));
+    CHECK((sum.kind == TRAIN_LAYER_ADD && sum.num_inputs == 2 && sum.input[0] == 3 && sum.input[1] == 2));
+    CHECK(gap.kind == TRAIN_LAYER_GLOBAL_AVGPOOL);
+    CHECK(stem.addr_dx == 0);  // reads the network input: no input error
+    CHECK(sum.addr_dx == 0);   // an add passes its error on unchanged
+    // The loss gradient, then errors used in place, and r0's summed error (a's dx + the add's error).
+    CHECK(out.err_mode == TRAIN_ERR_IN_PLACE);
+    CHECK(out.addr_g == j.addr_loss_grad);
+    CHECK(gap.addr_g == out.addr_dx);
+    CHECK(sum.addr_g == gap.addr_dx);
+    CHECK(a.addr_g == sum.addr_g);
+    CHECK(r0.err_mode == TRAIN_ERR_SUM2);
+    CHECK(r0.addr_part[0] == a.addr_dx);
+    CHECK(r0.addr_part[1] == sum.addr_g);
+    CHECK(r0.addr_g == r0.addr_dy);
+    CHECK(r0.addr_dy != 0);
+    CHECK(n.addr_g == r0.addr_dx);
+}
+
+TEST_CASE("graphs the platform cannot run are refused with the layer's name", "[train_job][graph]") {
+    kern::NetworkSpec three = residual_graph();
+    three.layers[4].inputs = {"a", "r0", "a"};
+    REQUIRE_THROWS_WITH(plan_train_job(kern::Trainer(three, config()), 12, 6, 64),
+                        Catch::Contains("layer sum") && Catch::Contains("exactly two inputs"));
+    kern::NetworkSpec concat = residual_graph();
+    concat.layers[4].kind = LayerKind::concat;
+    REQUIRE_THROWS_WITH(plan_train_job(kern::Trainer(concat, config()), 12, 6, 64),
+                        Catch::Contains("layer sum") && Catch::Contains("concat"));
+}
+
+TEST_CASE("ResNet-20 with its norm, relu and add layers fits the job", "[train_job][graph]") {
+    kern::NetworkSpec spec;
+    spec.channels = 3;
+    spec.rows = spec.cols = 32;
+    spec.layers = kern::resnet_layers(3);
+    kern::TrainConfig cfg = config();
+    cfg.batch = 2;
+    const kern::Trainer trainer(spec, cfg);
+    const TrainJobImage img = plan_train_job(trainer, 4, 2, 64);
+    CHECK(img.job.num_layers == trainer.network().layers().size());
+    CHECK(img.job.num_layers > 32);  // the old limit
+    CHECK(img.job.num_layers <= TRAIN_JOB_MAX_LAYERS);
+    uint32_t sums = 0, norms = 0;
+    for (uint32_t l = 0; l < img.job.num_layers; ++l) {
+        sums += img.job.layers[l].err_mode == TRAIN_ERR_SUM2;
+        norms += img.job.layers[l].kind == TRAIN_LAYER_NORM;
+    }
+    CHECK(sums == 9);  // every block's input is read by its first conv (or projection) and by its add
+    CHECK(norms == 21);
+}

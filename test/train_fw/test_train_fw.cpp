@@ -198,6 +198,7 @@ TEST_CASE("the firmware's stochastic-rounding ids and shuffle equal the golden t
         CHECK(TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_B) == kern::tensor_id(l, kern::Slot::b));
         CHECK(TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_W_VELOCITY) == kern::tensor_id(l, kern::Slot::w_velocity));
         CHECK(TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_B_VELOCITY) == kern::tensor_id(l, kern::Slot::b_velocity));
+        CHECK(TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_DY) == kern::tensor_id(l, kern::Slot::dy));
     }
     CHECK(TRAIN_RT_EVAL_STEP == kern::kEvalStep);
     // The firmware's Fisher-Yates (train_rt_epoch_order) with prng_core's keyed draws.

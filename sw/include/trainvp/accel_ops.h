@@ -189,6 +189,34 @@ void accel_desc_sgd_update(accel_desc* d, uint32_t count, const struct accel_sgd
 /* y = x converted from x.fmt to y.fmt */
 void accel_desc_dma_copy(accel_desc* d, uint32_t count, struct accel_tensor x, struct accel_tensor y);
 
+/* The auxiliary-core operations of the vector unit (docs/accelerator.md "Auxiliary core"). */
+/* y = x + x2 rounded once into y.fmt: a residual addition, or the sum of two errors of one tensor */
+void accel_desc_add(accel_desc* d, uint32_t count, struct accel_tensor x, struct accel_tensor x2,
+                    struct accel_tensor y);
+/* Global average pooling of `channels` planes of rows x cols per sample: y is batch x channels */
+void accel_desc_gavgpool_fwd(accel_desc* d, uint32_t batch, uint16_t channels, uint16_t rows, uint16_t cols,
+                             struct accel_tensor x, struct accel_tensor y);
+void accel_desc_gavgpool_bwd(accel_desc* d, uint32_t batch, uint16_t channels, uint16_t rows, uint16_t cols,
+                             struct accel_tensor g, struct accel_tensor dx);
+
+struct accel_norm_shape {
+    uint16_t channels, rows, cols, groups;
+    uint8_t scale_bits;     /* 0: power-of-two scale; 1..8: reciprocal table of 2^bits entries */
+    uint8_t range_gradient; /* backward: propagate through the group's range too */
+};
+/* Range group normalization forward: gamma and beta (channels each, one format), the statistics (an
+ * accel_norm_stats per sample and group, 8-byte aligned) to addr_stats. */
+void accel_desc_norm_fwd(accel_desc* d, const struct accel_norm_shape* s, uint32_t batch,
+                         struct accel_tensor x, struct accel_tensor gamma, uint32_t addr_beta,
+                         uint32_t addr_stats, struct accel_tensor y);
+/* Its backward pass: dx from g, the forward input x, gamma and the statistics; dgamma and dbeta (summed over
+ * the batch; dbeta at addr_dbeta in dgamma's format). Stochastic-rounding outputs: 0 dx, 1 dgamma, 2 dbeta.
+ */
+void accel_desc_norm_bwd(accel_desc* d, const struct accel_norm_shape* s, uint32_t batch,
+                         struct accel_tensor g, struct accel_tensor x, struct accel_tensor gamma,
+                         uint32_t addr_stats, struct accel_tensor dx, struct accel_tensor dgamma,
+                         uint32_t addr_dbeta);
+
 /* The conv or fc GEMM descriptor of a phase, for runtimes that loop over phases: FWD (a = x, b = w, c = y,
  * bias = addr_b), BWD_DATA (a = g, b = w, c = dx), WGRAD (a = g, b = x, c = dw, bias = addr_db). conv
  * shapes when `conv`, else fc = {in_channels, out_channels}. */

@@ -30,13 +30,14 @@ enum train_rt_slot {
     TRAIN_RT_SLOT_B,
     TRAIN_RT_SLOT_W_VELOCITY,
     TRAIN_RT_SLOT_B_VELOCITY,
+    TRAIN_RT_SLOT_DY,
 };
 #define TRAIN_RT_TENSOR_ID(layer, slot) (16u * ((uint32_t)(layer) + 1u) + (uint32_t)(slot))
 #define TRAIN_RT_EVAL_STEP 0xffffffffu
 
-/* Descriptors of one SGD step at most: forward and two backward per layer, the loss, two updates per
- * layer. Of an evaluation pass: forward per layer and the loss. */
-#define TRAIN_RT_MAX_STEP_DESCS (5u * TRAIN_JOB_MAX_LAYERS + 1u)
+/* Descriptors of one SGD step at most: forward, the output error's sum and two backward per layer, the
+ * loss, two updates per layer. Of an evaluation pass: forward per layer and the loss. */
+#define TRAIN_RT_MAX_STEP_DESCS (6u * TRAIN_JOB_MAX_LAYERS + 1u)
 #define TRAIN_RT_MAX_EVAL_DESCS (TRAIN_JOB_MAX_LAYERS + 1u)
 
 /* One SGD step on n (1..job->batch) samples already gathered at addr_batch_input: forward through every

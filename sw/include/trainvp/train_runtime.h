@@ -25,12 +25,14 @@ struct train_rt {
     const train_job* job;
     struct accel_ring ring;
     uint32_t image_bytes; /* one converted input image */
-    /* The step sequence for step_n samples; sr_step patched per step. */
+    /* The step sequence for step_n samples; sr_step patched per step. Heap arrays sized for the job's
+     * layers (TRAIN_RT_MAX_STEP_DESCS and _EVAL_DESCS are the bounds for TRAIN_JOB_MAX_LAYERS), so a small
+     * network does not pay for zeroing or copying the bound. */
     uint32_t step_n, step_count;
-    accel_desc step_descs[TRAIN_RT_MAX_STEP_DESCS];
+    accel_desc* step_descs;
     /* The evaluation sequence for eval_n samples; descriptor 0 reads the test images in place. */
     uint32_t eval_n, eval_count;
-    accel_desc eval_descs[TRAIN_RT_MAX_EVAL_DESCS];
+    accel_desc* eval_descs;
     /* job->batch DMA_COPY descriptors gathering the shuffled images into addr_batch_input. */
     accel_desc* gather;
 };
