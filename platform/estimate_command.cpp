@@ -104,7 +104,8 @@ std::vector<EstimateRow> estimate_network(const kern::Network& net, uint32_t bat
         const timing::LayerShape shape = layer_shape(L);
         for (int p = 0; p < 3; ++p) {
             if (p == 1 && first_weighted) continue;
-            for (const timing::GemmShape& g : timing::phase_work(phases[p], shape, batch, {}, skip_stride_zeros).gemms) {
+            for (const timing::GemmShape& g :
+                 timing::phase_work(phases[p], shape, batch, {}, skip_stride_zeros).gemms) {
                 EstimateRow r;
                 r.layer = L.name;
                 r.phase = kPhases[p];

@@ -106,7 +106,8 @@ void print_stride_zeros(std::FILE* out, const accel::AccelStats& st, const kern:
             const nlohmann::json z = ps.stride_zeros_json();
             char b[96];
             std::snprintf(b, sizeof b, "%s%s %.1f%% MACs %.1f%% cycles", line.empty() ? "" : "; ",
-                          phase_of(op) == kBackward ? "bwd-data" : "wgrad", 100.0 * z["macs_fraction"].get<double>(),
+                          phase_of(op) == kBackward ? "bwd-data" : "wgrad",
+                          100.0 * z["macs_fraction"].get<double>(),
                           100.0 * z["compute_cycles_fraction"].get<double>());
             line += b;
         }

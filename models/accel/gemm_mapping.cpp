@@ -90,8 +90,8 @@ void LayerShape::validate(Phase p) const {
     }
 }
 
-uint64_t backward_positions(uint32_t in_rows, uint32_t in_cols, uint32_t kernel, uint32_t stride, uint32_t pad,
-                            bool skip_stride_zeros) {
+uint64_t backward_positions(uint32_t in_rows, uint32_t in_cols, uint32_t kernel, uint32_t stride,
+                            uint32_t pad, bool skip_stride_zeros) {
     const uint64_t rows = uint64_t{in_rows} + 2 * pad - kernel, cols = uint64_t{in_cols} + 2 * pad - kernel;
     if (skip_stride_zeros || stride <= 1) return (rows / stride + 1) * (cols / stride + 1);
     return (rows + 1) * (cols + 1);

@@ -70,8 +70,8 @@ struct PhaseWork {
 // convolution stream (docs/accelerator-timing.md "Stride zeros"): a dense array streams the zero-dilated
 // error map (dilated_rows x dilated_cols); an array that skips the stride zeros streams only the
 // out_rows x out_cols real errors. Equal for stride 1.
-uint64_t backward_positions(uint32_t in_rows, uint32_t in_cols, uint32_t kernel, uint32_t stride, uint32_t pad,
-                            bool skip_stride_zeros);
+uint64_t backward_positions(uint32_t in_rows, uint32_t in_cols, uint32_t kernel, uint32_t stride,
+                            uint32_t pad, bool skip_stride_zeros);
 
 // The GEMMs and vector operations of one phase of one layer over a batch. `skip_stride_zeros`: the array
 // skips the zeros of the dilated error map (hardware.array.skip_stride_zeros); it changes only the

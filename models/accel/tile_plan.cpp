@@ -431,7 +431,8 @@ TileEstimate estimate_tile(const DecodedOp& op, const Tile& t, const Accelerator
         e.outputs = M * N;
         // The backward passes of a stride > 1 convolution: the tile above streams only the real errors (P
         // positions per sample and channel); a dense array streams the zero-dilated error map instead.
-        const uint64_t dilated = timing::backward_positions(s.in_rows, s.in_cols, s.kernel, s.stride, s.pad, false);
+        const uint64_t dilated =
+            timing::backward_positions(s.in_rows, s.in_cols, s.kernel, s.stride, s.pad, false);
         if (phase != 0 && !op.is_fc() && dilated != P) {
             const uint64_t Nd = phase == 1 ? t.n * dilated : N, Kd = phase == 2 ? t.n * dilated : K;
             const ComputeEstimate dense = timer.gemm(M, Nd, Kd, abytes, bbytes, c_bytes, roles, rate);

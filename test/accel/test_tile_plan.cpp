@@ -149,7 +149,8 @@ TEST_CASE("stride zeros: a dense array's backward tiles of a strided convolution
             d.addr_x = at(1), d.addr_w = at(2), d.addr_b = at(3), d.addr_y = at(4);
             if (opcode != ACCEL_OP_CONV_FWD) d.addr_x = d.addr_y = d.addr_b = 0;
             if (opcode == ACCEL_OP_CONV_BWD_DATA) d.addr_g = at(1), d.addr_w = at(2), d.addr_dx = at(3);
-            if (opcode == ACCEL_OP_CONV_WGRAD) d.addr_g = at(1), d.addr_x = at(2), d.addr_dw = at(3), d.addr_db = at(4);
+            if (opcode == ACCEL_OP_CONV_WGRAD)
+                d.addr_g = at(1), d.addr_x = at(2), d.addr_dw = at(3), d.addr_db = at(4);
             uint64_t macs[2] = {}, cycles[2] = {}, zero_macs[2] = {}, zero_cycles[2] = {};
             size_t tiles[2] = {};
             for (int skip = 0; skip < 2; ++skip) {
@@ -176,7 +177,8 @@ TEST_CASE("stride zeros: a dense array's backward tiles of a strided convolution
                 CHECK(plan.macs == macs[skip]);
             }
             INFO("stride " << stride << ", " << opcode_name(opcode));
-            CHECK(tiles[0] == tiles[1]);  // the plan (buffers, DMA) is the same: only the array's work differs
+            // The plan (buffers, DMA) is the same: only the array's work differs.
+            CHECK(tiles[0] == tiles[1]);
             CHECK(tiles[0] > 1);
             const uint64_t per_position = 6 * 9 * 16 * 8;  // (Ci k k) x Co x batch
             if (opcode == ACCEL_OP_CONV_FWD || stride == 1) {

@@ -166,14 +166,16 @@ TEST_CASE("LeNet-5 forward, backward-data and weight-gradient cycles on a 16 x 1
 }
 
 TEST_CASE("mapping: stride zeros of the backward passes, dense and skipped") {
-    // A stride-s convolution's backward passes on a dense array are the stride-1 convolution's on the error map
-    // dilated with zeros: (H + 2 pad - k + 1)^2 positions per sample and channel instead of Ho^2.
+    // A stride-s convolution's backward passes on a dense array are the stride-1 convolution's on the error
+    // map dilated with zeros: (H + 2 pad - k + 1)^2 positions per sample and channel instead of Ho^2.
     struct Case {
         uint32_t rows, k, stride, pad, dilated, real;
     };
     // 32 x 32, 3 x 3, pad 1, stride 2: 32^2 dilated, 16^2 real (1/4); 14 x 14, 3 x 3, stride 3: 12^2 and 4^2
     // (1/9, with two trailing rows and columns of zeros); 9 x 9, 3 x 3, stride 2, pad 1: 9^2 and 5^2.
-    const Case cases[] = {{32, 3, 2, 1, 32 * 32, 16 * 16}, {14, 3, 3, 0, 12 * 12, 4 * 4}, {9, 3, 2, 1, 81, 25},
+    const Case cases[] = {{32, 3, 2, 1, 32 * 32, 16 * 16},
+                          {14, 3, 3, 0, 12 * 12, 4 * 4},
+                          {9, 3, 2, 1, 81, 25},
                           {10, 5, 1, 0, 36, 36}};
     for (const Case& c : cases) {
         const LayerShape l = conv(2, c.rows, 3, c.k, c.stride, c.pad);
@@ -196,13 +198,14 @@ TEST_CASE("mapping: stride zeros of the backward passes, dense and skipped") {
             CHECK(phase_work(Phase::conv_forward, l, batch, {}, skip).gemms[0].n == uint64_t{c.real} * batch);
         }
         const double saved = 1.0 - double(c.real) / c.dilated;
-        const uint64_t dense = phase_timing(Phase::conv_weight_grad, l, batch, array16(Dataflow::output_stationary),
-                                            TimingParams::ideal(), BufferBandwidth::ideal(), {}, false)
-                                   .total.total_cycles;
-        const uint64_t skipped = phase_timing(Phase::conv_weight_grad, l, batch,
-                                              array16(Dataflow::output_stationary), TimingParams::ideal(),
-                                              BufferBandwidth::ideal(), {}, true)
-                                     .total.total_cycles;
+        const uint64_t dense =
+            phase_timing(Phase::conv_weight_grad, l, batch, array16(Dataflow::output_stationary),
+                         TimingParams::ideal(), BufferBandwidth::ideal(), {}, false)
+                .total.total_cycles;
+        const uint64_t skipped =
+            phase_timing(Phase::conv_weight_grad, l, batch, array16(Dataflow::output_stationary),
+                         TimingParams::ideal(), BufferBandwidth::ideal(), {}, true)
+                .total.total_cycles;
         if (c.stride == 1) {
             CHECK(dense == skipped);
         } else {
