@@ -38,7 +38,7 @@ expect_refusal() {
 case $case in
 compare)
     run dense
-    run skip --set hardware.array.skip_stride_zeros=true
+    run skip --set hardware.array.skip_stride_zeros=true --html run.html
     cmp dense/final-weights.bin skip/final-weights.bin || fail "weights differ"
     python3 "$root/test/train/stride_zeros_check.py" dense/report.json skip/report.json || fail "stride zeros"
     grep -q "^  stride zeros  *executed .* compute cycles (skip_stride_zeros: off)$" dense/stderr ||
@@ -47,6 +47,8 @@ compare)
         { cat skip/stderr; fail "skip summary"; }
     grep -q "^    conv3  *bwd-data 88.9% MACs .*; wgrad 88.9% MACs" skip/stderr || { cat skip/stderr; fail "conv3 line"; }
     grep -qE "^    (conv1|fc1) +(bwd-data|wgrad)" skip/stderr && fail "a stride-1 or fc layer listed with stride zeros"
+    grep -qE '<th class="text">stride zeros</th><td>skipped 2\.917 M MACs \(59\.6%\), [0-9.]+ k compute cycles' \
+        skip/run.html || { grep -o "stride zeros.\{0,120\}" skip/run.html; fail "HTML summary row"; }
     # The training results on the console are the same: only the accelerator's figures differ.
     cmp <(grep -v '^  ' dense/stdout) <(grep -v '^  ' skip/stdout) >/dev/null ||
         { diff dense/stdout skip/stdout; fail "console output differs"; }
