@@ -42,6 +42,14 @@ void check_array_model(const AcceleratorConfig& config, const kern::Network& net
                 throw UserError(where + "rtl: layer " + L.name + " " + kern::role_name(r) + ": " + problem);
         }
     }
+    // The RTL array runs the kernels' compact GEMMs: for a strided convolution's backward passes that is the
+    // array that skips the dilated error map's zeros (docs/accelerator-timing.md "Stride zeros").
+    for (const kern::Layer& L : net.layers())
+        if (L.spec.kind == kern::LayerKind::conv && L.spec.stride > 1 && !config.skip_stride_zeros)
+            throw UserError(where + "rtl: layer " + L.name + " has stride " + std::to_string(L.spec.stride) +
+                            ": the RTL array runs its backward passes without the stride zeros; set "
+                            "hardware.array.skip_stride_zeros: true (or use array.model native for the dense "
+                            "array)");
 #else
     (void)net;
     throw UserError(where + kNoRtl);

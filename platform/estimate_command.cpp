@@ -91,7 +91,7 @@ void print_table(const std::string& scenario, const std::vector<EstimateRow>& ro
 }  // namespace
 
 std::vector<EstimateRow> estimate_network(const kern::Network& net, uint32_t batch,
-                                          const timing::ArrayConfig& array) {
+                                          const timing::ArrayConfig& array, bool skip_stride_zeros) {
     using timing::Phase;
     std::vector<EstimateRow> rows;
     bool first_weighted = true;
@@ -104,7 +104,8 @@ std::vector<EstimateRow> estimate_network(const kern::Network& net, uint32_t bat
         const timing::LayerShape shape = layer_shape(L);
         for (int p = 0; p < 3; ++p) {
             if (p == 1 && first_weighted) continue;
-            for (const timing::GemmShape& g : timing::phase_work(phases[p], shape, batch).gemms) {
+            for (const timing::GemmShape& g :
+                 timing::phase_work(phases[p], shape, batch, {}, skip_stride_zeros).gemms) {
                 EstimateRow r;
                 r.layer = L.name;
                 r.phase = kPhases[p];
@@ -192,7 +193,7 @@ int estimate_command(int argc, char* argv[]) {
 
     timing::ArrayConfig array;
     array.rows = cfg.accel.rows, array.cols = cfg.accel.cols, array.dataflow = cfg.accel.dataflow;
-    const std::vector<EstimateRow> rows = estimate_network(net, batch, array);
+    const std::vector<EstimateRow> rows = estimate_network(net, batch, array, cfg.accel.skip_stride_zeros);
     print_table(scenario.path, rows, array, batch);
     if (!report.empty()) {
         ordered_json j{{"command", "estimate"}, {"scenario", scenario.path}};

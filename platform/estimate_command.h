@@ -23,9 +23,10 @@ struct EstimateRow {
 };
 
 // Every conv and fc layer's forward, backward-data (not for the first weighted layer: no error flows into
-// the input) and weight-gradient GEMM for `batch` samples on `array`.
+// the input) and weight-gradient GEMM for `batch` samples on `array`; the backward GEMMs of strided
+// convolutions on the dilated error map, or without its zeros with `skip_stride_zeros`.
 std::vector<EstimateRow> estimate_network(const kern::Network& net, uint32_t batch,
-                                          const timing::ArrayConfig& array);
+                                          const timing::ArrayConfig& array, bool skip_stride_zeros = false);
 
 // The rows and their totals per phase and overall, as `trainvp estimate --report` writes them.
 nlohmann::ordered_json estimate_json(const std::vector<EstimateRow>& rows, const timing::ArrayConfig& array,

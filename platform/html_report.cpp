@@ -422,6 +422,14 @@ std::string run_report_html(const json& report, const std::vector<TimelineEvent>
         if (const json* w = at(report, "/accelerator/total/dram_write_bytes"))
             body +=
                 row("DRAM traffic", num((r->get<double>() + w->get<double>()) / 1048576.0, "%.1f") + " MiB");
+    if (const json* z = at(report, "/training/accelerator/stride_zeros"))
+        if (z->value("macs", 0.0) > 0)
+            body += row("stride zeros",
+                        std::string(z->value("skipped", false) ? "skipped " : "executed ") +
+                            num(z->value("macs", 0.0) / 1e6, "%.3f") + " M MACs (" +
+                            num(z->value("macs_fraction", 0.0) * 100, "%.1f") + "%), " +
+                            num(z->value("compute_cycles", 0.0) / 1e3, "%.1f") + " k compute cycles (" +
+                            num(z->value("compute_cycles_fraction", 0.0) * 100, "%.1f") + "%)");
     if (const json* e = at(report, "/energy/total_pj"))
         body += row("energy", num(e->get<double>() / 1e6, "%.4g") + " uJ");
     if (const json* a = at(report, "/area/total_mm2"))

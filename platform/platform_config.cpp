@@ -43,6 +43,9 @@ void register_accelerator_keys(ConfigSchema& s, AcceleratorConfig& a) {
             if (!parse_array_model(t, a.array_model)) throw std::invalid_argument("expected native or rtl");
         },
         [&a] { return std::string(array_model_name(a.array_model)); }, &a.array_model);
+    s.add("hardware.array.skip_stride_zeros", &a.skip_stride_zeros,
+          "skip the zeros of the dilated error map in the backward-data and weight-gradient passes of "
+          "stride > 1 convolutions (false: a dense array streams them)");
     s.add(
         "hardware.array.pe.kind",
         "uniform (one product per cycle, any formats) or bricks (NeuroFlix-style brick PE: throughput by "

@@ -88,6 +88,34 @@ std::string count_of(uint64_t n, const char* noun) {
 // Each line of the summary stays within this many columns.
 constexpr size_t kSummaryColumns = 100;
 
+// The stride zeros of strided convolutions' backward passes (docs/accelerator-timing.md "Stride zeros"):
+// nothing for a network without them; else what they cost or what skipping them saved, in total and for
+// each layer's backward-data and weight-gradient phases.
+void print_stride_zeros(std::FILE* out, const accel::AccelStats& st, const kern::Network& net) {
+    const accel::PhaseStats& t = st.total();
+    if (!t.stride_zero_macs) return;
+    const bool skipped = t.zeros_skipped;
+    std::fprintf(out,
+                 "  stride zeros            %s %.3f M MACs, %.1f k compute cycles (skip_stride_zeros: %s)\n",
+                 skipped ? "skipped" : "executed", t.stride_zero_macs / 1e6, t.stride_zero_cycles / 1e3,
+                 skipped ? "on" : "off");
+    for (const auto& [id, ops] : st.per_layer()) {
+        std::string line;
+        for (const auto& [op, ps] : ops) {
+            if (!ps.stride_zero_macs) continue;
+            const nlohmann::json z = ps.stride_zeros_json();
+            char b[96];
+            std::snprintf(b, sizeof b, "%s%s %.1f%% MACs %.1f%% cycles", line.empty() ? "" : "; ",
+                          phase_of(op) == kBackward ? "bwd-data" : "wgrad",
+                          100.0 * z["macs_fraction"].get<double>(),
+                          100.0 * z["compute_cycles_fraction"].get<double>());
+            line += b;
+        }
+        if (!line.empty())
+            std::fprintf(out, "    %-11s %s\n", layer_label(net, id).substr(0, 11).c_str(), line.c_str());
+    }
+}
+
 }  // namespace
 
 std::string first_parameter_difference(const kern::Network& platform, const kern::Network& golden,
@@ -467,7 +495,8 @@ json TrainingRun::accelerator_report(const Platform& soc, double sim_s) const {
                           {"macs", ps.macs},
                           {"utilisation", ps.utilisation(pes)},
                           {"dram_read_bytes", ps.dram_read_bytes},
-                          {"dram_write_bytes", ps.dram_write_bytes}};
+                          {"dram_write_bytes", ps.dram_write_bytes},
+                          {"stride_zeros", ps.stride_zeros_json()}};
         }
         layers.push_back({{"id", id},
                           {"name", layer_label(trainer_->network(), id)},
@@ -476,6 +505,7 @@ json TrainingRun::accelerator_report(const Platform& soc, double sim_s) const {
                           {"utilisation", all.utilisation(pes)},
                           {"dram_read_bytes", all.dram_read_bytes},
                           {"dram_write_bytes", all.dram_write_bytes},
+                          {"stride_zeros", all.stride_zeros_json()},
                           {"opcodes", phases}});
     }
     const accel::PhaseStats& t = st.total();
@@ -500,6 +530,7 @@ json TrainingRun::accelerator_report(const Platform& soc, double sim_s) const {
             {"dram_read_bytes", t.dram_read_bytes},
             {"dram_write_bytes", t.dram_write_bytes},
             {"buffers", buffers},
+            {"stride_zeros", t.stride_zeros_json()},
             {"per_layer", layers}};
 }
 
@@ -577,6 +608,7 @@ void TrainingRun::print_summary(const Platform& soc, const train_results& res,
                      (by_phase[kLoss] + by_phase[kCopy] + by_phase[kOther]) / 1e3, all.cycles / 1e3,
                      100.0 * all.utilisation(pes));
     }
+    print_stride_zeros(out, st, trainer_->network());
     std::fprintf(out, "  DRAM traffic            read %.1f MiB, written %.1f MiB (accelerator)\n",
                  mib(t.dram_read_bytes), mib(t.dram_write_bytes));
     for (int b = 0; b < 3; ++b)

@@ -148,6 +148,11 @@ void AcceleratorConfig::validate() const {
         throw FieldError({&array_model, &timing_model}, "accelerator.array.model",
                          "rtl times the GEMM tiles by the RTL array's own clock; it cannot take SCALE-Sim's "
                          "cycles (timing.model scalesim)");
+    // SCALE-Sim v2 models a dense array: it has no zero skipping to compare with.
+    if (skip_stride_zeros && timing_model == TimingModel::scalesim)
+        throw FieldError({&skip_stride_zeros, &timing_model}, "accelerator.array.skip_stride_zeros",
+                         "SCALE-Sim v2 models a dense array without zero skipping (timing.model scalesim "
+                         "times the dilated GEMMs); skip_stride_zeros needs timing.model native");
     // The brick PE's throughput per format pair is the native analytic model's; the RTL array and SCALE-Sim
     // model one product per PE per cycle.
     if (pe.kind != kern::MacArith::uniform && timing_model == TimingModel::scalesim)

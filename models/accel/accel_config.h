@@ -118,6 +118,10 @@ struct AcceleratorConfig {
     TimingModel timing_model = TimingModel::native;
     // rtl: GEMM tiles run on the Verilated array (RtlPeArray, through AcceleratorParts).
     ArrayModel array_model = ArrayModel::native;
+    // The backward-data and weight-gradient GEMMs of a stride-s convolution run on the error map dilated with
+    // s-1 zeros between elements (hardware.array.skip_stride_zeros; docs/accelerator-timing.md "Stride
+    // zeros"): false, a dense array streams the zeros; true, the array skips them (after ETA, papers.md §4).
+    bool skip_stride_zeros = false;
 
     const SramConfig& buffer(accel::BufferId b) const {
         return b == accel::BufferId::weight       ? weight_buffer

@@ -15,6 +15,9 @@ void PhaseStats::merge(const PhaseStats& o) {
     mac_cycles += o.mac_cycles;
     for (int i = 0; i < static_cast<int>(Stall::count); ++i) stalls[i] += o.stalls[i];
     macs += o.macs;
+    stride_zero_macs += o.stride_zero_macs;
+    stride_zero_cycles += o.stride_zero_cycles;
+    zeros_skipped = zeros_skipped || o.zeros_skipped;
     dram_read_bytes += o.dram_read_bytes;
     dram_write_bytes += o.dram_write_bytes;
     tlm_read_bytes += o.tlm_read_bytes;
@@ -73,6 +76,21 @@ double PhaseStats::utilisation(uint64_t pe_count) const {
                : 0.0;
 }
 
+nlohmann::json PhaseStats::stride_zeros_json() const {
+    // The dense formulation's MACs and compute cycles: the counted ones, plus the zeros' when they were
+    // skipped.
+    const uint64_t dense_macs = macs + (zeros_skipped ? stride_zero_macs : 0);
+    const uint64_t dense_cycles = compute_cycles + (zeros_skipped ? stride_zero_cycles : 0);
+    auto share = [](uint64_t part, uint64_t whole) {
+        return whole ? static_cast<double>(part) / static_cast<double>(whole) : 0.0;
+    };
+    return {{"skipped", zeros_skipped},
+            {"macs", stride_zero_macs},
+            {"compute_cycles", stride_zero_cycles},
+            {"macs_fraction", share(stride_zero_macs, dense_macs)},
+            {"compute_cycles_fraction", share(stride_zero_cycles, dense_cycles)}};
+}
+
 nlohmann::json PhaseStats::to_json(uint64_t pe_count) const {
     nlohmann::json j;
     j["descriptors"] = descriptors;
@@ -86,6 +104,7 @@ nlohmann::json PhaseStats::to_json(uint64_t pe_count) const {
     j["stall_cycles"] = st;
     j["macs"] = macs;
     j["utilisation"] = utilisation(pe_count);
+    j["stride_zeros"] = stride_zeros_json();
     j["dram_read_bytes"] = dram_read_bytes;
     j["dram_write_bytes"] = dram_write_bytes;
     j["tlm_read_bytes"] = tlm_read_bytes;
@@ -219,6 +238,7 @@ void save_phase(StateWriter& w, const PhaseStats& p) {
     for (uint64_t v : p.stalls) w.u64(v);
     for (uint64_t v : {p.macs, p.dram_read_bytes, p.dram_write_bytes, p.tlm_read_bytes, p.tlm_write_bytes})
         w.u64(v);
+    for (uint64_t v : {p.stride_zero_macs, p.stride_zero_cycles, uint64_t{p.zeros_skipped}}) w.u64(v);
     for (const SramCounters& c : p.buffers) save_sram(w, c);
     w.u64(p.macs_by_format.size());
     for (const auto& [k, v] : p.macs_by_format) {
@@ -235,6 +255,9 @@ PhaseStats restore_phase(StateReader& r) {
     for (uint64_t* v :
          {&p.macs, &p.dram_read_bytes, &p.dram_write_bytes, &p.tlm_read_bytes, &p.tlm_write_bytes})
         *v = r.u64();
+    p.stride_zero_macs = r.u64();
+    p.stride_zero_cycles = r.u64();
+    p.zeros_skipped = r.u64() != 0;
     for (SramCounters& c : p.buffers) c = restore_sram(r);
     for (size_t n = r.count(16); n; --n) {
         std::string k = r.str();

@@ -54,6 +54,12 @@ struct PhaseStats {
     uint64_t mac_cycles = 0;
     uint64_t stalls[static_cast<int>(Stall::count)] = {};  // by reason; dma = busy cycles waiting for DMA
     uint64_t macs = 0;
+    // The stride zeros of the backward passes of stride > 1 convolutions (docs/accelerator-timing.md "Stride
+    // zeros"): MACs of the dense formulation whose error operand is an inserted zero, and the compute cycles
+    // the dense formulation takes beyond the compact one. Executed (in macs and compute_cycles) by a dense
+    // array; saved (not in them) when the array skips the zeros (`zeros_skipped`).
+    uint64_t stride_zero_macs = 0, stride_zero_cycles = 0;
+    bool zeros_skipped = false;
     uint64_t dram_read_bytes = 0, dram_write_bytes = 0;  // the tile plan's traffic (re-reads included)
     uint64_t tlm_read_bytes = 0, tlm_write_bytes = 0;    // bytes the DMA moved in TLM transactions
     SramCounters buffers[3];                             // weight, activation, gradient
@@ -65,6 +71,9 @@ struct PhaseStats {
     // macs / (compute_cycles * rows * cols)
     double utilisation(uint64_t pe_count) const;
     nlohmann::json to_json(uint64_t pe_count) const;
+    // {"skipped", "macs", "compute_cycles", "macs_fraction", "compute_cycles_fraction"}: the stride zeros and
+    // their share of the dense formulation's MACs and compute cycles.
+    nlohmann::json stride_zeros_json() const;
 };
 
 struct DescriptorRecord {

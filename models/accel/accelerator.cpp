@@ -22,7 +22,8 @@ namespace {
 
 // Version 1 was the accelerator as one class (registers, counters, statistics and buffers in one block);
 // version 2 is a sequence of parts.
-constexpr uint32_t kStateVersion = 4;  // 3: the statistics carry the units' energy actions; 4: GEMM outputs
+// 3: the statistics carry the units' energy actions; 4: GEMM outputs; 5: stride zeros.
+constexpr uint32_t kStateVersion = 5;
 
 // How a part's image was taken.
 enum class PartImage : uint8_t {

@@ -264,6 +264,7 @@ void Controller::execute_next() {
     if (generation != generation_) return;  // reset while running: the descriptor is forgotten
     ps.descriptors = 1;
     ps.tiles = plan_.tiles.size();
+    ps.zeros_skipped = config_.skip_stride_zeros;
     ps.dram_read_bytes = plan_.dram_read + ACCEL_DESC_BYTES;
     ps.dram_write_bytes = plan_.dram_write;
     ps.tlm_read_bytes += ACCEL_DESC_BYTES;
@@ -366,6 +367,8 @@ bool Controller::run_tiles(const DecodedOp& op, PhaseStats& ps, sc_core::sc_time
         ps.compute_cycles += e.compute.cycles;
         ps.mac_cycles += e.compute.mac_cycles;
         ps.macs += e.macs;
+        ps.stride_zero_macs += e.stride_zero_macs;
+        ps.stride_zero_cycles += e.stride_zero_cycles;
         for (int s = 0; s < static_cast<int>(Stall::count); ++s) ps.stalls[s] += e.compute.stalls[s];
         for (int b = 0; b < kBufferCount; ++b) {
             SramCounters c;

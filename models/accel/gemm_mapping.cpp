@@ -90,11 +90,26 @@ void LayerShape::validate(Phase p) const {
     }
 }
 
-PhaseWork phase_work(Phase p, const LayerShape& l, uint32_t batch, const OperandBytes& bytes) {
+uint64_t backward_positions(uint32_t in_rows, uint32_t in_cols, uint32_t kernel, uint32_t stride,
+                            uint32_t pad, bool skip_stride_zeros) {
+    const uint64_t rows = uint64_t{in_rows} + 2 * pad - kernel, cols = uint64_t{in_cols} + 2 * pad - kernel;
+    if (skip_stride_zeros || stride <= 1) return (rows / stride + 1) * (cols / stride + 1);
+    return (rows + 1) * (cols + 1);
+}
+
+PhaseWork phase_work(Phase p, const LayerShape& l, uint32_t batch, const OperandBytes& bytes,
+                     bool skip_stride_zeros) {
     l.validate(p);
     if (batch < 1) bad_shape(p, "batch must be at least 1");
     PhaseWork w;
     const uint64_t pixels = uint64_t{l.out_rows()} * l.out_cols() * batch;  // conv: output positions
+    // The backward GEMMs of a stride-s convolution on a dense array run over the zero-dilated error map
+    // (the stride-1 convolution's output positions); skipping its zeros leaves the real errors, `pixels`.
+    const bool conv_backward = p == Phase::conv_backward_data || p == Phase::conv_weight_grad;
+    const uint64_t error_pixels =
+        conv_backward
+            ? backward_positions(l.in_rows, l.in_cols, l.kernel, l.stride, l.pad, skip_stride_zeros) * batch
+            : 0;
     const uint64_t bias = l.bias ? 1 : 0;
     switch (p) {
         // im2col: y[co][p] = b[co] + sum_k W[co][k] col[k][p], k = (ci, kh, kw), p = (n, oy, ox).
@@ -103,14 +118,14 @@ PhaseWork phase_work(Phase p, const LayerShape& l, uint32_t batch, const Operand
             break;
         // dcol = W^T . G, then col2im adds every column entry into its input position.
         case Phase::conv_backward_data: {
-            w.gemms.push_back(gemm(l.patch_size(), pixels, l.out_channels, false, bytes));
-            const uint64_t entries = l.patch_size() * pixels;
+            w.gemms.push_back(gemm(l.patch_size(), error_pixels, l.out_channels, false, bytes));
+            const uint64_t entries = l.patch_size() * error_pixels;
             w.vector_ops.push_back({"col2im", entries, entries * bytes.c, l.in_size() * batch * bytes.c});
             break;
         }
         // dW = G . col^T summed over the batch; db is one more column of ones appended to col^T.
         case Phase::conv_weight_grad:
-            w.gemms.push_back(gemm(l.out_channels, l.patch_size() + bias, pixels, false, bytes));
+            w.gemms.push_back(gemm(l.out_channels, l.patch_size() + bias, error_pixels, false, bytes));
             break;
         case Phase::fc_forward:
             w.gemms.push_back(gemm(l.fc_out, batch, l.fc_in, l.bias, bytes));
@@ -170,9 +185,10 @@ PhaseWork phase_work(Phase p, const LayerShape& l, uint32_t batch, const Operand
 }
 
 LayerTiming phase_timing(Phase p, const LayerShape& l, uint32_t batch, const ArrayConfig& cfg,
-                         const TimingParams& params, const BufferBandwidth& bw, const OperandBytes& bytes) {
+                         const TimingParams& params, const BufferBandwidth& bw, const OperandBytes& bytes,
+                         bool skip_stride_zeros) {
     LayerTiming t;
-    t.work = phase_work(p, l, batch, bytes);
+    t.work = phase_work(p, l, batch, bytes, skip_stride_zeros);
     for (const GemmShape& g : t.work.gemms) {
         t.gemm_timing.push_back(analytic_gemm(g, cfg, params, bw));
         t.total.add(t.gemm_timing.back(), cfg);

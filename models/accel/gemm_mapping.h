@@ -45,6 +45,11 @@ struct LayerShape {
 
     uint32_t out_rows() const { return (in_rows + 2 * pad - kernel) / stride + 1; }
     uint32_t out_cols() const { return (in_cols + 2 * pad - kernel) / stride + 1; }
+    // Output positions of the same convolution at stride 1: the size of the zero-dilated error map on which
+    // a dense array runs the backward-data and weight-gradient GEMMs of a stride-s convolution
+    // (docs/accelerator-timing.md "Stride zeros").
+    uint32_t dilated_rows() const { return in_rows + 2 * pad - kernel + 1; }
+    uint32_t dilated_cols() const { return in_cols + 2 * pad - kernel + 1; }
     uint64_t in_size() const { return uint64_t{in_channels} * in_rows * in_cols; }
     uint64_t patch_size() const { return uint64_t{in_channels} * kernel * kernel; }
     // Throws UserError naming the phase and the field that makes the shape impossible.
@@ -61,8 +66,18 @@ struct PhaseWork {
     std::vector<VectorOp> vector_ops;
 };
 
-// The GEMMs and vector operations of one phase of one layer over a batch.
-PhaseWork phase_work(Phase p, const LayerShape& l, uint32_t batch, const OperandBytes& bytes = {});
+// Error positions per sample and output channel that the backward-data and weight-gradient GEMMs of a
+// convolution stream (docs/accelerator-timing.md "Stride zeros"): a dense array streams the zero-dilated
+// error map (dilated_rows x dilated_cols); an array that skips the stride zeros streams only the
+// out_rows x out_cols real errors. Equal for stride 1.
+uint64_t backward_positions(uint32_t in_rows, uint32_t in_cols, uint32_t kernel, uint32_t stride,
+                            uint32_t pad, bool skip_stride_zeros);
+
+// The GEMMs and vector operations of one phase of one layer over a batch. `skip_stride_zeros`: the array
+// skips the zeros of the dilated error map (hardware.array.skip_stride_zeros); it changes only the
+// backward-data and weight-gradient phases of convolutions with stride > 1.
+PhaseWork phase_work(Phase p, const LayerShape& l, uint32_t batch, const OperandBytes& bytes = {},
+                     bool skip_stride_zeros = false);
 
 struct LayerTiming {
     PhaseWork work;
@@ -73,6 +88,6 @@ struct LayerTiming {
 
 LayerTiming phase_timing(Phase p, const LayerShape& l, uint32_t batch, const ArrayConfig& cfg,
                          const TimingParams& params, const BufferBandwidth& bw,
-                         const OperandBytes& bytes = {});
+                         const OperandBytes& bytes = {}, bool skip_stride_zeros = false);
 
 }  // namespace trainvp::timing

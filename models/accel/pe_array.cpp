@@ -80,6 +80,16 @@ void PeArray::command(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) 
         cmd->why = std::string("operation rejected: ") + e.what();
     }
     cmd->estimate = estimate_tile(op, t, config_, timer_);
+    // The engine computes the kernels' compact GEMMs: it cannot time the dense array's dilated error map.
+    if (engine_ && cmd->error == ACCEL_ERR_NONE && cmd->estimate.stride_zero_macs &&
+        !config_.skip_stride_zeros) {
+        cmd->error = ACCEL_ERR_BAD_ARGUMENT;
+        cmd->error_address = op.desc_address;
+        cmd->why = std::string(opcode_name(op.desc.opcode)) + " of a stride-" +
+                   std::to_string(op.conv.stride) +
+                   " convolution: the PE array's engine runs the compact GEMM (the stride zeros skipped); "
+                   "hardware.array.skip_stride_zeros must be on";
+    }
     if (engine_ && op.is_gemm() && cmd->error == ACCEL_ERR_NONE) {
         // The engine's fill, stream and drain cycles in place of the model's.
         ComputeEstimate& c = cmd->estimate.compute;

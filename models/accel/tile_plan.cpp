@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "accel/gemm_mapping.h"
+
 namespace trainvp::accel {
 
 namespace {
@@ -448,10 +450,26 @@ TileEstimate estimate_tile(const DecodedOp& op, const Tile& t, const Accelerator
         }
         abytes = eb(fa), bbytes = eb(fb);
         const timing::PeRate rate = timing::pe_rate(cfg.pe, op.op(fa).fmt, op.op(fb).fmt);
-        e.compute = timer.gemm(M, N, K, abytes, bbytes, static_cast<uint32_t>(kAccBytes),
-                               GemmRoles{&sram(cfg, ab), &sram(cfg, bb), &sram(cfg, cb)}, rate);
+        const GemmRoles roles{&sram(cfg, ab), &sram(cfg, bb), &sram(cfg, cb)};
+        const auto c_bytes = static_cast<uint32_t>(kAccBytes);
+        e.compute = timer.gemm(M, N, K, abytes, bbytes, c_bytes, roles, rate);
         e.macs = M * N * K;
         e.outputs = M * N;
+        // The backward passes of a stride > 1 convolution: the tile above streams only the real errors (P
+        // positions per sample and channel); a dense array streams the zero-dilated error map instead.
+        const uint64_t dilated =
+            timing::backward_positions(s.in_rows, s.in_cols, s.kernel, s.stride, s.pad, false);
+        if (phase != 0 && !op.is_fc() && dilated != P) {
+            const uint64_t Nd = phase == 1 ? t.n * dilated : N, Kd = phase == 2 ? t.n * dilated : K;
+            const ComputeEstimate dense = timer.gemm(M, Nd, Kd, abytes, bbytes, c_bytes, roles, rate);
+            e.stride_zero_macs = M * Nd * Kd - e.macs;
+            e.stride_zero_cycles = dense.cycles > e.compute.cycles ? dense.cycles - e.compute.cycles : 0;
+            if (!cfg.skip_stride_zeros) {
+                e.compute = dense;
+                e.macs = M * Nd * Kd;
+                e.outputs = M * Nd;
+            }
+        }
         e.array_read[ab] += e.compute.a_read_bytes;
         e.array_read[bb] += e.compute.b_read_bytes;
         e.array_read[cb] += e.compute.c_read_bytes;

@@ -88,6 +88,11 @@ struct TileEstimate {
     uint64_t macs = 0;
     uint64_t outputs = 0;  // GEMM results the tile produces (M x N): each ends one accumulation
     uint64_t array_read[kBufferCount] = {}, array_write[kBufferCount] = {};
+    // Backward-data and weight-gradient tiles of a stride > 1 convolution: the MACs on the dilated error
+    // map's zeros and the compute cycles the dense GEMM takes beyond the compact one
+    // (docs/accelerator-timing.md "Stride zeros"). In macs and compute when cfg.skip_stride_zeros is off,
+    // saved when it is on.
+    uint64_t stride_zero_macs = 0, stride_zero_cycles = 0;
 };
 TileEstimate estimate_tile(const DecodedOp& op, const Tile& tile, const AcceleratorConfig& cfg,
                            ComputeTimer& timer);

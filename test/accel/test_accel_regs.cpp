@@ -296,7 +296,7 @@ TEST_CASE("accelerator state of another layout or size is refused, naming what d
         std::vector<uint8_t> v1 = good;
         const uint32_t one = 1;
         std::memcpy(v1.data(), &one, 4);
-        CHECK(refuse(v1) == "accel: accelerator state of layout version 1; this build reads version 4");
+        CHECK(refuse(v1) == "accel: accelerator state of layout version 1; this build reads version 5");
 
         std::vector<uint8_t> renamed = good;
         const std::string first = "controller";

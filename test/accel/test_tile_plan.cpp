@@ -132,3 +132,71 @@ TEST_CASE("tiles_fit gives plan_tiles' answer and reason for every opcode, buffe
     CHECK(accepted > 100);
     WARN("refused by the layout check after a tile size was chosen: " << by_layout);
 }
+
+TEST_CASE("stride zeros: a dense array's backward tiles of a strided convolution run the dilated GEMMs",
+          "[accel][tile_plan]") {
+    // 6 x 15 x 15 input, 16 filters of 3 x 3, pad 1, batch 8: stride 1 gives 15 x 15 outputs (the dilated
+    // grid), stride 2 gives 8 x 8 real errors, stride 3 5 x 5. Small buffers split every phase into tiles.
+    const uint64_t dilated = 15 * 15;
+    for (uint32_t stride : {1u, 2u, 3u}) {
+        const uint64_t real = stride == 1 ? 225 : stride == 2 ? 64 : 25;
+        for (uint32_t opcode : {ACCEL_OP_CONV_FWD, ACCEL_OP_CONV_BWD_DATA, ACCEL_OP_CONV_WGRAD}) {
+            accel_desc d{};
+            d.opcode = opcode;
+            d.flags = opcode == ACCEL_OP_CONV_BWD_DATA ? 0 : ACCEL_FLAG_HAS_BIAS;
+            d.batch = 8, d.in_channels = 6, d.in_rows = d.in_cols = 15, d.out_channels = 16, d.kernel = 3;
+            d.stride = stride, d.pad = 1;
+            d.addr_x = at(1), d.addr_w = at(2), d.addr_b = at(3), d.addr_y = at(4);
+            if (opcode != ACCEL_OP_CONV_FWD) d.addr_x = d.addr_y = d.addr_b = 0;
+            if (opcode == ACCEL_OP_CONV_BWD_DATA) d.addr_g = at(1), d.addr_w = at(2), d.addr_dx = at(3);
+            if (opcode == ACCEL_OP_CONV_WGRAD)
+                d.addr_g = at(1), d.addr_x = at(2), d.addr_dw = at(3), d.addr_db = at(4);
+            uint64_t macs[2] = {}, cycles[2] = {}, zero_macs[2] = {}, zero_cycles[2] = {};
+            size_t tiles[2] = {};
+            for (int skip = 0; skip < 2; ++skip) {
+                AcceleratorConfig cfg;
+                cfg.skip_stride_zeros = skip;
+                cfg.weight_buffer.capacity_bytes = cfg.activation_buffer.capacity_bytes =
+                    cfg.gradient_buffer.capacity_bytes = 64 * 1024;
+                DecodedOp op;
+                DecodeError err;
+                REQUIRE(decode_descriptor(d, kDram, cfg, op, err));
+                ComputeTimer timer(cfg);
+                TilePlan plan;
+                std::string why;
+                const bool planned = plan_tiles(op, cfg, timer, plan, why);
+                INFO(why);
+                REQUIRE(planned);
+                tiles[skip] = plan.tiles.size();
+                for (const Tile& t : plan.tiles) {
+                    const TileEstimate e = estimate_tile(op, t, cfg, timer);
+                    CHECK(e.macs == t.macs);
+                    macs[skip] += e.macs;
+                    cycles[skip] += e.compute.cycles;
+                    zero_macs[skip] += e.stride_zero_macs;
+                    zero_cycles[skip] += e.stride_zero_cycles;
+                }
+                CHECK(plan.macs == macs[skip]);
+            }
+            INFO("stride " << stride << ", " << opcode_name(opcode));
+            // The plan (buffers, DMA) is the same: only the array's work differs.
+            CHECK(tiles[0] == tiles[1]);
+            CHECK(tiles[0] > 1);
+            const uint64_t per_position = 6 * 9 * 16 * 8;  // (Ci k k) x Co x batch
+            if (opcode == ACCEL_OP_CONV_FWD || stride == 1) {
+                CHECK(macs[0] == macs[1]);
+                CHECK(cycles[0] == cycles[1]);
+                CHECK(zero_macs[0] == 0);
+                CHECK(zero_macs[1] == 0);
+                continue;
+            }
+            CHECK(macs[0] == per_position * dilated);
+            CHECK(macs[1] == per_position * real);
+            for (int skip = 0; skip < 2; ++skip) {
+                CHECK(zero_macs[skip] == per_position * (dilated - real));
+                CHECK(zero_cycles[skip] == cycles[0] - cycles[1]);
+            }
+            CHECK(cycles[1] < cycles[0]);
+        }
+    }
+}

@@ -53,7 +53,8 @@ TEST_CASE("mapping: convolution phases are the kernels' im2col GEMMs") {
     CHECK(fwd.gemms[0].accumulate);  // bias preload
     CHECK(fwd.gemms[0].macs() == uint64_t{k.out_size()} * k.patch_size() * 4);
 
-    const PhaseWork bwd = phase_work(Phase::conv_backward_data, l, 4);
+    // The compact GEMMs: the array skips the stride zeros (see "mapping: stride zeros" for the dense ones).
+    const PhaseWork bwd = phase_work(Phase::conv_backward_data, l, 4, {}, true);
     REQUIRE(bwd.gemms.size() == 1);
     CHECK(bwd.gemms[0].m == k.patch_size());
     CHECK(bwd.gemms[0].k == 3);
@@ -61,7 +62,7 @@ TEST_CASE("mapping: convolution phases are the kernels' im2col GEMMs") {
     REQUIRE(bwd.vector_ops.size() == 1);  // col2im
     CHECK(bwd.vector_ops[0].ops == k.patch_size() * pixels);
 
-    const PhaseWork wg = phase_work(Phase::conv_weight_grad, l, 4);
+    const PhaseWork wg = phase_work(Phase::conv_weight_grad, l, 4, {}, true);
     REQUIRE(wg.gemms.size() == 1);
     CHECK(wg.gemms[0].m == 3);
     CHECK(wg.gemms[0].n == k.patch_size() + 1);  // bias gradient as a column of ones
@@ -162,4 +163,60 @@ TEST_CASE("LeNet-5 forward, backward-data and weight-gradient cycles on a 16 x 1
     // The forward GEMM phases have no vector part, so the phase total is the GEMM.
     CHECK(ideal_cycles(Phase::conv_forward, c1, Dataflow::output_stationary) == 2499);
     CHECK(ideal_cycles(Phase::fc_forward, f3, Dataflow::weight_stationary) == 222);
+}
+
+TEST_CASE("mapping: stride zeros of the backward passes, dense and skipped") {
+    // A stride-s convolution's backward passes on a dense array are the stride-1 convolution's on the error
+    // map dilated with zeros: (H + 2 pad - k + 1)^2 positions per sample and channel instead of Ho^2.
+    struct Case {
+        uint32_t rows, k, stride, pad, dilated, real;
+    };
+    // 32 x 32, 3 x 3, pad 1, stride 2: 32^2 dilated, 16^2 real (1/4); 14 x 14, 3 x 3, stride 3: 12^2 and 4^2
+    // (1/9, with two trailing rows and columns of zeros); 9 x 9, 3 x 3, stride 2, pad 1: 9^2 and 5^2.
+    const Case cases[] = {{32, 3, 2, 1, 32 * 32, 16 * 16},
+                          {14, 3, 3, 0, 12 * 12, 4 * 4},
+                          {9, 3, 2, 1, 81, 25},
+                          {10, 5, 1, 0, 36, 36}};
+    for (const Case& c : cases) {
+        const LayerShape l = conv(2, c.rows, 3, c.k, c.stride, c.pad);
+        const uint32_t batch = 4;
+        CHECK(uint64_t{l.out_rows()} * l.out_cols() == c.real);
+        CHECK(backward_positions(c.rows, c.rows, c.k, c.stride, c.pad, false) == c.dilated);
+        CHECK(backward_positions(c.rows, c.rows, c.k, c.stride, c.pad, true) == c.real);
+        for (bool skip : {false, true}) {
+            const uint64_t positions = uint64_t{skip ? c.real : c.dilated} * batch;
+            const PhaseWork bwd = phase_work(Phase::conv_backward_data, l, batch, {}, skip);
+            CHECK(bwd.gemms[0].m == 2u * c.k * c.k);
+            CHECK(bwd.gemms[0].n == positions);
+            CHECK(bwd.gemms[0].k == 3);
+            CHECK(bwd.vector_ops[0].ops == 2u * c.k * c.k * positions);  // col2im of the dense dcol
+            const PhaseWork wg = phase_work(Phase::conv_weight_grad, l, batch, {}, skip);
+            CHECK(wg.gemms[0].m == 3);
+            CHECK(wg.gemms[0].n == 2u * c.k * c.k + 1);
+            CHECK(wg.gemms[0].k == positions);
+            // Forward never changes.
+            CHECK(phase_work(Phase::conv_forward, l, batch, {}, skip).gemms[0].n == uint64_t{c.real} * batch);
+        }
+        const double saved = 1.0 - double(c.real) / c.dilated;
+        const uint64_t dense =
+            phase_timing(Phase::conv_weight_grad, l, batch, array16(Dataflow::output_stationary),
+                         TimingParams::ideal(), BufferBandwidth::ideal(), {}, false)
+                .total.total_cycles;
+        const uint64_t skipped =
+            phase_timing(Phase::conv_weight_grad, l, batch, array16(Dataflow::output_stationary),
+                         TimingParams::ideal(), BufferBandwidth::ideal(), {}, true)
+                .total.total_cycles;
+        if (c.stride == 1) {
+            CHECK(dense == skipped);
+        } else {
+            CHECK(skipped < dense);
+            // Output stationary streams the reduction (K, the positions) in time: the cycles shrink nearly
+            // as the MACs do.
+            CHECK(1.0 - double(skipped) / dense == Approx(saved).margin(0.1));
+        }
+    }
+    // Fully connected layers have no stride.
+    LayerShape f = fc(400, 120);
+    CHECK(phase_work(Phase::fc_weight_grad, f, 8, {}, false).gemms[0].macs() ==
+          phase_work(Phase::fc_weight_grad, f, 8, {}, true).gemms[0].macs());
 }

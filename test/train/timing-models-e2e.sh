@@ -51,8 +51,11 @@ scalesim_os | scalesim_ws | scalesim_is)
     echo PASS ;;
 rtl_os | rtl_ws)
     df=${case#rtl_}
-    run native --set hardware.array.dataflow="$df"
-    run rtl --set hardware.array.dataflow="$df" --set hardware.array.model=rtl --log-level info
+    # The RTL array runs the compact GEMMs of conv1's stride-2 weight gradient: the array that skips the
+    # stride zeros (docs/accelerator-timing.md "Stride zeros").
+    run native --set hardware.array.dataflow="$df" --set hardware.array.skip_stride_zeros=true
+    run rtl --set hardware.array.dataflow="$df" --set hardware.array.model=rtl --log-level info \
+        --set hardware.array.skip_stride_zeros=true
     grep -E "soc.accel.pe_array: the RTL array ran [1-9][0-9]* GEMMs in [1-9][0-9]* cycles" rtl/stderr ||
         { cat rtl/stderr; fail "the RTL array did not run"; }
     python3 "$check" same_accel native/report.json rtl/report.json || fail "statistics differ"
@@ -71,7 +74,9 @@ rtl_refusals)
     expect_refusal "key 'hardware.array.model': rtl: the network input: bf16 is not an integer format" \
         --set hardware.array.model=rtl --set network.input.format=bf16
     expect_refusal "key 'hardware.array.model': rtl: the RTL array is Verilated for" \
-        --set hardware.array.model=rtl --set hardware.array.rows=5
+        --set hardware.array.model=rtl --set hardware.array.rows=5 --set hardware.array.skip_stride_zeros=true
+    expect_refusal "key 'hardware.array.model': rtl: layer conv1 has stride 2: the RTL array runs its backward passes without the stride zeros; set hardware.array.skip_stride_zeros: true" \
+        --set hardware.array.model=rtl
     expect_refusal "key 'hardware.array.model': 'verilog': expected native or rtl" --set hardware.array.model=verilog
     expect_refusal "key 'hardware.timing.model': 'scale-sim': expected native or scalesim" \
         --set hardware.timing.model=scale-sim

@@ -32,8 +32,12 @@ def tile_gemm(layer, opcode, batch):
     if opcode.startswith("CONV"):
         k = layer["kernel"]
         p = oh * ow * batch
+        # The backward passes of a dense array run over the zero-dilated error map: the stride-1 output grid
+        # (docs/accelerator-timing.md "Stride zeros").
+        pad = layer.get("pad", 0)
+        pd = (h + 2 * pad - k + 1) * (w + 2 * pad - k + 1) * batch
         patch = c * k * k
-        return {"CONV_FWD": (oc, p, patch), "CONV_BWD_DATA": (patch, p, oc), "CONV_WGRAD": (oc, patch, p)}[opcode]
+        return {"CONV_FWD": (oc, p, patch), "CONV_BWD_DATA": (patch, pd, oc), "CONV_WGRAD": (oc, patch, pd)}[opcode]
     fin, fout = c * h * w, oc * oh * ow
     return {"FC_FWD": (fout, batch, fin), "FC_BWD_DATA": (fin, batch, fout), "FC_WGRAD": (fout, fin, batch)}[opcode]
 
@@ -62,6 +66,7 @@ def main():
                 continue
             shape = dict(layer)
             shape["kernel"] = specs[i].get("kernel", 1)
+            shape["pad"] = specs[i].get("pad", 0)
             for op, fig in scalesim[layer["name"]]["opcodes"].items():
                 if op.startswith(("CONV", "FC")):
                     m, n, k = tile_gemm(shape, op, 1)
