@@ -135,6 +135,9 @@ TrainJobImage plan_train_job(const kern::Trainer& trainer, uint32_t train_count,
                 t.pool = narrow8(L.pool.size, name + " pool size");
                 t.stride = narrow8(L.pool.stride, name + " pool stride");
                 break;
+            default:  // graph layers (add, concat, global_avgpool, norm): refused by TrainingRun for now
+                throw UserError(name + ": " + kern::layer_kind_name(L.spec.kind) +
+                                " layers do not run on the platform yet (trainvp golden trains them)");
         }
         t.in_c = narrow16(L.in.c, name + " input channels");
         t.in_h = narrow16(L.in.h, name + " input rows");

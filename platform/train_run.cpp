@@ -135,6 +135,10 @@ TrainingRun::TrainingRun(const std::string& scenario_path, const YAML::Node& roo
     if (scenario_.inference) scenario_.training.epochs = 1;  // one pass over the test set
     data_ = load_training_data(scenario_);
     trainer_ = std::make_unique<kern::Trainer>(scenario_.network, scenario_.training);
+    if (!trainer_->network().is_chain())
+        throw UserError(scenario_path + ": key 'network': the platform's training job runs plain chains of "
+                                        "conv, fc, relu, maxpool and avgpool layers so far; train graphs (add, "
+                                        "concat, global_avgpool, norm, named inputs) with trainvp golden");
     check_data(data_.train, trainer_->network(), "training");
     check_data(data_.test, trainer_->network(), "test");
     if (scenario_.inference) {

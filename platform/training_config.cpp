@@ -18,6 +18,11 @@ namespace fs = std::filesystem;
 using kern::LayerKind;
 using kern::LayerSpec;
 
+// network.formats.scheme: fp8: the formats of the forward operands (weights, activations) and of the
+// backward ones (errors, weight gradients).
+constexpr const char* kFp8Forward = "fp8e4m3";
+constexpr const char* kFp8Backward = "fp8e5m2";
+
 // Reads one scenario tree; every failure names the file, line and dotted key.
 class Reader {
   public:
@@ -131,11 +136,18 @@ class Reader {
             out[role] = format(kv.second, key + "." + kv.first.Scalar());
         }
         if (scheme && node["scheme"]) {  // replaces the roles above (per-layer formats still override)
-            *scheme = choice(node["scheme"], key + ".scheme", {"none", "int8"});
+            *scheme = choice(node["scheme"], key + ".scheme", {"none", "int8", "fp8"});
             if (*scheme == "int8") {
                 for (kern::Role role : {kern::Role::weights, kern::Role::activations, kern::Role::errors,
                                         kern::Role::weight_grads})
                     out[role] = kern::parse_format_request("int8");
+                out[kern::Role::master_weights] = kern::parse_format_request("fp32");
+            }
+            if (*scheme == "fp8") {  // E4M3 forward, E5M2 backward, fp32 master (docs/numerics.md)
+                out[kern::Role::weights] = kern::parse_format_request(kFp8Forward);
+                out[kern::Role::activations] = kern::parse_format_request(kFp8Forward);
+                out[kern::Role::errors] = kern::parse_format_request(kFp8Backward);
+                out[kern::Role::weight_grads] = kern::parse_format_request(kFp8Backward);
                 out[kern::Role::master_weights] = kern::parse_format_request("fp32");
             }
         }
@@ -147,10 +159,26 @@ class Reader {
 
 LayerSpec parse_layer(const Reader& r, const YAML::Node& node, const std::string& key) {
     if (!node.IsMap()) r.fail(node, key, "expected a map with a 'type'");
-    if (!node["type"]) r.fail(node, key + ".type", "missing (conv, fc, relu, maxpool or avgpool)");
-    const std::string type =
-        r.choice(node["type"], key + ".type", {"conv", "fc", "relu", "maxpool", "avgpool"});
+    if (!node["type"])
+        r.fail(node, key + ".type",
+               "missing (conv, fc, relu, maxpool, avgpool, add, concat, global_avgpool or norm)");
+    const std::string type = r.choice(node["type"], key + ".type",
+                                      {"conv", "fc", "relu", "maxpool", "avgpool", "add", "concat",
+                                       "global_avgpool", "norm"});
     LayerSpec s;
+    if (node["name"]) {
+        s.name = r.text(node["name"], key + ".name");
+        if (s.name.empty()) r.fail(node["name"], key + ".name", "must not be empty");
+    }
+    if (node["input"] && node["inputs"])
+        r.fail(node["inputs"], key + ".inputs", "give either input or inputs, not both");
+    if (node["input"]) s.inputs = {r.text(node["input"], key + ".input")};
+    if (node["inputs"]) {
+        const YAML::Node& in = node["inputs"];
+        if (!in.IsSequence() || in.size() == 0)
+            r.fail(in, key + ".inputs", "expected a non-empty list of layer names ('input': the network input)");
+        for (size_t i = 0; i < in.size(); ++i) s.inputs.push_back(r.text(in[i], key + ".inputs." + std::to_string(i)));
+    }
     auto u32 = [&](const char* name, uint32_t& field, ValueRange<uint32_t> range) {
         if (node[name]) field = r.uint(node[name], key + "." + name, range);
     };
@@ -159,7 +187,9 @@ LayerSpec parse_layer(const Reader& r, const YAML::Node& node, const std::string
     };
     if (type == "conv") {
         s.kind = LayerKind::conv;
-        r.expect_map(node, key, {"type", "out_channels", "kernel", "stride", "pad", "bias", "formats"});
+        r.expect_map(node, key,
+                     {"type", "name", "input", "inputs", "out_channels", "kernel", "stride", "pad", "bias",
+                      "formats"});
         required("out_channels");
         required("kernel");
         u32("out_channels", s.out_channels, TrainingLimits::kUnits);
@@ -168,15 +198,20 @@ LayerSpec parse_layer(const Reader& r, const YAML::Node& node, const std::string
         u32("pad", s.pad, TrainingLimits::kPad);
     } else if (type == "fc") {
         s.kind = LayerKind::fc;
-        r.expect_map(node, key, {"type", "out", "bias", "formats"});
+        r.expect_map(node, key, {"type", "name", "input", "inputs", "out", "bias", "formats"});
         required("out");
         u32("out", s.out, TrainingLimits::kUnits);
-    } else if (type == "relu") {
-        s.kind = LayerKind::relu;
-        r.expect_map(node, key, {"type", "formats"});
+    } else if (type == "relu" || type == "add" || type == "concat" || type == "global_avgpool") {
+        kern::parse_layer_kind(type, s.kind);
+        r.expect_map(node, key, {"type", "name", "input", "inputs", "formats"});
+    } else if (type == "norm") {
+        s.kind = LayerKind::norm;
+        r.expect_map(node, key, {"type", "name", "input", "inputs", "groups", "scale_bits", "formats"});
+        u32("groups", s.groups, TrainingLimits::kUnits);
+        u32("scale_bits", s.scale_bits, ValueRange<uint32_t>{0, kern::GroupNormShape::kMaxScaleBits});
     } else {
         s.kind = type == "maxpool" ? LayerKind::maxpool : LayerKind::avgpool;
-        r.expect_map(node, key, {"type", "size", "stride", "formats"});
+        r.expect_map(node, key, {"type", "name", "input", "inputs", "size", "stride", "formats"});
         u32("size", s.size, TrainingLimits::kWindow);
         u32("stride", s.pool_stride, TrainingLimits::kWindow);
     }
@@ -270,8 +305,11 @@ void parse_network(const Reader& r, const YAML::Node& node, const DataConfig& da
                 node["layers"], "network.layers",
                 "give either network.preset or network.layers, not both (--dump-config writes a preset out "
                 "as layers)");
-        sc.preset = r.choice(node["preset"], "network.preset", {"lenet5", "mlp"});
-        n.layers = sc.preset == "lenet5" ? kern::lenet5_layers() : kern::mlp_layers();
+        sc.preset = r.choice(node["preset"], "network.preset", {"lenet5", "mlp", "resnet8", "resnet20"});
+        if (sc.preset == "lenet5") n.layers = kern::lenet5_layers();
+        if (sc.preset == "mlp") n.layers = kern::mlp_layers();
+        if (sc.preset == "resnet8") n.layers = kern::resnet_layers(1);
+        if (sc.preset == "resnet20") n.layers = kern::resnet_layers(3);
     } else if (node["layers"]) {
         const YAML::Node& layers = node["layers"];
         if (!layers.IsSequence() || layers.size() == 0)
@@ -279,7 +317,7 @@ void parse_network(const Reader& r, const YAML::Node& node, const DataConfig& da
         for (size_t i = 0; i < layers.size(); ++i)
             n.layers.push_back(parse_layer(r, layers[i], "network.layers." + std::to_string(i)));
     } else {
-        r.fail(node, "network", "give network.preset (lenet5, mlp) or network.layers");
+        r.fail(node, "network", "give network.preset (lenet5, mlp, resnet8, resnet20) or network.layers");
     }
     if (const YAML::Node in = node["input"]) {
         r.expect_map(in, "network.input", {"channels", "rows", "cols", "format"});
@@ -360,6 +398,8 @@ nlohmann::ordered_json training_config_json(const TrainingScenario& sc) {
     ordered_json layers = ordered_json::array();
     for (const LayerSpec& L : n.layers) {
         ordered_json l = {{"type", kern::layer_kind_name(L.kind)}};
+        if (!L.name.empty()) l["name"] = L.name;
+        if (!L.inputs.empty()) l["inputs"] = L.inputs;
         switch (L.kind) {
             case LayerKind::conv:
                 l["out_channels"] = L.out_channels;
@@ -373,6 +413,13 @@ nlohmann::ordered_json training_config_json(const TrainingScenario& sc) {
                 l["bias"] = L.bias;
                 break;
             case LayerKind::relu:
+            case LayerKind::add:
+            case LayerKind::concat:
+            case LayerKind::global_avgpool:
+                break;
+            case LayerKind::norm:
+                l["groups"] = L.groups;
+                l["scale_bits"] = L.scale_bits;
                 break;
             case LayerKind::maxpool:
             case LayerKind::avgpool:

@@ -1,5 +1,28 @@
 // A feed-forward network of kernel layers with preallocated per-layer buffers, and one SGD step split into
-// TaxoNN's phases: forward, loss, backward (error propagation and weight gradients), update.
+// TaxoNN's phases: forward, loss, backward (error propagation and weight gradients), update. The layers form
+// a directed acyclic graph listed in topological order (a chain unless a layer names its inputs).
+//
+// Graph execution order (the training firmware reproduces it bit for bit):
+// - Forward: layers in list order 0, 1, ...; layer l reads the outputs of Layer::inputs (already computed).
+// - Loss: softmax cross-entropy of the last layer's output; the loss gradient is rounded into the last
+//   layer's err_format with key tensor_id(layers, Slot::dx) (a virtual layer after the last).
+// - Backward: layers in reverse list order L-1, ..., 0. Before layer p's backward pass, the error of its
+//   output is formed from its consumer edges (Layer::consumers: one entry per (consumer, input slot) that
+//   reads p, ascending consumer index, then ascending input slot):
+//     * the last layer: the loss gradient;
+//     * one edge whose error is already in p's err_format: that error itself (no copy, no rounding);
+//     * otherwise (two or more edges, or one edge of an add/concat whose err_format differs from p's):
+//       Layer::dy = round(sum over the edges in that order of the edge errors), summed in double (exact
+//       for fp32 parts added in that order in double) and rounded once: to fp32, then into p's err_format,
+//       stochastic key tensor_id(p, Slot::dy), element index i (kern::sum_errors).
+//   An edge's error is what the consumer c computed for that input: for conv, fc, relu, pools, norm and
+//   global_avgpool its Layer::dx (rounded into its in_err_format = the producer's err_format, key
+//   tensor_id(c, Slot::dx)); for add, c's own output error unchanged (no rounding, format c.err_format); for
+//   concat, the channel slice of c's output error for that input, copied without rounding into c's dx buffer
+//   (inputs back to back, each N x Ck x H x W; format c.err_format).
+//   Layers reading only the network input (input index -1) compute no input error.
+// - Update: layers in list order; conv/fc weight and bias, norm gamma (in Layer::weight) and beta (in
+//   Layer::bias), each by sgd_update with its Slot keys; weight decay on conv/fc weights only.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +33,8 @@
 #include "common/error.h"
 #include "kernels/conv2d.h"
 #include "kernels/fully_connected.h"
+#include "kernels/global_pool.h"
+#include "kernels/group_norm.h"
 #include "kernels/layer_formats.h"
 #include "kernels/loss.h"
 #include "kernels/pool.h"
@@ -22,7 +47,10 @@ class StateReader;
 
 namespace trainvp::kern {
 
-enum class LayerKind { conv, fc, relu, maxpool, avgpool };
+// add: elementwise sum of >= 2 inputs of one shape. concat: the inputs' channels one after the other (same
+// rows and cols). global_avgpool: C x H x W -> C x 1 x 1. norm: range group normalization (group_norm.h)
+// with learnable per-channel gamma (init 1) and beta (init 0).
+enum class LayerKind { conv, fc, relu, maxpool, avgpool, add, concat, global_avgpool, norm };
 
 // A network description that cannot be built; `layer` is the index into NetworkSpec::layers, or npos when
 // the problem is not one layer's.
@@ -31,14 +59,20 @@ struct NetworkError : UserError {
     NetworkError(size_t layer_index, const std::string& what) : UserError(what), layer(layer_index) {}
     size_t layer;
 };
-const char* layer_kind_name(LayerKind k);  // "conv", "fc", "relu", "maxpool", "avgpool"
+// "conv", "fc", "relu", "maxpool", "avgpool", "add", "concat", "global_avgpool", "norm"
+const char* layer_kind_name(LayerKind k);
+bool parse_layer_kind(const std::string& name, LayerKind& out);
 
 struct LayerSpec {
     LayerKind kind = LayerKind::fc;
+    std::string name;                 // empty: the automatic name, kind and count ("conv1", "relu2", ...)
+    std::vector<std::string> inputs;  // empty: the previous layer (the network input for the first);
+                                      // "input" names the network input. add: >= 2; concat: >= 1.
     uint32_t out_channels = 0, kernel = 0, stride = 1, pad = 0;  // conv
     uint32_t out = 0;                                            // fc
     uint32_t size = 2, pool_stride = 0;                          // pools (stride 0: the window size)
     bool bias = true;                                            // conv, fc
+    uint32_t groups = 1, scale_bits = 0;                         // norm (GroupNormShape)
     LayerFormatRequests formats;  // conv, fc: per-layer overrides of NetworkSpec::formats
 };
 
@@ -56,6 +90,11 @@ struct NetworkSpec {
 std::vector<LayerSpec> lenet5_layers();
 // The 784-300-100-10 perceptron of LeCun et al. (1998), ReLU hidden layers.
 std::vector<LayerSpec> mlp_layers();
+// CIFAR-style ResNet (He et al. 2016, section 4.2) with 6n+2 layers: conv3x3 16, norm, relu; three stages of
+// n basic blocks (conv3x3-norm-relu-conv3x3-norm, add the shortcut, relu) with 16/32/64 channels, the first
+// block of stages 2 and 3 with stride 2 and a 1x1 stride-2 conv + norm projection shortcut; global average
+// pooling; fc `classes`. resnet_layers(3) is ResNet-20, resnet_layers(1) ResNet-8.
+std::vector<LayerSpec> resnet_layers(uint32_t n, uint32_t classes = 10);
 
 enum class InitKind { he_uniform, xavier_uniform };
 
@@ -79,8 +118,12 @@ struct LayerStats {
 
 struct Layer {
     LayerSpec spec;
-    std::string name;  // "conv1", "relu2", "fc3", ...
-    Shape in, out;
+    std::string name;  // spec.name, or the automatic "conv1", "relu2", "fc3", ...
+    Shape in, out;     // in: the shape of inputs[0]
+    std::vector<int32_t> inputs;      // producers: earlier layer indices, -1 = the network input
+    std::vector<Shape> in_shapes;     // their shapes
+    std::vector<uint32_t> consumers;  // consumer edges, ascending consumer index (twice if read twice)
+    std::vector<uint32_t> consumer_slots;  // the input slot of each consumer edge
     LayerFormats formats;       // conv/fc: resolved; relu/pools: inherited from the tensor they consume
     num::Format act_format;     // format of this layer's output values
     num::Format err_format;     // format of the error of this layer's output
@@ -88,16 +131,23 @@ struct Layer {
     Conv2dShape conv;
     FcShape fc;
     PoolShape pool;
-    std::vector<float> y, dx;
+    GlobalPoolShape gpool;
+    GroupNormShape norm;
+    GroupNormSaved norm_saved;  // what the norm forward pass keeps for backward
+    // y: output. dx: the error of the input (concat: of every input, back to back); empty for add and for
+    // layers reading the network input. dy: the summed error of the output (see the order above), sized
+    // only when the layer has two or more consumer edges or one add/concat consumer.
+    std::vector<float> y, dx, dy;
     std::vector<uint32_t> argmax;
-    std::optional<ParamTensor> weight, bias;
+    std::optional<ParamTensor> weight, bias;  // norm: gamma ("norm1.gamma") and beta ("norm1.beta"), fp32
     LayerStats stats;
     bool tracked[kRoleCount] = {};  // conv/fc: roles in int8 with a tracked per-tensor scale
 };
 
 // Stochastic-rounding tensor ids: layer l uses 16*(l+1) + slot; the input is 0; the loss gradient uses the
-// "dx" slot of a virtual layer after the last. Eval passes use step kEvalStep.
-enum class Slot : uint32_t { act, dx, dw, db, w_master, b_master, w, b, w_velocity, b_velocity };
+// "dx" slot of a virtual layer after the last. Eval passes use step kEvalStep. dy: the summed error of a
+// layer's output. A norm layer's gamma uses the w* slots (dw: dgamma) and beta the b* slots (db: dbeta).
+enum class Slot : uint32_t { act, dx, dw, db, w_master, b_master, w, b, w_velocity, b_velocity, dy };
 inline uint32_t tensor_id(size_t layer, Slot s) {
     return 16u * (static_cast<uint32_t>(layer) + 1u) + static_cast<uint32_t>(s);
 }
@@ -136,6 +186,14 @@ class Network {
 
     const float* output() const { return layers_.back().y.data(); }
 
+    // The error of layer l's output as backward() used it, and its format (valid after backward()).
+    const float* output_error(size_t l) const;
+    // True when every layer reads the previous one (the first the network input) and is conv, fc, relu,
+    // maxpool or avgpool: a plain chain, as the platform's training job ran it before graphs.
+    bool is_chain() const;
+    // Forward multiply-accumulates per sample (conv and fc).
+    uint64_t forward_macs() const;
+
     // True when some role of some layer is int8 with a tracked scale; such a network runs in the golden
     // model only (docs/numerics.md "8-bit training").
     bool has_tracked_scales() const { return tracked_; }
@@ -151,7 +209,13 @@ class Network {
     void restore_state(StateReader& r);
 
   private:
-    void build_layer(size_t index, Shape in, const Layer* prev, bool momentum);
+    void resolve_graph();
+    void build_layer(size_t index, bool momentum);
+    void own_output_formats(Layer& L);
+    const float* input_values(const Layer& L, size_t k, const float* x) const;
+    num::Format input_act_format(const Layer& L, size_t k) const;
+    const float* edge_error(size_t consumer, uint32_t slot, size_t producer, num::Format& fmt) const;
+    const float* gather_error(size_t l, uint32_t n, uint64_t seed, uint32_t step);
     void refresh_inherited_formats();
 
     NetworkSpec spec_;
@@ -160,6 +224,7 @@ class Network {
     num::Format input_format_;
     std::vector<Layer> layers_;
     std::vector<float> loss_grad_;
+    std::vector<const float*> out_err_;  // per layer: the error of its output used by the last backward()
     num::QuantStats loss_stats_;
     Workspace ws_;
     bool tracked_ = false;

@@ -163,6 +163,8 @@ struct Driver {
                     run(e);
                     break;
                 }
+                default:  // graph layers: not in this chain test
+                    break;
             }
             g = B.dx;
         }

@@ -187,7 +187,7 @@ TEST_CASE("scenario errors name the file, the 1-based line and the key") {
                Contains(path + ":4: key 'network.layers.1.type': 'pool' is not one of"));
     CHECK_THAT(error_of("network:\n  input: {rows: 8, cols: 8}\n  layers:\n    - {type: relu}\n    - {type: "
                         "conv, out_channels: 2, kernel: 9}\n    - {type: fc, out: 2}\n"),
-               Contains(path + ":5: key 'network.layers.1': layer 1 (conv): kernel 9 exceeds"));
+               Contains(path + ":5: key 'network.layers.1': layer 1 'conv2' (conv): kernel 9 exceeds"));
     CHECK_THAT(
         error_of(
             "network:\n  layers:\n    - {type: relu, formats: {weights: fp16}}\n    - {type: fc, out: 2}\n"),
@@ -425,4 +425,159 @@ TEST_CASE("LeNet-5 in int8 with tracked scales trains on a few hundred MNIST ima
     // Ten classes: chance is 10 %. Three epochs on 512 images reach 62.5 % here, 62.9 % in fx16 (docs).
     CHECK(j["final"]["test_accuracy"].get<double>() > 0.4);
     CHECK(j["epochs"][1]["train_loss"].get<double>() < j["epochs"][0]["train_loss"].get<double>());
+}
+
+// Issue 15 items 1 and 2: networks as graphs in the scenario.
+namespace {
+
+const char* kGraph = R"(network:
+  input: {channels: 1, rows: 8, cols: 8}
+  layers:
+    - {name: stem, type: conv, out_channels: 4, kernel: 3, pad: 1, bias: false}
+    - {name: stem_norm, type: norm, groups: 2, scale_bits: 3}
+    - {name: r0, type: relu}
+    - {name: a, type: conv, out_channels: 4, kernel: 3, pad: 1, input: r0}
+    - {name: b, type: conv, out_channels: 4, kernel: 3, stride: 2, pad: 1, input: a}
+    - {name: down, type: conv, out_channels: 4, kernel: 1, stride: 2, input: r0}
+    - {name: sum, type: add, inputs: [b, down]}
+    - {name: cat, type: concat, inputs: [sum, down]}
+    - {name: gap, type: global_avgpool}
+    - {name: out, type: fc, out: 2}
+training: {epochs: 3, batch: 8, lr: 0.1, momentum: 0.9, seed: 3}
+data: {kind: mnist, dir: idx}
+)";
+
+// kGraph with the text `from` replaced by `to`.
+std::string graph_with(const std::string& from, const std::string& to) {
+    std::string t = kGraph;
+    const size_t at = t.find(from);
+    REQUIRE(at != std::string::npos);
+    t.replace(at, from.size(), to);
+    return t;
+}
+
+}  // namespace
+
+TEST_CASE("graph scenarios: named layers and their inputs") {
+    const TrainingScenario sc = parse(kGraph);
+    const auto& L = sc.network.layers;
+    REQUIRE(L.size() == 10);
+    CHECK(L[1].kind == kern::LayerKind::norm);
+    CHECK(L[1].groups == 2);
+    CHECK(L[1].scale_bits == 3);
+    CHECK(L[3].inputs == std::vector<std::string>{"r0"});
+    CHECK(L[6].inputs == std::vector<std::string>{"b", "down"});
+    CHECK(L[4].stride == 2);
+    kern::Network net(sc.network, 2, false);
+    CHECK(net.layers()[2].consumers == std::vector<uint32_t>{3, 5});
+    CHECK(net.layers()[5].consumers == std::vector<uint32_t>{6, 7});
+    CHECK(net.layers()[7].out.c == 8);
+    CHECK_FALSE(net.is_chain());
+}
+
+TEST_CASE("bad graphs are refused with the file, the line and the layer's name") {
+    std::string path;
+    auto error_of = [&](const std::string& text) {
+        try {
+            parse(text, &path);
+        } catch (const UserError& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    REQUIRE(error_of(kGraph) == "no error");
+    CHECK_THAT(error_of(graph_with("input: r0}", "input: r9}")),
+               Contains(path + ":7: key 'network.layers.3': layer 3 'a' (conv): unknown input 'r9'"));
+    CHECK_THAT(error_of(graph_with("input: r0}", "input: sum}")),
+               Contains(path + ":7: key 'network.layers.3': layer 3 'a' (conv): input 'sum' is defined later") &&
+                   Contains("cycle"));
+    CHECK_THAT(error_of(graph_with("input: a}", "input: b}")),
+               Contains(path + ":8:") && Contains("'b' (conv): takes its own output as input (a cycle)"));
+    CHECK_THAT(error_of(graph_with("name: down,", "name: a,")),
+               Contains(path + ":9:") && Contains("layer 5 'a' (conv): duplicate layer name"));
+    CHECK_THAT(error_of(graph_with("inputs: [b, down]", "inputs: [a, down]")),
+               Contains(path + ":10:") && Contains("'sum' (add): input 'a' is 4x8x8 but input 'down' is 4x4x4"));
+    CHECK_THAT(error_of(graph_with("inputs: [sum, down]", "inputs: [sum, r0]")),
+               Contains(path + ":11:") &&
+                   Contains("'cat' (concat): input 'sum' is 4x4x4 but input 'r0' is 4x8x8"));
+    CHECK_THAT(error_of(graph_with("inputs: [sum, down]", "inputs: [b, down]")),
+               Contains(path + ":10: key 'network.layers.6': layer 6 'sum' (add): its output is not used"));
+    CHECK_THAT(error_of(graph_with("groups: 2", "groups: 3")),
+               Contains(path + ":5: key 'network.layers.1': layer 1 'stem_norm' (norm): group norm: groups (3) "
+                        "must divide channels (4)"));
+    CHECK_THAT(error_of(graph_with("type: add, inputs: [b, down]", "type: add, input: b")),
+               Contains(path + ":10:") && Contains("'sum' (add): add needs at least two inputs"));
+    CHECK_THAT(error_of(graph_with("input: a}", "input: a, inputs: [a]}")),
+               Contains(path + ":8: key 'network.layers.4.inputs': give either input or inputs"));
+    CHECK_THAT(error_of(graph_with("scale_bits: 3", "scale_bits: 9")),
+               Contains(":5: key 'network.layers.1.scale_bits': 9 is out of range [0, 8]"));
+    CHECK_THAT(error_of(graph_with("type: add,", "type: add, groups: 2,")),
+               Contains(":10: key 'network.layers.6.groups': unknown key"));
+}
+
+TEST_CASE("a graph and the resnet presets read back identically from --dump-config") {
+    for (const std::string& text :
+         {std::string(kGraph), std::string("network: {preset: resnet8}\ndata: {dir: idx}\n"),
+          std::string("network: {preset: resnet20, formats: {scheme: fp8}}\ndata: {kind: cifar10}\n")}) {
+        INFO(text);
+        const TrainingScenario sc = parse(text);
+        const nlohmann::ordered_json j = training_config_json(sc);
+        const std::string again_path = write_file("graph-again.yaml", j.dump());
+        const TrainingScenario again = parse_training_scenario(load_yaml_file(again_path), again_path);
+        CHECK(training_config_json(again) == j);
+        kern::Network a(sc.network, 2, false), b(again.network, 2, false);
+        REQUIRE(a.layers().size() == b.layers().size());
+        for (size_t l = 0; l < a.layers().size(); ++l) {
+            CHECK(a.layers()[l].name == b.layers()[l].name);
+            CHECK(a.layers()[l].inputs == b.layers()[l].inputs);
+            CHECK(a.layers()[l].out.size() == b.layers()[l].out.size());
+            CHECK(a.layers()[l].act_format.to_string() == b.layers()[l].act_format.to_string());
+        }
+        CHECK(a.forward_macs() == b.forward_macs());
+    }
+    const nlohmann::ordered_json j = training_config_json(parse(kGraph));
+    CHECK(j["network"]["layers"][6]["inputs"] == nlohmann::json::array({"b", "down"}));
+    CHECK(j["network"]["layers"][1]["groups"] == 2);
+    CHECK(j["network"]["layers"][1]["scale_bits"] == 3);
+    // Layers without a name or inputs in the file are written without them (chains read as before).
+    CHECK_FALSE(training_config_json(parse(kLayers))["network"]["layers"][0].contains("name"));
+}
+
+TEST_CASE("network.formats.scheme: fp8 sets E4M3 forward and E5M2 backward formats") {
+    const TrainingScenario sc = parse("network: {preset: resnet8, formats: {scheme: fp8}}\ndata: {dir: idx}\n");
+    CHECK(sc.format_scheme == "fp8");
+    kern::Network net(sc.network, 2, false);
+    const kern::LayerFormats& f = net.layers()[0].formats;
+    CHECK(f.weights.to_string() == "fp8e4m3");
+    CHECK(f.activations.to_string() == "fp8e4m3");
+    CHECK(f.errors.to_string() == "fp8e5m2");
+    CHECK(f.weight_grads.to_string() == "fp8e5m2");
+    CHECK(f.master_weights.to_string() == "fp32");
+    CHECK(net.input_format().to_string() == "fp8e4m3");
+    CHECK_FALSE(net.has_tracked_scales());
+}
+
+TEST_CASE("golden trains a graph with a residual add, a concat and the norm layer") {
+    write_idx(temp_dir() / "idx", "train", 64);
+    write_idx(temp_dir() / "idx", "t10k", 32);
+    std::string path;
+    parse(kGraph, &path);
+    GoldenOptions opts;
+    opts.json_out = (temp_dir() / "graph.json").string();
+    opts.weights_out = (temp_dir() / "graph.bin").string();
+    opts.progress = false;
+    REQUIRE(golden_command(path, load_yaml_file(path), opts) == 0);
+    std::ifstream in(opts.json_out);
+    const nlohmann::json j = nlohmann::json::parse(in);
+    CHECK(j["final"]["test_accuracy"].get<double>() > 0.9);
+    CHECK(j["epochs"][2]["train_loss"].get<double>() < j["epochs"][0]["train_loss"].get<double>());
+    // gamma and beta are parameters of the weights file, after the stem's weight (no bias).
+    bool gamma = false;
+    for (const auto& t : j["weights"]["tensors"]) gamma = gamma || t["name"] == "stem_norm.gamma";
+    CHECK(gamma);
+    // The same scenario again gives the same weights, bit for bit.
+    const std::string first = j["weights"]["fnv1a64"];
+    REQUIRE(golden_command(path, load_yaml_file(path), opts) == 0);
+    std::ifstream in2(opts.json_out);
+    CHECK(nlohmann::json::parse(in2)["weights"]["fnv1a64"] == first);
 }
