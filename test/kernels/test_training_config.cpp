@@ -187,7 +187,7 @@ TEST_CASE("scenario errors name the file, the 1-based line and the key") {
                Contains(path + ":4: key 'network.layers.1.type': 'pool' is not one of"));
     CHECK_THAT(error_of("network:\n  input: {rows: 8, cols: 8}\n  layers:\n    - {type: relu}\n    - {type: "
                         "conv, out_channels: 2, kernel: 9}\n    - {type: fc, out: 2}\n"),
-               Contains(path + ":5: key 'network.layers.1': layer 1 'conv2' (conv): kernel 9 exceeds"));
+               Contains(path + ":5: key 'network.layers.1': layer 1 'conv1' (conv): kernel 9 exceeds"));
     CHECK_THAT(
         error_of(
             "network:\n  layers:\n    - {type: relu, formats: {weights: fp16}}\n    - {type: fc, out: 2}\n"),
@@ -495,8 +495,9 @@ TEST_CASE("bad graphs are refused with the file, the line and the layer's name")
                Contains(path + ":8:") && Contains("'b' (conv): takes its own output as input (a cycle)"));
     CHECK_THAT(error_of(graph_with("name: down,", "name: a,")),
                Contains(path + ":9:") && Contains("layer 5 'a' (conv): duplicate layer name"));
-    CHECK_THAT(error_of(graph_with("inputs: [b, down]", "inputs: [a, down]")),
-               Contains(path + ":10:") && Contains("'sum' (add): input 'a' is 4x8x8 but input 'down' is 4x4x4"));
+    CHECK_THAT(error_of(graph_with("inputs: [b, down]", "inputs: [b, r0]")),
+               Contains(path + ":10: key 'network.layers.6': layer 6 'sum' (add): input 'b' is 4x4x4 but input "
+                               "'r0' is 4x8x8"));
     CHECK_THAT(error_of(graph_with("inputs: [sum, down]", "inputs: [sum, r0]")),
                Contains(path + ":11:") &&
                    Contains("'cat' (concat): input 'sum' is 4x4x4 but input 'r0' is 4x8x8"));
@@ -536,7 +537,7 @@ TEST_CASE("a graph and the resnet presets read back identically from --dump-conf
         CHECK(a.forward_macs() == b.forward_macs());
     }
     const nlohmann::ordered_json j = training_config_json(parse(kGraph));
-    CHECK(j["network"]["layers"][6]["inputs"] == nlohmann::json::array({"b", "down"}));
+    CHECK(j["network"]["layers"][6]["inputs"] == nlohmann::ordered_json::array({"b", "down"}));
     CHECK(j["network"]["layers"][1]["groups"] == 2);
     CHECK(j["network"]["layers"][1]["scale_bits"] == 3);
     // Layers without a name or inputs in the file are written without them (chains read as before).
