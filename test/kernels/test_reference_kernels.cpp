@@ -1,7 +1,8 @@
 // The optimised GEMM and conv kernels against straightforward loops that follow docs/numerics.md "Phases and
 // their reduction orders" one product at a time, on random shapes (including the sizes of ResNet-20's
 // layers, large enough for the packed GEMM path): equal bit for bit in the real domain. Operands have spread
-// exponents so that any change of summation order would show in the rounded results.
+// exponents, so another summation order changes the double accumulators (compared where the API exposes
+// them: GEMM, conv forward and weight gradient); the fp32 results catch wrong indexing everywhere.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -120,6 +121,7 @@ TEST_CASE("conv2d forward, backward-data and weight gradient equal reference loo
 
         std::vector<float> y_ref(N * s.out_size()), dx_ref(N * s.in_size(), 0.0f), dw_ref(s.weight_count()),
             db_ref(s.out_channels);
+        std::vector<double> y_acc_ref(y_ref.size()), dw_acc_ref(dw_ref.size());
         for (uint32_t n = 0; n < N; ++n)
             for (uint32_t co = 0; co < s.out_channels; ++co)
                 for (uint32_t oy = 0; oy < OR; ++oy)
@@ -131,6 +133,7 @@ TEST_CASE("conv2d forward, backward-data and weight gradient equal reference loo
                                     acc += double(w[widx(co, ci, kh, kw)]) *
                                            double(at(x, s, n, ci, iy_of(oy, kh), iy_of(ox, kw)));
                         y_ref[gidx(n, co, oy, ox)] = static_cast<float>(acc);
+                        y_acc_ref[gidx(n, co, oy, ox)] = acc;
                     }
         for (uint32_t n = 0; n < N; ++n)
             for (uint32_t ci = 0; ci < s.in_channels; ++ci)
@@ -162,6 +165,7 @@ TEST_CASE("conv2d forward, backward-data and weight gradient equal reference loo
                                     acc += double(g[gidx(n, co, oy, ox)]) *
                                            double(at(x, s, n, ci, iy_of(oy, kh), iy_of(ox, kw)));
                         dw_ref[widx(co, ci, kh, kw)] = static_cast<float>(acc);
+                        dw_acc_ref[widx(co, ci, kh, kw)] = acc;
                     }
             double acc = 0.0;
             for (uint32_t n = 0; n < N; ++n)
@@ -180,5 +184,20 @@ TEST_CASE("conv2d forward, backward-data and weight gradient equal reference loo
         CHECK(ktest::bitwise_equal(dx, dx_ref));
         CHECK(ktest::bitwise_equal(dw, dw_ref));
         CHECK(ktest::bitwise_equal(db, db_ref));
+
+        // The double accumulators before rounding, where another order shows even when the fp32 results
+        // agree: forward and weight gradient through the tile entry points, left unrounded (step.last off).
+        const ChannelTile whole{0, s.out_channels, 0, s.in_channels};
+        std::vector<double> y_acc(y_ref.size()), w_acc(wgrad_acc_doubles(s, whole));
+        conv2d_forward_tile(s, N, whole, {x.data(), f32}, {w.data(), f32}, {b.data(), f32}, y_acc.data(),
+                            TileStep{true, false}, ktest::out(y), mc, ws);
+        conv2d_weight_grad_tile(s, N, whole, {g.data(), f32}, {x.data(), f32}, w_acc.data(), false,
+                                TileStep{true, false}, ktest::out(dw), ktest::out(db), mc, ws);
+        std::vector<double> dw_acc(dw_acc_ref.size());
+        const size_t stride = wgrad_acc_stride(s.out_channels), patch = s.patch_size();
+        for (uint32_t co = 0; co < s.out_channels; ++co)
+            for (size_t k = 0; k < patch; ++k) dw_acc[co * patch + k] = w_acc[k * stride + co];
+        CHECK(same_bits(y_acc, y_acc_ref));
+        CHECK(same_bits(dw_acc, dw_acc_ref));
     }
 }
