@@ -115,61 +115,99 @@ void conv2d_backward_data(const Conv2dShape& s, uint32_t batch, const In& g, con
                               TileStep{}, dx, mc, ws);
 }
 
+namespace {
+
+// col2im of input channels [0, channels) of one sample: dcol rows k = (ci, kh, kw) are added into dxacc
+// (channels x in_rows x in_cols, zeroed by the caller); for one input element the taps arrive in ascending
+// (kh, kw) because k is row-major.
+void col2im_add(const Conv2dShape& s, uint32_t channels, const double* dcol, double* dxacc, bool checked,
+                const MacConfig& cfg, num::AccStats* stats) {
+    const uint32_t orows = s.out_rows(), ocols = s.out_cols();
+    const size_t P = static_cast<size_t>(orows) * ocols;
+    size_t k = 0;
+    for (uint32_t ci = 0; ci < channels; ++ci) {
+        double* plane = dxacc + static_cast<size_t>(ci) * s.in_rows * s.in_cols;
+        for (uint32_t kh = 0; kh < s.kernel; ++kh) {
+            uint32_t ylo, yhi;
+            valid_range(orows, s.in_rows, s.stride, s.pad, kh, ylo, yhi);
+            for (uint32_t kw = 0; kw < s.kernel; ++kw, ++k) {
+                uint32_t xlo, xhi;
+                valid_range(ocols, s.in_cols, s.stride, s.pad, kw, xlo, xhi);
+                const double* row = dcol + k * P;
+                for (uint32_t oy = ylo; oy < yhi; ++oy) {
+                    double* dst = plane + (static_cast<size_t>(oy) * s.stride + kh - s.pad) * s.in_cols +
+                                  (static_cast<int64_t>(kw) - s.pad);
+                    const double* src = row + static_cast<size_t>(oy) * ocols;
+                    if (checked) {
+                        for (uint32_t ox = xlo; ox < xhi; ++ox) {
+                            double& d = dst[static_cast<size_t>(ox) * s.stride];
+                            d = accumulate_value(cfg, d, src[ox], stats);
+                        }
+                    } else if (s.stride == 1) {
+                        for (uint32_t ox = xlo; ox < xhi; ++ox) dst[ox] += src[ox];
+                    } else {
+                        for (uint32_t ox = xlo; ox < xhi; ++ox) dst[static_cast<size_t>(ox) * s.stride] += src[ox];
+                    }
+                }
+            }
+        }
+    }
+}
+
+// Whether col2im of these partial sums must check saturation: an input element receives at most
+// ceil(kernel / stride)^2 of them.
+bool col2im_checked(const Conv2dShape& s, const MacConfig& cfg, const double* dcol, size_t n) {
+    if (cfg.domain != AccDomain::integer) return false;
+    const double taps = std::pow(std::ceil(double(s.kernel) / s.stride), 2);
+    double dmax = 0.0;
+    for (size_t i = 0; i < n; ++i) dmax = std::max(dmax, std::fabs(dcol[i]));
+    return !sum_cannot_saturate(cfg, taps * dmax);
+}
+
+// Partial-sum rows of one block of input channels: about 256 KiB, so that the GEMM's output and col2im's
+// input stay in the L2 cache instead of making a round trip to memory.
+constexpr size_t kBackwardBlockDoubles = 32768;
+
+}  // namespace
+
 void conv2d_backward_data_tile(const Conv2dShape& s, uint32_t batch, const ChannelTile& t, const In& g,
                                const In& w, double* acc, TileStep step, const Out& dx, const MacContext& mc,
                                Workspace& ws) {
     const MacConfig cfg = mac_config(g.fmt, w.fmt, mc.acc, mc.arith);
     const Conv2dShape sub = with_in_channels(s, t.c);
-    const size_t M = t.kc, K = sub.patch_size();
+    const size_t M = t.kc, K = sub.patch_size(), taps = static_cast<size_t>(s.kernel) * s.kernel;
     const uint32_t orows = s.out_rows(), ocols = s.out_cols();
     const size_t P = static_cast<size_t>(orows) * ocols;
+    // A whole real-domain reduction in the kernel's own memory (the golden model's case) runs input channels
+    // in blocks: each dcol element is the same GEMM sum and col2im of a channel reads only that channel's
+    // rows, so the results are those of one pass over all channels. (The integer domain keeps one pass: its
+    // saturation check, and so its statistics, is decided over the whole dcol.)
+    const bool blocked = !acc && !mc.engine && cfg.domain == AccDomain::real;
+    const size_t block_ch = blocked ? std::max<size_t>(1, kBackwardBlockDoubles / (taps * P)) : t.c;
     double* wt = Workspace::sized(ws.a, K * M);
     double* gd = Workspace::sized(ws.b, M * P);
-    double* scratch = acc ? nullptr : Workspace::sized(ws.c, K * P);
+    double* scratch = acc ? nullptr : Workspace::sized(ws.c, std::min<size_t>(block_ch, t.c) * taps * P);
     double* dxacc = step.last ? Workspace::sized(ws.d, sub.in_size()) : nullptr;
     to_double_transposed(w.data, M, K, wt);
     for (uint32_t n = 0; n < batch; ++n) {
-        double* dcol = acc ? acc + static_cast<size_t>(n) * K * P : scratch;
         to_double(g.data + static_cast<size_t>(n) * M * P, M * P, gd);
-        if (step.first) std::fill(dcol, dcol + K * P, 0.0);
-        context_gemm(mc, cfg, K, P, M, wt, M, gd, P, dcol, P, WeightSide::a);
-        if (!step.last) continue;
-        std::fill(dxacc, dxacc + sub.in_size(), 0.0);
-        // An input element receives at most ceil(kernel / stride)^2 partial sums.
-        const double taps = std::pow(std::ceil(double(s.kernel) / s.stride), 2);
-        double dmax = 0.0;
-        if (cfg.domain == AccDomain::integer)
-            for (size_t i = 0; i < K * P; ++i) dmax = std::max(dmax, std::fabs(dcol[i]));
-        const bool checked = !sum_cannot_saturate(cfg, taps * dmax);
-        // col2im: for one input element the taps arrive in ascending (kh, kw) because k = (ci, kh, kw).
-        size_t k = 0;
-        for (uint32_t ci = 0; ci < sub.in_channels; ++ci) {
-            double* plane = dxacc + static_cast<size_t>(ci) * s.in_rows * s.in_cols;
-            for (uint32_t kh = 0; kh < s.kernel; ++kh) {
-                uint32_t ylo, yhi;
-                valid_range(orows, s.in_rows, s.stride, s.pad, kh, ylo, yhi);
-                for (uint32_t kw = 0; kw < s.kernel; ++kw, ++k) {
-                    uint32_t xlo, xhi;
-                    valid_range(ocols, s.in_cols, s.stride, s.pad, kw, xlo, xhi);
-                    const double* row = dcol + k * P;
-                    for (uint32_t oy = ylo; oy < yhi; ++oy) {
-                        double* dst = plane + (static_cast<size_t>(oy) * s.stride + kh - s.pad) * s.in_cols +
-                                      (static_cast<int64_t>(kw) - s.pad);
-                        const double* src = row + static_cast<size_t>(oy) * ocols;
-                        if (checked) {
-                            for (uint32_t ox = xlo; ox < xhi; ++ox) {
-                                double& d = dst[static_cast<size_t>(ox) * s.stride];
-                                d = accumulate_value(cfg, d, src[ox], mc.acc_stats);
-                            }
-                        } else if (s.stride == 1) {
-                            for (uint32_t ox = xlo; ox < xhi; ++ox) dst[ox] += src[ox];
-                        } else {
-                            for (uint32_t ox = xlo; ox < xhi; ++ox)
-                                dst[static_cast<size_t>(ox) * s.stride] += src[ox];
-                        }
-                    }
-                }
+        if (step.last) std::fill(dxacc, dxacc + sub.in_size(), 0.0);
+        if (blocked) {
+            const size_t plane = static_cast<size_t>(s.in_rows) * s.in_cols;
+            for (size_t c0 = 0; c0 < t.c; c0 += block_ch) {
+                const size_t cb = std::min(block_ch, t.c - c0), rows = cb * taps;
+                std::fill(scratch, scratch + rows * P, 0.0);
+                context_gemm(mc, cfg, rows, P, M, wt + c0 * taps * M, M, gd, P, scratch, P, WeightSide::a);
+                col2im_add(s, static_cast<uint32_t>(cb), scratch, dxacc + c0 * plane,
+                           col2im_checked(s, cfg, scratch, rows * P), cfg, mc.acc_stats);
             }
+        } else {
+            double* dcol = acc ? acc + static_cast<size_t>(n) * K * P : scratch;
+            if (step.first) std::fill(dcol, dcol + K * P, 0.0);
+            context_gemm(mc, cfg, K, P, M, wt, M, gd, P, dcol, P, WeightSide::a);
+            if (!step.last) continue;
+            col2im_add(s, sub.in_channels, dcol, dxacc, col2im_checked(s, cfg, dcol, K * P), cfg,
+                       mc.acc_stats);
         }
         const size_t local = static_cast<size_t>(n) * sub.in_size();
         round_into(cfg, 1, sub.in_size(), dxacc, 0, dx, local, 0,

@@ -130,11 +130,15 @@ inline void micro_kernel(size_t K, const double* A, size_t lda, const double* B,
         for (int j = 0; j < NR; ++j) C[i * ldc + j] = c[i][j];
 }
 
-template <int NR>
+// MR rows at a time, then blocks of 4 and the last 1..3 rows. An AVX2 FMA has a latency of about four
+// cycles and two issue each cycle, so a block wants eight or more independent accumulators (MR * NR / 4).
+template <int MR, int NR>
 void row_block(size_t M, size_t K, const double* A, size_t lda, const double* B, size_t ldb, double* C,
                size_t ldc) {
     size_t m = 0;
-    for (; m + 4 <= M; m += 4) micro_kernel<4, NR>(K, A + m * lda, lda, B, ldb, C + m * ldc, ldc);
+    for (; m + MR <= M; m += MR) micro_kernel<MR, NR>(K, A + m * lda, lda, B, ldb, C + m * ldc, ldc);
+    if constexpr (MR > 4)
+        for (; m + 4 <= M; m += 4) micro_kernel<4, NR>(K, A + m * lda, lda, B, ldb, C + m * ldc, ldc);
     switch (M - m) {
         case 3:
             micro_kernel<3, NR>(K, A + m * lda, lda, B, ldb, C + m * ldc, ldc);
@@ -150,16 +154,46 @@ void row_block(size_t M, size_t K, const double* A, size_t lda, const double* B,
     }
 }
 
+// Reduction chunk of a packed panel: 256 x 12 doubles (24 KiB) stay in a 32 KiB L1 while every row block
+// of the stripe streams through them.
+constexpr size_t kPanelDepth = 256;
+
+// NR columns of B, rows [0, kc), copied contiguously (row k at panel + k * NR), so that the micro-kernel
+// reads one sequential stream instead of kc rows ldb apart.
+template <int NR>
+void pack_panel(size_t kc, const double* B, size_t ldb, double* panel) {
+    for (size_t k = 0; k < kc; ++k) std::memcpy(panel + k * NR, B + k * ldb, NR * sizeof(double));
+}
+
+// One stripe of NR columns over all M rows, packed when the panel is reused by two row blocks or more.
+// The reduction is split into chunks of kPanelDepth: a chunk ends with the accumulators stored to C and the
+// next one loads them again, so each output still adds its products one by one in ascending k onto the same
+// double, as the unsplit loop does.
+template <int MR, int NR>
+void stripe(size_t M, size_t K, const double* A, size_t lda, const double* B, size_t ldb, double* C,
+            size_t ldc) {
+    if (M < 2 * MR) {
+        row_block<MR, NR>(M, K, A, lda, B, ldb, C, ldc);
+        return;
+    }
+    alignas(64) double panel[kPanelDepth * NR];
+    for (size_t k0 = 0; k0 < K; k0 += kPanelDepth) {
+        const size_t kc = std::min(kPanelDepth, K - k0);
+        pack_panel<NR>(kc, B + k0 * ldb, ldb, panel);
+        row_block<MR, NR>(M, kc, A + k0, lda, panel, NR, C, ldc);
+    }
+}
+
 void gemm_real(size_t M, size_t N, size_t K, const double* A, size_t lda, const double* B, size_t ldb,
                double* C, size_t ldc) {
     size_t n = 0;
-    for (; n + 12 <= N; n += 12) row_block<12>(M, K, A, lda, B + n, ldb, C + n, ldc);
+    for (; n + 12 <= N; n += 12) stripe<4, 12>(M, K, A, lda, B + n, ldb, C + n, ldc);
     if (n + 8 <= N) {
-        row_block<8>(M, K, A, lda, B + n, ldb, C + n, ldc);
+        stripe<6, 8>(M, K, A, lda, B + n, ldb, C + n, ldc);
         n += 8;
     }
-    for (; n + 4 <= N; n += 4) row_block<4>(M, K, A, lda, B + n, ldb, C + n, ldc);
-    for (; n < N; ++n) row_block<1>(M, K, A, lda, B + n, ldb, C + n, ldc);
+    for (; n + 4 <= N; n += 4) stripe<8, 4>(M, K, A, lda, B + n, ldb, C + n, ldc);
+    for (; n < N; ++n) row_block<4, 1>(M, K, A, lda, B + n, ldb, C + n, ldc);
 }
 
 // Eight independent running maxima so the scan vectorises (one chain would wait on each max's latency).
