@@ -130,9 +130,11 @@ TEST_CASE("the record covers every tile, costs a DMA write and one compare per c
         x[10] = 50.0f;
         uint32_t y = 0;
         accel_desc d = copy_desc(b, x, q, y);
-        REQUIRE(b.submit(d) == ACCEL_IRQ_DONE);
+        REQUIRE(b.submit(d) == ACCEL_IRQ_DONE);  // ring slot 0: its fetch is one burst
         const accel::PhaseStats plain = b.acc.stats().last()->stats;
         REQUIRE(plain.tiles > 1);
+        accel_desc nop{};
+        REQUIRE(b.submit(nop) == ACCEL_IRQ_DONE);  // slot 1 crosses a burst boundary; slot 2 does not
         d.addr_int8_max = record_area(b);
         REQUIRE(b.submit(d) == ACCEL_IRQ_DONE);
         const accel::PhaseStats rec = b.acc.stats().last()->stats;
@@ -158,7 +160,8 @@ TEST_CASE("a misaligned or out-of-window record address is refused before the de
         CHECK(b.reg(ACCEL_REG_ERR_ADDR) == d.addr_int8_max);
         b.set_reg(ACCEL_REG_CTRL, ACCEL_CTRL_SOFT_RESET);
         b.setup_ring();
-        d.addr_int8_max = static_cast<uint32_t>(kDram + b.mem.size() - 8);
+        const AcceleratorConfig& cfg = b.acc.config();
+        d.addr_int8_max = static_cast<uint32_t>(cfg.dram_base + cfg.dram_size - 8);
         REQUIRE(b.submit(d) == ACCEL_IRQ_ERROR);
         CHECK(b.reg(ACCEL_REG_ERR_CODE) == ACCEL_ERR_ADDR_RANGE);
         CHECK(b.reg(ACCEL_REG_ERR_ADDR) == d.addr_int8_max);
