@@ -35,11 +35,11 @@ void check_tracked_int8(const kern::Network& net) {
         for (kern::Role r : kTrackable) {
             const bool int8 = L.formats[r].kind == num::FormatKind::int8;
             if (int8 != L.tracked[static_cast<int>(r)])
-                throw UserError("network: layer " + L.name + " " + kern::role_name(r) + ": " +
-                                L.formats[r].to_string() +
-                                (int8 ? " is int8 with a fixed scale; the training firmware tracks the scale of "
-                                        "every int8 tensor"
-                                      : " is tracked but not int8"));
+                throw UserError(
+                    "network: layer " + L.name + " " + kern::role_name(r) + ": " + L.formats[r].to_string() +
+                    (int8 ? " is int8 with a fixed scale; the training firmware tracks the scale of "
+                            "every int8 tensor"
+                          : " is tracked but not int8"));
         }
     }
 }

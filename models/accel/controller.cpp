@@ -18,6 +18,12 @@ uint64_t to_ps(const sc_core::sc_time& t) {
     return static_cast<uint64_t>(std::llround(t.to_seconds() * 1e12));
 }
 
+// The output an operand is in the int8 max-code record: numbered as the stochastic-rounding keys.
+int record_output(Opnd o) {
+    if (o == Opnd::db || o == Opnd::velocity) return ACCEL_SR_OUT1;
+    return o == Opnd::w ? ACCEL_SR_OUT2 : ACCEL_SR_OUT0;
+}
+
 constexpr bool kIsConfigRegister(uint32_t offset) {
     return offset == ACCEL_REG_RING_BASE || offset == ACCEL_REG_RING_SIZE;
 }
@@ -353,10 +359,7 @@ bool Controller::run_tiles(const DecodedOp& op, PhaseStats& ps, sc_core::sc_time
         bytes += cmd.bytes;
         ps.actions.dma_bursts += cmd.bursts;
         if (cmd.int8_max) {
-            // Output numbering of the record: as the stochastic-rounding keys (ACCEL_SR_OUT*).
-            const int out = m.operand == Opnd::db || m.operand == Opnd::velocity ? ACCEL_SR_OUT1
-                            : m.operand == Opnd::w                              ? ACCEL_SR_OUT2
-                                                                                : ACCEL_SR_OUT0;
+            const int out = record_output(m.operand);
             int8_max_.max_code[out] = std::max(int8_max_.max_code[out], cmd.max_code);
             int8_max_.int8_outputs |= 1u << out;
             // One 8-bit compare per code stored (energy.md "Actions"); the monitor keeps pace with the

@@ -86,12 +86,14 @@ void train_scales_attach(struct train_scales* sc, accel_desc* descs, uint32_t co
                 break;
             case ACCEL_OP_SOFTMAX_XENT:
                 if (d->flags & ACCEL_FLAG_LOSS_GRAD)
-                    found = add_source(sc, i, ACCEL_SR_OUT0, gemm_below(job, job->num_layers), TRAIN_SCALE_ERR);
+                    found =
+                        add_source(sc, i, ACCEL_SR_OUT0, gemm_below(job, job->num_layers), TRAIN_SCALE_ERR);
                 break;
             case ACCEL_OP_CONV_WGRAD:
             case ACCEL_OP_FC_WGRAD:
                 found = add_source(sc, i, ACCEL_SR_OUT0, l, TRAIN_SCALE_WEIGHT_GRADS);
-                if (d->flags & ACCEL_FLAG_HAS_BIAS) add_source(sc, i, ACCEL_SR_OUT1, l, TRAIN_SCALE_WEIGHT_GRADS);
+                if (d->flags & ACCEL_FLAG_HAS_BIAS)
+                    add_source(sc, i, ACCEL_SR_OUT1, l, TRAIN_SCALE_WEIGHT_GRADS);
                 break;
             case ACCEL_OP_SGD_UPDATE:
                 found = add_source(sc, i, ACCEL_SR_OUT2, l, TRAIN_SCALE_WEIGHTS);
@@ -152,7 +154,8 @@ int train_scales_step_done(struct train_scales* sc, struct accel_ring* ring, uin
             sc->changed = 1;
             if (r != TRAIN_SCALE_WEIGHTS) continue;
             const train_layer* L = &job->layers[l];
-            d = copy_from_master(d, job, l, L->weight_count, L->addr_w_master, L->addr_w, TRAIN_RT_SLOT_W, step);
+            d = copy_from_master(d, job, l, L->weight_count, L->addr_w_master, L->addr_w, TRAIN_RT_SLOT_W,
+                                 step);
             if (L->has_bias)
                 d = copy_from_master(d, job, l, L->bias_count, L->addr_b_master, L->addr_b, TRAIN_RT_SLOT_B,
                                      step);

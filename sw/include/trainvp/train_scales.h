@@ -4,10 +4,10 @@
  * tracked tensor (a conv/fc role whose format kind is INT8) are its current formats: after every step the
  * firmware reads the largest |code| the accelerator stored into each tracked tensor (accel_int8_max records
  * written by the step's descriptors through addr_int8_max), picks the next scale with the rule the golden
- * model uses (kernels/int8_scale_core.h), rewrites the codes in the job (and in the layers that inherit them),
- * and derives the int8 weights again from the master copy (DMA_COPY) when their scale changed. The runtime
- * then rebuilds its descriptors from the job. Because the scales live in the job in DRAM, a checkpoint of the
- * platform holds them and the platform reads the final ones back.
+ * model uses (kernels/int8_scale_core.h), rewrites the codes in the job (and in the layers that inherit
+ * them), and derives the int8 weights again from the master copy (DMA_COPY) when their scale changed. The
+ * runtime then rebuilds its descriptors from the job. Because the scales live in the job in DRAM, a
+ * checkpoint of the platform holds them and the platform reads the final ones back.
  *
  * Library trainvp_accel_driver (sw/driver/train_scales.c).
  */
@@ -36,10 +36,10 @@ struct train_scale_source {
 };
 
 struct train_scales {
-    train_job* job;                          /* the job, whose int8 format codes this keeps current */
-    uint32_t any;                            /* some tensor is tracked */
-    uint8_t tracked[TRAIN_JOB_MAX_LAYERS];   /* per layer, bit r: role r is tracked */
-    uint32_t changed;                        /* the last step changed a scale: rebuild the descriptors */
+    train_job* job;                        /* the job, whose int8 format codes this keeps current */
+    uint32_t any;                          /* some tensor is tracked */
+    uint8_t tracked[TRAIN_JOB_MAX_LAYERS]; /* per layer, bit r: role r is tracked */
+    uint32_t changed;                      /* the last step changed a scale: rebuild the descriptors */
     uint32_t source_count;
     struct train_scale_source sources[2u * TRAIN_RT_MAX_STEP_DESCS];
     accel_int8_max records[TRAIN_RT_MAX_STEP_DESCS]; /* written by the step's descriptors */
