@@ -147,7 +147,7 @@ int train_rt_init(struct train_rt* rt, const train_job* job) {
     rt->gather = malloc(sizeof(accel_desc) * job->batch);
     if (rt->gather == NULL) return ACCEL_DRV_EINVAL;
     for (uint32_t b = 0; b < job->batch; ++b) train_descs_gather(job, b, &rt->gather[b]);
-    train_scales_init(&rt->scales, job);
+    if (train_scales_init(&rt->scales, job)) return ACCEL_DRV_EINVAL;
     build_step(rt, job->batch);
     build_eval(rt, job->batch);
 
@@ -198,8 +198,10 @@ int train_rt_step(struct train_rt* rt, const uint32_t* samples, uint32_t n, uint
     if (rc == ACCEL_DRV_OK) rc = accel_wait(&rt->ring, err);
     if (rc != ACCEL_DRV_OK) return rc;
     rc = read_result(job, result);
-    if (rc == ACCEL_DRV_OK) rc = train_scales_step_done(&rt->scales, &rt->ring, step, err);
-    if (rt->scales.changed) rt->step_n = rt->eval_n = 0; /* rebuilt from the job's new format codes */
+    if (rc == ACCEL_DRV_OK && rt->scales.any) {
+        rc = train_scales_step_done(&rt->scales, &rt->ring, step, err);
+        if (rt->scales.changed) rt->step_n = rt->eval_n = 0; /* rebuilt from the job's new format codes */
+    }
     return rc;
 }
 

@@ -2,6 +2,7 @@
  * kern::Network::track_scales (models/kernels/network.cpp). */
 #include "trainvp/train_scales.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernels/int8_scale_core.h"
@@ -31,7 +32,7 @@ uint16_t train_scales_with_scale(uint16_t code, int scale_exp) {
     return (uint16_t)((code & 0x3ffu) | (((unsigned)scale_exp & 63u) << 10));
 }
 
-void train_scales_init(struct train_scales* sc, const train_job* job) {
+int train_scales_init(struct train_scales* sc, const train_job* job) {
     memset(sc, 0, sizeof *sc);
     /* The job is the firmware's to update: the current format of a tracked tensor is its code in the job
      * (hw/train_job.h). */
@@ -43,6 +44,11 @@ void train_scales_init(struct train_scales* sc, const train_job* job) {
                 sc->tracked[l] |= (uint8_t)(1u << r);
         sc->any |= sc->tracked[l];
     }
+    if (!sc->any) return ACCEL_DRV_OK;
+    sc->sources = malloc(sizeof(struct train_scale_source) * 2u * TRAIN_RT_MAX_STEP_DESCS);
+    sc->records = malloc(sizeof(accel_int8_max) * TRAIN_RT_MAX_STEP_DESCS);
+    sc->copies = malloc(sizeof(accel_desc) * 2u * TRAIN_JOB_MAX_LAYERS);
+    return sc->sources && sc->records && sc->copies ? ACCEL_DRV_OK : ACCEL_DRV_EINVAL;
 }
 
 /* The nearest conv/fc layer below `layer` (the one whose output error a backward-data pass of `layer`
@@ -132,7 +138,6 @@ static accel_desc* copy_from_master(accel_desc* d, const train_job* job, uint32_
 int train_scales_step_done(struct train_scales* sc, struct accel_ring* ring, uint32_t step,
                            struct accel_error* err) {
     sc->changed = 0;
-    if (!sc->any) return ACCEL_DRV_OK;
     train_job* job = sc->job;
     uint32_t max_code[TRAIN_JOB_MAX_LAYERS][TRAIN_SCALE_ROLES];
     memset(max_code, 0, sizeof max_code);

@@ -37,30 +37,33 @@ struct train_scale_source {
 
 struct train_scales {
     train_job* job;                        /* the job, whose int8 format codes this keeps current */
-    uint32_t any;                          /* some tensor is tracked */
+    uint32_t any;                          /* some tensor is tracked; nothing below is used otherwise */
     uint8_t tracked[TRAIN_JOB_MAX_LAYERS]; /* per layer, bit r: role r is tracked */
     uint32_t changed;                      /* the last step changed a scale: rebuild the descriptors */
     uint32_t source_count;
-    struct train_scale_source sources[2u * TRAIN_RT_MAX_STEP_DESCS];
-    accel_int8_max records[TRAIN_RT_MAX_STEP_DESCS]; /* written by the step's descriptors */
-    accel_desc copies[2u * TRAIN_JOB_MAX_LAYERS];    /* int8 weights derived again from the master copy */
+    /* On the heap, only for a job with tracked tensors: */
+    struct train_scale_source* sources; /* 2 x TRAIN_RT_MAX_STEP_DESCS */
+    accel_int8_max* records;            /* TRAIN_RT_MAX_STEP_DESCS, written by the step's descriptors */
+    accel_desc* copies;                 /* 2 x TRAIN_JOB_MAX_LAYERS weight copies from the master */
 };
 
 /* The job's format code of (layer, role), and the code with another int8 scale exponent. */
 uint16_t train_scales_code(const train_job* job, uint32_t layer, enum train_scale_role role);
 uint16_t train_scales_with_scale(uint16_t code, int scale_exp);
 
-/* Finds the tracked tensors (conv/fc roles in INT8). The job must have passed train_job_check. */
-void train_scales_init(struct train_scales* sc, const train_job* job);
+/* Finds the tracked tensors (conv/fc roles in INT8) and, if there are any, allocates the records. The job
+ * must have passed train_job_check. Returns 0, or ACCEL_DRV_EINVAL when out of memory. */
+int train_scales_init(struct train_scales* sc, const train_job* job);
 
 /* Gives every descriptor of a step sequence (train_descs_step) that writes a tracked tensor a max-code
  * record (addr_int8_max) and notes which output of which descriptor is which tensor. */
 void train_scales_attach(struct train_scales* sc, accel_desc* descs, uint32_t count);
 
-/* After step `step` has completed: next scales from the records (tvp_next_int8_scale), the job's codes
- * rewritten, weights whose scale changed derived again from their master copy (DMA_COPY with the
- * stochastic-rounding key of the step's update, as Network::track_scales), waited for. Sets sc->changed.
- * Returns 0 or the error of the copies (trainvp/accel_ops.h). */
+/* After step `step` has completed (only for a job with tracked tensors, sc->any): next scales from the
+ * records (tvp_next_int8_scale), the job's codes rewritten, weights whose scale changed derived again from
+ * their master copy (DMA_COPY with the stochastic-rounding key of the step's update, as
+ * Network::track_scales), waited for. Sets sc->changed. Returns 0 or the error of the copies
+ * (trainvp/accel_ops.h). */
 int train_scales_step_done(struct train_scales* sc, struct accel_ring* ring, uint32_t step,
                            struct accel_error* err);
 
