@@ -8,6 +8,7 @@
 #include "accel/accel_format.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "train_int8.h"
 
 namespace trainvp {
 namespace {
@@ -62,13 +63,7 @@ TrainJobImage plan_train_job(const kern::Trainer& trainer, uint32_t train_count,
     if (net.layers().size() > TRAIN_JOB_MAX_LAYERS)
         throw UserError("training job: the network has " + std::to_string(net.layers().size()) +
                         " layers; the job holds at most " + std::to_string(TRAIN_JOB_MAX_LAYERS));
-    if (net.has_tracked_scales())
-        throw UserError(
-            "network.formats: int8 with tracked per-tensor scales runs in 'trainvp golden' only: the "
-            "accelerator reports no per-tensor maximum of the int8 codes it writes, and the training "
-            "firmware "
-            "does not rewrite the descriptors' format codes between steps (docs/numerics.md \"8-bit "
-            "training\")");
+    check_tracked_int8(net);  // the firmware tracks every int8 tensor's scale (train_int8.h)
     if (cfg.epochs > TRAIN_JOB_MAX_EPOCHS)
         throw UserError("training job: training.epochs = " + std::to_string(cfg.epochs) +
                         "; the results area holds at most " + std::to_string(TRAIN_JOB_MAX_EPOCHS));

@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "kernels/weights_io.h"
+#include "train_int8.h"
 
 namespace trainvp {
 
@@ -283,6 +284,9 @@ int TrainingRun::finish(Platform& soc, int status, double wall_s, OutputWrites& 
                                   {"weight_decay", tc.weight_decay},
                                   {"seed", tc.seed},
                                   {"steps_per_epoch", j.steps_per_epoch}};
+    // Tracked int8 scales as the firmware left them in the job: the formats of the report and of the
+    // parameters read below.
+    read_int8_scales(soc.ram, trainer_->network());
     json layers = json::array();
     for (const kern::Layer& L : trainer_->network().layers()) {
         json l{{"name", L.name},
@@ -473,6 +477,7 @@ std::string TrainingRun::check_against_golden(const train_results& res, json& su
 
     uint64_t tensors = 0, values = 0;
     diff = first_parameter_difference(trainer_->network(), golden.network(), tensors, values);
+    if (diff.empty()) diff = first_scale_difference(trainer_->network(), golden.network());
     summary = {{"identical", diff.empty()}, {"tensors", tensors}, {"values", values}, {"epochs", j.epochs}};
     if (!diff.empty()) summary["first_difference"] = diff;
     return diff;

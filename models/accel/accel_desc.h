@@ -193,6 +193,16 @@ typedef struct accel_norm_stats {
     uint32_t arg_min; /* first minimal element */
 } accel_norm_stats;
 
+/* Record a descriptor with addr_int8_max != 0 writes there when it completes (16 bytes, 4-byte aligned):
+ * for each output i (ACCEL_SR_OUT*: y / dx / dw / master, db / velocity, the SGD working weights w) whose
+ * format is INT8, the largest |code| (0..128) of the codes the DMA stored to it; 0 for other outputs.
+ * Bit i of `int8_outputs` says output i is INT8 and was written. Firmware picks each tensor's next int8
+ * scale from these (docs/accelerator.md "int8 maxima"). */
+typedef struct accel_int8_max {
+    uint32_t max_code[3];
+    uint32_t int8_outputs;
+} accel_int8_max;
+
 typedef struct accel_desc {
     uint8_t opcode;         /* 0: ACCEL_OP_* */
     uint8_t flags;          /* 1: ACCEL_FLAG_* */
@@ -228,7 +238,8 @@ typedef struct accel_desc {
     double lr;              /* 120: SGD learning rate (IEEE binary64) */
     double momentum;        /* 128 */
     double weight_decay;    /* 136 */
-    uint32_t reserved[4];   /* 144: must be 0 */
+    uint32_t addr_int8_max; /* 144: accel_int8_max record written at completion; 0 = none */
+    uint32_t reserved[3];   /* 148: must be 0 */
 } accel_desc;
 
 /* X(field, offset, bytes, description) for the documentation table; checked against offsetof. */
@@ -267,12 +278,14 @@ typedef struct accel_desc {
     X(lr, 120, 8, "learning rate (binary64)")                        \
     X(momentum, 128, 8, "momentum (binary64)")                       \
     X(weight_decay, 136, 8, "L2 weight decay (binary64)")            \
-    X(reserved, 144, 16, "must be 0")
+    X(addr_int8_max, 144, 4, "int8 max-code record, 0 = none")       \
+    X(reserved, 148, 12, "must be 0")
 
 #ifdef __cplusplus
 static_assert(sizeof(accel_desc) == ACCEL_DESC_BYTES, "descriptor layout");
 static_assert(sizeof(accel_loss_result) == 16, "loss record layout");
 static_assert(sizeof(accel_norm_stats) == 24, "norm statistics record layout");
+static_assert(sizeof(accel_int8_max) == 16, "int8 max-code record layout");
 static_assert(sizeof(accel_sparse_config) == 120 && offsetof(accel_sparse_config, seed) == 112 &&
                   offsetof(accel_sparse_config, activation) == 92,
               "sparse config record layout");
@@ -286,6 +299,7 @@ ACCEL_DESC_FIELDS(ACCEL_DESC_CHECK_FIELD)
 _Static_assert(sizeof(accel_desc) == ACCEL_DESC_BYTES, "descriptor layout");
 _Static_assert(sizeof(accel_loss_result) == 16, "loss record layout");
 _Static_assert(sizeof(accel_norm_stats) == 24, "norm statistics record layout");
+_Static_assert(sizeof(accel_int8_max) == 16, "int8 max-code record layout");
 _Static_assert(sizeof(accel_sparse_config) == 120 && offsetof(accel_sparse_config, seed) == 112 &&
                    offsetof(accel_sparse_config, activation) == 92,
                "sparse config record layout");

@@ -85,6 +85,15 @@ bool decode_descriptor(const accel_desc& d, uint64_t desc_addr, const Accelerato
         op.batch = d.batch;
         op.acc.bits = d.acc_bits ? d.acc_bits : 48;
         const uint32_t opc = d.opcode;
+        // The int8 max-code record (accel_int8_max): aligned, inside the DRAM window.
+        if (d.addr_int8_max) {
+            if (d.addr_int8_max % 4)
+                fail(ACCEL_ERR_MISALIGNED, d.addr_int8_max, "addr_int8_max not aligned to 4");
+            if (d.addr_int8_max < cfg.dram_base ||
+                uint64_t{d.addr_int8_max} + sizeof(accel_int8_max) > cfg.dram_base + cfg.dram_size)
+                fail(ACCEL_ERR_ADDR_RANGE, d.addr_int8_max,
+                     "addr_int8_max [" + hex32(d.addr_int8_max) + ", +16) outside the DRAM window");
+        }
         if (opc == ACCEL_OP_NOP) return true;
 
         auto use = [&](Opnd o, bool rd, bool wr, uint64_t elements, int slot, BufferId buf,

@@ -40,8 +40,12 @@ struct DmaCommand : tlm::tlm_extension<DmaCommand> {
     uint32_t rows = 1;
     uint64_t row_bytes = 0;
     uint64_t dram_stride = 0;
+    // store: the operand is int8; the max-code monitor on the store path compares every code it moves
+    // (docs/accelerator.md "int8 maxima").
+    bool int8_max = false;
     // Reply.
     uint64_t bytes = 0;          // moved before any error
+    uint32_t max_code = 0;       // int8_max: the largest |code| (two's complement byte) stored, 0..128
     uint64_t bursts = 0;         // bus bursts issued for them
     uint64_t fault_address = 0;  // DRAM address of the burst that failed
     sc_core::sc_time dram_time = sc_core::SC_ZERO_TIME, buffer_time = sc_core::SC_ZERO_TIME;

@@ -18,6 +18,12 @@ uint64_t to_ps(const sc_core::sc_time& t) {
     return static_cast<uint64_t>(std::llround(t.to_seconds() * 1e12));
 }
 
+// The output an operand is in the int8 max-code record: numbered as the stochastic-rounding keys.
+int record_output(Opnd o) {
+    if (o == Opnd::db || o == Opnd::velocity) return ACCEL_SR_OUT1;
+    return o == Opnd::w ? ACCEL_SR_OUT2 : ACCEL_SR_OUT0;
+}
+
 constexpr bool kIsConfigRegister(uint32_t offset) {
     return offset == ACCEL_REG_RING_BASE || offset == ACCEL_REG_RING_SIZE;
 }
@@ -259,16 +265,29 @@ void Controller::execute_next() {
     PhaseStats ps;
     sc_core::sc_time elapsed = fetch_time;
     if (!run_tiles(op_, ps, elapsed, err)) return fail(elapsed, err.code, err.address, err.why);
-    const sc_core::sc_time busy = fetch_time + overlap();
+    // The max-code record goes out after the last store: one more DMA write, not hidden by compute.
+    sc_core::sc_time record_time = sc_core::SC_ZERO_TIME;
+    DmaCommand record;
+    if (d.addr_int8_max) {
+        record.kind = DmaCommand::Kind::put;
+        record.dram_address = d.addr_int8_max;
+        record.data = reinterpret_cast<uint8_t*>(&int8_max_);
+        record.row_bytes = sizeof int8_max_;
+        if (!dma(record, record_time))
+            return fail(elapsed + record_time, ACCEL_ERR_DMA_BUS, record.fault_address,
+                        "int8 max-code record (addr_int8_max) answered with a TLM error");
+    }
+    const sc_core::sc_time busy = fetch_time + overlap() + record_time;
     wait(busy);
     if (generation != generation_) return;  // reset while running: the descriptor is forgotten
     ps.descriptors = 1;
     ps.tiles = plan_.tiles.size();
     ps.zeros_skipped = config_.skip_stride_zeros;
     ps.dram_read_bytes = plan_.dram_read + ACCEL_DESC_BYTES;
-    ps.dram_write_bytes = plan_.dram_write;
+    ps.dram_write_bytes = plan_.dram_write + record.bytes;
     ps.tlm_read_bytes += ACCEL_DESC_BYTES;
-    ps.actions.dma_bursts += fetch.bursts;
+    ps.tlm_write_bytes += record.bytes;
+    ps.actions.dma_bursts += fetch.bursts + record.bursts;
     ps.cycles = static_cast<uint64_t>(std::ceil(busy / clock_period_ - 1e-9));
     ps.stalls[static_cast<int>(Stall::dma)] =
         ps.cycles > ps.compute_cycles ? ps.cycles - ps.compute_cycles : 0;
@@ -321,6 +340,7 @@ void Controller::complete(const accel_desc& d, PhaseStats& ps, sc_core::sc_time 
 
 bool Controller::run_tiles(const DecodedOp& op, PhaseStats& ps, sc_core::sc_time& elapsed, DecodeError& err) {
     tile_time_.assign(plan_.tiles.size(), TileTime{});
+    int8_max_ = accel_int8_max{};
     CommandSocket& unit = op.is_gemm() ? pe_out : vector_out;
     auto transfer = [&](const DmaMove& m, DmaCommand::Kind kind, uint64_t& ticks, uint64_t& bytes) {
         DmaCommand cmd;
@@ -330,12 +350,23 @@ bool Controller::run_tiles(const DecodedOp& op, PhaseStats& ps, sc_core::sc_time
         cmd.rows = m.rows;
         cmd.row_bytes = m.row_bytes;
         cmd.dram_stride = m.dram_stride;
+        const num::Format& fmt = op.op(m.operand).fmt;
+        cmd.int8_max = kind == DmaCommand::Kind::store && op.desc.addr_int8_max != 0 &&
+                       fmt.kind == num::FormatKind::int8;
         sc_core::sc_time t = sc_core::SC_ZERO_TIME;
         const bool ok = dma(cmd, t);
         ticks += t.value();
         elapsed += t;
         bytes += cmd.bytes;
         ps.actions.dma_bursts += cmd.bursts;
+        if (cmd.int8_max) {
+            const int out = record_output(m.operand);
+            int8_max_.max_code[out] = std::max(int8_max_.max_code[out], cmd.max_code);
+            int8_max_.int8_outputs |= 1u << out;
+            // One 8-bit compare per code stored (energy.md "Actions"); the monitor keeps pace with the
+            // store stream, so it adds no cycles.
+            ps.actions.vector_ops["cmp:" + fmt.to_string()] += cmd.bytes;
+        }
         if (!ok) {
             const bool read = kind == DmaCommand::Kind::load;
             err = {ACCEL_ERR_DMA_BUS, cmd.fault_address,
@@ -418,6 +449,9 @@ bool Controller::run_sparse(const accel_desc& d, uint64_t desc_addr, PhaseStats&
         return fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr, std::string(name) + ": flags other than IRQ_ON_DONE");
     for (uint32_t r : d.reserved)
         if (r) return fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr, "reserved word non-zero");
+    if (d.addr_int8_max)
+        return fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr,
+                    std::string(name) + ": the sparse engine writes no int8 max-code record (addr_int8_max)");
     // An operand must lie in the DRAM window and be aligned to its container (accel_desc.h).
     auto check = [&](uint64_t addr, uint64_t bytes, unsigned align, const char* what) {
         if (addr % align)

@@ -121,6 +121,7 @@ class Controller : public sc_core::sc_module, public accel::PartState {
         uint64_t load = 0, compute = 0, store = 0;  // kernel time units
     };
     std::vector<TileTime> tile_time_;
+    accel_int8_max int8_max_{};  // the running descriptor's int8 max-code record (addr_int8_max)
     TraceSink* trace_ = nullptr;
 };
 

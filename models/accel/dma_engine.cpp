@@ -9,6 +9,18 @@ namespace trainvp {
 
 using accel::DmaCommand;
 
+namespace {
+// The max-code monitor: the largest |q| of n int8 codes (two's complement bytes), 0..128.
+uint32_t max_int8_code(const uint8_t* codes, uint64_t n) {
+    uint32_t m = 0;
+    for (uint64_t i = 0; i < n; ++i) {
+        const int q = static_cast<int8_t>(codes[i]);
+        m = std::max<uint32_t>(m, static_cast<uint32_t>(q < 0 ? -q : q));
+    }
+    return m;
+}
+}  // namespace
+
 DmaEngine::DmaEngine(sc_core::sc_module_name name, const AcceleratorConfig& config)
     : sc_module(name),
       cmd_in("cmd_in"),
@@ -39,6 +51,7 @@ void DmaEngine::command(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay
     DmaCommand* cmd = accel::command_of<DmaCommand>(trans);
     if (!cmd) return log_.warning("transaction without a DmaCommand refused");
     cmd->bytes = 0;
+    cmd->max_code = 0;
     uint64_t dram_ticks = 0;  // kernel resolution units: sc_time arithmetic is out of line in SystemC 2.3
     sc_core::sc_time buffer_time = sc_core::SC_ZERO_TIME;
     const bool ok = move(*cmd, dram_ticks, buffer_time);
@@ -127,6 +140,7 @@ bool DmaEngine::move(DmaCommand& cmd, uint64_t& total, sc_core::sc_time& buffer_
                 cmd.fault_address = addr;
                 break;
             }
+            if (cmd.int8_max) cmd.max_code = std::max(cmd.max_code, max_int8_code(data, n));
             done += n;
             local += n;
             cmd.bytes += n;

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "common/error.h"
+#include "kernels/int8_scale_core.h"
 
 namespace trainvp::kern {
 
@@ -135,18 +136,11 @@ num::Format resolve_format(const FormatRequest& request, double range) {
     return num::Format::fixed_point(request.bits, rule_frac_bits(request.bits, range), request.rounding);
 }
 
+static_assert(kMinTrackedScale == TVP_INT8_MIN_SCALE && kMaxTrackedScale == TVP_INT8_MAX_SCALE,
+              "one int8 scale range for the golden model and the firmware");
+
 int next_int8_scale(int scale_exp, uint32_t max_code) {
-    int s = scale_exp;
-    if (max_code >= 127) {
-        s = scale_exp + 1;
-    } else if (max_code == 0) {
-        s = scale_exp - 1;  // nothing above half a step: look one step finer
-    } else {
-        int top = 0;  // floor(log2 max_code)
-        while ((max_code >> (top + 1)) != 0) ++top;
-        s = scale_exp + top - 6;
-    }
-    return std::clamp(s, kMinTrackedScale, kMaxTrackedScale);
+    return tvp_next_int8_scale(scale_exp, max_code);  // the rule the training firmware runs too
 }
 
 uint32_t max_int8_code(const float* values, size_t n, int scale_exp) {

@@ -785,6 +785,11 @@ void Network::track_scales(uint32_t n, uint64_t seed, uint32_t step) {
     refresh_inherited_formats();
 }
 
+void Network::set_tracked_scale(size_t layer, Role role, int scale_exp) {
+    layers_.at(layer).formats[role].scale_exp = scale_exp;
+    refresh_inherited_formats();
+}
+
 void Network::refresh_inherited_formats() {
     for (size_t l = 0; l < layers_.size(); ++l) {
         Layer& L = layers_[l];

@@ -201,6 +201,8 @@ class Network {
     // codes the step wrote, re-derives the 8-bit weights from the master copy if their scale changed, and
     // refreshes the formats the other layers inherit. train_step() calls it after update().
     void track_scales(uint32_t n, uint64_t seed, uint32_t step);
+    // Sets a tracked tensor's scale (as the platform's firmware left it) and refreshes inherited formats.
+    void set_tracked_scale(size_t layer, Role role, int scale_exp);
 
     // Checkpoints: every parameter's working values, master copy and velocity, and the rounding and
     // accumulator statistics. Per-step buffers (activations, errors, gradients) are rewritten by every step

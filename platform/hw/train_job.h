@@ -9,7 +9,9 @@
  * this description (accel/accel_desc.h) and writes a train_results at addr_results.
  *
  * All fields little-endian, addresses are bus addresses, tensors use the accelerator's storage rule
- * (accel_desc.h), format fields are ACCEL_FMT codes.
+ * (accel_desc.h), format fields are ACCEL_FMT codes. A conv/fc role in INT8 has a tracked scale: its format
+ * fields (and those of the layers that inherit them) are the tensor's current format, which the firmware
+ * rewrites between steps (trainvp/train_scales.h) and the platform reads back after the run.
  */
 #ifndef TRAINVP_HW_TRAIN_JOB_H
 #define TRAINVP_HW_TRAIN_JOB_H

@@ -160,6 +160,7 @@ void train_rt_epoch_order(uint64_t seed, uint32_t epoch, uint32_t* order, uint32
 static void build_step(struct train_rt* rt, uint32_t n) {
     rt->step_n = n;
     rt->step_count = train_descs_step(rt->job, n, rt->step_descs);
+    train_scales_attach(&rt->scales, rt->step_descs, rt->step_count);
 }
 
 static void build_eval(struct train_rt* rt, uint32_t n) {
@@ -178,6 +179,7 @@ int train_rt_init(struct train_rt* rt, const train_job* job) {
     rt->eval_descs = malloc(sizeof(accel_desc) * (job->num_layers + 1u));
     if (rt->gather == NULL || rt->step_descs == NULL || rt->eval_descs == NULL) return ACCEL_DRV_EINVAL;
     for (uint32_t b = 0; b < job->batch; ++b) train_descs_gather(job, b, &rt->gather[b]);
+    if (train_scales_init(&rt->scales, job)) return ACCEL_DRV_EINVAL;
     build_step(rt, job->batch);
     build_eval(rt, job->batch);
 
@@ -227,7 +229,12 @@ int train_rt_step(struct train_rt* rt, const uint32_t* samples, uint32_t n, uint
     if (rc == ACCEL_DRV_OK) rc = submit(rt, rt->step_descs, rt->step_count, err);
     if (rc == ACCEL_DRV_OK) rc = accel_wait(&rt->ring, err);
     if (rc != ACCEL_DRV_OK) return rc;
-    return read_result(job, result);
+    rc = read_result(job, result);
+    if (rc == ACCEL_DRV_OK && rt->scales.any) {
+        rc = train_scales_step_done(&rt->scales, &rt->ring, step, err);
+        if (rt->scales.changed) rt->step_n = rt->eval_n = 0; /* rebuilt from the job's new format codes */
+    }
+    return rc;
 }
 
 int train_rt_eval_batch(struct train_rt* rt, uint32_t first, uint32_t n, accel_loss_result* result,

@@ -9,6 +9,8 @@
 #   refusals: another scenario, a golden checkpoint, a truncated or damaged file, another firmware build are
 #       refused before any simulation (exit 2, one line naming the file and the reason); a firmware that
 #       differs only outside its loaded segments is the same firmware
+#   int8_resume: network.formats.scheme int8 (tracked scales) resumed from a mid-epoch checkpoint ends with
+#       the report and weights of an uninterrupted run, both identical to the golden model
 #   golden: trainvp golden resumed mid-epoch and from an epoch checkpoint ends with the golden.json (wall
 #       fields aside) and weights of an uninterrupted golden run; run and golden checkpoints do not mix
 set -u
@@ -155,6 +157,20 @@ case $case in
         (cd b && "$trainvp" run "$scenario" --no-progress "${sizes[@]}" --firmware "$work/comment.elf" \
             --resume ../a/ck.bin >stdout 2>stderr) || { cat b/stderr; fail "comment.elf was refused"; }
         grep -q "resumed from" b/stderr || fail "no 'resumed' line"
+        echo "PASS" ;;
+    int8_resume)
+        # int8 with tracked scales: the scales live in the job in DRAM, so a run resumed mid-epoch picks up
+        # the scales of its checkpoint and ends where an uninterrupted run (and the golden model) ends.
+        int8=(--set network.formats.scheme=int8)
+        run ref "${int8[@]}" --check-golden
+        grep -q "^check-golden: identical" ref/stderr || fail "ref: check-golden not identical"
+        run a "${int8[@]}" --checkpoint ck.bin --checkpoint-every 5  # the last at step 10, in epoch 2
+        grep -q "^steps_done: 10$" <("$trainvp" checkpoint-info a/ck.bin) || fail "no step-10 checkpoint"
+        run b "${int8[@]}" --resume ../a/ck.bin --check-golden
+        grep -q "^trainvp: resumed from ../a/ck.bin: " b/stderr || fail "no 'resumed' line"
+        grep -q "^check-golden: identical" b/stderr || fail "resumed run: check-golden not identical"
+        same ref b
+        grep -q '"weights": "int8@' ref/report.json || fail "no int8 weights in the report"
         echo "PASS" ;;
     golden)
         g() { (cd "$1" && "$trainvp" golden "$scenario" "${sizes[@]}" --no-progress --weights w.bin \

@@ -10,8 +10,10 @@
 #include <tlm>
 
 #include "accel/accel_format.h"
+#include "kernels/int8_scale_core.h"
 #include "kernels/prng_core.h"
 #include "platform.h"
+#include "train_int8.h"
 #include "train_job_writer.h"
 #include "trainvp/train_runtime.h"
 
@@ -281,4 +283,148 @@ TEST_CASE("bench: LeNet-5 fx16, batch 32", "[.][bench]") {
     kern::TrainConfig tc;
     tc.epochs = 1, tc.batch = 32, tc.lr = 0.1, tc.seed = 1;
     train_and_compare(lenet("fx16", "fx24"), tc, 512, 128);
+}
+
+namespace {
+
+kern::NetworkSpec int8_scheme(kern::NetworkSpec spec) {
+    for (kern::Role r :
+         {kern::Role::weights, kern::Role::activations, kern::Role::errors, kern::Role::weight_grads})
+        spec.formats[r] = kern::parse_format_request("int8");
+    spec.formats[kern::Role::master_weights] = kern::parse_format_request("fp32");
+    return spec;
+}
+
+// Every tracked scale of a network, layer by layer.
+std::vector<int> tracked_scales(const kern::Network& net) {
+    std::vector<int> s;
+    for (const kern::Layer& L : net.layers())
+        for (int r = 0; r < kern::kRoleCount; ++r)
+            if (L.tracked[r]) s.push_back(L.formats[static_cast<kern::Role>(r)].scale_exp);
+    return s;
+}
+
+// int8 with tracked scales (issue 15 item 3): the firmware and the golden trainer pick the same scales every
+// step (shown by the running loss of every step, which the next step's formats decide), leave the same
+// parameters and end with the same scales, which the platform reads back from the job.
+void train_int8_and_compare(const kern::NetworkSpec& spec, const kern::TrainConfig& tc, uint32_t train_count,
+                            uint32_t test_count) {
+    const uint32_t C = spec.channels, H = spec.rows, W = spec.cols;
+    kern::Trainer golden(spec, tc);
+    REQUIRE(golden.network().has_tracked_scales());
+    const uint32_t classes = golden.network().num_classes();
+    const Dataset train = make_dataset(train_count, C, H, W, classes, 3);
+    const Dataset test = make_dataset(test_count, C, H, W, classes, 4);
+    const kern::DataView tv = train.view(C, H, W), sv = test.view(C, H, W);
+
+    Platform soc("soc", platform_config());
+    TrainJobImage img;
+    const FwRun fw = run_firmware(soc, [&] {
+        img = write_train_job(soc.ram, golden, tv, sv);
+        return img.job;
+    });
+    REQUIRE(fw.exit_code == 0);
+    REQUIRE(fw.results.done == 1);
+
+    std::vector<double> golden_running;  // the epoch's loss sum after each step
+    std::vector<std::vector<int>> scales{tracked_scales(golden.network())};
+    const kern::ProgressFn after_step = [&](uint32_t, uint32_t) {
+        golden_running.push_back(golden.cursor().loss_sum);
+        scales.push_back(tracked_scales(golden.network()));
+    };
+    size_t step = 0;
+    for (uint32_t e = 0; e < tc.epochs; ++e) {
+        golden_running.clear();
+        const kern::EpochResult er = golden.train_epoch(tv, after_step);
+        const kern::EvalResult ev = golden.evaluate(sv);
+        const train_epoch_result& fe = fw.results.epochs[e];
+        INFO("epoch " << e + 1);
+        double running = 0;
+        for (uint32_t s = 0; s < img.job.steps_per_epoch; ++s) {
+            INFO("step " << step);
+            running += fw.step_losses[step++];
+            CHECK(running == golden_running.at(s));
+        }
+        CHECK(fe.train_loss_sum / train_count == er.train.loss);
+        CHECK(double(fe.train_correct) / train_count == er.train.accuracy);
+        CHECK(fe.test_loss_sum / test_count == ev.loss);
+        CHECK(double(fe.test_correct) / test_count == ev.accuracy);
+    }
+    check_parameters(soc.ram, golden.network(), img.job);  // in the golden network's final formats
+
+    // The scales moved during training, weights included (their int8 copy derived again from the master),
+    // and not only at the first step.
+    size_t changes = 0, later = 0, weight_changes = 0;
+    for (size_t s = 1; s < scales.size(); ++s)
+        for (size_t t = 0; t < scales[s].size(); ++t)
+            if (scales[s][t] != scales[s - 1][t]) ++changes, later += s > 1;
+    const kern::Trainer initial(spec, tc);
+    for (size_t l = 0; l < initial.network().layers().size(); ++l) {
+        const kern::Layer& L = initial.network().layers()[l];
+        if (L.weight && L.formats.weights.scale_exp != golden.network().layers()[l].formats.weights.scale_exp)
+            ++weight_changes;
+    }
+    CHECK(changes > 0);
+    CHECK(later > 0);
+    CHECK(weight_changes > 0);
+
+    // The platform's final scales, read back from the job, are the golden ones; the initial ones are not.
+    kern::Trainer platform_side(spec, tc);
+    CHECK_FALSE(first_scale_difference(platform_side.network(), golden.network()).empty());
+    read_int8_scales(soc.ram, platform_side.network());
+    CHECK(first_scale_difference(platform_side.network(), golden.network()).empty());
+    CHECK(tracked_scales(platform_side.network()) == tracked_scales(golden.network()));
+}
+
+}  // namespace
+
+TEST_CASE("firmware trains an int8 MLP with tracked scales bit-identically", "[train_fw][int8]") {
+    kern::NetworkSpec spec;
+    spec.rows = spec.cols = 10;
+    spec.layers = {kern::LayerSpec{}, kern::LayerSpec{}, kern::LayerSpec{}};
+    spec.layers[0].kind = kern::LayerKind::fc, spec.layers[0].out = 24;
+    spec.layers[1].kind = kern::LayerKind::relu;
+    spec.layers[2].kind = kern::LayerKind::fc, spec.layers[2].out = 10;
+    kern::TrainConfig tc;
+    tc.epochs = 3, tc.batch = 8, tc.lr = 0.2, tc.momentum = 0.5, tc.seed = 7;
+    train_int8_and_compare(int8_scheme(spec), tc, 30, 13);
+}
+
+TEST_CASE("firmware trains LeNet-5 in int8 with tracked scales bit-identically", "[train_fw][int8]") {
+    kern::NetworkSpec spec;
+    spec.layers = kern::lenet5_layers();
+    kern::TrainConfig tc;
+    tc.epochs = 2, tc.batch = 6, tc.lr = 0.1, tc.seed = 5;
+    train_int8_and_compare(int8_scheme(spec), tc, 24, 7);
+}
+
+TEST_CASE("the firmware's int8 scale rule is the golden model's", "[train_fw][int8]") {
+    for (int s = kern::kMinTrackedScale; s <= kern::kMaxTrackedScale; ++s)
+        for (uint32_t m = 0; m <= 300; ++m) {
+            INFO("scale " << s << ", max code " << m);
+            REQUIRE(tvp_next_int8_scale(s, m) == kern::next_int8_scale(s, m));
+        }
+    // Hand-computed: m = 64..126 keeps the scale, 127 and 128 raise it, 0 lowers it, 1 lowers it by six.
+    CHECK(tvp_next_int8_scale(-5, 64) == -5);
+    CHECK(tvp_next_int8_scale(-5, 126) == -5);
+    CHECK(tvp_next_int8_scale(-5, 127) == -4);
+    CHECK(tvp_next_int8_scale(-5, 128) == -4);
+    CHECK(tvp_next_int8_scale(-5, 0) == -6);
+    CHECK(tvp_next_int8_scale(-5, 1) == -11);
+    CHECK(tvp_next_int8_scale(-5, 63) == -6);
+    CHECK(tvp_next_int8_scale(31, 127) == 31);
+    CHECK(tvp_next_int8_scale(-32, 0) == -32);
+}
+
+TEST_CASE("a network with an int8 role that is not tracked is refused before the run", "[train_fw][int8]") {
+    kern::NetworkSpec spec;
+    spec.rows = spec.cols = 6;
+    spec.layers = {kern::LayerSpec{}};
+    spec.layers[0].kind = kern::LayerKind::fc, spec.layers[0].out = 10;
+    kern::TrainConfig tc;
+    kern::Trainer t(spec, tc);
+    CHECK_NOTHROW(check_tracked_int8(t.network()));
+    t.network().layers()[0].formats.errors = num::Format::int8_scaled(-7);  // a fixed-scale int8 role
+    CHECK_THROWS_WITH(check_tracked_int8(t.network()), Catch::Contains("layer fc1 errors") &&
+                                                           Catch::Contains("int8 with a fixed scale"));
 }

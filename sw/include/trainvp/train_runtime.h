@@ -20,6 +20,7 @@
 #include "hw/train_job.h"
 #include "trainvp/accel_ops.h"
 #include "trainvp/train_descs.h"
+#include "trainvp/train_scales.h"
 
 struct train_rt {
     const train_job* job;
@@ -35,6 +36,8 @@ struct train_rt {
     accel_desc* eval_descs;
     /* job->batch DMA_COPY descriptors gathering the shuffled images into addr_batch_input. */
     accel_desc* gather;
+    /* int8 scale tracking (trainvp/train_scales.h): after each step, may rewrite the job's format codes. */
+    struct train_scales scales;
 };
 
 /* Checks magic, version, size and the consistency of the description (layer chain, shapes, formats,
