@@ -30,8 +30,8 @@ constexpr kern::Role kTrackable[] = {kern::Role::weights, kern::Role::activation
 }  // namespace
 
 void check_tracked_int8(const kern::Network& net) {
-    if (!net.has_tracked_scales()) return;
     for (const kern::Layer& L : net.layers()) {
+        if (!net.has_tracked_scales()) break;
         using K = kern::LayerKind;
         const K k = L.spec.kind;
         if (k == K::add || k == K::concat || k == K::norm || k == K::global_avgpool)
@@ -41,7 +41,7 @@ void check_tracked_int8(const kern::Network& net) {
                             "train with it in 'trainvp golden' (use network.formats.scheme: fp8 on the "
                             "platform)");
     }
-    if (!net.is_chain())
+    if (net.has_tracked_scales() && !net.is_chain())
         throw UserError("network: int8 with tracked scales runs on the platform for chains only; this graph "
                         "trains with it in 'trainvp golden'");
     for (const kern::Layer& L : net.layers()) {
