@@ -520,8 +520,10 @@ json TrainingRun::accelerator_report(const Platform& soc, double sim_s) const {
             {"read_bytes", t.buffers[b].read_bytes}, {"write_bytes", t.buffers[b].write_bytes}};
     const double busy_s = cfg.clock_hz > 0 ? t.cycles / cfg.clock_hz : 0.0;
     // Throughput as the papers count it: two operations per MAC of the forward, backward-data and
-    // weight-gradient GEMMs, over the accelerator's busy time at its clock, and over the whole run.
-    const double ops = 2.0 * double(t.macs);
+    // weight-gradient GEMMs, over the accelerator's busy time at its clock, and over the whole run. The
+    // inserted zeros a dense array multiplies in the backward passes of strided convolutions are not the
+    // network's work: they cost time but are not counted as operations.
+    const double ops = 2.0 * double(t.macs - (t.zeros_skipped ? 0 : t.stride_zero_macs));
     const json throughput = {{"ops", ops},
                              {"gops", busy_s > 0 ? ops / busy_s / 1e9 : 0.0},
                              {"gops_over_run", sim_s > 0 ? ops / sim_s / 1e9 : 0.0},

@@ -26,6 +26,11 @@ def main():
     d_layers = {l["name"]: l for l in dense["training"]["accelerator"]["per_layer"]}
     s_layers = {l["name"]: l for l in skip["training"]["accelerator"]["per_layer"]}
     assert d_layers.keys() == s_layers.keys()
+    # Throughput counts the network's work: the same operations whether the zeros are multiplied or skipped,
+    # two a MAC of the compact formulation, over more busy time on the dense array.
+    d_tp, s_tp = dense["training"]["accelerator"]["throughput"], skip["training"]["accelerator"]["throughput"]
+    assert d_tp["ops"] == s_tp["ops"] == 2 * skip["training"]["accelerator"]["macs"], (d_tp, s_tp)
+    assert d_tp["gops"] < s_tp["gops"], (d_tp, s_tp)
     checks = strided_ops = 0
     total_zero_macs = 0
     for i, layer in enumerate(net):
