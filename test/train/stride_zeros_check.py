@@ -31,6 +31,8 @@ def main():
     d_tp, s_tp = dense["training"]["accelerator"]["throughput"], skip["training"]["accelerator"]["throughput"]
     assert d_tp["ops"] == s_tp["ops"] == 2 * skip["training"]["accelerator"]["macs"], (d_tp, s_tp)
     assert d_tp["gops"] < s_tp["gops"], (d_tp, s_tp)
+    if "energy" in dense:  # the same work for less energy
+        assert dense["energy"]["tops_per_watt"] < skip["energy"]["tops_per_watt"]
     checks = strided_ops = 0
     total_zero_macs = 0
     for i, layer in enumerate(net):
