@@ -34,7 +34,9 @@ void GroupNormShape::validate() const {
 }
 
 double range_constant(uint32_t group_size) {
-    return 1.0 / std::sqrt(2.0 * std::log(static_cast<double>(group_size)));
+    // max - min of M Gaussian samples is about 2 sigma sqrt(2 ln M): max and min each lie about sigma
+    // sqrt(2 ln M) from the mean.
+    return 1.0 / (2.0 * std::sqrt(2.0 * std::log(static_cast<double>(group_size))));
 }
 
 double reciprocal_table_entry(uint32_t t, uint32_t bits) {

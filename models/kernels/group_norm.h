@@ -1,7 +1,7 @@
 // Range group normalization: a batch-independent normalization that needs no division or square root per
 // element (ETA's "hardware-oriented normalization layer", papers.md 4.2/4.3; the paper's own formula is not
 // known, so this one is chosen and cited). Statistics are per sample and per group of channels (Wu & He,
-// "Group Normalization", ECCV 2018); the spread is the range max - min scaled by C(M) = 1/sqrt(2 ln M), as in
+// "Group Normalization", ECCV 2018); the spread is the range max - min scaled by C(M) = 1/(2 sqrt(2 ln M)), after
 // Banner et al., "Scalable methods for 8-bit training of neural networks", NeurIPS 2018 (range batch norm);
 // 1/spread is replaced by a power of two or a small reciprocal table, so an element is normalized by one
 // subtraction, one multiplication (or shift) and one addition. Formulas: docs/numerics.md
@@ -31,7 +31,8 @@ struct GroupNormShape {
     void validate() const;
 };
 
-// Banner et al.'s range-to-deviation constant for M samples: C(M) = 1 / sqrt(2 ln M). Per layer (M >= 2).
+// The range-to-deviation constant for M samples: C(M) = 1 / (2 sqrt(2 ln M)), since the range of M Gaussian
+// samples is about 2 sigma sqrt(2 ln M), so C(M) * range estimates sigma. Per layer (M >= 2).
 double range_constant(uint32_t group_size);
 // The per-group scale s for a scaled range v = C(M) * (max - min) >= 0 (power of two or table entry, see
 // docs); 1 for v = 0.

@@ -41,7 +41,7 @@ struct RefNorm {
                                 const std::vector<double>& beta, std::vector<double>* ranges = nullptr,
                                 std::vector<double>* scales = nullptr) const {
         const uint32_t M = s.group_size(), per = s.channels / s.groups, plane = s.rows * s.cols;
-        const double C = 1.0 / std::sqrt(2.0 * std::log(double(M)));
+        const double C = 1.0 / (2.0 * std::sqrt(2.0 * std::log(double(M))));
         std::vector<double> y(x.size());
         for (uint32_t n = 0; n < batch; ++n)
             for (uint32_t grp = 0; grp < s.groups; ++grp) {
@@ -104,37 +104,66 @@ TEST_CASE("group norm forward of a 1x2x2x2 tensor worked by hand") {
     Workspace ws;
     GroupNormShape s{2, 2, 2, 1, 0, false};
     SECTION("one group, power-of-two scale") {
-        // M = 8, mean 4.5, range 7, C(8) = 1/sqrt(2 ln 8) = 0.4904, v = 3.432 = 1.716 * 2^1; 1.716 >= sqrt 2,
-        // so s = 2^-2. y0 = (x - 4.5) / 4; y1 = 2 (x - 4.5) / 4 + 0.5.
+        // M = 8, mean 4.5, range 7, C(8) = 1/(2 sqrt(2 ln 8)) = 0.2452, v = 1.716 = 1.716 * 2^0; 1.716 >= sqrt 2,
+        // so s = 2^-1. y0 = (x - 4.5) / 2; y1 = 2 (x - 4.5) / 2 + 0.5.
         group_norm_forward(s, 1, In{x.data(), kFp32}, In{gamma.data(), kFp32}, In{beta.data(), kFp32}, out(y),
                            saved, ws);
         CHECK(saved.mean[0] == 4.5);
-        CHECK(saved.scale[0] == 0.25);
+        CHECK(saved.scale[0] == 0.5);
         CHECK(saved.arg_max[0] == 7);
         CHECK(saved.arg_min[0] == 0);
-        CHECK(y == std::vector<float>{-0.875f, -0.625f, -0.375f, -0.125f, 0.75f, 1.25f, 1.75f, 2.25f});
+        CHECK(y == std::vector<float>{-1.75f, -1.25f, -0.75f, -0.25f, 1.0f, 2.0f, 3.0f, 4.0f});
     }
     SECTION("two groups, power-of-two scale") {
-        // M = 4: each channel has range 3, C(4) = 1/sqrt(2 ln 4) = 0.6006, v = 1.802 >= sqrt 2, so s = 2^-1.
-        // Channel 0: mean 2.5, y = (x - 2.5) / 2. Channel 1: mean 6.5, y = 2 (x - 6.5) / 2 + 0.5.
+        // M = 4: each channel has range 3, C(4) = 1/(2 sqrt(2 ln 4)) = 0.3003, v = 0.901 = 1.802 * 2^-1;
+        // 1.802 >= sqrt 2, so s = 2^0. Channel 0: mean 2.5, y = x - 2.5. Channel 1: mean 6.5, y = 2 (x - 6.5) + 0.5.
         s.groups = 2;
         group_norm_forward(s, 1, In{x.data(), kFp32}, In{gamma.data(), kFp32}, In{beta.data(), kFp32}, out(y),
                            saved, ws);
         CHECK(saved.mean == std::vector<double>{2.5, 6.5});
-        CHECK(saved.scale == std::vector<double>{0.5, 0.5});
-        CHECK(y == std::vector<float>{-0.75f, -0.25f, 0.25f, 0.75f, -1.0f, 0.0f, 1.0f, 2.0f});
+        CHECK(saved.scale == std::vector<double>{1.0, 1.0});
+        CHECK(y == std::vector<float>{-1.5f, -0.5f, 0.5f, 1.5f, -2.5f, -0.5f, 1.5f, 3.5f});
     }
     SECTION("one group, 4-entry reciprocal table") {
-        // v = 3.432 = 1.716 * 2^1; the first two fraction bits of 1.716 are 10, so t = 2 and the entry is
-        // round(2^15 / (1 + 2.5/4)) / 2^15 = round(20164.92) / 32768 = 20165 / 32768; s = 20165 / 65536.
+        // v = 1.716 = 1.716 * 2^0; the first two fraction bits of 1.716 are 10, so t = 2 and the entry is
+        // round(2^15 / (1 + 2.5/4)) / 2^15 = round(20164.92) / 32768 = 20165 / 32768; s = 20165 / 32768.
         s.scale_bits = 2;
         group_norm_forward(s, 1, In{x.data(), kFp32}, In{gamma.data(), kFp32}, In{beta.data(), kFp32}, out(y),
                            saved, ws);
-        const double sc = 20165.0 / 65536.0;
+        const double sc = 20165.0 / 32768.0;
         CHECK(saved.scale[0] == sc);
         for (int i = 0; i < 4; ++i) CHECK(y[i] == static_cast<float>((x[i] - 4.5) * sc));
         for (int i = 4; i < 8; ++i) CHECK(y[i] == static_cast<float>((x[i] - 4.5) * (2 * sc) + 0.5));
     }
+}
+
+TEST_CASE("group norm of Gaussian inputs has about unit spread, as C(M) * range estimates sigma") {
+    // One group of M = 16 x 28 x 28 = 12544 elements (a ResNet-8 stem norm on Fashion-MNIST), approximately
+    // Gaussian with sigma 3 and mean 5 (sum of 12 uniforms). max - min is about 2 sigma sqrt(2 ln M), so the
+    // normalized output's standard deviation must be near 1 (about 1.1: the expected range of 12544 samples
+    // is 7.8 sigma, 2 sqrt(2 ln M) = 8.7), not near 1/2.
+    const GroupNormShape s{16, 28, 28, 1, 8, false};
+    std::vector<float> x(s.size(), 0.0f);
+    for (int k = 0; k < 12; ++k) {
+        const std::vector<float> u = random_floats(s.size(), 70 + k, 0, 1);
+        for (size_t i = 0; i < x.size(); ++i) x[i] += u[i];
+    }
+    for (float& v : x) v = 5.0f + 3.0f * (v - 6.0f);
+    const std::vector<float> gamma(16, 1.0f), beta(16, 0.0f);
+    std::vector<float> y(x.size());
+    Workspace ws;
+    GroupNormSaved saved;
+    group_norm_forward(s, 1, In{x.data(), kFp32}, In{gamma.data(), kFp32}, In{beta.data(), kFp32}, out(y),
+                       saved, ws);
+    double sum = 0, sum2 = 0;
+    for (float v : y) {
+        sum += v;
+        sum2 += double(v) * v;
+    }
+    const double mean = sum / y.size(), sd = std::sqrt(sum2 / y.size() - mean * mean);
+    CHECK(std::abs(mean) < 1e-3);
+    CHECK(sd > 0.85);
+    CHECK(sd < 1.3);
 }
 
 TEST_CASE("group norm scale: power of two or table entry within its stated error of 1/v") {
