@@ -116,7 +116,9 @@ std::vector<LayerSpec> resnet_layers(uint32_t n, uint32_t classes) {
         c.stride = stride;
         c.bias = false;  // the norm layer's beta is the bias
         v.push_back(named(c, base + "_conv", {input}));
-        v.push_back(named(simple(LayerKind::norm), base + "_norm", {base + "_conv"}));
+        LayerSpec norm = simple(LayerKind::norm);
+        norm.groups = kResnetNormGroups;
+        v.push_back(named(norm, base + "_norm", {base + "_conv"}));
         return base + "_norm";
     };
     std::string x = conv_bn("stem", 16, 3, 1, "input");
