@@ -307,9 +307,10 @@ static void test_sgd(void) {
 }
 
 /* The auxiliary core: ADD, global average pooling, range group norm forward and backward. One group of
- * M = 4 elements {0, 1, 2, 3}: mean 1.5, range 3, C(4) * 3 = 1.80 (significand above sqrt 2) gives the
- * scale 1/2; with gamma 2 and beta 1, y = x - 0.5. Backward with g = {1, 0, 0, 0}: mean(gamma g) = 0.5,
- * dx = (2 g - 0.5) / 2, dgamma = sum g (x - mean) s = {-0.75, 0}, dbeta = {1, 0}. */
+ * M = 4 elements {0, 1, 2, 3}: mean 1.5, range 3, C(4) = 1 / (2 sqrt(2 ln 4)) = 0.300, C(4) * 3 = 0.901
+ * (significand 1.80, above sqrt 2) gives the scale 1; with gamma 2 and beta 1, y = 2 x - 2. Backward with
+ * g = {1, 0, 0, 0}: mean(gamma g) = 0.5, dx = 2 g - 0.5, dgamma = sum g (x - mean) s = {-1.5, 0},
+ * dbeta = {1, 0}. */
 static float aux_x[2] = {1.5f, -2.0f}, aux_x2[2] = {0.25f, 4.0f}, aux_y[2];
 static float gp_x[8] = {1, 2, 3, 4, -1, -1, -1, 5}, gp_y[2], gp_g[2] = {4, 8}, gp_dx[8];
 static float nm_x[4] = {0, 1, 2, 3}, nm_gamma[2] = {2, 2}, nm_beta[2] = {1, 1}, nm_y[4];
@@ -329,13 +330,13 @@ static void test_aux(void) {
     CHECK_EQ(accel_submit(&poll_ring, d, 5, NULL), 0);
     CHECK_EQ(accel_wait(&poll_ring, NULL), 0);
     static const float y[2] = {1.75f, 2.0f}, gy[2] = {2.5f, 0.5f};
-    static const float gdx[8] = {1, 1, 1, 1, 2, 2, 2, 2}, ny[4] = {-0.5f, 0.5f, 1.5f, 2.5f};
-    static const float ndx[4] = {0.75f, -0.25f, -0.25f, -0.25f}, ndg[2] = {-0.75f, 0}, ndb[2] = {1, 0};
+    static const float gdx[8] = {1, 1, 1, 1, 2, 2, 2, 2}, ny[4] = {-2.0f, 0.0f, 2.0f, 4.0f};
+    static const float ndx[4] = {1.5f, -0.5f, -0.5f, -0.5f}, ndg[2] = {-1.5f, 0}, ndb[2] = {1, 0};
     CHECK(feq(aux_y, y, 2, "add"));
     CHECK(feq(gp_y, gy, 2, "global avgpool"));
     CHECK(feq(gp_dx, gdx, 8, "global avgpool backward"));
     CHECK(feq(nm_y, ny, 4, "norm"));
-    CHECK(nm_stats[0].mean == 1.5 && nm_stats[0].scale == 0.5);
+    CHECK(nm_stats[0].mean == 1.5 && nm_stats[0].scale == 1.0);
     CHECK_EQ(nm_stats[0].arg_max, 3);
     CHECK_EQ(nm_stats[0].arg_min, 0);
     CHECK(feq(nm_dx, ndx, 4, "norm backward"));
