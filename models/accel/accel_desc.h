@@ -33,7 +33,9 @@
       "- onehot (flag LOSS_GRAD)")                                                                          \
     X(SGD_UPDATE, 0x0E,                                                                                     \
       "master, velocity, w updated from dw / batch with lr, momentum, weight_decay; count elements")        \
-    X(DMA_COPY, 0x0F, "y = x converted from format X to format Y; count elements")                          \
+    X(DMA_COPY, 0x0F,                                                                                       \
+      "y = x converted from format X to format Y; count elements; element i rounds with SR index "          \
+      "sr_index_base + i")                                                                                  \
     X(SPARSE_CONFIG, 0x10,                                                                                  \
       "sparse engine: network, connectivity, format from the accel_sparse_config record at addr_aux")       \
     X(SPARSE_TRAIN, 0x11,                                                                                   \
@@ -240,7 +242,8 @@ typedef struct accel_desc {
     double momentum;        /* 128 */
     double weight_decay;    /* 136 */
     uint32_t addr_int8_max; /* 144: accel_int8_max record written at completion; 0 = none */
-    uint32_t reserved[3];   /* 148: must be 0 */
+    uint32_t sr_index_base; /* 148: DMA_COPY: stochastic-rounding index of element 0; else must be 0 */
+    uint32_t reserved[2];   /* 152: must be 0 */
 } accel_desc;
 
 /* X(field, offset, bytes, description) for the documentation table; checked against offsetof. */
@@ -280,7 +283,8 @@ typedef struct accel_desc {
     X(momentum, 128, 8, "momentum (binary64)")                       \
     X(weight_decay, 136, 8, "L2 weight decay (binary64)")            \
     X(addr_int8_max, 144, 4, "int8 max-code record, 0 = none")       \
-    X(reserved, 148, 12, "must be 0")
+    X(sr_index_base, 148, 4, "DMA_COPY: SR index of element 0")      \
+    X(reserved, 152, 8, "must be 0")
 
 #ifdef __cplusplus
 static_assert(sizeof(accel_desc) == ACCEL_DESC_BYTES, "descriptor layout");

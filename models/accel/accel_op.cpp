@@ -81,6 +81,9 @@ bool decode_descriptor(const accel_desc& d, uint64_t desc_addr, const Accelerato
         if (d.flags & ~ACCEL_FLAGS_ALL) fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr, "unknown flag bits");
         for (uint32_t r : d.reserved)
             if (r) fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr, "reserved word non-zero");
+        if (d.sr_index_base && d.opcode != ACCEL_OP_DMA_COPY)
+            fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr,
+                 "sr_index_base non-zero on an opcode other than DMA_COPY");
         op.has_bias = d.flags & ACCEL_FLAG_HAS_BIAS;
         op.batch = d.batch;
         op.acc.bits = d.acc_bits ? d.acc_bits : 48;

@@ -449,6 +449,9 @@ bool Controller::run_sparse(const accel_desc& d, uint64_t desc_addr, PhaseStats&
         return fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr, std::string(name) + ": flags other than IRQ_ON_DONE");
     for (uint32_t r : d.reserved)
         if (r) return fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr, "reserved word non-zero");
+    if (d.sr_index_base)
+        return fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr,
+                    std::string(name) + ": sr_index_base is for DMA_COPY only");
     if (d.addr_int8_max)
         return fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr,
                     std::string(name) + ": the sparse engine writes no int8 max-code record (addr_int8_max)");

@@ -291,7 +291,9 @@ bool VectorUnit::run(const DecodedOp& op, const Tile& t, TileCommand& cmd) {
             if (integer_format(F[ACCEL_OPND_X]) && F[ACCEL_OPND_Y] == F[ACCEL_OPND_X])
                 return raw(Opnd::x, ACCEL_OPND_X, Opnd::count, 0, Opnd::y);
             if (!in(Opnd::x, ACCEL_OPND_X, a)) return false;
-            num::quantize_array(a.data(), u, F[ACCEL_OPND_Y], key0, u0, nullptr);
+            // sr_index_base places the copy inside a larger tensor (a channel slice of a concatenation):
+            // its elements round as the golden network's elements of that tensor.
+            num::quantize_array(a.data(), u, F[ACCEL_OPND_Y], key0, d.sr_index_base + u0, nullptr);
             return out(Opnd::y, ACCEL_OPND_Y, a);
         case ACCEL_OP_MAXPOOL_FWD: {
             if (!in(Opnd::x, ACCEL_OPND_X, a)) return false;

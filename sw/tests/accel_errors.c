@@ -153,6 +153,9 @@ static void test_descriptor_errors(void) {
     d.reserved[1] = 1;
     descriptor_error("reserved word non-zero", &d, ACCEL_ERR_BAD_ARGUMENT, 0);
     d = relu(4);
+    d.sr_index_base = 1; /* DMA_COPY only */
+    descriptor_error("sr_index_base on RELU_FWD", &d, ACCEL_ERR_BAD_ARGUMENT, 0);
+    d = relu(4);
     d.flags = 0x80;
     descriptor_error("unknown flag", &d, ACCEL_ERR_BAD_ARGUMENT, 0);
     const struct accel_fc_shape fc = {4, 2};

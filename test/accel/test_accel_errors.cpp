@@ -86,7 +86,10 @@ TEST_CASE("descriptor errors give their code, address and interrupt, and reset r
         d.acc_bits = 60;
         expect_error(b, d, {ACCEL_ERR_BAD_ARGUMENT, 0});
         d = fc_desc(b);
-        d.reserved[2] = 1;
+        d.reserved[1] = 1;
+        expect_error(b, d, {ACCEL_ERR_BAD_ARGUMENT, 0});
+        d = fc_desc(b);
+        d.sr_index_base = 1;  // only DMA_COPY has an element index base
         expect_error(b, d, {ACCEL_ERR_BAD_ARGUMENT, 0});
         // A label outside the classes: the address of that label.
         const uint8_t labels[3] = {1, 9, 2};

@@ -379,6 +379,43 @@ TEST_CASE("relu, relu mask and format conversion equal the kernels", "[accel][op
     });
 }
 
+// A DMA_COPY into a slice of a larger tensor (a concatenation's channel block) rounds its element i with
+// index sr_index_base + i: pieces copied with their offsets equal one copy of the whole tensor, even when
+// small buffers split each piece into tiles; without the base every piece would reuse the indices 0.. .
+TEST_CASE("DMA_COPY with sr_index_base rounds as the slice of the larger tensor", "[accel][ops][tiling]") {
+    AccelBench b(small_buffers(2048));
+    b.run([&] {
+        b.setup_ring();
+        std::mt19937 rng(31);
+        for (const char* out : {"fx16.8:sr", "fp8e5m2:sr", "bf16:sr"}) {
+            const num::Format fx{}, fy = num::Format::parse(out);
+            const uint32_t n = 3001;
+            const auto x = random_values(rng, n, fx);
+            const uint32_t ax = b.put(x, fx), ay = b.alloc(n * 4);
+            const uint32_t cut[] = {0, 7, 1500, 2999, n};
+            accel_desc d{};
+            for (size_t p = 0; p + 1 < std::size(cut); ++p) {
+                d = base_desc(ACCEL_OP_DMA_COPY, rng);
+                d.sr_seed = 99, d.sr_step = 5;
+                d.count = cut[p + 1] - cut[p];
+                d.sr_index_base = cut[p];
+                d.fmt[ACCEL_OPND_X] = code(fx), d.fmt[ACCEL_OPND_Y] = code(fy);
+                d.addr_x = ax + cut[p] * 4, d.addr_y = ay + cut[p] * accel::container_bytes(fy);
+                REQUIRE(b.submit(d) == ACCEL_IRQ_DONE);
+            }
+            std::vector<float> whole(x), from_zero(x);
+            num::quantize_array(whole.data(), n, fy, key(d, 0), 0, nullptr);
+            check_stored(b, ay, whole, fy);
+            // The base matters: the last piece rounded from index 0 differs somewhere.
+            const uint32_t last = cut[std::size(cut) - 2];
+            num::quantize_array(from_zero.data() + last, n - last, fy, key(d, 0), 0, nullptr);
+            CHECK(!std::equal(from_zero.begin() + last, from_zero.end(), whole.begin() + last));
+            b.heap = kHeap;
+        }
+        CHECK(b.acc.stats().total().tiles > b.acc.stats().total().descriptors);
+    });
+}
+
 TEST_CASE("softmax cross-entropy and SGD updates equal the kernels", "[accel][ops]") {
     AccelBench b(small_buffers(4096));
     b.run([&] {

@@ -186,7 +186,8 @@ struct accel_sgd_params {
 void accel_desc_sgd_update(accel_desc* d, uint32_t count, const struct accel_sgd_params* p,
                            struct accel_tensor dw, struct accel_tensor master, uint32_t addr_velocity,
                            struct accel_tensor w);
-/* y = x converted from x.fmt to y.fmt */
+/* y = x converted from x.fmt to y.fmt; element i rounds with stochastic-rounding index d->sr_index_base + i
+ * (0 here: set it afterwards for a copy into a slice of a larger tensor) */
 void accel_desc_dma_copy(accel_desc* d, uint32_t count, struct accel_tensor x, struct accel_tensor y);
 
 /* The auxiliary-core operations of the vector unit (docs/accelerator.md "Auxiliary core"). */
