@@ -148,10 +148,12 @@ void check_train_job(const TrainJobImage& image, const kern::Network& net, const
     if (job.batch && job.train_count % job.batch) steps.insert(job.train_count % job.batch);
     if (job.batch && job.test_count % job.batch) evals.insert(job.test_count % job.batch);
     std::vector<accel_desc> descs;
-    accel_desc buf[TRAIN_RT_MAX_STEP_DESCS];
-    for (uint32_t n : steps) descs.insert(descs.end(), buf, buf + train_descs_step(&job, n, buf));
-    for (uint32_t n : evals) descs.insert(descs.end(), buf, buf + train_descs_eval(&job, n, buf));
-    train_descs_gather(&job, job.batch ? job.batch - 1 : 0, buf);
+    std::vector<accel_desc> buf(std::max({train_descs_step_bound(&job), train_descs_eval_bound(&job), 1u}));
+    for (uint32_t n : steps)
+        descs.insert(descs.end(), buf.data(), buf.data() + train_descs_step(&job, n, buf.data()));
+    for (uint32_t n : evals)
+        descs.insert(descs.end(), buf.data(), buf.data() + train_descs_eval(&job, n, buf.data()));
+    train_descs_gather(&job, job.batch ? job.batch - 1 : 0, buf.data());
     descs.push_back(buf[0]);
 
     const std::string& file = schema.file();

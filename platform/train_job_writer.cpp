@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "train_int8.h"
+#include "trainvp/train_descs.h"
 
 namespace trainvp {
 namespace {
@@ -41,6 +42,9 @@ uint8_t narrow8(uint32_t v, const std::string& what) {
     if (v > 0xffu) throw UserError("training job: " + what + " = " + std::to_string(v) + " exceeds 255");
     return static_cast<uint8_t>(v);
 }
+
+// Half of the firmware's data area (TRAINVP_FW_DATA_SIZE): the rest holds its other heap arrays and stack.
+constexpr uint64_t kFirmwareDescriptorBytes = TRAINVP_FW_DATA_SIZE / 2;
 
 uint64_t tensor_bytes(uint64_t count, const num::Format& fmt) {
     return count * accel::container_bytes(fmt);
@@ -152,9 +156,15 @@ TrainJobImage plan_train_job(const kern::Trainer& trainer, uint32_t train_count,
                 t.addr_stats =
                     mem.take(sizeof(accel_norm_stats) * uint64_t{B} * L.norm.groups, img.buffer_bytes);
                 break;
-            default:  // concat
-                throw UserError(name + ": " + kern::layer_kind_name(L.spec.kind) +
-                                " layers do not run on the platform yet (trainvp golden trains them)");
+            case kern::LayerKind::concat:
+                if (L.inputs.size() > 2)
+                    throw UserError(name +
+                                    ": the platform concatenates at most two inputs (the job's input[2]); "
+                                    "this concat has " +
+                                    std::to_string(L.inputs.size()) +
+                                    " (nest concats of two, or train it in 'trainvp golden')");
+                t.kind = TRAIN_LAYER_CONCAT;
+                break;
         }
         t.num_inputs = static_cast<uint16_t>(L.inputs.size());
         for (size_t k = 0; k < L.inputs.size(); ++k) {
@@ -173,8 +183,18 @@ TrainJobImage plan_train_job(const kern::Trainer& trainer, uint32_t train_count,
         t.fmt_in_err = train_format_code(L.in_err_format, name + " input errors");
         t.addr_y = mem.take(tensor_bytes(uint64_t{B} * L.out.size(), L.act_format), img.buffer_bytes);
         const bool need_dx = L.inputs[0] >= 0 && L.spec.kind != kern::LayerKind::add;
+        // A concat's input errors are slices of its output error, copied unrounded: one block of B samples
+        // per input, back to back (Network::edge_error).
+        uint64_t dx_elements = L.in.size();
+        if (L.spec.kind == kern::LayerKind::concat) {
+            if (!(L.in_err_format == L.err_format))
+                throw UserError(name + ": the concat's input errors (" + L.in_err_format.to_string() +
+                                ") are not in its error format (" + L.err_format.to_string() + ")");
+            dx_elements = 0;
+            for (const kern::Shape& s : L.in_shapes) dx_elements += s.size();
+        }
         if (need_dx || L.spec.kind == kern::LayerKind::norm)  // NORM_BWD always writes dx
-            t.addr_dx = mem.take(tensor_bytes(uint64_t{B} * L.in.size(), L.in_err_format), img.buffer_bytes);
+            t.addr_dx = mem.take(tensor_bytes(uint64_t{B} * dx_elements, L.in_err_format), img.buffer_bytes);
         if (L.spec.kind == kern::LayerKind::maxpool)
             t.addr_argmax = mem.take(uint64_t{B} * L.out.size() * 4, img.buffer_bytes);
         if (!L.weight) continue;
@@ -216,11 +236,28 @@ TrainJobImage plan_train_job(const kern::Trainer& trainer, uint32_t train_count,
                             " times; the platform sums the errors of at most two readers");
         num::Format part_format[2];
         for (size_t e = 0; e < L.consumers.size(); ++e) {
-            // An edge's error: an add's own output error, else the consumer's input error.
+            // An edge's error (Network::edge_error): an add's own output error; a concat's block for this
+            // input slot in its dx, in its error format; else the consumer's input error.
             const kern::Layer& C = net.layers()[L.consumers[e]];
-            const bool add = C.spec.kind == kern::LayerKind::add;
-            part_format[e] = add ? C.err_format : C.in_err_format;
-            t.addr_part[e] = add ? j.layers[L.consumers[e]].addr_g : j.layers[L.consumers[e]].addr_dx;
+            const train_layer& ct = j.layers[L.consumers[e]];
+            switch (C.spec.kind) {
+                case kern::LayerKind::add:
+                    part_format[e] = C.err_format;
+                    t.addr_part[e] = ct.addr_g;
+                    break;
+                case kern::LayerKind::concat: {
+                    uint64_t before = 0;
+                    for (uint32_t k = 0; k < L.consumer_slots[e]; ++k) before += C.in_shapes[k].size();
+                    part_format[e] = C.err_format;
+                    t.addr_part[e] =
+                        ct.addr_dx + static_cast<uint32_t>(tensor_bytes(B * before, C.err_format));
+                    break;
+                }
+                default:
+                    part_format[e] = C.in_err_format;
+                    t.addr_part[e] = ct.addr_dx;
+                    break;
+            }
             t.fmt_part[e] = train_format_code(part_format[e], C.name + " errors");
         }
         if (L.consumers.size() == 1 && part_format[0] == L.err_format) {
@@ -234,6 +271,16 @@ TrainJobImage plan_train_job(const kern::Trainer& trainer, uint32_t train_count,
         t.addr_dy = mem.take(tensor_bytes(uint64_t{B} * L.out.size(), L.err_format), img.buffer_bytes);
         t.addr_g = t.addr_dy;
     }
+    // The firmware keeps a step's and an evaluation's descriptors and the batch gather on its heap; concat
+    // layers add copies per sample (train_descs.h).
+    const uint64_t template_bytes =
+        (uint64_t{train_descs_step_bound(&j)} + train_descs_eval_bound(&j) + B) * ACCEL_DESC_BYTES;
+    if (template_bytes > kFirmwareDescriptorBytes)
+        throw UserError(
+            "training job: the firmware's descriptors for batch " + std::to_string(B) + " take " +
+            std::to_string(template_bytes >> 10) + " KiB, more than its " +
+            std::to_string(kFirmwareDescriptorBytes >> 10) +
+            " KiB for them (each concat layer copies every input per sample): lower training.batch");
     img.end = mem.next;
     return img;
 }

@@ -40,6 +40,9 @@
 #define TRAIN_LAYER_ADD 6u            /* two inputs; run on the vector unit (ADD) */
 #define TRAIN_LAYER_GLOBAL_AVGPOOL 7u /* GAVGPOOL_FWD / _BWD */
 #define TRAIN_LAYER_NORM 8u           /* range group norm (NORM_FWD / _BWD); gamma in w*, beta in b* */
+/* channel concatenation of one or two inputs with the same rows and cols (DMA_COPY per input and sample);
+ * addr_dx holds one block of batch x C_k x H x W errors per input k, the inputs' blocks back to back */
+#define TRAIN_LAYER_CONCAT 9u
 
 /* How the error of a layer's output is formed before its backward pass (kern::Network, network.h "Graph
  * execution order"): used in place (addr_g is the loss gradient or the one consumer's error), copied and

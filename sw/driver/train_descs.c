@@ -38,7 +38,7 @@ static void finish(accel_desc* d, const train_job* job, uint32_t layer, uint32_t
 }
 
 static struct accel_norm_shape norm_shape(const train_layer* L) {
-    struct accel_norm_shape s = {L->in_c,       L->in_h,          L->in_w,         L->groups,
+    struct accel_norm_shape s = {L->in_c,       L->in_h,           L->in_w,      L->groups,
                                  L->scale_bits, L->range_gradient, L->projection};
     return s;
 }
@@ -50,10 +50,52 @@ static struct accel_tensor layer_input(const train_job* job, uint32_t l, uint32_
                  : accel_tensor(job->layers[p].addr_y, job->layers[p].fmt_act);
 }
 
-/* Forward of layer l on n samples; appends one descriptor. */
+/* Elements per sample of input k of a concat layer. */
+static uint32_t concat_part_size(const train_job* job, const train_layer* L, uint32_t k) {
+    const int16_t p = L->input[k];
+    return p < 0 ? job->input_size : layer_out_size(&job->layers[p]);
+}
+
+/* A DMA_COPY of `count` elements from element `from` of x to element `to` of y, rounding as elements
+ * to, to + 1, ... of y's tensor (accel_desc.sr_index_base). */
+static accel_desc* copy_slice(accel_desc* d, const train_job* job, uint32_t l, uint32_t n, uint32_t step,
+                              uint32_t sr, uint32_t count, struct accel_tensor x, uint32_t from,
+                              struct accel_tensor y, uint32_t to) {
+    accel_desc_dma_copy(d, count, accel_tensor(x.addr + accel_tensor_bytes(x.fmt, from), x.fmt),
+                        accel_tensor(y.addr + accel_tensor_bytes(y.fmt, to), y.fmt));
+    finish(d, job, l, n, step, sr, 0, 0);
+    d->sr_index_base = to;
+    return d + 1;
+}
+
+/* Concat forward (Network::forward): input k's block of sample i rounded into the output at element
+ * i * out + offset_k, input by input, sample by sample; one copy of all n samples when the layer has a single
+ * input (the blocks are then contiguous). */
+static accel_desc* build_concat_forward(accel_desc* d, const train_job* job, uint32_t l, uint32_t n,
+                                        uint32_t step, uint32_t input) {
+    const train_layer* L = &job->layers[l];
+    const uint32_t out = layer_out_size(L), sr = TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_ACT);
+    const struct accel_tensor y = accel_tensor(L->addr_y, L->fmt_act);
+    uint32_t off = 0;
+    for (uint32_t k = 0; k < L->num_inputs; ++k) {
+        const uint32_t len = concat_part_size(job, L, k);
+        const struct accel_tensor x = layer_input(job, l, k, input);
+        if (len == out) {
+            d = copy_slice(d, job, l, n, step, sr, n * len, x, 0, y, 0);
+        } else {
+            for (uint32_t i = 0; i < n; ++i)
+                d = copy_slice(d, job, l, n, step, sr, len, x, i * len, y, i * out + off);
+        }
+        off += len;
+    }
+    return d;
+}
+
+/* Forward of layer l on n samples; appends one descriptor (a concat: one per input and sample). */
 static accel_desc* build_forward(accel_desc* d, const train_job* job, uint32_t l, uint32_t n, uint32_t step,
                                  uint32_t input) {
     const train_layer* L = &job->layers[l];
+    if (L->kind == TRAIN_LAYER_CONCAT) return build_concat_forward(d, job, l, n, step, input);
     const struct accel_tensor x = layer_input(job, l, 0, input);
     const struct accel_tensor y = accel_tensor(L->addr_y, L->fmt_act);
     const uint32_t bias = L->has_bias ? L->addr_b : ACCEL_NO_ADDR;
@@ -152,6 +194,24 @@ static accel_desc* build_backward(accel_desc* d, const train_job* job, uint32_t 
     }
     /* add: every input's error is g itself (its consumers read addr_g). */
     if (!need_dx || L->kind == TRAIN_LAYER_ADD) return d;
+    if (L->kind == TRAIN_LAYER_CONCAT) {
+        /* Input k's error is its channel slice of g, copied without rounding (same format) into its block of
+         * dx: job->batch x len_k elements after the blocks of the inputs before it (Network::backward). */
+        const uint32_t out = layer_out_size(L);
+        const struct accel_tensor slices = accel_tensor(L->addr_dx, L->fmt_err);
+        uint32_t off = 0, block = 0;
+        for (uint32_t k = 0; k < L->num_inputs; ++k) {
+            const uint32_t len = concat_part_size(job, L, k);
+            if (len == out)
+                d = copy_slice(d, job, l, n, step, sr_dx, n * len, g, 0, slices, block);
+            else
+                for (uint32_t i = 0; i < n; ++i)
+                    d = copy_slice(d, job, l, n, step, sr_dx, len, g, i * out + off, slices, block + i * len);
+            off += len;
+            block += job->batch * len;
+        }
+        return d;
+    }
     if (L->kind == TRAIN_LAYER_RELU) {
         accel_desc_relu_bwd(d, n * layer_in_size(L), accel_tensor(L->addr_y, L->fmt_act), g, dx);
     } else if (L->kind == TRAIN_LAYER_GLOBAL_AVGPOOL) {
@@ -196,6 +256,25 @@ static accel_desc* build_loss(accel_desc* d, const train_job* job, uint32_t n, u
                             accel_tensor(grad ? job->addr_loss_grad : ACCEL_NO_ADDR, last->fmt_err));
     finish(d, job, job->num_layers, n, step, TRAIN_RT_TENSOR_ID(job->num_layers, TRAIN_RT_SLOT_DX), 0, 0);
     return d + 1;
+}
+
+uint32_t train_descs_step_bound(const train_job* job) {
+    uint32_t count = 1; /* the loss */
+    for (uint32_t l = 0; l < job->num_layers; ++l) {
+        const train_layer* L = &job->layers[l];
+        /* forward, output error, two backward, two updates; a concat: a copy per input and sample each way */
+        count += L->kind == TRAIN_LAYER_CONCAT ? 1u + 2u * L->num_inputs * job->batch : 6u;
+    }
+    return count;
+}
+
+uint32_t train_descs_eval_bound(const train_job* job) {
+    uint32_t count = 1;
+    for (uint32_t l = 0; l < job->num_layers; ++l) {
+        const train_layer* L = &job->layers[l];
+        count += L->kind == TRAIN_LAYER_CONCAT ? L->num_inputs * job->batch : 1u;
+    }
+    return count;
 }
 
 uint32_t train_descs_step(const train_job* job, uint32_t n, accel_desc* out) {

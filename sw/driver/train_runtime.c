@@ -41,18 +41,32 @@ static int check_layer(const train_job* job, uint32_t l, const char** why) {
     const train_layer* L = &job->layers[l];
     const uint32_t in = layer_in_size(L), out = layer_out_size(L);
     if (in == 0 || out == 0) return fail(why, "a layer has an empty input or output shape");
-    const uint32_t inputs = L->kind == TRAIN_LAYER_ADD ? 2u : 1u;
-    if (L->num_inputs != inputs) return fail(why, "a layer has the wrong number of inputs");
+    const int concat = L->kind == TRAIN_LAYER_CONCAT;
+    const uint32_t inputs = L->kind == TRAIN_LAYER_ADD ? 2u : concat ? L->num_inputs : 1u;
+    if (L->num_inputs != inputs || inputs < 1u || inputs > 2u)
+        return fail(why, "a layer has the wrong number of inputs");
+    uint32_t channels = 0;
     for (uint32_t k = 0; k < inputs; ++k) {
         const int16_t p = L->input[k];
         if (p < 0) {
             if (l != 0 || in != job->input_size) return fail(why, "only layer 0 reads the network input");
+            channels += L->in_c;
         } else if ((uint32_t)p >= l) {
             return fail(why, "a layer reads a later layer (not topological order)");
+        } else if (concat && k > 0) {
+            /* a concat's later inputs: the rows and cols of the first, any channel count */
+            const train_layer* P = &job->layers[p];
+            if (P->out_h != L->in_h || P->out_w != L->in_w)
+                return fail(why, "a concat layer's inputs differ in rows or cols");
+            channels += P->out_c;
         } else if (!same_shape_out_in(&job->layers[p], L)) {
             return fail(why, "a layer's input shape is not its producer's output shape");
+        } else {
+            channels += L->in_c;
         }
     }
+    if (concat && (channels != L->out_c || L->out_h != L->in_h || L->out_w != L->in_w))
+        return fail(why, "a concat layer's output is not its inputs' channels one after the other");
     const int need_dx = L->input[0] >= 0 && L->kind != TRAIN_LAYER_ADD;
     if (!fmt_ok(L->fmt_act) || !fmt_ok(L->fmt_err) || (need_dx && !fmt_ok(L->fmt_in_err)))
         return fail(why, "a layer has an invalid activation or error format");
@@ -84,6 +98,11 @@ static int check_layer(const train_job* job, uint32_t l, const char** why) {
                 return fail(why, "a pooling layer has a zero window or stride");
             if (L->kind == TRAIN_LAYER_MAXPOOL && L->addr_argmax == 0)
                 return fail(why, "a max-pool layer has no argmax buffer");
+            break;
+        case TRAIN_LAYER_CONCAT:
+            /* its input errors are slices of its output error, copied unrounded */
+            if (need_dx && L->fmt_in_err != L->fmt_err)
+                return fail(why, "a concat layer's input-error format is not its error format");
             break;
         case TRAIN_LAYER_GLOBAL_AVGPOOL:
             if (L->out_c != L->in_c || out != L->in_c)
@@ -175,8 +194,8 @@ int train_rt_init(struct train_rt* rt, const train_job* job) {
     rt->job = job;
     rt->image_bytes = accel_tensor_bytes(job->fmt_input, job->input_size);
     rt->gather = malloc(sizeof(accel_desc) * job->batch);
-    rt->step_descs = malloc(sizeof(accel_desc) * (6u * job->num_layers + 1u)); /* train_descs.h bound */
-    rt->eval_descs = malloc(sizeof(accel_desc) * (job->num_layers + 1u));
+    rt->step_descs = malloc(sizeof(accel_desc) * train_descs_step_bound(job));
+    rt->eval_descs = malloc(sizeof(accel_desc) * train_descs_eval_bound(job));
     if (rt->gather == NULL || rt->step_descs == NULL || rt->eval_descs == NULL) return ACCEL_DRV_EINVAL;
     for (uint32_t b = 0; b < job->batch; ++b) train_descs_gather(job, b, &rt->gather[b]);
     if (train_scales_init(&rt->scales, job)) return ACCEL_DRV_EINVAL;

@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "train_job_writer.h"
 #include "train_run.h"
+#include "trainvp/train_descs.h"
 
 using namespace trainvp;
 using kern::LayerKind;
@@ -208,9 +209,12 @@ kern::NetworkSpec residual_graph() {
         if (k == LayerKind::fc) s.out = 4;
         return s;
     };
-    spec.layers = {layer(LayerKind::conv, "stem"),          layer(LayerKind::norm, "n"),
-                   layer(LayerKind::relu, "r0"),            layer(LayerKind::conv, "a", {"r0"}),
-                   layer(LayerKind::add, "sum", {"a", "r0"}), layer(LayerKind::global_avgpool, "gap"),
+    spec.layers = {layer(LayerKind::conv, "stem"),
+                   layer(LayerKind::norm, "n"),
+                   layer(LayerKind::relu, "r0"),
+                   layer(LayerKind::conv, "a", {"r0"}),
+                   layer(LayerKind::add, "sum", {"a", "r0"}),
+                   layer(LayerKind::global_avgpool, "gap"),
                    layer(LayerKind::fc, "out")};
     return spec;
 }
@@ -255,8 +259,68 @@ TEST_CASE("graphs the platform cannot run are refused with the layer's name", "[
                         Catch::Contains("layer sum") && Catch::Contains("exactly two inputs"));
     kern::NetworkSpec concat = residual_graph();
     concat.layers[4].kind = LayerKind::concat;
-    REQUIRE_THROWS_WITH(plan_train_job(kern::Trainer(concat, config()), 12, 6, 64),
-                        Catch::Contains("layer sum") && Catch::Contains("concat"));
+    concat.layers[4].inputs = {"a", "r0", "a"};
+    REQUIRE_THROWS_WITH(
+        plan_train_job(kern::Trainer(concat, config()), 12, 6, 64),
+        Catch::Contains("layer sum") && Catch::Contains("at most two inputs") && Catch::Contains("has 3"));
+}
+
+TEST_CASE("a concat's job: one error block per input, and the parts its producers read",
+          "[train_job][graph]") {
+    kern::NetworkSpec spec = residual_graph();
+    spec.layers[4].kind = LayerKind::concat;  // cat(a, r0): 4 + 4 channels of 8 x 8
+    spec.layers[4].name = "cat";
+    const kern::Trainer trainer(spec, config());
+    const TrainJobImage img = plan_train_job(trainer, 12, 6, 64);
+    const train_job& j = img.job;
+    const train_layer &r0 = j.layers[2], &a = j.layers[3], &cat = j.layers[4], &gap = j.layers[5];
+    CHECK((cat.kind == TRAIN_LAYER_CONCAT && cat.num_inputs == 2 && cat.input[0] == 3 && cat.input[1] == 2));
+    CHECK((cat.in_c == 4 && cat.out_c == 8 && cat.out_h == 8 && cat.out_w == 8));
+    CHECK(cat.fmt_in_err == cat.fmt_err);
+    const uint32_t block = j.batch * 4 * 64 * 4;  // batch x C_0 x H x W fp32 errors
+    REQUIRE(cat.addr_dx != 0);
+    CHECK(gap.addr_dx >= cat.addr_dx + 2 * block);  // both blocks are the concat's (bump allocation)
+    CHECK(cat.addr_g == gap.addr_dx);
+    // a reads only its block (slot 0) in its own error format: used in place.
+    CHECK(a.err_mode == TRAIN_ERR_IN_PLACE);
+    CHECK(a.addr_g == cat.addr_dx);
+    // r0 is read by a (slot 0) and by the concat (slot 1): a's input error plus the concat's second block.
+    CHECK(r0.err_mode == TRAIN_ERR_SUM2);
+    CHECK(r0.addr_part[0] == a.addr_dx);
+    CHECK(r0.addr_part[1] == cat.addr_dx + block);
+    CHECK(r0.fmt_part[1] == cat.fmt_err);
+
+    // The firmware's sequences: per input and sample a DMA_COPY whose rounding index is the golden's
+    // element index i * out + offset, and the reverse copies into the blocks.
+    const uint32_t bound = train_descs_step_bound(&j);
+    CHECK(bound == 1 + 6 * 6 + 1 + 2 * 2 * j.batch);
+    CHECK(train_descs_eval_bound(&j) == 1 + 6 + 2 * j.batch);
+    std::vector<accel_desc> descs(bound);
+    const uint32_t n = 5;  // a last, smaller batch
+    descs.resize(train_descs_step(&j, n, descs.data()));
+    CHECK(descs.size() <= bound);
+    std::vector<uint32_t> fwd_base, bwd_from, bwd_to;
+    for (const accel_desc& d : descs) {
+        if (d.layer_id != 4) {
+            CHECK(d.sr_index_base == 0);
+            continue;
+        }
+        REQUIRE(d.opcode == ACCEL_OP_DMA_COPY);
+        CHECK(d.count == 256);
+        if (d.sr_tensor[0] == kern::tensor_id(4, kern::Slot::act)) {
+            CHECK(d.addr_y == cat.addr_y + 4 * d.sr_index_base);
+            fwd_base.push_back(d.sr_index_base);
+        } else {
+            CHECK(d.sr_tensor[0] == kern::tensor_id(4, kern::Slot::dx));
+            bwd_from.push_back((d.addr_x - cat.addr_g) / 4);
+            bwd_to.push_back((d.addr_y - cat.addr_dx) / 4);
+        }
+    }
+    CHECK(fwd_base == std::vector<uint32_t>{0, 512, 1024, 1536, 2048, 256, 768, 1280, 1792, 2304});
+    const uint32_t b1 = j.batch * 256;  // the second input's block starts after batch samples of the first
+    CHECK(bwd_from == std::vector<uint32_t>{0, 512, 1024, 1536, 2048, 256, 768, 1280, 1792, 2304});
+    CHECK(bwd_to ==
+          std::vector<uint32_t>{0, 256, 512, 768, 1024, b1, b1 + 256, b1 + 512, b1 + 768, b1 + 1024});
 }
 
 TEST_CASE("ResNet-20 with its norm, relu and add layers fits the job", "[train_job][graph]") {

@@ -35,19 +35,27 @@ enum train_rt_slot {
 #define TRAIN_RT_TENSOR_ID(layer, slot) (16u * ((uint32_t)(layer) + 1u) + (uint32_t)(slot))
 #define TRAIN_RT_EVAL_STEP 0xffffffffu
 
-/* Descriptors of one SGD step at most: forward, the output error's sum and two backward per layer, the
- * loss, two updates per layer. Of an evaluation pass: forward per layer and the loss. */
+/* Descriptors of one SGD step at most for a job without concat layers: forward, the output error's sum and
+ * two backward per layer, the loss, two updates per layer. Of an evaluation pass: forward per layer and the
+ * loss. A concat layer copies each input's block per sample (docs/firmware-guide.md "Graphs"), so its
+ * count grows with the batch: train_descs_step_bound and train_descs_eval_bound give a job's bounds. */
 #define TRAIN_RT_MAX_STEP_DESCS (6u * TRAIN_JOB_MAX_LAYERS + 1u)
 #define TRAIN_RT_MAX_EVAL_DESCS (TRAIN_JOB_MAX_LAYERS + 1u)
+
+/* The most descriptors train_descs_step / train_descs_eval write for this job at any n <= job->batch:
+ * per layer 6 (step) or 1 (eval), per concat layer 1 + 2 x inputs x batch (step) or inputs x batch (eval),
+ * and the loss. */
+uint32_t train_descs_step_bound(const train_job* job);
+uint32_t train_descs_eval_bound(const train_job* job);
 
 /* One SGD step on n (1..job->batch) samples already gathered at addr_batch_input: forward through every
  * layer, softmax cross-entropy with its gradient, backward (input error, then weight gradients) from the last
  * layer down, SGD update of every parameter; stochastic-rounding step 0 (the runtime patches it per step).
- * Writes at most TRAIN_RT_MAX_STEP_DESCS descriptors to `out`; returns the count. */
+ * Writes at most train_descs_step_bound(job) descriptors to `out`; returns the count. */
 uint32_t train_descs_step(const train_job* job, uint32_t n, accel_desc* out);
 
 /* Evaluation of n test samples read in place from addr_test_images: forward and loss without gradient, at
- * step TRAIN_RT_EVAL_STEP. At most TRAIN_RT_MAX_EVAL_DESCS descriptors; returns the count. */
+ * step TRAIN_RT_EVAL_STEP. At most train_descs_eval_bound(job) descriptors; returns the count. */
 uint32_t train_descs_eval(const train_job* job, uint32_t n, accel_desc* out);
 
 /* The DMA_COPY that gathers one training image into batch slot `slot` (its source, training image 0, is
