@@ -37,7 +37,7 @@ enum train_rt_slot {
 
 /* Descriptors of one SGD step at most for a job without concat layers: forward, the output error's sum and
  * two backward per layer, the loss, two updates per layer. Of an evaluation pass: forward per layer and the
- * loss. A concat layer copies each input's block per sample (docs/firmware-guide.md "Graphs"), so its
+ * loss. A concat layer copies each input's block per sample (docs/firmware-guide.md "Graphs in the job"), so its
  * count grows with the batch: train_descs_step_bound and train_descs_eval_bound give a job's bounds. */
 #define TRAIN_RT_MAX_STEP_DESCS (6u * TRAIN_JOB_MAX_LAYERS + 1u)
 #define TRAIN_RT_MAX_EVAL_DESCS (TRAIN_JOB_MAX_LAYERS + 1u)
