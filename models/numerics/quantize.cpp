@@ -129,6 +129,24 @@ void float_loop_bits(float* data, size_t n, Counters& c) {
     c.underflow += underflow;
 }
 
+// Whether detail::quantize_narrow_float() covers the spec (fp16, E4M3, E5M2; not bf16, whose subnormal grid
+// lies below the normal floats).
+template <const detail::FloatSpec& S>
+constexpr bool kNarrow = S.emin() - S.mant_bits > -126;
+
+// Half-up and stochastic rounding into a narrow kind: the generic core's results, by integer work.
+template <Rounding R, const detail::FloatSpec& S>
+void float_loop_narrow(float* data, size_t n, uint64_t stream, uint64_t first, Counters& c) {
+    Counters local;
+    for (size_t i = 0; i < n; ++i) {
+        uint32_t threshold = 0;
+        if constexpr (R == Rounding::stochastic) threshold = detail::sr_draw(stream, first + i);
+        data[i] = detail::quantize_narrow_float<R, S>(data[i], threshold, local);
+    }
+    c.saturated += local.saturated;
+    c.underflow += local.underflow;
+}
+
 // Specialised per spec so the constants fold into the loop.
 template <Rounding R, const detail::FloatSpec& S>
 void float_loop_fixed_spec(float* data, size_t n, uint64_t stream, uint64_t first, Counters& c) {
@@ -136,9 +154,26 @@ void float_loop_fixed_spec(float* data, size_t n, uint64_t stream, uint64_t firs
         (void)stream;
         (void)first;
         float_loop_bits<R, S>(data, n, c);
+    } else if constexpr (kNarrow<S>) {
+        float_loop_narrow<R, S>(data, n, stream, first, c);
     } else {
         float_loop<R>(data, n, S, stream, first, c);
     }
+}
+
+template <const detail::FloatSpec& S>
+float quantize_narrow(float x, Rounding mode, uint32_t threshold, Counters& c) {
+    switch (mode) {
+        case Rounding::truncate:
+            return detail::quantize_narrow_float<Rounding::truncate, S>(x, threshold, c);
+        case Rounding::nearest_even:
+            return detail::quantize_narrow_float<Rounding::nearest_even, S>(x, threshold, c);
+        case Rounding::half_up:
+            return detail::quantize_narrow_float<Rounding::half_up, S>(x, threshold, c);
+        case Rounding::stochastic:
+            return detail::quantize_narrow_float<Rounding::stochastic, S>(x, threshold, c);
+    }
+    return x;
 }
 
 template <Rounding R>
@@ -198,13 +233,19 @@ void quantize_array(float* data, size_t n, const Format& fmt, const SrKey& key, 
 }
 
 float quantize(float x, const Format& fmt, const SrKey& key, uint64_t index, QuantStats* stats) {
-    // The per-element path skips the array loops' set-up; it uses the generic core for the floating kinds,
-    // which the tests hold equal to the array loops' bit paths.
+    // The per-element path skips the array loops' set-up; it uses the narrow kinds' integer path and the
+    // generic core for bf16, which the tests hold equal to each other and to the array loops' bit paths.
     fmt.validate();
     const uint32_t threshold = fmt.rounding == Rounding::stochastic ? sr_threshold(key, index) : 0;
     Counters c;
     float r = x;
-    if (const detail::FloatSpec* spec = detail::float_spec(fmt.kind)) {
+    if (fmt.kind == FormatKind::fp16) {
+        r = quantize_narrow<detail::kFp16>(x, fmt.rounding, threshold, c);
+    } else if (fmt.kind == FormatKind::fp8_e4m3) {
+        r = quantize_narrow<detail::kE4m3>(x, fmt.rounding, threshold, c);
+    } else if (fmt.kind == FormatKind::fp8_e5m2) {
+        r = quantize_narrow<detail::kE5m2>(x, fmt.rounding, threshold, c);
+    } else if (const detail::FloatSpec* spec = detail::float_spec(fmt.kind)) {
         if (fmt.kind != FormatKind::fp32)
             r = detail::quantize_float_format(x, *spec, fmt.rounding, threshold, c);
     } else {
