@@ -148,6 +148,7 @@ TrainJobImage plan_train_job(const kern::Trainer& trainer, uint32_t train_count,
                 t.groups = narrow16(L.norm.groups, name + " groups");
                 t.scale_bits = narrow8(L.norm.scale_bits, name + " scale_bits");
                 t.range_gradient = L.norm.range_gradient ? 1 : 0;
+                t.projection = L.norm.projection ? 1 : 0;
                 t.addr_stats =
                     mem.take(sizeof(accel_norm_stats) * uint64_t{B} * L.norm.groups, img.buffer_bytes);
                 break;

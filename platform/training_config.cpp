@@ -1,5 +1,6 @@
 #include "training_config.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -206,9 +207,14 @@ LayerSpec parse_layer(const Reader& r, const YAML::Node& node, const std::string
         r.expect_map(node, key, {"type", "name", "input", "inputs", "formats"});
     } else if (type == "norm") {
         s.kind = LayerKind::norm;
-        r.expect_map(node, key, {"type", "name", "input", "inputs", "groups", "scale_bits", "formats"});
+        r.expect_map(node, key,
+                     {"type", "name", "input", "inputs", "groups", "scale_bits", "gradient", "formats"});
         u32("groups", s.groups, TrainingLimits::kUnits);
         u32("scale_bits", s.scale_bits, ValueRange<uint32_t>{0, kern::GroupNormShape::kMaxScaleBits});
+        if (node["gradient"])
+            kern::parse_norm_gradient(
+                r.choice(node["gradient"], key + ".gradient", {"fixed", "range", "projection"}),
+                s.norm_gradient);
     } else {
         s.kind = type == "maxpool" ? LayerKind::maxpool : LayerKind::avgpool;
         r.expect_map(node, key, {"type", "name", "input", "inputs", "size", "stride", "formats"});
@@ -291,9 +297,29 @@ void parse_training(const Reader& r, const YAML::Node& node, TrainingScenario& s
                      : kern::InitKind::xavier_uniform;
 }
 
+// network.norm: groups, scale_bits and gradient for every norm layer of a preset.
+void parse_preset_norm(const Reader& r, const YAML::Node& node, const std::string& preset,
+                       std::vector<kern::LayerSpec>& layers) {
+    r.expect_map(node, "network.norm", {"groups", "scale_bits", "gradient"});
+    if (std::none_of(layers.begin(), layers.end(),
+                     [](const kern::LayerSpec& s) { return s.kind == LayerKind::norm; }))
+        r.fail(node, "network.norm", "the preset '" + preset + "' has no norm layers");
+    for (kern::LayerSpec& s : layers) {
+        if (s.kind != LayerKind::norm) continue;
+        if (node["groups"]) s.groups = r.uint(node["groups"], "network.norm.groups", TrainingLimits::kUnits);
+        if (node["scale_bits"])
+            s.scale_bits = r.uint(node["scale_bits"], "network.norm.scale_bits",
+                                  ValueRange<uint32_t>{0, kern::GroupNormShape::kMaxScaleBits});
+        if (node["gradient"])
+            kern::parse_norm_gradient(
+                r.choice(node["gradient"], "network.norm.gradient", {"fixed", "range", "projection"}),
+                s.norm_gradient);
+    }
+}
+
 void parse_network(const Reader& r, const YAML::Node& node, const DataConfig& data, TrainingScenario& sc) {
     if (!node) throw UserError(sc.file + ": key 'network': missing (give network.preset or network.layers)");
-    r.expect_map(node, "network", {"preset", "input", "layers", "formats", "accumulator_bits"});
+    r.expect_map(node, "network", {"preset", "input", "layers", "formats", "accumulator_bits", "norm"});
     kern::NetworkSpec& n = sc.network;
     if (data.kind == "cifar10") {
         n.channels = 3;
@@ -310,6 +336,7 @@ void parse_network(const Reader& r, const YAML::Node& node, const DataConfig& da
         if (sc.preset == "mlp") n.layers = kern::mlp_layers();
         if (sc.preset == "resnet8") n.layers = kern::resnet_layers(1);
         if (sc.preset == "resnet20") n.layers = kern::resnet_layers(3);
+        if (const YAML::Node norm = node["norm"]) parse_preset_norm(r, norm, sc.preset, n.layers);
     } else if (node["layers"]) {
         const YAML::Node& layers = node["layers"];
         if (!layers.IsSequence() || layers.size() == 0)
@@ -319,6 +346,8 @@ void parse_network(const Reader& r, const YAML::Node& node, const DataConfig& da
     } else {
         r.fail(node, "network", "give network.preset (lenet5, mlp, resnet8, resnet20) or network.layers");
     }
+    if (node["norm"] && !node["preset"])
+        r.fail(node["norm"], "network.norm", "applies to a preset's norm layers; give each layer its own keys");
     if (const YAML::Node in = node["input"]) {
         r.expect_map(in, "network.input", {"channels", "rows", "cols", "format"});
         if (in["channels"])
@@ -420,6 +449,7 @@ nlohmann::ordered_json training_config_json(const TrainingScenario& sc) {
             case LayerKind::norm:
                 l["groups"] = L.groups;
                 l["scale_bits"] = L.scale_bits;
+                l["gradient"] = kern::norm_gradient_name(L.norm_gradient);
                 break;
             case LayerKind::maxpool:
             case LayerKind::avgpool:

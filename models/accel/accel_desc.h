@@ -64,13 +64,14 @@ enum accel_opcode {
     X(IRQ_ON_DONE, 0, "set IRQ_STATUS.DONE when this descriptor completes")                        \
     X(HAS_BIAS, 1, "conv/fc: the layer has a bias (addr_b read by FWD, addr_db written by WGRAD)") \
     X(LOSS_GRAD, 2, "SOFTMAX_XENT: also write the error dx (otherwise loss and correct count only)") \
-    X(NORM_RANGE_GRAD, 3, "NORM_BWD: also propagate through the group's range (max and min elements)")
+    X(NORM_RANGE_GRAD, 3, "NORM_BWD: also propagate through the group's range (max and min elements)") \
+    X(NORM_PROJECT, 4, "NORM_BWD: subtract the error's projection on x - mean (s as if 1/sigma)")
 
 enum accel_flag {
 #define ACCEL_FLAG_ENUM(name, bit, desc) ACCEL_FLAG_##name = 1u << (bit),
     ACCEL_FLAGS(ACCEL_FLAG_ENUM)
 #undef ACCEL_FLAG_ENUM
-        ACCEL_FLAGS_ALL = (1u << 4) - 1u
+        ACCEL_FLAGS_ALL = (1u << 5) - 1u
 };
 
 /* Operand format slots of accel_desc.fmt[]: M(name, index, description) (M: one slot is named X) */

@@ -217,11 +217,16 @@ bool decode_descriptor(const accel_desc& d, uint64_t desc_addr, const Accelerato
                         {"out_channels (groups)", d.out_channels}});
             if (opc == ACCEL_OP_NORM_FWD && (d.flags & ACCEL_FLAG_NORM_RANGE_GRAD))
                 fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr, "NORM_RANGE_GRAD on NORM_FWD");
+            if (opc == ACCEL_OP_NORM_FWD && (d.flags & ACCEL_FLAG_NORM_PROJECT))
+                fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr, "NORM_PROJECT on NORM_FWD");
+            if ((d.flags & ACCEL_FLAG_NORM_RANGE_GRAD) && (d.flags & ACCEL_FLAG_NORM_PROJECT))
+                fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr, "NORM_RANGE_GRAD and NORM_PROJECT together");
             kern::GroupNormShape& s = op.norm;
             s.channels = d.in_channels, s.rows = d.in_rows, s.cols = d.in_cols;
             s.groups = d.out_channels;
             s.scale_bits = d.kernel;
             s.range_gradient = d.flags & ACCEL_FLAG_NORM_RANGE_GRAD;
+            s.projection = d.flags & ACCEL_FLAG_NORM_PROJECT;
             try {
                 s.validate();
             } catch (const std::exception& e) {

@@ -350,10 +350,11 @@ StreamUnits stream_units(const DecodedOp& op) {
         u.elems_per_unit = op.gpool.plane();
     } else if (opc == ACCEL_OP_NORM_FWD || opc == ACCEL_OP_NORM_BWD) {
         // Samples. Forward: a statistics pass (sum, compare for max and min) and the normalising
-        // multiply-add; backward: the gamma * g and dgamma / dbeta sums and the input-gradient multiply-add.
+        // multiply-add; backward: the gamma * g and dgamma / dbeta sums and the input-gradient multiply-add,
+        // with the projection two more sums and a multiply-subtract.
         u.units = op.batch;
         u.elems_per_unit = op.norm.size();
-        u.ops = opc == ACCEL_OP_NORM_FWD ? 3 : 4;
+        u.ops = opc == ACCEL_OP_NORM_FWD ? 3 : op.norm.projection ? 6 : 4;
     }
     return u;
 }

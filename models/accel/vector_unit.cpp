@@ -131,11 +131,14 @@ void count_actions(const DecodedOp& op, uint64_t u, UnitActions& a) {
         }
         case ACCEL_OP_NORM_BWD: {
             // Per element: gamma * g and its group sum, g * x^ into dgamma, g into dbeta, and the input
-            // gradient (subtract, multiply); with the range gradient one more multiply-add.
+            // gradient (subtract, multiply); with the range gradient one more multiply-add; with the
+            // projection the sums of gamma * g * (x - mean) and (x - mean)^2 and a multiply-subtract per
+            // element, and one division per group.
             const uint64_t e = op.norm.size(), c = op.norm.channels;
-            const uint64_t range = op.norm.range_gradient ? 1 : 0;
-            count(v, "mul", fp32, u * (e * (4 + range) + c));
-            count(v, "add", fp32, u * e * (4 + range));
+            const uint64_t extra = op.norm.range_gradient ? 1 : op.norm.projection ? 3 : 0;
+            count(v, "mul", fp32, u * (e * (4 + extra) + c));
+            count(v, "add", fp32, u * e * (4 + extra));
+            if (op.norm.projection) count(v, "special", fp32, u * op.norm.groups);
             return count(v, "convert", F[ACCEL_OPND_DX], u * e);
         }
         case ACCEL_OP_SGD_UPDATE: {

@@ -28,6 +28,8 @@ void GroupNormShape::validate() const {
     if (group_size() < 2)
         throw UserError(
             "group norm: a group must hold at least 2 elements (channels / groups * rows * cols)");
+    if (range_gradient && projection)
+        throw UserError("group norm: the range gradient and the projection exclude each other");
     if (scale_bits > kMaxScaleBits)
         throw UserError("group norm: scale_bits " + std::to_string(scale_bits) + " is above " +
                         std::to_string(kMaxScaleBits));
@@ -134,14 +136,16 @@ void group_norm_backward_sums(const GroupNormShape& s, uint32_t batch, const In&
             const size_t k = static_cast<size_t>(n) * s.groups + grp;
             const float *gg = g.data + offset, *xg = x.data + offset;
             const double mean = saved.mean[k], scale = saved.scale[k];
-            double sum_gg = 0.0, sum_range = 0.0;
+            double sum_gg = 0.0, sum_range = 0.0, sum_sq = 0.0;
+            const bool need_q = s.range_gradient || s.projection;
             for (uint32_t j = 0; j < per_group; ++j) {
                 const uint32_t c = grp * per_group + j;
                 const double gm = gamma.data[c];
                 for (uint32_t p = 0; p < plane; ++p) {
                     const uint32_t i = j * plane + p;
                     sum_gg += gm * gg[i];
-                    if (s.range_gradient) sum_range += normdp::range_term<double>(gg[i], gm, xg[i], mean);
+                    if (need_q) sum_range += normdp::range_term<double>(gg[i], gm, xg[i], mean);
+                    if (s.projection) sum_sq += normdp::square_term<double>(xg[i], mean);
                     dgamma_acc[c] += gg[i] * normdp::normalized<double>(xg[i], mean, scale);
                     dbeta_acc[c] += gg[i];
                 }
@@ -154,6 +158,12 @@ void group_norm_backward_sums(const GroupNormShape& s, uint32_t batch, const In&
                     const uint32_t i = j * plane + p;
                     acc[i] = normdp::input_grad<double>(gg[i], gm, mean_gg, scale);
                 }
+            }
+            if (s.projection && sum_sq > 0.0) {
+                // The scale-invariant gradient: s taken as proportional to 1/sigma, so dx is orthogonal to
+                // x - mean. p = s * q / sum((x - mean)^2), one division per group.
+                const double p = scale * sum_range / sum_sq;
+                for (uint32_t i = 0; i < M; ++i) acc[i] = normdp::project<double>(acc[i], xg[i], mean, p);
             }
             const uint32_t imax = saved.arg_max[k] - grp * M, imin = saved.arg_min[k] - grp * M;
             if (s.range_gradient && imax != imin && imax < M && imin < M) {

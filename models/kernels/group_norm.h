@@ -21,6 +21,9 @@ struct GroupNormShape {
     // 0: the nearest power of two (a shift per element); 1..kMaxScaleBits: a 2^bits-entry reciprocal table.
     uint32_t scale_bits = 0;
     bool range_gradient = false;  // backward: also propagate through the range (see docs), else hold s fixed
+    // backward: subtract the error's projection on x - mean, as if s were proportional to 1/sigma (docs
+    // "Backward"); excludes range_gradient.
+    bool projection = false;
 
     static constexpr uint32_t kMaxScaleBits = 8;
 
@@ -50,7 +53,8 @@ struct GroupNormSaved {
 void group_norm_forward(const GroupNormShape& s, uint32_t batch, const In& x, const In& gamma, const In& beta,
                         const Out& y, GroupNormSaved& saved, Workspace& ws);
 // dx = round((gamma_c * g - mean(gamma * g)) * s) (+ the range term at the group's max and min when
-// s.range_gradient); dgamma_c = round(sum over n, then elements, of g * (x - mean) * s);
+// s.range_gradient; - (x - mean) * s * q / sum((x - mean)^2), q = sum(gamma * g * (x - mean)), when
+// s.projection); dgamma_c = round(sum over n, then elements, of g * (x - mean) * s);
 // dbeta_c = round(sum of g). x is the forward input, saved what the forward pass kept. Outputs go through
 // Out's sink when it has one; an output with neither data nor sink is not computed.
 void group_norm_backward(const GroupNormShape& s, uint32_t batch, const In& g, const In& x, const In& gamma,

@@ -90,6 +90,23 @@ bool parse_layer_kind(const std::string& name, LayerKind& out) {
     return false;
 }
 
+namespace {
+const char* const kNormGradientNames[] = {"fixed", "range", "projection"};
+}  // namespace
+
+const char* norm_gradient_name(NormGradient g) {
+    return kNormGradientNames[static_cast<size_t>(g)];
+}
+
+bool parse_norm_gradient(const std::string& name, NormGradient& out) {
+    for (size_t i = 0; i < std::size(kNormGradientNames); ++i)
+        if (name == kNormGradientNames[i]) {
+            out = static_cast<NormGradient>(i);
+            return true;
+        }
+    return false;
+}
+
 std::vector<LayerSpec> lenet5_layers() {
     return {conv(6, 5, 2),
             simple(LayerKind::relu),
@@ -341,7 +358,13 @@ void Network::build_layer(size_t index, bool momentum) {
             L.out = Shape{in.c, 1, 1};
             break;
         case LayerKind::norm: {
-            L.norm = GroupNormShape{in.c, in.h, in.w, s.groups, s.scale_bits, false};
+            L.norm = GroupNormShape{in.c,
+                                    in.h,
+                                    in.w,
+                                    s.groups,
+                                    s.scale_bits,
+                                    s.norm_gradient == NormGradient::range,
+                                    s.norm_gradient == NormGradient::projection};
             try {
                 L.norm.validate();
             } catch (const std::exception& e) {

@@ -63,6 +63,13 @@ struct NetworkError : UserError {
 const char* layer_kind_name(LayerKind k);
 bool parse_layer_kind(const std::string& name, LayerKind& out);
 
+// A norm layer's backward pass (GroupNormShape, docs/numerics.md "Range group normalization"): s held fixed,
+// through the range, or with the projection that treats s as proportional to 1/sigma.
+enum class NormGradient { fixed, range, projection };
+// "fixed", "range", "projection"
+const char* norm_gradient_name(NormGradient g);
+bool parse_norm_gradient(const std::string& name, NormGradient& out);
+
 struct LayerSpec {
     LayerKind kind = LayerKind::fc;
     std::string name;                 // empty: the automatic name, kind and count ("conv1", "relu2", ...)
@@ -73,6 +80,7 @@ struct LayerSpec {
     uint32_t size = 2, pool_stride = 0;                          // pools (stride 0: the window size)
     bool bias = true;                                            // conv, fc
     uint32_t groups = 1, scale_bits = 0;                         // norm (GroupNormShape)
+    NormGradient norm_gradient = NormGradient::projection;       // norm: the backward pass
     LayerFormatRequests formats;  // conv, fc: per-layer overrides of NetworkSpec::formats
 };
 

@@ -31,4 +31,16 @@ T range_term(T g, T gamma, T x, T mean) {
     return gamma * g * (x - mean);
 }
 
+// (x - mean)^2: one term of the group's sum of squares that the projection needs.
+template <typename T>
+T square_term(T x, T mean) {
+    return (x - mean) * (x - mean);
+}
+
+// dx - (x - mean) * p, where p = s * q / sum((x - mean)^2) is formed once per group.
+template <typename T>
+T project(T dx, T x, T mean, T p) {
+    return dx - (x - mean) * p;
+}
+
 }  // namespace trainvp::kern::normdp

@@ -71,10 +71,11 @@ typedef struct train_layer {
     /* Graph: producers of the inputs (num_inputs of them; -1 the network input). */
     int16_t input[2];
     uint16_t num_inputs;
-    /* Norm: groups, scale_bits, range_gradient; statistics buffer (accel_norm_stats per sample and group). */
+    /* Norm: groups, scale_bits, and the backward pass (range_gradient or projection, at most one);
+     * statistics buffer (accel_norm_stats per sample and group). */
     uint16_t groups;
     uint8_t scale_bits, range_gradient;
-    uint16_t reserved0;
+    uint8_t projection, reserved0;
     uint32_t addr_stats;
     /* The error of this layer's output (TRAIN_ERR_*): backward reads it at addr_g in fmt_err; COPY and SUM2
      * write it there (addr_g = addr_dy) from the parts, in the order the golden network sums them. */

@@ -292,6 +292,7 @@ void accel_desc_norm_bwd(accel_desc* d, const struct accel_norm_shape* s, uint32
     start(d, ACCEL_OP_NORM_BWD, batch);
     set_norm_shape(d, s);
     if (s->range_gradient) d->flags |= ACCEL_FLAG_NORM_RANGE_GRAD;
+    if (s->projection) d->flags |= ACCEL_FLAG_NORM_PROJECT;
     d->addr_g = g.addr, d->fmt[ACCEL_OPND_G] = g.fmt;
     d->addr_x = x.addr, d->fmt[ACCEL_OPND_X] = x.fmt;
     d->addr_w = gamma.addr, d->fmt[ACCEL_OPND_W] = gamma.fmt;

@@ -38,7 +38,8 @@ static void finish(accel_desc* d, const train_job* job, uint32_t layer, uint32_t
 }
 
 static struct accel_norm_shape norm_shape(const train_layer* L) {
-    struct accel_norm_shape s = {L->in_c, L->in_h, L->in_w, L->groups, L->scale_bits, L->range_gradient};
+    struct accel_norm_shape s = {L->in_c,       L->in_h,          L->in_w,         L->groups,
+                                 L->scale_bits, L->range_gradient, L->projection};
     return s;
 }
 

@@ -322,7 +322,7 @@ static void test_aux(void) {
     accel_desc_add(&d[0], 2, accel_fp32(aux_x), accel_fp32(aux_x2), accel_fp32(aux_y));
     accel_desc_gavgpool_fwd(&d[1], 1, 2, 2, 2, accel_fp32(gp_x), accel_fp32(gp_y));
     accel_desc_gavgpool_bwd(&d[2], 1, 2, 2, 2, accel_fp32(gp_g), accel_fp32(gp_dx));
-    const struct accel_norm_shape ns = {2, 1, 2, 1, 0, 0};
+    const struct accel_norm_shape ns = {2, 1, 2, 1, 0, 0, 0};
     accel_desc_norm_fwd(&d[3], &ns, 1, accel_fp32(nm_x), accel_fp32(nm_gamma), ACCEL_ADDR(nm_beta),
                         ACCEL_ADDR(nm_stats), accel_fp32(nm_y));
     accel_desc_norm_bwd(&d[4], &ns, 1, accel_fp32(nm_g), accel_fp32(nm_x), accel_fp32(nm_gamma),

@@ -114,7 +114,9 @@ void norm_trials(AccelBench& b, int trials, uint32_t seed, uint32_t max_batch = 
         s.rows = rnd(rng, 2, 4);  // a sample must fit half a buffer: the unit normalizes whole samples
         s.cols = rnd(rng, 2, 4);
         s.scale_bits = rng() % 2 ? 0 : rnd(rng, 1, kern::GroupNormShape::kMaxScaleBits);
-        s.range_gradient = rng() % 2;
+        const uint32_t backward = rng() % 3;  // s held fixed, through the range, or the projection
+        s.range_gradient = backward == 1;
+        s.projection = backward == 2;
         const num::Format fx = pick(rng), fw = pick(rng), fy = pick(rng), fg = pick(rng), fdx = pick(rng),
                           fdw = pick(rng);
         const size_t n = size_t{N} * s.size();
@@ -132,7 +134,7 @@ void norm_trials(AccelBench& b, int trials, uint32_t seed, uint32_t max_batch = 
         d.addr_aux = b.alloc(sizeof(accel_norm_stats) * N * s.groups);
         d.addr_dw = b.alloc(4 * s.channels), d.addr_db = b.alloc(4 * s.channels);
         INFO("trial " << t << " N " << N << " C " << s.channels << " groups " << s.groups << " scale_bits "
-                      << s.scale_bits << " range " << s.range_gradient);
+                      << s.scale_bits << " range " << s.range_gradient << " projection " << s.projection);
         REQUIRE(b.submit(d) == ACCEL_IRQ_DONE);
         std::vector<float> y(n), dx(n), dgamma(s.channels), dbeta(s.channels);
         kern::GroupNormSaved saved;
@@ -149,6 +151,7 @@ void norm_trials(AccelBench& b, int trials, uint32_t seed, uint32_t max_batch = 
         }
         d.opcode = ACCEL_OP_NORM_BWD;
         if (s.range_gradient) d.flags |= ACCEL_FLAG_NORM_RANGE_GRAD;
+        if (s.projection) d.flags |= ACCEL_FLAG_NORM_PROJECT;
         REQUIRE(b.submit(d) == ACCEL_IRQ_DONE);
         kern::group_norm_backward(s, N, {g.data(), fg}, {x.data(), fx}, {gamma.data(), fw}, saved,
                                   {dx.data(), fdx, key(d, 0)}, {dgamma.data(), fdw, key(d, 1)},
@@ -217,7 +220,7 @@ TEST_CASE("range group norm equals the kernels when the batch is split across ti
     });
 }
 
-TEST_CASE("norm descriptors with bad groups or a range flag on the forward pass are refused",
+TEST_CASE("norm descriptors with bad groups, a backward flag on the forward pass or both backward flags are refused",
           "[accel][aux][norm][errors]") {
     AccelBench b;
     b.run([&] {
@@ -242,7 +245,16 @@ TEST_CASE("norm descriptors with bad groups or a range flag on the forward pass 
         b.set_reg(ACCEL_REG_CTRL, ACCEL_CTRL_SOFT_RESET);
         b.setup_ring();
         d.kernel = 0;
-        d.flags = ACCEL_FLAG_NORM_RANGE_GRAD;
+        for (uint8_t flags : {uint8_t{ACCEL_FLAG_NORM_RANGE_GRAD}, uint8_t{ACCEL_FLAG_NORM_PROJECT}}) {
+            INFO("flags " << int{flags} << " on NORM_FWD");
+            d.flags = flags;
+            CHECK(b.submit(d) == ACCEL_IRQ_ERROR);
+            CHECK(b.reg(ACCEL_REG_ERR_CODE) == ACCEL_ERR_BAD_ARGUMENT);
+            b.set_reg(ACCEL_REG_CTRL, ACCEL_CTRL_SOFT_RESET);
+            b.setup_ring();
+        }
+        d.opcode = ACCEL_OP_NORM_BWD;  // the two backward variants exclude each other
+        d.flags = ACCEL_FLAG_NORM_RANGE_GRAD | ACCEL_FLAG_NORM_PROJECT;
         CHECK(b.submit(d) == ACCEL_IRQ_ERROR);
         CHECK(b.reg(ACCEL_REG_ERR_CODE) == ACCEL_ERR_BAD_ARGUMENT);
     });

@@ -47,7 +47,7 @@ TEST_CASE("opcodes, error codes, flags and operand slots are unique and dense", 
     CHECK(values.size() == ACCEL_ERR_COUNT);
     values.clear();
     ACCEL_FLAGS(CHECK_DENSE)
-    CHECK(values.size() == 4);
+    CHECK(values.size() == 5);
     values.clear();
     ACCEL_OPERANDS(CHECK_DENSE)
     CHECK(values.size() == 8);

@@ -30,16 +30,20 @@ double ref_scale(double v, uint32_t bits) {
     return entry / std::exp2(e);
 }
 
-// Reference forward in double by direct loops. With `frozen` set, the scale is the linearised surrogate
-// s0 - C s0^2 (r - r0) around the saved point (the range gradient's definition); otherwise it is recomputed.
+// Reference forward in double by direct loops. With surrogate_s0 set, the scale is the linearised surrogate
+// s0 - C s0^2 (r - r0) around the saved point (the range gradient's definition); with projection_s0 set, it
+// is s0 sqrt(v0 / v), v the group's sum of (x - mean)^2, so s varies as 1/sigma (the projection's
+// definition); otherwise it is recomputed.
 struct RefNorm {
     GroupNormShape s;
     uint32_t batch;
     const std::vector<double>*surrogate_s0 = nullptr, *surrogate_r0 = nullptr;
+    const std::vector<double>*projection_s0 = nullptr, *projection_v0 = nullptr;
 
     std::vector<double> forward(const std::vector<double>& x, const std::vector<double>& gamma,
                                 const std::vector<double>& beta, std::vector<double>* ranges = nullptr,
-                                std::vector<double>* scales = nullptr) const {
+                                std::vector<double>* scales = nullptr,
+                                std::vector<double>* sums_sq = nullptr) const {
         const uint32_t M = s.group_size(), per = s.channels / s.groups, plane = s.rows * s.cols;
         const double C = 1.0 / (2.0 * std::sqrt(2.0 * std::log(double(M))));
         std::vector<double> y(x.size());
@@ -54,7 +58,10 @@ struct RefNorm {
                 }
                 const double mean = sum / M, r = mx - mn;
                 const size_t k = size_t(n) * s.groups + grp;
-                double sc = ref_scale(C * r, s.scale_bits);
+                double sc = ref_scale(C * r, s.scale_bits), v = 0;
+                for (uint32_t i = 0; i < M; ++i) v += (x[base + i] - mean) * (x[base + i] - mean);
+                if (sums_sq) sums_sq->push_back(v);
+                if (projection_s0) sc = (*projection_s0)[k] * std::sqrt((*projection_v0)[k] / v);
                 if (surrogate_s0) {
                     const double s0 = (*surrogate_s0)[k];
                     sc = s0 - C * s0 * s0 * (r - (*surrogate_r0)[k]);
@@ -189,13 +196,15 @@ TEST_CASE("group norm scale: power of two or table entry within its stated error
 }
 
 TEST_CASE("group norm backward passes are the gradients of the forward pass (fp32, finite differences)") {
-    const GroupNormShape shapes[] = {{4, 3, 3, 2, 0, false}, {3, 2, 2, 1, 3, false}, {4, 2, 3, 4, 0, false},
-                                     {4, 3, 3, 2, 0, true},  {3, 2, 2, 1, 3, true},  {2, 1, 5, 1, 0, true}};
+    const GroupNormShape shapes[] = {
+        {4, 3, 3, 2, 0, false}, {3, 2, 2, 1, 3, false}, {4, 2, 3, 4, 0, false},       {4, 3, 3, 2, 0, true},
+        {3, 2, 2, 1, 3, true},  {2, 1, 5, 1, 0, true},  {4, 3, 3, 2, 0, false, true}, {3, 2, 2, 1, 3, false, true},
+        {2, 1, 5, 1, 0, false, true}};
     const uint32_t batch = 2;
     uint64_t stream = 20;
     for (const GroupNormShape& s : shapes) {
         INFO("C " << s.channels << " " << s.rows << "x" << s.cols << " groups " << s.groups << " scale_bits "
-                  << s.scale_bits << " range_gradient " << s.range_gradient);
+                  << s.scale_bits << " range_gradient " << s.range_gradient << " projection " << s.projection);
         const size_t n = size_t(batch) * s.size();
         std::vector<float> x = random_floats(n, stream++, -3, 3), gamma = random_floats(s.channels, stream++),
                            beta = random_floats(s.channels, stream++), r = random_floats(n, stream++);
@@ -206,10 +215,11 @@ TEST_CASE("group norm backward passes are the gradients of the forward pass (fp3
         std::vector<float> y(n), dx(n), dgamma(s.channels), dbeta(s.channels);
         group_norm_forward(s, batch, In{x.data(), kFp32}, In{gamma.data(), kFp32}, In{beta.data(), kFp32},
                            out(y), saved, ws);
-        std::vector<double> r0, s0;
-        CHECK(max_rel_err(y, ref.forward(xd, gd, bd, &r0, &s0)) < 1e-6);
+        std::vector<double> r0, s0, v0;
+        CHECK(max_rel_err(y, ref.forward(xd, gd, bd, &r0, &s0, &v0)) < 1e-6);
         CHECK(saved.scale == s0);
         if (s.range_gradient) ref.surrogate_s0 = &s0, ref.surrogate_r0 = &r0;
+        if (s.projection) ref.projection_s0 = &s0, ref.projection_v0 = &v0;
         group_norm_backward(s, batch, In{r.data(), kFp32}, In{x.data(), kFp32}, In{gamma.data(), kFp32},
                             saved, out(dx), out(dgamma), out(dbeta), ws);
         auto loss = [&] { return dot(rd, ref.forward(xd, gd, bd)); };
@@ -226,6 +236,19 @@ TEST_CASE("group norm backward passes are the gradients of the forward pass (fp3
             size_t differ = 0;
             for (size_t i = 0; i < n; ++i) differ += dx[i] != dx_plain[i];
             CHECK(differ == size_t(2) * batch * s.groups);
+        }
+        if (s.projection) {
+            // The projection makes dx orthogonal to x - mean in every group: the error cannot change the
+            // group's scale, which the normalization divides out.
+            const uint32_t M = s.group_size();
+            for (size_t k = 0; k < size_t(batch) * s.groups; ++k) {
+                double along = 0, norm_dx = 0, norm_x = 0;
+                for (uint32_t i = 0; i < M; ++i) {
+                    const double c = xd[k * M + i] - saved.mean[k];
+                    along += dx[k * M + i] * c, norm_dx += double(dx[k * M + i]) * dx[k * M + i], norm_x += c * c;
+                }
+                CHECK(std::abs(along) < 1e-5 * std::sqrt(norm_dx * norm_x));
+            }
         }
     }
 }

@@ -15,7 +15,7 @@ network:
   input: {channels: 1, rows: 8, cols: 8}
   layers:
     - {name: stem, type: conv, out_channels: 4, kernel: 3, pad: 1, bias: false}
-    - {name: stem_norm, type: norm, groups: 2}
+    - {name: stem_norm, type: norm, groups: 2, gradient: range}
     - {name: r0, type: relu}
     - {name: a, type: conv, out_channels: 4, kernel: 3, pad: 1, input: r0}
     - {name: sum, type: add, inputs: [a, r0]}
@@ -45,6 +45,7 @@ refusals)
     bad shapes.yaml "kernel: 3, pad: 1, input: r0" "kernel: 3, pad: 0, input: r0"
     bad duplicate.yaml "name: gap," "name: a,"
     bad unused.yaml "inputs: \[a, r0\]" "inputs: [r0, r0]"
+    bad gradient.yaml "gradient: range" "gradient: exact"
     for cmd in golden run; do
         expect_refusal $cmd dangling.yaml \
             "dangling.yaml:7: key 'network.layers.3': layer 3 'a' (conv): unknown input 'r9'"
@@ -54,6 +55,8 @@ refusals)
             "shapes.yaml:8: key 'network.layers.4': layer 4 'sum' (add): input 'a' is 4x6x6 but input 'r0' is 4x8x8"
         expect_refusal $cmd duplicate.yaml "duplicate.yaml:9: key 'network.layers.5': layer 5 'a' (global_avgpool): duplicate layer name"
         expect_refusal $cmd unused.yaml "unused.yaml:7: key 'network.layers.3': layer 3 'a' (conv): its output is not used"
+        expect_refusal $cmd gradient.yaml \
+            "gradient.yaml:5: key 'network.layers.1.gradient': 'exact' is not one of: fixed, range, projection"
     done
     # A good graph trains.
     sed -e "s|dir: nowhere|dir: $root/data/mnist, train_limit: 8, test_limit: 8|" \
@@ -67,11 +70,20 @@ dump)
     "$trainvp" run d1.yaml --dump-config >d2.yaml 2>err || { cat err; fail "dump d1.yaml"; }
     cmp d1.yaml d2.yaml || fail "the dump of the dump differs"
     grep -q "name: sum" d1.yaml && grep -q "inputs: \[a, r0\]" d1.yaml || { cat d1.yaml; fail "names/inputs"; }
+    grep -q "gradient: range" d1.yaml || { cat d1.yaml; fail "the norm's gradient key"; }
     printf 'network: {preset: resnet8, input: {channels: 1, rows: 28, cols: 28}}\ndata: {dir: nowhere}\n' >r8.yaml
     "$trainvp" run r8.yaml --dump-config >r1.yaml 2>err || { cat err; fail "dump r8.yaml"; }
     "$trainvp" run r1.yaml --dump-config >r2.yaml 2>err || { cat err; fail "dump r1.yaml"; }
     cmp r1.yaml r2.yaml || fail "resnet8: the dump of the dump differs"
     [ "$(grep -c 'type: add' r1.yaml)" -eq 3 ] || fail "resnet8: expected 3 add layers"
+    [ "$(grep -c 'gradient: projection' r1.yaml)" -eq 9 ] || fail "resnet8: expected 9 norm layers with the projection"
+    # network.norm sets every norm layer of a preset
+    printf 'network: {preset: resnet8, norm: {groups: 8, scale_bits: 3, gradient: fixed}}\ndata: {dir: nowhere}\n' >n8.yaml
+    "$trainvp" run n8.yaml --dump-config >n1.yaml 2>err || { cat err; fail "dump n8.yaml"; }
+    [ "$(grep -c 'type: norm, .*groups: 8, scale_bits: 3, gradient: fixed}' n1.yaml)" -eq 9 ] ||
+        { cat n1.yaml; fail "network.norm: expected 9 norm layers with groups 8, scale_bits 3, gradient fixed"; }
+    printf 'network: {preset: lenet5, norm: {gradient: fixed}}\ndata: {dir: nowhere}\n' >l5.yaml
+    expect_refusal run l5.yaml "l5.yaml:1: key 'network.norm': the preset 'lenet5' has no norm layers"
     ;;
 *)
     fail "unknown case $case"

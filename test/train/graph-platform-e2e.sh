@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Graphs on the platform (issue 15 items 1 and 2): `trainvp run --check-golden` through the training
 # firmware must be bit-identical to the golden network (weights, errors and statistics) on
-#   residual: a residual block with range group norm layers; r0 is read by conv a and by the add
+#   residual: a residual block with range group norm layers (backward with s fixed, and the default
+#       projection); r0 is read by conv a and by the add
 #   twice: a layer read by two convs whose errors are summed (SUM2 of two conv input errors), and a
-#       concat-free fan-out of norm layers with a global average pooling
+#       concat-free fan-out of a norm layer (backward through the range) with a global average pooling
 #   resnet8: the resnet8 preset on a few hundred Fashion-MNIST images (Debian's dataset-fashion-mnist)
 # usage: graph-platform-e2e.sh CASE TRAINVP TRAIN_ELF ROOT WORK_DIR
 set -u
@@ -19,7 +20,7 @@ network:
   input: {channels: 1, rows: 28, cols: 28}
   layers:
     - {name: stem, type: conv, out_channels: 4, kernel: 3, pad: 1, bias: false}
-    - {name: stem_norm, type: norm, groups: 2}
+    - {name: stem_norm, type: norm, groups: 2, gradient: fixed}
     - {name: r0, type: relu}
     - {name: a, type: conv, out_channels: 4, kernel: 3, pad: 1, input: r0}
     - {name: a_norm, type: norm, groups: 4}
@@ -41,7 +42,7 @@ network:
     - {name: a, type: conv, out_channels: 4, kernel: 3, pad: 1, input: r0}
     - {name: b, type: conv, out_channels: 4, kernel: 1, input: r0}
     - {name: sum, type: add, inputs: [a, b]}
-    - {name: n, type: norm, groups: 1, scale_bits: 4}
+    - {name: n, type: norm, groups: 1, scale_bits: 4, gradient: range}
     - {name: gap, type: global_avgpool}
     - {name: out, type: fc, out: 10}
 training: {epochs: 1, batch: 8, lr: 0.05}

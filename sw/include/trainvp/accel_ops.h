@@ -203,6 +203,7 @@ struct accel_norm_shape {
     uint16_t channels, rows, cols, groups;
     uint8_t scale_bits;     /* 0: power-of-two scale; 1..8: reciprocal table of 2^bits entries */
     uint8_t range_gradient; /* backward: propagate through the group's range too */
+    uint8_t projection;     /* backward: subtract the error's projection on x - mean (not with range) */
 };
 /* Range group normalization forward: gamma and beta (channels each, one format), the statistics (an
  * accel_norm_stats per sample and group, 8-byte aligned) to addr_stats. */
