@@ -39,7 +39,9 @@ std::string training_identity_text(const TrainingScenario& sc) {
     }
     os << "training: epochs " << t.epochs << " batch " << t.batch << " lr " << exact(t.lr) << " momentum "
        << exact(t.momentum) << " weight_decay " << exact(t.weight_decay) << " seed " << t.seed << " init "
-       << static_cast<int>(t.init) << "\n";
+       << static_cast<int>(t.init);
+    if (t.lr_decay_every) os << " lr_decay every " << t.lr_decay_every << " factor " << exact(t.lr_decay_factor);
+    os << "\n";
     os << "data: " << sc.data.kind << " train_limit " << sc.data.train_limit << " test_limit "
        << sc.data.test_limit << "\n";
     return os.str();

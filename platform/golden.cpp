@@ -133,6 +133,9 @@ int golden_command(const std::string& scenario_path, const YAML::Node& root, con
                 data.train.source.c_str(), data.test.count, data.test.source.c_str());
     std::printf("training %u epoch%s, batch %u, lr %g, momentum %g, weight decay %g, seed %" PRIu64 "\n",
                 tc.epochs, tc.epochs == 1 ? "" : "s", tc.batch, tc.lr, tc.momentum, tc.weight_decay, tc.seed);
+    if (tc.lr_decay_every)
+        std::printf("         lr times %g every %u epoch%s\n", tc.lr_decay_factor, tc.lr_decay_every,
+                    tc.lr_decay_every == 1 ? "" : "s");
     std::fputs(describe_network(trainer.network()).c_str(), stdout);
     std::fflush(stdout);
 
@@ -211,6 +214,8 @@ int golden_command(const std::string& scenario_path, const YAML::Node& root, con
              {"weight_decay", tc.weight_decay},
              {"seed", tc.seed},
              {"init", tc.init == kern::InitKind::he_uniform ? "he_uniform" : "xavier_uniform"}};
+    if (tc.lr_decay_every)
+        summary["training"]["lr_decay"] = {{"every", tc.lr_decay_every}, {"factor", tc.lr_decay_factor}};
     summary["data"] = json{{"kind", sc.data.kind},
                            {"train", {{"source", data.train.source}, {"count", data.train.count}}},
                            {"test", {{"source", data.test.source}, {"count", data.test.count}}}};

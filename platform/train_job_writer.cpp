@@ -83,6 +83,8 @@ TrainJobImage plan_train_job(const kern::Trainer& trainer, uint32_t train_count,
     j.fmt_input = train_format_code(net.input_format(), "network input");
     j.input_size = net.input_size();
     j.lr = cfg.lr;
+    j.lr_decay_every = cfg.lr_decay_every;
+    j.lr_decay_factor = cfg.lr_decay_factor;
     j.momentum = cfg.momentum;
     j.weight_decay = cfg.weight_decay;
     j.seed = cfg.seed;

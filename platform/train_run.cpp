@@ -284,6 +284,8 @@ int TrainingRun::finish(Platform& soc, int status, double wall_s, OutputWrites& 
                                   {"weight_decay", tc.weight_decay},
                                   {"seed", tc.seed},
                                   {"steps_per_epoch", j.steps_per_epoch}};
+    if (tc.lr_decay_every)
+        report_["hyperparameters"]["lr_decay"] = {{"every", tc.lr_decay_every}, {"factor", tc.lr_decay_factor}};
     // Tracked int8 scales as the firmware left them in the job: the formats of the report and of the
     // parameters read below.
     read_int8_scales(soc.ram, trainer_->network());

@@ -274,7 +274,8 @@ void parse_data(const Reader& r, const YAML::Node& node, DataConfig& d) {
 void parse_training(const Reader& r, const YAML::Node& node, TrainingScenario& sc) {
     kern::TrainConfig& t = sc.training;
     r.expect_map(node, "training",
-                 {"epochs", "batch", "lr", "momentum", "weight_decay", "seed", "init", "mode", "weights"});
+                 {"epochs", "batch", "lr", "lr_decay", "momentum", "weight_decay", "seed", "init", "mode",
+                  "weights"});
     if (!node || node.IsNull()) return;
     if (node["mode"])
         sc.inference = r.choice(node["mode"], "training.mode", {"train", "inference"}) == "inference";
@@ -286,6 +287,13 @@ void parse_training(const Reader& r, const YAML::Node& node, TrainingScenario& s
     if (node["epochs"]) t.epochs = r.uint(node["epochs"], "training.epochs", TrainingLimits::kEpochs);
     if (node["batch"]) t.batch = r.uint(node["batch"], "training.batch", TrainingLimits::kBatch);
     if (node["lr"]) t.lr = r.real(node["lr"], "training.lr", TrainingLimits::kLr);
+    if (const YAML::Node decay = node["lr_decay"]) {
+        r.expect_map(decay, "training.lr_decay", {"every", "factor"});
+        if (!decay["every"] || !decay["factor"])
+            r.fail(decay, "training.lr_decay", "give both every (epochs) and factor, e.g. {every: 2, factor: 0.1}");
+        t.lr_decay_every = r.uint(decay["every"], "training.lr_decay.every", TrainingLimits::kLrDecayEvery);
+        t.lr_decay_factor = r.real(decay["factor"], "training.lr_decay.factor", TrainingLimits::kLrDecayFactor);
+    }
     if (node["momentum"])
         t.momentum = r.real(node["momentum"], "training.momentum", TrainingLimits::kMomentum);
     if (node["weight_decay"])
@@ -486,6 +494,7 @@ nlohmann::ordered_json training_config_json(const TrainingScenario& sc) {
                              {"init", t.init == kern::InitKind::he_uniform ? "he_uniform" : "xavier_uniform"},
                              {"mode", sc.inference ? "inference" : "train"}};
     if (sc.inference) training["weights"] = resolve_data_path(sc.weights, sc.file);
+    if (t.lr_decay_every) training["lr_decay"] = {{"every", t.lr_decay_every}, {"factor", t.lr_decay_factor}};
 
     const DataConfig& d = sc.data;
     auto path = [&](const std::string& p) { return resolve_data_path(p, sc.file); };

@@ -32,6 +32,8 @@ struct TrainingLimits {
     static constexpr ValueRange<uint32_t> kEpochs{1, TRAIN_JOB_MAX_EPOCHS};
     static constexpr ValueRange<uint32_t> kBatch{1, TRAIN_JOB_MAX_BATCH};
     static constexpr ValueRange<double> kLr{0.0, 1000.0};
+    static constexpr ValueRange<uint32_t> kLrDecayEvery{1, TRAIN_JOB_MAX_EPOCHS};
+    static constexpr ValueRange<double> kLrDecayFactor{0.0, 1.0};
     static constexpr ValueRange<double> kMomentum{0.0, 0.999999};
     static constexpr ValueRange<double> kWeightDecay{0.0, 1.0};
     static constexpr ValueRange<uint64_t> kSeed{0, UINT64_MAX};

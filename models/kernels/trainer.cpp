@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "common/state_io.h"
+#include "kernels/lr_schedule_core.h"
 #include "kernels/prng.h"
 
 namespace trainvp::kern {
@@ -66,7 +67,7 @@ EpochResult Trainer::train_epoch(const DataView& train, const ProgressFn& progre
     const std::clock_t cpu_start = std::clock();
     const std::vector<uint32_t> order = epoch_order(train.count, epochs_done_);
     SgdParams sgd;
-    sgd.lr = cfg_.lr;
+    sgd.lr = tvp_epoch_lr(cfg_.lr, cfg_.lr_decay_every, cfg_.lr_decay_factor, epochs_done_);
     sgd.momentum = cfg_.momentum;
     sgd.weight_decay = cfg_.weight_decay;
     EpochResult r;

@@ -17,6 +17,8 @@ struct TrainConfig {
     double lr = 0.1;
     double momentum = 0.0;
     double weight_decay = 0.0;
+    uint32_t lr_decay_every = 0;   // lr * lr_decay_factor^floor(epoch / every) (lr_schedule_core.h); 0: none
+    double lr_decay_factor = 1.0;
     uint64_t seed = 1;
     InitKind init = InitKind::he_uniform;
 };

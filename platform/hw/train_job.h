@@ -113,7 +113,11 @@ typedef struct train_job {
      * order across epochs; steps_per_epoch x epochs entries). */
     uint32_t addr_results, addr_step_losses;
     uint32_t steps_per_epoch;
-    uint32_t reserved1[7];
+    /* Learning-rate steps: epoch e trains with lr * lr_decay_factor^floor(e / lr_decay_every)
+     * (kernels/lr_schedule_core.h); lr_decay_every 0: lr throughout. */
+    uint32_t lr_decay_every;
+    double lr_decay_factor;
+    uint32_t reserved1[4];
     train_layer layers[TRAIN_JOB_MAX_LAYERS];
 } train_job;
 

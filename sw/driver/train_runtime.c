@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/lr_schedule_core.h"
 #include "kernels/prng_core.h"
 #include "trainvp/plic.h"
 #include "trainvp/train_runtime.h"
@@ -130,6 +131,8 @@ int train_job_check(const train_job* job, const char** why) {
         return fail(why, "no test set address");
     if (job->steps_per_epoch != (job->train_count + job->batch - 1u) / job->batch)
         return fail(why, "steps_per_epoch is not ceil(train_count / batch)");
+    if (job->lr_decay_every > 0u && !(job->lr_decay_factor >= 0.0 && job->lr_decay_factor <= 1.0))
+        return fail(why, "lr_decay_factor must be in [0, 1]");
     if (job->addr_batch_input == 0 || job->addr_batch_labels == 0 || job->addr_loss_grad == 0 ||
         job->addr_loss_result == 0 || (job->addr_loss_result & 7u))
         return fail(why, "batch scratch buffers missing or the loss record not 8-byte aligned");
@@ -157,10 +160,18 @@ void train_rt_epoch_order(uint64_t seed, uint32_t epoch, uint32_t* order, uint32
     }
 }
 
+/* The current epoch's learning rate into the step's SGD_UPDATE descriptors (built with job->lr). */
+static void apply_lr(struct train_rt* rt) {
+    if (rt->lr == rt->job->lr) return;
+    for (uint32_t i = 0; i < rt->step_count; ++i)
+        if (rt->step_descs[i].opcode == ACCEL_OP_SGD_UPDATE) rt->step_descs[i].lr = rt->lr;
+}
+
 static void build_step(struct train_rt* rt, uint32_t n) {
     rt->step_n = n;
     rt->step_count = train_descs_step(rt->job, n, rt->step_descs);
     train_scales_attach(&rt->scales, rt->step_descs, rt->step_count);
+    apply_lr(rt);
 }
 
 static void build_eval(struct train_rt* rt, uint32_t n) {
@@ -173,6 +184,7 @@ static void build_eval(struct train_rt* rt, uint32_t n) {
 int train_rt_init(struct train_rt* rt, const train_job* job) {
     memset(rt, 0, sizeof *rt);
     rt->job = job;
+    rt->lr = job->lr;
     rt->image_bytes = accel_tensor_bytes(job->fmt_input, job->input_size);
     rt->gather = malloc(sizeof(accel_desc) * job->batch);
     rt->step_descs = malloc(sizeof(accel_desc) * (6u * job->num_layers + 1u)); /* train_descs.h bound */
@@ -211,6 +223,15 @@ static int read_result(const train_job* job, accel_loss_result* result) {
     result->correct = rec->correct;
     result->count = rec->count;
     return ACCEL_DRV_OK;
+}
+
+void train_rt_set_epoch(struct train_rt* rt, uint32_t epoch) {
+    const train_job* job = rt->job;
+    const double lr = tvp_epoch_lr(job->lr, job->lr_decay_every, job->lr_decay_factor, epoch);
+    if (lr == rt->lr) return;
+    rt->lr = lr;
+    for (uint32_t i = 0; i < rt->step_count; ++i)
+        if (rt->step_descs[i].opcode == ACCEL_OP_SGD_UPDATE) rt->step_descs[i].lr = lr;
 }
 
 int train_rt_step(struct train_rt* rt, const uint32_t* samples, uint32_t n, uint32_t step,

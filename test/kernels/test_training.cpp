@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "common/state_io.h"
+#include "kernels/lr_schedule_core.h"
 #include "kernels/prng.h"
 #include "kernels/trainer.h"
 #include "kernels/weights_io.h"
@@ -111,6 +112,32 @@ TEST_CASE("training is reproducible from the seed, bit for bit") {
     const std::vector<uint8_t> a = run(3), b = run(3), c = run(4);
     CHECK(a == b);
     CHECK(a != c);
+}
+
+TEST_CASE("a learning-rate step schedule multiplies lr by the factor every N epochs") {
+    CHECK(tvp_epoch_lr(0.08, 0, 0.5, 7) == 0.08);  // no schedule
+    CHECK(tvp_epoch_lr(0.08, 2, 0.5, 0) == 0.08);
+    CHECK(tvp_epoch_lr(0.08, 2, 0.5, 1) == 0.08);
+    CHECK(tvp_epoch_lr(0.08, 2, 0.5, 2) == 0.04);
+    CHECK(tvp_epoch_lr(0.08, 2, 0.5, 5) == 0.02);  // powers of two: exact
+    CHECK(tvp_epoch_lr(0.1, 1, 0.1, 2) == 0.1 * 0.1 * 0.1);
+
+    // A trainer follows it: factor 1 is no schedule; factor 0 freezes the weights (no momentum, no decay)
+    // from the first step of the decayed epoch; a factor in between leaves epoch 1 alone and changes epoch 2.
+    const Synthetic train(64, 1);
+    auto weights_after = [&](uint32_t every, double factor, int epochs) {
+        TrainConfig cfg = config();
+        cfg.lr_decay_every = every, cfg.lr_decay_factor = factor;
+        Trainer t(small_cnn(), cfg);
+        for (int e = 0; e < epochs; ++e) t.train_epoch(train.view);
+        WeightsManifest m;
+        return serialize_weights(t.network(), m);
+    };
+    CHECK(weights_after(1, 1.0, 2) == weights_after(0, 1.0, 2));
+    CHECK(weights_after(1, 0.0, 3) == weights_after(0, 1.0, 1));
+    CHECK(weights_after(1, 0.5, 1) == weights_after(0, 1.0, 1));
+    CHECK(weights_after(1, 0.5, 2) != weights_after(0, 1.0, 2));
+    CHECK(weights_after(2, 0.0, 2) == weights_after(0, 1.0, 2));  // the first decay is after epoch 2
 }
 
 // The state a golden checkpoint holds: a trainer restored from it in the middle of an epoch finishes the run

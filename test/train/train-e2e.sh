@@ -10,6 +10,8 @@
 #   buffer_too_small: a buffer no tile of a layer fits is refused before the simulation (exit 2, one line
 #   naming the key, the layer, the phase and the size needed); so is a job larger than ram.size
 #   dump_reproduces: a run of --dump-config's output (saved elsewhere) gives the report of the original run
+#   lr_decay: a step schedule (lr halved every epoch) is --check-golden identical over 3 epochs; the first
+#   epoch equals a run without it, the later ones differ; bad schedules are refused naming the key
 set -u
 case=$1 trainvp=$2 compare=$3 elf=$4 root=$5 work=$6
 scenario=$root/scenarios/quick.yaml
@@ -107,6 +109,33 @@ case $case in
         grep -q "{type: fc, out: 64, bias: true}" elsewhere/d2.yaml || { echo "FAIL: the changed layer is not in the dump"; exit 1; }
         ! "$compare" reproduced a/report.json b/report.json >/dev/null ||
             { echo "FAIL: the changed layer did not change the run"; exit 1; }
+        echo "PASS" ;;
+    lr_decay)
+        few=(--set training.epochs=3 --set data.train_limit=128 --set data.test_limit=64 --set network.preset=mlp)
+        run a --check-golden "${few[@]}" --set training.lr_decay.every=1 --set training.lr_decay.factor=0.5 || exit 1
+        grep -q "^check-golden: identical ([1-9][0-9]* tensors, [1-9][0-9]* values, 3 epochs)" a/stderr ||
+            { echo "FAIL: no 'check-golden: identical' line"; cat a/stderr; exit 1; }
+        run b "${few[@]}" || exit 1
+        /usr/bin/python3 - a/report.json b/report.json <<'PY' || exit 1
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+a, b = a["training"], b["training"]
+assert a["hyperparameters"]["lr_decay"] == {"every": 1, "factor": 0.5}, a["hyperparameters"]
+assert "lr_decay" not in b["hyperparameters"], b["hyperparameters"]
+ea, eb = a["epochs"], b["epochs"]
+assert ea[0] == eb[0], "epoch 1 trains with lr in both runs"
+assert ea[1] != eb[1] and ea[2] != eb[2], "epochs 2 and 3 train with lr/2 and lr/4"
+PY
+        for bad in "training.lr_decay.factor=1.5:key 'training.lr_decay.factor'" \
+                   "training.lr_decay.every=0:key 'training.lr_decay.every'"; do
+            "$trainvp" run "$scenario" --no-progress --set "${bad%%:*}" --set training.lr_decay.factor=0.5 \
+                --set training.lr_decay.every=2 --set "${bad%%:*}" >out 2>err
+            rc=$?
+            [ $rc -eq 2 ] && grep -qF -- "${bad#*:}" err || { echo "FAIL: ${bad%%:*}: exit $rc"; cat err; exit 1; }
+            cat err
+        done
+        "$trainvp" run "$scenario" --no-progress --set training.lr_decay.every=2 >out 2>err
+        [ $? -eq 2 ] && grep -qF "give both every (epochs) and factor" err || { echo "FAIL: lr_decay without factor"; cat err; exit 1; }
         echo "PASS" ;;
     incomplete)
         mkdir -p a

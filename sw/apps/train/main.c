@@ -146,6 +146,7 @@ int main(void) {
     for (uint32_t e = 0; e < job->epochs; ++e) {
         train_epoch_result* ep = &res->epochs[e];
         train_rt_epoch_order(job->seed, e, order, job->train_count);
+        train_rt_set_epoch(&rt, e);
         double loss_sum = 0.0;
         uint32_t correct = 0, seen = 0;
         for (uint32_t first = 0; first < job->train_count; first += job->batch) {

@@ -38,6 +38,8 @@ struct train_rt {
     accel_desc* gather;
     /* int8 scale tracking (trainvp/train_scales.h): after each step, may rewrite the job's format codes. */
     struct train_scales scales;
+    /* The learning rate of the current epoch (train_rt_set_epoch), in every SGD_UPDATE of step_descs. */
+    double lr;
 };
 
 /* Checks magic, version, size and the consistency of the description (layer chain, shapes, formats,
@@ -52,6 +54,10 @@ int train_rt_init(struct train_rt* rt, const train_job* job);
 /* The permutation kern::Trainer::epoch_order draws for `epoch` (0-based): Fisher-Yates from the top with
  * random_below(seed, TVP_SHUFFLE_STREAM + epoch, i, i). */
 void train_rt_epoch_order(uint64_t seed, uint32_t epoch, uint32_t* order, uint32_t count);
+
+/* Sets the learning rate of `epoch` (0-based) from the job's step schedule (kernels/lr_schedule_core.h, as
+ * kern::Trainer): every step after this call updates with it. */
+void train_rt_set_epoch(struct train_rt* rt, uint32_t epoch);
 
 /* One SGD step on the n (1..job->batch) training samples samples[0..n): gathers their images (DMA_COPY)
  * and labels (CPU), runs forward, loss with gradient, backward and update with stochastic-rounding step
