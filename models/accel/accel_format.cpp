@@ -246,6 +246,10 @@ void TensorCodec::pack(const float* values, size_t n, const num::Format& fmt, ui
         }
         return;
     }
+    if (fmt.kind == num::FormatKind::fp8_e4m3 || fmt.kind == num::FormatKind::fp8_e5m2) {
+        num::encode_fp8_array(values, n, fmt, bytes);
+        return;
+    }
     pack_tensor(values, n, fmt, bytes);
 }
 

@@ -55,9 +55,10 @@ unsigned container_bytes(const num::Format& fmt);
 void unpack_tensor(const uint8_t* bytes, size_t n, const num::Format& fmt, float* out);
 void pack_tensor(const float* values, size_t n, const num::Format& fmt, uint8_t* bytes);
 
-// The same conversions, fast: decode tables for 8- and 16-bit containers, and direct integer paths for
-// values already on the format's grid (kernel outputs always are); anything else falls back to
-// num::encode/decode, so results equal the reference bit for bit (test_accel_format checks every pattern).
+// The same conversions, fast: decode tables for 8- and 16-bit containers, direct integer paths for
+// values already on the format's grid (kernel outputs always are), num::encode_fp8_array for fp8; anything
+// else falls back to num::encode/decode, so results equal the reference bit for bit (test_accel_format
+// checks every pattern).
 class TensorCodec {
   public:
     void unpack(const uint8_t* bytes, size_t n, const num::Format& fmt, float* out);

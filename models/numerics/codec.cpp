@@ -1,23 +1,17 @@
 // Storage encodings: the bit patterns the hardware keeps in buffers and DRAM.
 #include <cmath>
+#include <stdexcept>
 
 #include "numerics/detail.h"
 #include "numerics/format.h"
 
 namespace trainvp::num {
 
-namespace {
+namespace detail {
 
-Format encode_rounding(const Format& fmt) {
-    Format f = fmt;
-    // encode() has no SR key: a value that still needs rounding takes nearest-even.
-    if (f.rounding == Rounding::stochastic) f.rounding = Rounding::nearest_even;
-    return f;
-}
-
-uint32_t encode_float_format(float v, const detail::FloatSpec& s) {
+uint32_t encode_float_format(float v, const FloatSpec& s) {
     const int width = 1 + s.exp_bits + s.mant_bits;
-    const uint32_t sign = (detail::float_bits(v) >> 31) << (width - 1);
+    const uint32_t sign = (float_bits(v) >> 31) << (width - 1);
     const uint32_t exp_ones = (1u << s.exp_bits) - 1;
     if (std::isnan(v)) {
         // Canonical quiet NaN: E4M3 has a single NaN per sign (S.1111.111); the IEEE-like kinds set the
@@ -32,11 +26,67 @@ uint32_t encode_float_format(float v, const detail::FloatSpec& s) {
     (void)std::frexp(a, &e);  // a in [2^(e-1), 2^e)
     const int exp = e - 1;
     if (exp < s.emin()) {
-        const uint32_t mant = static_cast<uint32_t>(a * detail::pow2(s.mant_bits - s.emin()));
+        const uint32_t mant = static_cast<uint32_t>(a * pow2(s.mant_bits - s.emin()));
         return sign | mant;
     }
-    const uint32_t mant = static_cast<uint32_t>(a * detail::pow2(s.mant_bits - exp)) - (1u << s.mant_bits);
+    const uint32_t mant = static_cast<uint32_t>(a * pow2(s.mant_bits - exp)) - (1u << s.mant_bits);
     return sign | (static_cast<uint32_t>(exp + s.bias) << s.mant_bits) | mant;
+}
+
+}  // namespace detail
+
+namespace {
+
+Format encode_rounding(const Format& fmt) {
+    Format f = fmt;
+    // encode() has no SR key: a value that still needs rounding takes nearest-even.
+    if (f.rounding == Rounding::stochastic) f.rounding = Rounding::nearest_even;
+    return f;
+}
+
+// encode() of the narrow floating kinds without the generic core: one rounding mode per instantiation
+// (stochastic takes nearest-even, as encode_rounding() says).
+template <Rounding R, const detail::FloatSpec& S>
+uint32_t encode_narrow(float v) {
+    if constexpr (R == Rounding::nearest_even) {
+        return detail::narrow_float_code_rne<S>(v);
+    } else {
+        detail::Counters unused;
+        return detail::narrow_float_code<S>(detail::quantize_narrow_float<R, S>(v, 0, unused));
+    }
+}
+
+template <const detail::FloatSpec& S>
+uint32_t encode_narrow(float v, Rounding mode) {
+    switch (mode) {
+        case Rounding::truncate:
+            return encode_narrow<Rounding::truncate, S>(v);
+        case Rounding::half_up:
+            return encode_narrow<Rounding::half_up, S>(v);
+        case Rounding::nearest_even:
+        case Rounding::stochastic:
+            break;
+    }
+    return encode_narrow<Rounding::nearest_even, S>(v);
+}
+
+template <Rounding R, const detail::FloatSpec& S>
+void encode_narrow_bytes(const float* values, size_t n, uint8_t* bytes) {
+    for (size_t i = 0; i < n; ++i) bytes[i] = static_cast<uint8_t>(encode_narrow<R, S>(values[i]));
+}
+
+template <const detail::FloatSpec& S>
+void encode_narrow_bytes(const float* values, size_t n, Rounding mode, uint8_t* bytes) {
+    switch (mode) {
+        case Rounding::truncate:
+            return encode_narrow_bytes<Rounding::truncate, S>(values, n, bytes);
+        case Rounding::half_up:
+            return encode_narrow_bytes<Rounding::half_up, S>(values, n, bytes);
+        case Rounding::nearest_even:
+        case Rounding::stochastic:
+            break;
+    }
+    encode_narrow_bytes<Rounding::nearest_even, S>(values, n, bytes);
 }
 
 float decode_float_format(uint32_t bits, const detail::FloatSpec& s) {
@@ -74,9 +124,11 @@ uint32_t encode(float value, const Format& fmt) {
             return detail::float_bits(r) >> 16;
         }
         case FormatKind::fp16:
+            return encode_narrow<detail::kFp16>(value, fmt.rounding);
         case FormatKind::fp8_e4m3:
+            return encode_narrow<detail::kE4m3>(value, fmt.rounding);
         case FormatKind::fp8_e5m2:
-            return encode_float_format(quantize(value, encode_rounding(fmt)), *detail::float_spec(fmt.kind));
+            return encode_narrow<detail::kE5m2>(value, fmt.rounding);
         case FormatKind::fixed:
         case FormatKind::int8: {
             // Integer rounding straight from the float so formats wider than 24 bits encode every q exactly.
@@ -107,6 +159,18 @@ uint32_t encode(float value, const Format& fmt) {
         }
     }
     return 0;
+}
+
+void encode_fp8_array(const float* values, size_t n, const Format& fmt, uint8_t* bytes) {
+    fmt.validate();
+    switch (fmt.kind) {
+        case FormatKind::fp8_e4m3:
+            return encode_narrow_bytes<detail::kE4m3>(values, n, fmt.rounding, bytes);
+        case FormatKind::fp8_e5m2:
+            return encode_narrow_bytes<detail::kE5m2>(values, n, fmt.rounding, bytes);
+        default:
+            throw std::invalid_argument("encode_fp8_array: format " + fmt.to_string() + " is not fp8");
+    }
 }
 
 float decode(uint32_t bits, const Format& fmt) {

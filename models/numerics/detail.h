@@ -161,6 +161,125 @@ inline float quantize_float_format(float x, const FloatSpec& spec, Rounding mode
     return round_to_float_format(neg, sig, lsb_exp, top_exp, spec, mode, threshold, c);
 }
 
+// The generic encoder of the IEEE-style kinds (codec.cpp): the pattern of a value already representable in
+// spec, NaN canonicalised. The reference that narrow_float_code() is tested against.
+uint32_t encode_float_format(float v, const FloatSpec& spec);
+
+// Fast path for the narrow kinds (fp16, E4M3, E5M2): every grid step of these formats, subnormal ones
+// included, is a normal float, so rounding is integer work on the fp32 fields and the result is built as
+// q * 2^lsb in float, exactly. Same result and counts as quantize_float_format() for every input, threshold
+// and mode (test_fast_narrow.cpp checks all 2^16 upper halves of the float patterns).
+template <Rounding R, const FloatSpec& S>
+inline float quantize_narrow_float(float x, uint32_t threshold, Counters& c) {
+    static_assert(S.emin() - S.mant_bits > -126, "the format's smallest grid step must be a normal float");
+    const uint32_t u = float_bits(x);
+    const uint32_t a = u & 0x7FFFFFFFu;
+    const uint32_t sign = u & 0x80000000u;
+    const float max_finite = static_cast<float>(S.max_finite);
+    if (a >= 0x7F800000u) {
+        if (a > 0x7F800000u || S.has_inf) return x;  // NaN, or infinity in a format that has it
+        ++c.saturated;
+        return bits_float(sign | float_bits(max_finite));
+    }
+    if (a == 0) return x;
+    // fp32 subnormals take exponent -126 without the hidden bit, as the generic core's significand does.
+    const uint32_t ef = a >> 23;
+    const int e = ef ? static_cast<int>(ef) - 127 : -126;
+    const uint64_t sig = (a & 0x7FFFFFu) | (ef ? 0x800000u : 0u);
+    const int lsb_target = (e > S.emin() ? e : S.emin()) - S.mant_bits;
+    // Discarded bits: at least 23 - M. From 56 on the whole 24-bit significand lies below half an ulp and
+    // below the 32 bits the stochastic comparand keeps, so capping d there changes nothing.
+    int d = lsb_target - (e - 23);
+    d = d < 56 ? d : 56;
+    const uint64_t rem = sig & ((uint64_t{1} << d) - 1);
+    const uint64_t half = uint64_t{1} << (d - 1);
+    uint64_t q = sig >> d;
+    bool up = false;
+    if constexpr (R == Rounding::nearest_even) {
+        (void)threshold;
+        up = rem > half || (rem == half && (q & 1u));
+    } else if constexpr (R == Rounding::half_up) {
+        (void)threshold;
+        up = rem > half || (rem == half && sign == 0);
+    } else if constexpr (R == Rounding::stochastic) {
+        const uint32_t top32 =
+            d <= 32 ? static_cast<uint32_t>(rem << (32 - d)) : static_cast<uint32_t>(rem >> (d - 32));
+        up = static_cast<uint64_t>(top32) + threshold >= (uint64_t{1} << 32);
+    } else {
+        (void)threshold;
+        (void)rem;
+        (void)half;
+    }
+    q += up ? 1u : 0u;
+    // q <= 2^(M+1) and 2^lsb_target is a normal float: the product is exact (or +inf past fp32's range,
+    // which saturates below as the generic core's double does).
+    float mag = static_cast<float>(q) * bits_float(static_cast<uint32_t>(lsb_target + 127) << 23);
+    if (mag > max_finite) {
+        ++c.saturated;
+        mag = (S.has_inf && R != Rounding::truncate) ? std::numeric_limits<float>::infinity() : max_finite;
+    }
+    if (mag == 0.0f) ++c.underflow;
+    return bits_float(float_bits(mag) | sign);
+}
+
+// The storage pattern of r, a value of S (the output of quantize_narrow_float), NaN or infinity: the fields
+// read straight off the fp32 pattern. Same bits as encode_float_format().
+template <const FloatSpec& S>
+inline uint32_t narrow_float_code(float r) {
+    constexpr int kWidth = 1 + S.exp_bits + S.mant_bits;
+    constexpr uint32_t kExpOnes = (1u << S.exp_bits) - 1;
+    constexpr uint32_t kMantMask = (1u << S.mant_bits) - 1;
+    const uint32_t u = float_bits(r);
+    const uint32_t a = u & 0x7FFFFFFFu;
+    const uint32_t sign = (u >> 31) << (kWidth - 1);
+    if (a > 0x7F800000u) {
+        // Canonical quiet NaN, as encode_float_format().
+        return sign | (kExpOnes << S.mant_bits) | (S.has_inf ? 1u << (S.mant_bits - 1) : kMantMask);
+    }
+    if (a == 0x7F800000u) return sign | (kExpOnes << S.mant_bits);
+    const int e = static_cast<int>(a >> 23) - 127;
+    if (e < S.emin()) {
+        // A subnormal of S (or zero): r * 2^(M - emin) is its integer mantissa, exactly.
+        const float scale = bits_float(static_cast<uint32_t>(S.mant_bits - S.emin() + 127) << 23);
+        return sign | static_cast<uint32_t>(bits_float(a) * scale);
+    }
+    return sign | (static_cast<uint32_t>(e + S.bias) << S.mant_bits) |
+           ((a >> (23 - S.mant_bits)) & kMantMask);
+}
+
+// encode() with nearest-even for the narrow kinds in one branch-free step (selects only, so array loops
+// vectorise), the same bits as narrow_float_code(quantize_narrow_float<nearest_even>()). In the normal
+// range nearest-even drops the low 23-M bits of the fp32 pattern (a carry moves into the exponent) and
+// rebiasing the exponent field gives the code. Below it the grid is 2^(emin-M): adding C = 2^(emin-M+23),
+// whose ulp is that grid, lets the FPU's default rounding round, and the low bits of the sum are the
+// subnormal mantissa (2^M when the value rounds up to the smallest normal, whose code that is). Overflow and
+// infinity give infinity (E5M2, fp16) or the largest value (E4M3); NaN the canonical NaN.
+template <const FloatSpec& S>
+inline uint32_t narrow_float_code_rne(float x) {
+    static_assert(S.emin() - S.mant_bits > -126, "the format's smallest grid step must be a normal float");
+    constexpr int kDrop = 23 - S.mant_bits;
+    constexpr uint32_t kLowMask = (1u << kDrop) - 1;
+    constexpr uint32_t kMinNormal = static_cast<uint32_t>(S.emin() + 127) << 23;
+    constexpr uint32_t kRebias = static_cast<uint32_t>(127 - S.bias) << S.mant_bits;
+    constexpr int kWidth = 1 + S.exp_bits + S.mant_bits;
+    constexpr uint32_t kExpOnes = (1u << S.exp_bits) - 1;
+    constexpr uint32_t kMantMask = (1u << S.mant_bits) - 1;
+    constexpr uint32_t kNanCode =
+        (kExpOnes << S.mant_bits) | (S.has_inf ? 1u << (S.mant_bits - 1) : kMantMask);
+    const uint32_t max_bits = float_bits(static_cast<float>(S.max_finite));
+    const uint32_t overflow_code = S.has_inf ? kExpOnes << S.mant_bits : (max_bits >> kDrop) - kRebias;
+    const float magic = bits_float(static_cast<uint32_t>(S.emin() - S.mant_bits + 23 + 127) << 23);
+    const uint32_t u = float_bits(x);
+    const uint32_t a = u & 0x7FFFFFFFu;
+    const uint32_t normal_bits = (a + (kLowMask >> 1) + ((a >> kDrop) & 1u)) & ~kLowMask;
+    const uint32_t normal_code = (normal_bits >> kDrop) - kRebias;  // meaningless below kMinNormal: unused
+    const uint32_t sub_code = float_bits(bits_float(a) + magic) - float_bits(magic);
+    uint32_t code = a < kMinNormal ? sub_code : normal_code;
+    code = normal_bits > max_bits ? overflow_code : code;  // also infinity (and NaN, replaced next)
+    code = a > 0x7F800000u ? kNanCode : code;
+    return ((u >> 31) << (kWidth - 1)) | code;
+}
+
 // Fixed point and int8 as one grid: q * step with q in [qmin, qmax].
 struct FixedGrid {
     double scale;      // 1 / step = 2^frac_bits

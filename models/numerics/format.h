@@ -102,6 +102,9 @@ void quantize_array(float* data, size_t n, const Format& fmt, const SrKey& key, 
 // above storage_bits(); any NaN pattern decodes to a NaN.
 uint32_t encode(float value, const Format& fmt);
 float decode(uint32_t bits, const Format& fmt);
+// encode() of n values of an fp8 kind, one byte each (the accelerator's 8-bit containers). Throws
+// std::invalid_argument for another kind or an invalid fmt.
+void encode_fp8_array(const float* values, size_t n, const Format& fmt, uint8_t* bytes);
 
 // Per-tensor power-of-two scale for int8: the smallest scale_exp with max|x| <= 127 * 2^scale_exp, so the
 // largest magnitude never saturates under any rounding mode. NaN and infinities are ignored; with no finite

@@ -79,8 +79,9 @@ void float_loop(float* data, size_t n, const detail::FloatSpec& spec, uint64_t s
 // Nearest-even and truncation into a narrower binary format, branch-free on the fp32 bit pattern. Inside the
 // target's normal range, rounding drops the low 23-M bits of the pattern (a carry moves into the exponent, as
 // it should). Below it the grid is fixed at 2^(emin-M): nearest-even adds and subtracts C = 2^(emin-M+23),
-// whose ulp is that grid, so the FPU's default rounding does the work; truncation scales and converts to
-// integer. Same results as the generic core (checked by the reference tests and by round_raw cross-checks).
+// whose ulp is that grid, so the FPU's default rounding does the work; truncation steps down one grid value
+// where that rounded up. Same results as the generic core (checked by the reference tests, test_fast_narrow
+// and by round_raw cross-checks). Selects only, so GCC vectorises every instantiation.
 template <Rounding R, const detail::FloatSpec& S>
 void float_loop_bits(float* data, size_t n, Counters& c) {
     constexpr int kDrop = 23 - S.mant_bits;
@@ -88,45 +89,77 @@ void float_loop_bits(float* data, size_t n, Counters& c) {
     constexpr uint32_t kMinNormal = static_cast<uint32_t>(S.emin() + 127) << 23;
     // bf16 shares fp32's exponent range, so its subnormals are fp32 subnormals and the bit path covers them.
     constexpr bool kSameRange = S.emin() == -126;
+    constexpr uint32_t kSatLimit = S.has_inf ? 0x7F800000u : 0x7F800001u;
     const uint32_t max_bits = detail::float_bits(static_cast<float>(S.max_finite));
     const float grid = kSameRange ? 0.0f : static_cast<float>(detail::pow2(S.emin() - S.mant_bits));
-    const float inv_grid = kSameRange ? 0.0f : static_cast<float>(detail::pow2(S.mant_bits - S.emin()));
     const float magic = kSameRange ? 0.0f : static_cast<float>(detail::pow2(S.emin() - S.mant_bits + 23));
+    // 32-bit counts per chunk keep the vector lanes 32 bits wide (64-bit sums cost a widening per element).
+    constexpr size_t kChunk = size_t{1} << 20;
     uint64_t saturated = 0;
     uint64_t underflow = 0;
-    for (size_t i = 0; i < n; ++i) {
-        const uint32_t u = detail::float_bits(data[i]);
-        const uint32_t sign = u & 0x80000000u;
-        const uint32_t a = u & 0x7FFFFFFFu;
-        const float fa = detail::bits_float(a);
-        uint32_t normal, sub;
-        if constexpr (R == Rounding::nearest_even) {
-            normal = (a + (kLowMask >> 1) + ((a >> kDrop) & 1u)) & ~kLowMask;
-        } else {
-            normal = a & ~kLowMask;
+    for (size_t i0 = 0; i0 < n; i0 += kChunk) {
+        const size_t end = n - i0 < kChunk ? n : i0 + kChunk;
+        uint32_t chunk_saturated = 0;
+        uint32_t chunk_underflow = 0;
+        for (size_t i = i0; i < end; ++i) {
+            const uint32_t u = detail::float_bits(data[i]);
+            const uint32_t sign = u & 0x80000000u;
+            const uint32_t a = u & 0x7FFFFFFFu;
+            const float fa = detail::bits_float(a);
+            uint32_t normal, sub;
+            if constexpr (R == Rounding::nearest_even) {
+                normal = (a + (kLowMask >> 1) + ((a >> kDrop) & 1u)) & ~kLowMask;
+            } else {
+                normal = a & ~kLowMask;
+            }
+            if constexpr (kSameRange) {
+                sub = normal;
+            } else if constexpr (R == Rounding::nearest_even) {
+                sub = detail::float_bits((fa + magic) - magic);
+            } else {
+                // Nearest on the grid, one step down where that rounded up (all exact: small multiples of
+                // the grid).
+                const float nearest = (fa + magic) - magic;
+                sub = detail::float_bits(nearest > fa ? nearest - grid : nearest);
+            }
+            uint32_t r = a < kMinNormal ? sub : normal;
+            // Inputs from kSatLimit up pass through unchanged: NaN, and infinity where the format has one.
+            // E4M3 has none, and its infinity (whose rounded pattern is itself, above max_bits) saturates
+            // with the finite overflows.
+            const bool over = (a < kSatLimit) & (r > max_bits);
+            const uint32_t overflow_to = (S.has_inf && R == Rounding::nearest_even) ? 0x7F800000u : max_bits;
+            r = over ? overflow_to : r;
+            // A bit mask, not a select: GCC 12 if-converts a second select into branches and leaves the loop
+            // scalar.
+            const uint32_t keep_input = 0u - static_cast<uint32_t>(a >= kSatLimit);
+            r = (a & keep_input) | (r & ~keep_input);
+            chunk_saturated += static_cast<uint32_t>(over);
+            chunk_underflow += static_cast<uint32_t>((a < 0x7F800000u) & (a != 0) & (r == 0));
+            data[i] = detail::bits_float(r | sign);
         }
-        if constexpr (kSameRange) {
-            sub = normal;
-        } else if constexpr (R == Rounding::nearest_even) {
-            sub = detail::float_bits((fa + magic) - magic);
-        } else {
-            const float below = fa < magic ? fa : 0.0f;  // keeps the conversion in range; unused otherwise
-            sub = detail::float_bits(static_cast<float>(static_cast<int32_t>(below * inv_grid)) * grid);
-        }
-        uint32_t r = a < kMinNormal ? sub : normal;
-        const bool finite = a < 0x7F800000u;
-        const bool over = finite & (r > max_bits);
-        const uint32_t overflow_to = (S.has_inf && R == Rounding::nearest_even) ? 0x7F800000u : max_bits;
-        r = over ? overflow_to : r;
-        // Non-finite inputs: NaN and (with infinity) inf pass through; E4M3 saturates infinity.
-        const bool sat_inf = !S.has_inf & (a == 0x7F800000u);
-        r = finite ? r : (sat_inf ? max_bits : a);
-        saturated += static_cast<uint64_t>(over | sat_inf);
-        underflow += static_cast<uint64_t>(finite & (a != 0) & (r == 0));
-        data[i] = detail::bits_float(r | sign);
+        saturated += chunk_saturated;
+        underflow += chunk_underflow;
     }
     c.saturated += saturated;
     c.underflow += underflow;
+}
+
+// Whether detail::quantize_narrow_float() covers the spec (fp16, E4M3, E5M2; not bf16, whose subnormal grid
+// lies below the normal floats).
+template <const detail::FloatSpec& S>
+constexpr bool kNarrow = S.emin() - S.mant_bits > -126;
+
+// Half-up and stochastic rounding into a narrow kind: the generic core's results, by integer work.
+template <Rounding R, const detail::FloatSpec& S>
+void float_loop_narrow(float* data, size_t n, uint64_t stream, uint64_t first, Counters& c) {
+    Counters local;
+    for (size_t i = 0; i < n; ++i) {
+        uint32_t threshold = 0;
+        if constexpr (R == Rounding::stochastic) threshold = detail::sr_draw(stream, first + i);
+        data[i] = detail::quantize_narrow_float<R, S>(data[i], threshold, local);
+    }
+    c.saturated += local.saturated;
+    c.underflow += local.underflow;
 }
 
 // Specialised per spec so the constants fold into the loop.
@@ -136,9 +169,26 @@ void float_loop_fixed_spec(float* data, size_t n, uint64_t stream, uint64_t firs
         (void)stream;
         (void)first;
         float_loop_bits<R, S>(data, n, c);
+    } else if constexpr (kNarrow<S>) {
+        float_loop_narrow<R, S>(data, n, stream, first, c);
     } else {
         float_loop<R>(data, n, S, stream, first, c);
     }
+}
+
+template <const detail::FloatSpec& S>
+float quantize_narrow(float x, Rounding mode, uint32_t threshold, Counters& c) {
+    switch (mode) {
+        case Rounding::truncate:
+            return detail::quantize_narrow_float<Rounding::truncate, S>(x, threshold, c);
+        case Rounding::nearest_even:
+            return detail::quantize_narrow_float<Rounding::nearest_even, S>(x, threshold, c);
+        case Rounding::half_up:
+            return detail::quantize_narrow_float<Rounding::half_up, S>(x, threshold, c);
+        case Rounding::stochastic:
+            return detail::quantize_narrow_float<Rounding::stochastic, S>(x, threshold, c);
+    }
+    return x;
 }
 
 template <Rounding R>
@@ -198,13 +248,19 @@ void quantize_array(float* data, size_t n, const Format& fmt, const SrKey& key, 
 }
 
 float quantize(float x, const Format& fmt, const SrKey& key, uint64_t index, QuantStats* stats) {
-    // The per-element path skips the array loops' set-up; it uses the generic core for the floating kinds,
-    // which the tests hold equal to the array loops' bit paths.
+    // The per-element path skips the array loops' set-up; it uses the narrow kinds' integer path and the
+    // generic core for bf16, which the tests hold equal to each other and to the array loops' bit paths.
     fmt.validate();
     const uint32_t threshold = fmt.rounding == Rounding::stochastic ? sr_threshold(key, index) : 0;
     Counters c;
     float r = x;
-    if (const detail::FloatSpec* spec = detail::float_spec(fmt.kind)) {
+    if (fmt.kind == FormatKind::fp16) {
+        r = quantize_narrow<detail::kFp16>(x, fmt.rounding, threshold, c);
+    } else if (fmt.kind == FormatKind::fp8_e4m3) {
+        r = quantize_narrow<detail::kE4m3>(x, fmt.rounding, threshold, c);
+    } else if (fmt.kind == FormatKind::fp8_e5m2) {
+        r = quantize_narrow<detail::kE5m2>(x, fmt.rounding, threshold, c);
+    } else if (const detail::FloatSpec* spec = detail::float_spec(fmt.kind)) {
         if (fmt.kind != FormatKind::fp32)
             r = detail::quantize_float_format(x, *spec, fmt.rounding, threshold, c);
     } else {

@@ -1,6 +1,9 @@
-// Throughput of quantize_array per format and rounding mode (prints figures; not a test: nothing timed is
-// asserted). Usage: bench_numerics_quantize [elements] [repeats]
+// Throughput of quantize_array per format and rounding mode, and of encoding into the 8- and 16-bit floating
+// kinds (prints figures; not a test: nothing timed is asserted). Usage: bench_numerics_quantize [elements]
+// [repeats]
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -32,6 +35,26 @@ int main(int argc, char** argv) {
             if (s < best) best = s;
         }
         std::printf("%-12s %8.1f M elements/s\n", text, n / best / 1e6);
+    }
+    // encode() element by element, and encode_fp8_array (the accelerator's tensor packing).
+    std::vector<uint8_t> bytes(n);
+    for (const char* text : {"fp16", "fp8e4m3", "fp8e5m2", "fp8e4m3:rtz"}) {
+        const trainvp::num::Format fmt = trainvp::num::Format::parse(text);
+        const bool fp8 = fmt.storage_bits() == 8;
+        double best_one = 1e30, best_array = 1e30;
+        uint32_t sink = 0;
+        for (int r = 0; r < repeats; ++r) {
+            const auto t0 = std::chrono::steady_clock::now();
+            for (size_t i = 0; i < n; ++i) sink += trainvp::num::encode(src[i], fmt);
+            const auto t1 = std::chrono::steady_clock::now();
+            if (fp8) trainvp::num::encode_fp8_array(src.data(), n, fmt, bytes.data());
+            const auto t2 = std::chrono::steady_clock::now();
+            best_one = std::min(best_one, std::chrono::duration<double>(t1 - t0).count());
+            best_array = std::min(best_array, std::chrono::duration<double>(t2 - t1).count());
+        }
+        std::printf("encode %-12s %8.1f M elements/s", text, n / best_one / 1e6);
+        if (fp8) std::printf(", encode_fp8_array %8.1f M elements/s", n / best_array / 1e6);
+        std::printf(" (checksum %u)\n", sink + bytes[n / 2]);
     }
     return 0;
 }
