@@ -163,7 +163,9 @@ TrainingRun::TrainingRun(const std::string& scenario_path, const YAML::Node& roo
     scenario_ = parse_training_scenario(root, scenario_path);
     if (scenario_.inference) scenario_.training.epochs = 1;  // one pass over the test set
     data_ = load_training_data(scenario_);
-    trainer_ = std::make_unique<kern::Trainer>(scenario_.network, scenario_.training);
+    // The platform trains; this copy of the network holds the parameters it writes into the job and reads
+    // back, so it needs no batch buffers (--check-golden builds its own trainer).
+    trainer_ = std::make_unique<kern::Trainer>(scenario_.network, scenario_.training, false);
     check_data(data_.train, trainer_->network(), "training");
     check_data(data_.test, trainer_->network(), "test");
     if (scenario_.inference) {

@@ -160,8 +160,11 @@ std::vector<LayerSpec> resnet_layers(uint32_t n, uint32_t classes) {
     return v;
 }
 
-Network::Network(const NetworkSpec& spec, uint32_t max_batch, bool momentum)
-    : spec_(spec), max_batch_(max_batch), input_{spec.channels, spec.rows, spec.cols} {
+Network::Network(const NetworkSpec& spec, uint32_t max_batch, bool momentum, bool batch_buffers)
+    : spec_(spec),
+      max_batch_(max_batch),
+      batch_buffers_(batch_buffers),
+      input_{spec.channels, spec.rows, spec.cols} {
     if (spec.layers.empty()) throw NetworkError(NetworkError::npos, "network: no layers");
     if (max_batch == 0) throw NetworkError(NetworkError::npos, "network: batch size must be at least 1");
     if (input_.c == 0 || input_.h == 0 || input_.w == 0)
@@ -182,7 +185,7 @@ Network::Network(const NetworkSpec& spec, uint32_t max_batch, bool momentum)
     }
     resolve_graph();
     for (size_t i = 0; i < spec.layers.size(); ++i) build_layer(i, momentum);
-    loss_grad_.resize(static_cast<size_t>(max_batch) * num_classes());
+    if (batch_buffers_) loss_grad_.resize(static_cast<size_t>(max_batch) * num_classes());
     out_err_.assign(layers_.size(), nullptr);
 }
 
@@ -440,6 +443,7 @@ void Network::build_layer(size_t index, bool momentum) {
         }
     }
     if (L.out.size() == 0) throw NetworkError(index, where(index, L.name, s) + ": empty output");
+    if (!batch_buffers_) return;
     L.y.resize(static_cast<size_t>(max_batch_) * L.out.size());
     if (s.kind == LayerKind::concat) {
         size_t total = 0;
@@ -511,6 +515,7 @@ std::vector<ParamTensor*> Network::mutable_parameters() {
 }
 
 void Network::forward(const float* x, uint32_t n, uint64_t seed, uint32_t step) {
+    if (!batch_buffers_) throw UserError("network: built without batch buffers (parameters only)");
     if (n > max_batch_) throw UserError("network: batch of " + std::to_string(n) + " exceeds the buffers");
     for (size_t l = 0; l < layers_.size(); ++l) {
         Layer& L = layers_[l];
@@ -641,6 +646,7 @@ uint64_t Network::forward_macs() const {
 }
 
 LossResult Network::loss(const uint8_t* labels, uint32_t n, uint64_t seed, uint32_t step, bool grad) {
+    if (!batch_buffers_) throw UserError("network: built without batch buffers (parameters only)");
     const Layer& last = layers_.back();
     const Out g{grad ? loss_grad_.data() : nullptr, last.err_format,
                 key(seed, layers_.size(), Slot::dx, step), &loss_stats_};
@@ -648,6 +654,7 @@ LossResult Network::loss(const uint8_t* labels, uint32_t n, uint64_t seed, uint3
 }
 
 void Network::backward(const float* x, uint32_t n, uint64_t seed, uint32_t step) {
+    if (!batch_buffers_) throw UserError("network: built without batch buffers (parameters only)");
     for (size_t l = layers_.size(); l-- > 0;) {
         Layer& L = layers_[l];
         const float* g = gather_error(l, n, seed, step);

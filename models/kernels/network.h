@@ -166,8 +166,10 @@ constexpr uint32_t kEvalStep = 0xffffffffu;
 
 class Network {
   public:
-    // Throws UserError for inconsistent shapes or formats. Buffers hold up to max_batch samples.
-    Network(const NetworkSpec& spec, uint32_t max_batch, bool momentum);
+    // Throws UserError for inconsistent shapes or formats. Buffers hold up to max_batch samples; without
+    // batch_buffers the network holds its parameters only (formats still resolved for max_batch), for a
+    // caller that never runs it (the platform's copy of the network), and forward/backward/loss throw.
+    Network(const NetworkSpec& spec, uint32_t max_batch, bool momentum, bool batch_buffers = true);
 
     // Deterministic initialisation: weights U(-b, b) from (seed, tensor, element), biases 0.
     void init(InitKind kind, uint64_t seed);
@@ -232,6 +234,7 @@ class Network {
 
     NetworkSpec spec_;
     uint32_t max_batch_;
+    bool batch_buffers_ = true;
     Shape input_;
     num::Format input_format_;
     std::vector<Layer> layers_;

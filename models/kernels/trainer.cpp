@@ -17,9 +17,10 @@ namespace {
 constexpr uint64_t kShuffleStream = TVP_SHUFFLE_STREAM;
 }  // namespace
 
-Trainer::Trainer(const NetworkSpec& spec, const TrainConfig& cfg)
-    : cfg_(cfg), net_(spec, cfg.batch, cfg.momentum != 0.0) {
+Trainer::Trainer(const NetworkSpec& spec, const TrainConfig& cfg, bool batch_buffers)
+    : cfg_(cfg), net_(spec, cfg.batch, cfg.momentum != 0.0, batch_buffers) {
     net_.init(cfg.init, cfg.seed);
+    if (!batch_buffers) return;
     batch_x_.resize(static_cast<size_t>(cfg.batch) * net_.input_size());
     batch_labels_.resize(cfg.batch);
 }

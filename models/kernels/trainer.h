@@ -59,8 +59,9 @@ struct EpochCursor {
 
 class Trainer {
   public:
-    // Builds and initialises the network (Network::init with cfg.init and cfg.seed).
-    Trainer(const NetworkSpec& spec, const TrainConfig& cfg);
+    // Builds and initialises the network (Network::init with cfg.init and cfg.seed). Without batch_buffers,
+    // the network and the trainer hold parameters only (Network), for a caller that only reads them.
+    Trainer(const NetworkSpec& spec, const TrainConfig& cfg, bool batch_buffers = true);
 
     // One epoch: a permutation of the training set drawn from (seed, epoch), consecutive batches of
     // cfg.batch (the last may be smaller), one SGD step each. Step numbers count from 0 across epochs.

@@ -204,6 +204,27 @@ TEST_CASE("a trainer restored mid-epoch finishes bit for bit like one trained in
     CHECK(w1.epoch == 1);
 }
 
+TEST_CASE("a parameters-only trainer has the same parameters and formats, and refuses to run") {
+    TrainConfig cfg = config();
+    cfg.momentum = 0.9;
+    Trainer full(small_cnn(), cfg), params(small_cnn(), cfg, false);
+    WeightsManifest a, b;
+    CHECK(serialize_weights(full.network(), a) == serialize_weights(params.network(), b));
+    REQUIRE(full.network().layers().size() == params.network().layers().size());
+    for (size_t l = 0; l < full.network().layers().size(); ++l) {
+        const Layer &F = full.network().layers()[l], &P = params.network().layers()[l];
+        CHECK(F.act_format == P.act_format);
+        CHECK(F.err_format == P.err_format);
+        CHECK(!F.y.empty());
+        CHECK(P.y.empty());  // no batch buffers
+        CHECK(P.dx.empty());
+    }
+    Network& net = params.network();
+    const std::vector<float> x(net.input_size(), 0.5f);
+    CHECK_THROWS_WITH(net.forward(x.data(), 1, 1, 0), Catch::Contains("without batch buffers"));
+    CHECK_THROWS_WITH(net.backward(x.data(), 1, 1, 0), Catch::Contains("without batch buffers"));
+}
+
 TEST_CASE("a trainer refuses the state of another network") {
     Trainer a(small_cnn(), config());
     StateWriter w;
