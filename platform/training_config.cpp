@@ -158,6 +158,11 @@ class Reader {
     std::string file_;
 };
 
+// A norm layer's backward pass: fixed, range or projection.
+void norm_gradient(const Reader& r, const YAML::Node& node, const std::string& key, kern::NormGradient& out) {
+    kern::parse_norm_gradient(r.choice(node, key, {"fixed", "range", "projection"}), out);
+}
+
 LayerSpec parse_layer(const Reader& r, const YAML::Node& node, const std::string& key) {
     if (!node.IsMap()) r.fail(node, key, "expected a map with a 'type'");
     if (!node["type"])
@@ -211,10 +216,7 @@ LayerSpec parse_layer(const Reader& r, const YAML::Node& node, const std::string
                      {"type", "name", "input", "inputs", "groups", "scale_bits", "gradient", "formats"});
         u32("groups", s.groups, TrainingLimits::kUnits);
         u32("scale_bits", s.scale_bits, ValueRange<uint32_t>{0, kern::GroupNormShape::kMaxScaleBits});
-        if (node["gradient"])
-            kern::parse_norm_gradient(
-                r.choice(node["gradient"], key + ".gradient", {"fixed", "range", "projection"}),
-                s.norm_gradient);
+        if (node["gradient"]) norm_gradient(r, node["gradient"], key + ".gradient", s.norm_gradient);
     } else {
         s.kind = type == "maxpool" ? LayerKind::maxpool : LayerKind::avgpool;
         r.expect_map(node, key, {"type", "name", "input", "inputs", "size", "stride", "formats"});
@@ -318,10 +320,7 @@ void parse_preset_norm(const Reader& r, const YAML::Node& node, const std::strin
         if (node["scale_bits"])
             s.scale_bits = r.uint(node["scale_bits"], "network.norm.scale_bits",
                                   ValueRange<uint32_t>{0, kern::GroupNormShape::kMaxScaleBits});
-        if (node["gradient"])
-            kern::parse_norm_gradient(
-                r.choice(node["gradient"], "network.norm.gradient", {"fixed", "range", "projection"}),
-                s.norm_gradient);
+        if (node["gradient"]) norm_gradient(r, node["gradient"], "network.norm.gradient", s.norm_gradient);
     }
 }
 

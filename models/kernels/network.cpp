@@ -81,30 +81,33 @@ const char* layer_kind_name(LayerKind k) {
     return i < std::size(kKindNames) ? kKindNames[i] : "?";
 }
 
-bool parse_layer_kind(const std::string& name, LayerKind& out) {
-    for (size_t i = 0; i < std::size(kKindNames); ++i)
-        if (name == kKindNames[i]) {
-            out = static_cast<LayerKind>(i);
+namespace {
+
+const char* const kNormGradientNames[] = {"fixed", "range", "projection"};
+
+// The enum value whose name (its index in `names`) is `name`.
+template <typename E, size_t N>
+bool parse_named(const char* const (&names)[N], const std::string& name, E& out) {
+    for (size_t i = 0; i < N; ++i)
+        if (name == names[i]) {
+            out = static_cast<E>(i);
             return true;
         }
     return false;
 }
 
-namespace {
-const char* const kNormGradientNames[] = {"fixed", "range", "projection"};
 }  // namespace
+
+bool parse_layer_kind(const std::string& name, LayerKind& out) {
+    return parse_named(kKindNames, name, out);
+}
 
 const char* norm_gradient_name(NormGradient g) {
     return kNormGradientNames[static_cast<size_t>(g)];
 }
 
 bool parse_norm_gradient(const std::string& name, NormGradient& out) {
-    for (size_t i = 0; i < std::size(kNormGradientNames); ++i)
-        if (name == kNormGradientNames[i]) {
-            out = static_cast<NormGradient>(i);
-            return true;
-        }
-    return false;
+    return parse_named(kNormGradientNames, name, out);
 }
 
 std::vector<LayerSpec> lenet5_layers() {
