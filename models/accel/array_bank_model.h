@@ -33,6 +33,9 @@ class StepBufferModel {
     // Ends the step: returns its stall cycles (step cycles - 1) and adds them to `stalls` by reason.
     uint64_t end_step(std::array<uint64_t, kStallReasons>& stalls);
     bool unlimited() const { return unlimited_; }
+    // Bytes after which buffer b's bank pattern repeats (word width x banks): a fold whose addresses all move
+    // by a multiple of this, per buffer, sees the same words cross, the same banks and so the same stalls.
+    uint64_t period(Buffer b) const { return uint64_t{port_[b].bank_width_bytes} * port_[b].banks; }
     // Cycles one step lasts without stalls (a PE that takes several cycles per product); default 1.
     void set_step_cycles(uint32_t cycles) { step_cycles_ = cycles; }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 #include <string>
 
 #include "accel/array_bank_model.h"
@@ -260,13 +261,46 @@ using detail::Buffer;
 // Output stationary: C[m0+i][n0+j] stays in PE(i, j). Step s of a fold: row i's edge reads A[m0+i][s-i],
 // column j's edge reads B[s-j][n0+j] (skew), PE(i, j) does MAC k = s-i-j; column j's results leave through
 // the top edge, row i at step T + r - 1 + j + i (docs "Output stationary").
+// The stalls of the folds already walked, by what decides them: the fold's size and flags and, per buffer,
+// the offset all its addresses share modulo the buffer's period (StepBufferModel::period). Lanes start empty
+// in every fold, so a fold with the same key stalls exactly as the one walked.
+class FoldMemo {
+  public:
+    using Key = std::array<uint64_t, 6>;
+    using Stalls = std::array<uint64_t, kStallReasons>;
+    // True (and the fold's stalls added to t) when a fold with this key was walked before.
+    bool replay(const Key& key, GemmTiming& t) {
+        const auto it = seen_.find(key);
+        if (it == seen_.end()) return false;
+        for (size_t i = 0; i < kStallReasons; ++i) t.stall_cycles_by_reason[i] += it->second[i];
+        return true;
+    }
+    // Brackets the walk of a new fold.
+    void begin(const GemmTiming& t) { before_ = t.stall_cycles_by_reason; }
+    void end(const Key& key, const GemmTiming& t) {
+        Stalls d;
+        for (size_t i = 0; i < kStallReasons; ++i) d[i] = t.stall_cycles_by_reason[i] - before_[i];
+        seen_.emplace(key, d);
+    }
+
+  private:
+    std::map<Key, Stalls> seen_;
+    Stalls before_{};
+};
+
 void os_stalls(const GemmShape& s, const ArrayConfig& cfg, const std::array<uint64_t, 3>& ls,
                detail::StepBufferModel& bank, GemmTiming& t) {
     const uint64_t T = s.k;
+    FoldMemo memo;
     for (uint64_t m0 = 0; m0 < s.m; m0 += cfg.rows)
         for (uint64_t n0 = 0; n0 < s.n; n0 += cfg.cols) {
             const uint64_t r = std::min<uint64_t>(cfg.rows, s.m - m0),
                            c = std::min<uint64_t>(cfg.cols, s.n - n0);
+            // Every address below is one of these bases plus a term of the lane and the step alone.
+            const FoldMemo::Key key{r, c, m0 * ls[0] % bank.period(buf_a), n0 * ls[1] % bank.period(buf_b),
+                                    (n0 * ls[2] + m0 * s.c_bytes) % bank.period(buf_c), 0};
+            if (memo.replay(key, t)) continue;
+            memo.begin(t);
             bank.begin_fold(static_cast<uint32_t>(r), static_cast<uint32_t>(c), static_cast<uint32_t>(c));
             for (uint64_t st = 0; st < fold_cycles(r, c, T); ++st) {
                 for (uint64_t i = 0; i < r && i <= st; ++i)
@@ -280,6 +314,7 @@ void os_stalls(const GemmShape& s, const ArrayConfig& cfg, const std::array<uint
                 }
                 bank.end_step(t.stall_cycles_by_reason);
             }
+            memo.end(key, t);
         }
 }
 
@@ -304,11 +339,18 @@ WsRoles ws_roles(const GemmShape& s, const ArrayConfig& cfg, const std::array<ui
 void ws_stalls(const GemmShape& s, const ArrayConfig& cfg, const WsRoles& w, detail::StepBufferModel& bank,
                GemmTiming& t) {
     const uint64_t T = w.n;
+    FoldMemo memo;
     for (uint64_t m0 = 0; m0 < w.m; m0 += cfg.cols)
         for (uint64_t k0 = 0; k0 < w.k; k0 += cfg.rows) {
             const uint64_t r = std::min<uint64_t>(cfg.rows, w.k - k0),
                            c = std::min<uint64_t>(cfg.cols, w.m - m0);
             const bool psum_in = k0 > 0 || s.accumulate;
+            // Every address below is one of these bases plus a term of the lane and the step alone.
+            const FoldMemo::Key key{r, c, (m0 * w.stat_ls + k0 * w.stat_bytes) % bank.period(w.stat),
+                                    k0 * w.stream_ls % bank.period(w.stream), m0 * w.out_ls % bank.period(buf_c),
+                                    psum_in};
+            if (memo.replay(key, t)) continue;
+            memo.begin(t);
             uint32_t lanes[3] = {0, 0, static_cast<uint32_t>(c)};
             lanes[w.stat] = static_cast<uint32_t>(c);
             lanes[w.stream] = static_cast<uint32_t>(r);
@@ -331,6 +373,7 @@ void ws_stalls(const GemmShape& s, const ArrayConfig& cfg, const WsRoles& w, det
                 }
                 bank.end_step(t.stall_cycles_by_reason);
             }
+            memo.end(key, t);
         }
 }
 
