@@ -523,3 +523,17 @@ TEST_CASE("a network with an int8 role that is not tracked is refused before the
     CHECK_THROWS_WITH(check_tracked_int8(t.network()),
                       Catch::Contains("layer fc1 errors") && Catch::Contains("int8 with a fixed scale"));
 }
+
+TEST_CASE("an int8 graph passes the platform check and a fixed-scale int8 norm output is refused by name",
+          "[train_fw][int8]") {
+    kern::TrainConfig tc;
+    kern::Trainer t(int8_scheme(residual_spec(true)), tc);
+    REQUIRE(t.network().has_tracked_scales());
+    CHECK_NOTHROW(check_tracked_int8(t.network()));
+    kern::Layer& norm = t.network().layers()[4];
+    REQUIRE(norm.name == "a_norm");
+    norm.formats.activations = num::Format::int8_scaled(-4);
+    norm.tracked[static_cast<int>(kern::Role::activations)] = false;
+    CHECK_THROWS_WITH(check_tracked_int8(t.network()), Catch::Contains("layer a_norm activations") &&
+                                                           Catch::Contains("int8 with a fixed scale"));
+}
