@@ -100,7 +100,7 @@ uint32_t train_scales_error_source(const train_job* job, uint32_t layer, uint32_
             return TRAIN_SCALES_FROM_DY;
         }
         uint32_t c[2];
-        if (consumers_of(job, p, c) == 0) return TRAIN_SCALES_FROM_LOSS; /* refused by train_job_check */
+        if (consumers_of(job, p, c) == 0) return TRAIN_SCALES_FROM_NONE; /* the job writer refuses this */
         if (has_weights(&job->layers[c[0]])) {
             *at = c[0];
             return TRAIN_SCALES_FROM_DX;
