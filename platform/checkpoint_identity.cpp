@@ -54,6 +54,8 @@ std::string platform_identity_text(const ConfigSchema& schema) {
     for (const char* key : {"name", "description", "firmware"}) root.remove(key);
     if (root["uart"]) root["uart"].remove("output");
     if (root["sim"]) root["sim"].remove("max_time");
+    // A simulation-speed switch: the same times and results either way (train.dma_dmi).
+    if (root["hardware"] && root["hardware"]["dma"]) root["hardware"]["dma"].remove("dmi");
     YAML::Emitter out;
     out << root;
     return out.c_str();

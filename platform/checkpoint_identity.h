@@ -1,7 +1,7 @@
 // What makes a checkpoint valid for a run (checkpoint_file.h CheckpointIdentity): hashes of the resolved
 // scenario, the firmware and the data. Only what changes results counts: the scenario's name, description
-// and firmware path, the console destination (uart.output) and the time limit (sim.max_time) do not, nor
-// where the data files lie; their contents do.
+// and firmware path, the console destination (uart.output), the time limit (sim.max_time) and the DMA's DMI
+// switch (hardware.dma.dmi) do not, nor where the data files lie; their contents do.
 #pragma once
 
 #include <cstdint>

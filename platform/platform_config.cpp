@@ -85,6 +85,9 @@ void register_accelerator_keys(ConfigSchema& s, AcceleratorConfig& a) {
           "largest DMA bus transaction in bytes (power of two)", DmaConfig::kBurstBytes);
     s.add("hardware.dma.max_outstanding", &a.dma.max_outstanding, "DMA bursts whose latencies may overlap",
           DmaConfig::kMaxOutstanding);
+    s.add("hardware.dma.dmi", &a.dma.dmi,
+          "copy DMA bursts through the DRAM's direct memory pointer when it states its burst timing (fast, "
+          "same timing); false = every burst on the bus");
     s.add("hardware.interconnect.width_bytes", &a.interconnect.width_bytes,
           "bytes per accelerator cycle between the DMA, buffers, PE array and vector unit (power of two)",
           InterconnectConfig::kWidthBytes);

@@ -72,6 +72,9 @@ struct DmaConfig {
 
     uint32_t burst_bytes = 256;    // largest TLM transaction the DMA issues: AXI4 16 x 16 B
     uint32_t max_outstanding = 4;  // bursts whose latencies may overlap (docs/accelerator.md "DMA")
+    // Copy bursts through the DRAM's DMI pointer when the DRAM states its burst timing (same simulated
+    // times and counters, fewer bus transactions: a simulation-speed switch, not hardware).
+    bool dmi = true;
 };
 
 // The interconnect between the DMA, the buffers, the PE array and the vector unit (hardware.interconnect).

@@ -1,8 +1,10 @@
 #include "accel/dma_engine.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "accel/accel_protocol.h"
+#include "common/transfer_timing.h"
 #include "common/state_io.h"
 
 namespace trainvp {
@@ -33,6 +35,40 @@ DmaEngine::DmaEngine(sc_core::sc_module_name name, const AcceleratorConfig& conf
       log_(this->name()) {
     cmd_in.register_b_transport(this, &DmaEngine::command);
     buffers_out.register_invalidate_direct_mem_ptr(this, &DmaEngine::invalidate);
+    bus_out.register_invalidate_direct_mem_ptr(this, &DmaEngine::invalidate_bus);
+}
+
+void DmaEngine::request_bus_dmi(uint64_t address) {
+    tlm::tlm_generic_payload req;
+    req.set_command(tlm::TLM_READ_COMMAND);
+    req.set_address(address);
+    TransferTimingExt timing;
+    req.set_extension(&timing);
+    tlm::tlm_dmi dmi;
+    const bool granted = bus_out->get_direct_mem_ptr(req, dmi);
+    req.clear_extension(&timing);  // it lives on this stack frame
+    if (!granted || !timing.answered || !dmi.get_dmi_ptr() || dmi.get_start_address() > address ||
+        dmi.get_end_address() < address) {
+        // Not asked again for the range the answer covers (at least this address).
+        refused_.start = std::min<uint64_t>(dmi.get_start_address(), address);
+        refused_.end = std::max<uint64_t>(dmi.get_end_address(), address);
+        return;
+    }
+    BusDmi g;
+    g.ptr = dmi.get_dmi_ptr();
+    g.start = dmi.get_start_address();
+    g.end = dmi.get_end_address();
+    g.readable = dmi.is_read_allowed();
+    g.writable = dmi.is_write_allowed();
+    g.read_ticks = dmi.get_read_latency().value();
+    g.write_ticks = dmi.get_write_latency().value();
+    g.bytes_per_ns = timing.bytes_per_ns;
+    bus_dmi_ = g;
+}
+
+void DmaEngine::invalidate_bus(sc_dt::uint64 start, sc_dt::uint64 end) {
+    if (bus_dmi_.start <= end && start <= bus_dmi_.end) bus_dmi_ = BusDmi{};
+    if (refused_.start <= end && start <= refused_.end) refused_ = Refused{};
 }
 
 void DmaEngine::save_state(StateWriter& w) const {
@@ -63,23 +99,44 @@ void DmaEngine::command(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay
 
 bool DmaEngine::burst(tlm::tlm_command c, uint64_t address, uint8_t* data, uint64_t n, uint64_t& total,
                       uint64_t& wave, uint32_t& in_wave) {
-    // Command, byte enables and the DMI hint are set once per command (move()).
-    trans_.set_command(c);
-    trans_.set_address(address);
-    trans_.set_data_ptr(data);
-    trans_.set_data_length(static_cast<unsigned int>(n));
-    trans_.set_streaming_width(static_cast<unsigned int>(n));
-    trans_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    sc_core::sc_time latency = sc_core::SC_ZERO_TIME;
-    bus_out->b_transport(trans_, latency);
-    if (trans_.is_response_error()) return false;
-    wave = std::max<uint64_t>(wave, latency.value());
+    const bool read = c == tlm::TLM_READ_COMMAND;
+    BusDmi& g = bus_dmi_;
+    uint64_t ticks;
+    if (address >= g.start && address <= g.end && n - 1 <= g.end - address && (read ? g.readable : g.writable)) {
+        // Through the DMI pointer, charged what the target's b_transport would annotate (transfer_timing.h).
+        uint8_t* at = g.ptr + (address - g.start);
+        if (read)
+            std::memcpy(data, at, n);
+        else
+            std::memcpy(at, data, n);
+        if (n != g.transfer_bytes) {
+            g.transfer_bytes = n;
+            g.transfer_ticks = transfer_time(static_cast<unsigned int>(n), g.bytes_per_ns).value();
+        }
+        ticks = (read ? g.read_ticks : g.write_ticks) + g.transfer_ticks;
+    } else {
+        // Command and byte enables are set once per command (move()).
+        trans_.set_command(c);
+        trans_.set_address(address);
+        trans_.set_data_ptr(data);
+        trans_.set_data_length(static_cast<unsigned int>(n));
+        trans_.set_streaming_width(static_cast<unsigned int>(n));
+        trans_.set_dmi_allowed(false);
+        trans_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+        sc_core::sc_time latency = sc_core::SC_ZERO_TIME;
+        bus_out->b_transport(trans_, latency);
+        if (trans_.is_response_error()) return false;
+        ticks = latency.value();
+        if (config_.dmi && trans_.is_dmi_allowed() && !(address >= refused_.start && address <= refused_.end))
+            request_bus_dmi(address);
+    }
+    wave = std::max<uint64_t>(wave, ticks);
     if (++in_wave == config_.max_outstanding) {
         total += wave;
         wave = 0;
         in_wave = 0;
     }
-    if (c == tlm::TLM_READ_COMMAND) {
+    if (read) {
         counters_.read_bytes += n;
         ++counters_.read_bursts;
     } else {
@@ -99,7 +156,6 @@ bool DmaEngine::move(DmaCommand& cmd, uint64_t& total, sc_core::sc_time& buffer_
     uint8_t* direct = nullptr;
     trans_.set_byte_enable_ptr(nullptr);
     trans_.set_byte_enable_length(0);
-    trans_.set_dmi_allowed(false);
     if (cmd.kind == DmaCommand::Kind::fetch || cmd.kind == DmaCommand::Kind::put) {
         direct = cmd.data;
     } else if (length) {

@@ -7,6 +7,9 @@
 // plus a cycle per interconnect width), otherwise one b_transport per burst. Both sides overlap: a command
 // takes the longer of the two (docs/accelerator.md "DMA"). A TLM error on the bus stops the command with the
 // burst's address; it never aborts the simulation.
+// When the DRAM grants DMI and states its burst timing (common/transfer_timing.h), later bursts inside the
+// grant copy through the DMI pointer and are charged the latency b_transport would have annotated: the same
+// times, bytes and counters, without a bus transaction per burst (DmaConfig::dmi turns this off).
 #pragma once
 
 #include <tlm_utils/simple_initiator_socket.h>
@@ -55,6 +58,23 @@ class DmaEngine : public sc_core::sc_module, public accel::PartState {
     bool burst(tlm::tlm_command c, uint64_t address, uint8_t* data, uint64_t n, uint64_t& total,
                uint64_t& wave, uint32_t& in_wave);
     void invalidate(sc_dt::uint64 start, sc_dt::uint64 end) { buffers_.invalidate(start, end); }
+    // After a b_transport whose target hinted DMI at `address`: asks for a grant with burst timing.
+    void request_bus_dmi(uint64_t address);
+    void invalidate_bus(sc_dt::uint64 start, sc_dt::uint64 end);
+
+    // The DRAM's DMI grant with its burst timing (empty: start > end). Latencies in kernel time units.
+    struct BusDmi {
+        uint8_t* ptr = nullptr;
+        uint64_t start = 1, end = 0;
+        bool readable = false, writable = false;
+        uint64_t read_ticks = 0, write_ticks = 0;
+        double bytes_per_ns = 0.0;
+        uint64_t transfer_bytes = 0, transfer_ticks = 0;  // transfer_time() of the last length seen
+    };
+    // A range whose DMI was refused or came without burst timing: not asked again until invalidated.
+    struct Refused {
+        uint64_t start = 1, end = 0;
+    };
 
     DmaConfig config_;
     InterconnectConfig interconnect_;
@@ -62,6 +82,8 @@ class DmaEngine : public sc_core::sc_module, public accel::PartState {
     accel::BufferAccess buffers_;
     tlm::tlm_generic_payload trans_;
     std::vector<uint8_t> staging_;  // bursts to or from a buffer without DMI
+    BusDmi bus_dmi_;
+    Refused refused_;
     DmaCounters counters_;
     Logger log_;
 };

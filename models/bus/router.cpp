@@ -178,6 +178,11 @@ bool Router::get_direct_mem_ptr(int, tlm::tlm_generic_payload& trans, tlm::tlm_d
     }
     dmi.set_start_address(range.base + local_start);
     dmi.set_end_address(range.base + local_end);
+    // The hop b_transport adds (IEEE 1666-2011 11.2.5: an interconnect adds its own latency).
+    if (granted) {
+        dmi.set_read_latency(dmi.get_read_latency() + hop_latency_);
+        dmi.set_write_latency(dmi.get_write_latency() + hop_latency_);
+    }
     return granted;
 }
 

@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/transfer_timing.h"
+
 namespace trainvp {
 
 namespace {
@@ -122,7 +124,7 @@ void Memory::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& dela
         // transaction (sc_time construction from a double is a measurable share of DMA-heavy runs).
         if (len != transfer_length_) {
             transfer_length_ = len;
-            transfer_time_ = sc_core::sc_time(len / config_.bytes_per_ns, sc_core::SC_NS);
+            transfer_time_ = transfer_time(len, config_.bytes_per_ns);
         }
         delay += transfer_time_;
     }
@@ -146,6 +148,11 @@ bool Memory::get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& d
     dmi.set_granted_access(tlm::tlm_dmi::DMI_ACCESS_READ_WRITE);
     dmi.set_read_latency(read_latency_);
     dmi.set_write_latency(write_latency_);
+    // b_transport's delay is exactly these latencies plus transfer_time() of the length (transfer_timing.h).
+    if (auto* timing = trans.get_extension<TransferTimingExt>()) {
+        timing->answered = true;
+        timing->bytes_per_ns = config_.bytes_per_ns;
+    }
     return true;
 }
 

@@ -18,7 +18,8 @@ struct MemoryConfig {
     double read_latency_ns = 10.0;   // per transaction, added to the b_transport delay and reported in DMI
     double write_latency_ns = 10.0;  // per transaction, added to the b_transport delay and reported in DMI
     double bytes_per_ns = 0.0;       // sustained bandwidth; 0 = unlimited. Adds length / bytes_per_ns per
-                                     // b_transport (DMI accesses only see the fixed latencies)
+                                     // b_transport (DMI accesses only see the fixed latencies, unless
+                                     // the initiator asks with TransferTimingExt: transfer_timing.h)
     bool dmi = true;                 // grant direct memory pointers
 
     // Throws std::invalid_argument naming the offending field.

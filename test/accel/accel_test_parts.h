@@ -39,11 +39,23 @@ struct ForeignMemory : sc_core::sc_module {
     sc_core::sc_time latency;
     uint64_t transactions = 0;
     std::vector<uint64_t> lengths;  // of every transaction served
+    bool grant_dmi = false;         // hint and grant DMI (without stating any burst timing)
 
     ForeignMemory(sc_core::sc_module_name name, uint64_t bytes, sc_core::sc_time latency_)
         : sc_module(name), mem(bytes, 0), latency(latency_) {
         in.register_b_transport(this, &ForeignMemory::b_transport);
         in.register_transport_dbg(this, &ForeignMemory::transport_dbg);
+        in.register_get_direct_mem_ptr(this, &ForeignMemory::get_direct_mem_ptr);
+    }
+    bool get_direct_mem_ptr(tlm::tlm_generic_payload&, tlm::tlm_dmi& dmi) {
+        dmi.set_start_address(0);
+        dmi.set_end_address(mem.size() - 1);
+        if (!grant_dmi) return false;
+        dmi.set_dmi_ptr(mem.data());
+        dmi.set_granted_access(tlm::tlm_dmi::DMI_ACCESS_READ_WRITE);
+        dmi.set_read_latency(latency);
+        dmi.set_write_latency(latency);
+        return true;
     }
     void b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
         const uint64_t a = t.get_address(), n = t.get_data_length();
@@ -58,6 +70,7 @@ struct ForeignMemory : sc_core::sc_module {
         ++transactions;
         lengths.push_back(n);
         delay += latency;
+        t.set_dmi_allowed(grant_dmi);
         t.set_response_status(tlm::TLM_OK_RESPONSE);
     }
     unsigned int transport_dbg(tlm::tlm_generic_payload& t) {

@@ -37,15 +37,39 @@ MemoryConfig dram() {
     return m;
 }
 
+// A pass-through between the DMA and the DRAM that counts the bus transactions and DMI requests it forwards.
+struct CountingHop : sc_core::sc_module {
+    tlm_utils::simple_target_socket<CountingHop> in{"in"};
+    tlm_utils::simple_initiator_socket<CountingHop> out{"out"};
+    uint64_t transactions = 0, dmi_requests = 0;
+
+    explicit CountingHop(sc_core::sc_module_name name) : sc_module(name) {
+        in.register_b_transport(this, &CountingHop::b_transport);
+        in.register_get_direct_mem_ptr(this, &CountingHop::get_direct_mem_ptr);
+        out.register_invalidate_direct_mem_ptr(this, &CountingHop::invalidate);
+    }
+    void b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
+        ++transactions;
+        out->b_transport(t, delay);
+    }
+    bool get_direct_mem_ptr(tlm::tlm_generic_payload& t, tlm::tlm_dmi& dmi) {
+        ++dmi_requests;
+        return out->get_direct_mem_ptr(t, dmi);
+    }
+    void invalidate(sc_dt::uint64 start, sc_dt::uint64 end) { in->invalidate_direct_mem_ptr(start, end); }
+};
+
 struct Bench {
     TestInitiator ctrl{"ctrl"};
-    DmaEngine dma{"dma", dma_config()};
+    DmaEngine dma;
+    CountingHop hop{"hop"};
     Memory mem{"dram", dram()};
     std::unique_ptr<SramBuffer> sram;
     std::unique_ptr<ForeignMemory> foreign;
-    explicit Bench(bool dmi = true) {
+    explicit Bench(bool dmi = true, AcceleratorConfig config = dma_config()) : dma("dma", config) {
         ctrl.socket.bind(dma.cmd_in);
-        dma.bus_out.bind(mem.bus_in);
+        dma.bus_out.bind(hop.in);
+        hop.out.bind(mem.bus_in);
         if (dmi) {
             sram = std::make_unique<SramBuffer>("buffer", SramConfig{4096, 4, 8, 1, 1}, 500e6);
             dma.buffers_out.bind(sram->in);
@@ -175,6 +199,80 @@ TEST_CASE("a buffer without DMI gets one write per burst and its latency counts"
         CHECK(delay == c.buffer_time);
         CHECK(c.dram_time < c.buffer_time);
     });
+}
+
+// The DRAM states its burst timing with its DMI grant (common/transfer_timing.h): after the first burst on
+// the bus, the DMA copies through the pointer and charges each burst what the bus would have.
+TEST_CASE("DMA bursts after the first go through the DRAM's DMI grant with the bus's timing",
+          "[accel][dma][dmi]") {
+    Bench b;
+    b.run([&] {
+        DmaCommand c = load(0x1010, 3, 100, 300, 256);
+        sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+        REQUIRE(b.send(c, delay) == tlm::TLM_OK_RESPONSE);
+        CHECK(b.hop.transactions == 1);
+        CHECK(b.hop.dmi_requests == 1);
+        CHECK(c.dram_time == waves({48, 52, 4, 64, 32, 24, 64, 12}, 20));
+        CHECK(b.dma.counters().read_bursts == 8);
+        for (uint32_t r = 0; r < 3; ++r)
+            CHECK(b.buffer()[256 + r * 100 + 99] == static_cast<uint8_t>((0x1010 + r * 300 + 99) * 13 + 5));
+        // Stores through the pointer land in the DRAM and cost the write latency.
+        DmaCommand out = load(4096, 4, 128, 1024, 0);
+        out.kind = DmaCommand::Kind::store;
+        REQUIRE(b.send(out, delay) == tlm::TLM_OK_RESPONSE);
+        CHECK(b.hop.transactions == 1);
+        CHECK(out.dram_time == waves({64, 64, 64, 64, 64, 64, 64, 64}, 30));
+        uint8_t v = 0;
+        b.mem.read(4096 + 3 * 1024 + 127, &v, 1);
+        CHECK(v == b.buffer()[3 * 128 + 127]);
+        // A burst outside the grant still goes on the bus and fails there, with its address.
+        DmaCommand bad = load(8192 - 32, 1, 64, 64, 0);
+        CHECK(b.send(bad, delay) == tlm::TLM_GENERIC_ERROR_RESPONSE);
+        CHECK(bad.fault_address == 8192);
+        CHECK(bad.bytes == 32);
+        CHECK(b.hop.transactions == 2);
+    });
+}
+
+TEST_CASE("hardware.dma.dmi off puts every DMA burst on the bus with the same timing", "[accel][dma][dmi]") {
+    AcceleratorConfig config = dma_config();
+    config.dma.dmi = false;
+    Bench b(true, config);
+    b.run([&] {
+        DmaCommand c = load(0x1010, 3, 100, 300, 256);
+        sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+        REQUIRE(b.send(c, delay) == tlm::TLM_OK_RESPONSE);
+        CHECK(b.hop.transactions == 8);
+        CHECK(b.hop.dmi_requests == 0);
+        CHECK(c.dram_time == waves({48, 52, 4, 64, 32, 24, 64, 12}, 20));
+    });
+}
+
+// A DRAM that grants DMI but does not state its burst timing (a third-party target): the DMA cannot know
+// what a burst would cost, so every burst stays on the bus, and it asks for DMI only once.
+TEST_CASE("a DRAM that grants DMI without burst timing keeps every DMA burst on the bus", "[accel][dma][dmi]") {
+    TestInitiator ctrl("ctrl");
+    DmaEngine dma("dma", dma_config());
+    CountingHop hop("hop");
+    ForeignMemory dram("dram", 8192, sc_core::sc_time(20, sc_core::SC_NS));
+    dram.grant_dmi = true;
+    SramBuffer sram("buffer", SramConfig{4096, 4, 8, 1, 1}, 500e6);
+    ctrl.socket.bind(dma.cmd_in);
+    dma.bus_out.bind(hop.in);
+    hop.out.bind(dram.in);
+    dma.buffers_out.bind(sram.in);
+    for (uint32_t i = 0; i < 8192; ++i) dram.mem[i] = static_cast<uint8_t>(i * 7);
+    ctrl.body = [&] {
+        DmaCommand c = load(0x1010, 3, 100, 300, 256);
+        sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+        REQUIRE(send_command(ctrl.socket, c, delay) == tlm::TLM_OK_RESPONSE);
+        CHECK(hop.transactions == 8);
+        CHECK(dram.transactions == 8);
+        CHECK(hop.dmi_requests == 1);
+        CHECK(sram.data()[256 + 2 * 100 + 99] == static_cast<uint8_t>((0x1010 + 2 * 300 + 99) * 7));
+    };
+    sc_core::sc_start();
+    REQUIRE(ctrl.body_finished);
 }
 
 // Checkpoints: the DMA engine's only lasting state is its counters; restored, they continue from the saved

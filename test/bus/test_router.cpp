@@ -194,6 +194,9 @@ TEST_CASE("routers chain: each hop translates and adds its latency", "[router]")
         CHECK(cpu.dmi(0x40008010, dmi));
         CHECK(dmi.get_start_address() == 0x40008000);
         CHECK(dmi.get_end_address() == 0x40008fff);
+        // Each hop adds its latency to the grant too: a DMI access costs what b_transport annotates.
+        CHECK(dmi.get_read_latency() == sc_time(2 + 2 + 1, SC_NS));
+        CHECK(dmi.get_write_latency() == sc_time(2 + 2 + 1, SC_NS));
     };
     sc_core::sc_start();
     REQUIRE(cpu.body_finished);

@@ -4,6 +4,7 @@
 #include <array>
 #include <stdexcept>
 
+#include "common/transfer_timing.h"
 #include "mem/memory.h"
 #include "mem/tlm_test_initiator.h"
 #include "stderr_capture.h"
@@ -181,6 +182,41 @@ TEST_CASE("memory adds read, write and bandwidth latency to the delay", "[memory
         CHECK(b.cpu.read(0, buf, 64, delay) == tlm::TLM_OK_RESPONSE);
         CHECK(delay == sc_time(7 + 32, SC_NS));
         CHECK(sc_core::sc_time_stamp() == sc_core::SC_ZERO_TIME);  // the target never waits
+    });
+}
+
+TEST_CASE("memory answers the burst-timing request of a DMI grant with what b_transport charges",
+          "[memory]") {
+    MemoryConfig c = small_config();
+    c.bytes_per_ns = 2.5;
+    Bench b(c);
+    b.run([&] {
+        trainvp::TransferTimingExt timing;
+        tlm::tlm_dmi dmi;
+        REQUIRE(b.cpu.dmi(0, dmi, tlm::TLM_READ_COMMAND, &timing));
+        CHECK(timing.answered);
+        CHECK(timing.bytes_per_ns == 2.5);
+        uint8_t buf[256] = {};
+        for (unsigned int n : {1u, 3u, 64u, 255u, 256u}) {
+            sc_time delay = sc_core::SC_ZERO_TIME;
+            CHECK(b.cpu.read(16, buf, n, delay) == tlm::TLM_OK_RESPONSE);
+            CHECK(delay == dmi.get_read_latency() + trainvp::transfer_time(n, timing.bytes_per_ns));
+            delay = sc_core::SC_ZERO_TIME;
+            CHECK(b.cpu.write(16, buf, n, delay) == tlm::TLM_OK_RESPONSE);
+            CHECK(delay == dmi.get_write_latency() + trainvp::transfer_time(n, timing.bytes_per_ns));
+        }
+    });
+}
+
+TEST_CASE("memory without DMI leaves the burst-timing request unanswered", "[memory]") {
+    MemoryConfig off = small_config();
+    off.dmi = false;
+    Bench n(off);
+    n.run([&] {
+        trainvp::TransferTimingExt timing;
+        tlm::tlm_dmi dmi;
+        CHECK_FALSE(n.cpu.dmi(0, dmi, tlm::TLM_READ_COMMAND, &timing));
+        CHECK_FALSE(timing.answered);
     });
 }
 

@@ -104,6 +104,18 @@ class TestInitiator : public sc_core::sc_module {
         dmi_data.init();
         return socket->get_direct_mem_ptr(trans, dmi_data);
     }
+    // The same with `extension` on the request (taken off again: the caller owns it).
+    template <class Ext>
+    bool dmi(uint64_t address, tlm::tlm_dmi& dmi_data, tlm::tlm_command command, Ext* extension) {
+        tlm::tlm_generic_payload trans;
+        trans.set_command(command);
+        trans.set_address(address);
+        trans.set_extension(extension);
+        dmi_data.init();
+        const bool granted = socket->get_direct_mem_ptr(trans, dmi_data);
+        trans.clear_extension(extension);
+        return granted;
+    }
 
   private:
     void run() {

@@ -7,6 +7,8 @@
 #   incomplete: a firmware that exits 0 without training (hello.elf) makes trainvp fail with a message
 #   buffer_size | dram_bandwidth: a smaller activation buffer / lower DRAM bandwidth changes the cycles and
 #   the simulated time, not the results or the weights
+#   dma_dmi: DMA bursts on the bus (hardware.dma.dmi false) instead of through the DRAM's DMI pointer give
+#   the same report (times, counters, energy), weights and console output
 #   buffer_too_small: a buffer no tile of a layer fits is refused before the simulation (exit 2, one line
 #   naming the key, the layer, the phase and the size needed); so is a job larger than ram.size
 #   dump_reproduces: a run of --dump-config's output (saved elsewhere) gives the report of the original run
@@ -54,6 +56,13 @@ case $case in
     determinism)
         run a && run b || exit 1
         "$compare" same a/report.json b/report.json || exit 1
+        cmp a/final-weights.bin b/final-weights.bin || { echo "FAIL: weights files differ"; exit 1; }
+        cmp a/stdout b/stdout || { echo "FAIL: console output differs"; exit 1; }
+        echo "PASS" ;;
+    dma_dmi)
+        run a && run b --set hardware.dma.dmi=false || exit 1
+        "$compare" speed a/report.json b/report.json || exit 1
+        [ "$("$compare" get b/report.json /config/hardware/dma/dmi)" = false ] || { echo "FAIL: dmi not off"; exit 1; }
         cmp a/final-weights.bin b/final-weights.bin || { echo "FAIL: weights files differ"; exit 1; }
         cmp a/stdout b/stdout || { echo "FAIL: console output differs"; exit 1; }
         echo "PASS" ;;
