@@ -27,28 +27,38 @@ uint16_t job_code(const train_layer& t, kern::Role role) {
 constexpr kern::Role kTrackable[] = {kern::Role::weights, kern::Role::activations, kern::Role::errors,
                                      kern::Role::weight_grads};
 
+// The roles of a layer the firmware tracks when they are int8 (train_scales.c trackable_roles), as the
+// golden network does (Layer::tracked): every role of conv and fc, a norm layer's activations and errors,
+// an add layer's activations.
+bool trackable(const kern::Layer& L, kern::Role r) {
+    using K = kern::LayerKind;
+    switch (L.spec.kind) {
+        case K::conv:
+        case K::fc:
+            return true;
+        case K::norm:
+            return r == kern::Role::activations || r == kern::Role::errors;
+        case K::add:
+            return r == kern::Role::activations;
+        default:
+            return false;
+    }
+}
+
 }  // namespace
 
 void check_tracked_int8(const kern::Network& net) {
     for (const kern::Layer& L : net.layers()) {
-        if (!net.has_tracked_scales()) break;
-        using K = kern::LayerKind;
-        const K k = L.spec.kind;
-        if (k == K::add || k == K::concat || k == K::norm || k == K::global_avgpool)
-            throw UserError("network: layer " + L.name + " (" + kern::layer_kind_name(k) +
-                            "): int8 with tracked scales runs on the platform for chains of conv, fc, relu "
-                            "and pooling layers only; graphs and norm, add, concat or global_avgpool layers "
-                            "train with it in 'trainvp golden' (use network.formats.scheme: fp8 on the "
-                            "platform)");
-    }
-    if (net.has_tracked_scales() && !net.is_chain())
-        throw UserError("network: int8 with tracked scales runs on the platform for chains only; this graph "
-                        "trains with it in 'trainvp golden'");
-    for (const kern::Layer& L : net.layers()) {
-        if (!L.weight) continue;
         for (kern::Role r : kTrackable) {
+            const bool tracked = L.tracked[static_cast<int>(r)];
+            if (tracked && !trackable(L, r))
+                throw UserError(
+                    "network: layer " + L.name + " (" + kern::layer_kind_name(L.spec.kind) + ") " +
+                    kern::role_name(r) +
+                    ": the training firmware tracks no int8 scale for this role of this layer kind");
+            if (!trackable(L, r)) continue;
             const bool int8 = L.formats[r].kind == num::FormatKind::int8;
-            if (int8 != L.tracked[static_cast<int>(r)])
+            if (int8 != tracked)
                 throw UserError(
                     "network: layer " + L.name + " " + kern::role_name(r) + ": " + L.formats[r].to_string() +
                     (int8 ? " is int8 with a fixed scale; the training firmware tracks the scale of "
@@ -64,7 +74,6 @@ void read_int8_scales(const Memory& ram, kern::Network& net) {
     ram.read(uint64_t{TRAIN_JOB_BASE} - TRAINVP_DRAM_BASE, &job, sizeof job);
     for (size_t l = 0; l < net.layers().size() && l < job.num_layers; ++l) {
         const kern::Layer& L = net.layers()[l];
-        if (!L.weight) continue;
         for (kern::Role r : kTrackable) {
             if (!L.tracked[static_cast<int>(r)]) continue;
             const uint16_t code = job_code(job.layers[l], r);

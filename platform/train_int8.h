@@ -12,9 +12,10 @@
 
 namespace trainvp {
 
-// The firmware takes a conv/fc role in int8 for a tracked one: the network's int8 roles must be exactly its
-// tracked ones (the trainer refuses int8 with a fixed scale, so this holds for every scenario). UserError
-// naming the layer and role otherwise.
+// The firmware takes an int8 role it can track (every role of conv and fc, a norm layer's activations and
+// errors, an add layer's activations: kern::Layer::tracked) for a tracked one: those int8 roles must be
+// exactly the network's tracked ones (the trainer refuses int8 with a fixed scale, so this holds for every
+// scenario), in chains and graphs alike. UserError naming the layer and role otherwise.
 void check_tracked_int8(const kern::Network& net);
 
 // Sets the scale of every tracked tensor of `net` from the job's format codes in DRAM (at TRAIN_JOB_BASE),

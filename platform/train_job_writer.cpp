@@ -262,15 +262,21 @@ TrainJobImage plan_train_job(const kern::Trainer& trainer, uint32_t train_count,
             }
             t.fmt_part[e] = train_format_code(part_format[e], C.name + " errors");
         }
+        // With tracked int8 scales the plan changes when scales do (an edge's part and the layer's error
+        // format drift apart): the firmware plans again from the formats (train_scales_plan_errors), so
+        // every layer keeps its part and has a dy buffer.
+        const bool replanned = net.has_tracked_scales();
+        if (replanned)
+            t.addr_dy = mem.take(tensor_bytes(uint64_t{B} * L.out.size(), L.err_format), img.buffer_bytes);
         if (L.consumers.size() == 1 && part_format[0] == L.err_format) {
             t.err_mode = TRAIN_ERR_IN_PLACE;
             t.addr_g = t.addr_part[0];
-            t.addr_part[0] = 0;
-            t.fmt_part[0] = 0;
+            if (!replanned) t.addr_part[0] = t.fmt_part[0] = 0;
             continue;
         }
         t.err_mode = L.consumers.size() == 1 ? TRAIN_ERR_COPY : TRAIN_ERR_SUM2;
-        t.addr_dy = mem.take(tensor_bytes(uint64_t{B} * L.out.size(), L.err_format), img.buffer_bytes);
+        if (!replanned)
+            t.addr_dy = mem.take(tensor_bytes(uint64_t{B} * L.out.size(), L.err_format), img.buffer_bytes);
         t.addr_g = t.addr_dy;
     }
     // The firmware keeps a step's and an evaluation's descriptors and the batch gather on its heap; concat

@@ -9,9 +9,10 @@
  * this description (accel/accel_desc.h) and writes a train_results at addr_results.
  *
  * All fields little-endian, addresses are bus addresses, tensors use the accelerator's storage rule
- * (accel_desc.h), format fields are ACCEL_FMT codes. A conv/fc role in INT8 has a tracked scale: its format
- * fields (and those of the layers that inherit them) are the tensor's current format, which the firmware
- * rewrites between steps (trainvp/train_scales.h) and the platform reads back after the run.
+ * (accel_desc.h), format fields are ACCEL_FMT codes. A role in INT8 that the golden network tracks (every
+ * conv/fc role, a norm layer's activations and errors, an add layer's activations) has a tracked scale: its
+ * format fields (and those of the layers that inherit them) are the tensor's current format, which the
+ * firmware rewrites between steps (trainvp/train_scales.h) and the platform reads back after the run.
  */
 #ifndef TRAINVP_HW_TRAIN_JOB_H
 #define TRAINVP_HW_TRAIN_JOB_H
@@ -47,7 +48,9 @@
 /* How the error of a layer's output is formed before its backward pass (kern::Network, network.h "Graph
  * execution order"): used in place (addr_g is the loss gradient or the one consumer's error), copied and
  * rounded into fmt_err (one part in another format: DMA_COPY), or the sum of two parts (ADD), both into
- * addr_dy with stochastic-rounding slot dy. */
+ * addr_dy with stochastic-rounding slot dy. In a job with tracked int8 scales the choice follows the scales:
+ * every layer but the last has addr_dy and keeps its part (addr_part[0], fmt_part[0]) when in place, and
+ * the firmware plans again whenever a scale changes (train_scales_plan_errors). */
 #define TRAIN_ERR_IN_PLACE 0u
 #define TRAIN_ERR_COPY 1u
 #define TRAIN_ERR_SUM2 2u

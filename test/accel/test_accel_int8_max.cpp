@@ -147,6 +147,80 @@ TEST_CASE("the record covers every tile, costs a DMA write and one compare per c
     });
 }
 
+namespace {
+
+// The largest |code| of n int8 codes stored at addr, read back from DRAM.
+uint32_t stored_max_code(AccelBench& b, uint32_t addr, size_t n) {
+    std::vector<int8_t> codes(n);
+    b.mem.read(addr - kDram, codes.data(), n);
+    uint32_t m = 0;
+    for (int8_t c : codes) m = std::max<uint32_t>(m, static_cast<uint32_t>(c < 0 ? -int{c} : int{c}));
+    return m;
+}
+
+}  // namespace
+
+// The auxiliary core's outputs the training firmware measures for graphs (train_scales.c): an add layer's
+// sum and a layer's summed error (ADD), a norm layer's output (NORM_FWD) and its input error (NORM_BWD,
+// whose fp32 gamma and beta gradients stay out of the record); with buffers small enough to split the batch.
+TEST_CASE("ADD, NORM_FWD and NORM_BWD record their int8 outputs", "[accel][int8][aux]") {
+    AccelBench b(small_buffers(1024));
+    b.run([&] {
+        b.setup_ring();
+        const num::Format fp32, q = num::Format::int8_scaled(-2);  // steps of 0.25
+        // ADD: 0.5 + 0.25 -> code 3, -1.25 - 2 -> -13, 2 + 1 -> 12: the largest |code| is 13.
+        accel_desc a{};
+        a.opcode = ACCEL_OP_ADD;
+        a.count = 3;
+        a.addr_x = b.put({0.5f, -1.25f, 2.0f}, fp32);
+        a.addr_g = b.put({0.25f, -2.0f, 1.0f}, fp32);
+        a.addr_y = b.alloc(3);
+        a.fmt[ACCEL_OPND_X] = a.fmt[ACCEL_OPND_G] = code(fp32);
+        a.fmt[ACCEL_OPND_Y] = code(q);
+        a.addr_int8_max = record_area(b);
+        REQUIRE(b.submit(a) == ACCEL_IRQ_DONE);
+        accel_int8_max r = read_record(b, a.addr_int8_max);
+        CHECK(r.max_code[0] == 13);
+        CHECK(r.int8_outputs == 1u);
+
+        // A norm layer of 4 samples, 4 channels in 2 groups, 4 x 4, int8 output and input error.
+        std::mt19937 rng(5);
+        const uint32_t N = 4, C = 4, G = 2, H = 4, W = 4;
+        const size_t n = size_t{N} * C * H * W;
+        const num::Format fy = num::Format::int8_scaled(-5), fdx = num::Format::int8_scaled(-6);
+        accel_desc d{};
+        d.opcode = ACCEL_OP_NORM_FWD;
+        d.batch = N, d.in_channels = C, d.in_rows = H, d.in_cols = W, d.out_channels = G;
+        d.fmt[ACCEL_OPND_X] = d.fmt[ACCEL_OPND_W] = d.fmt[ACCEL_OPND_G] = d.fmt[ACCEL_OPND_DW] = code(fp32);
+        d.fmt[ACCEL_OPND_Y] = code(fy), d.fmt[ACCEL_OPND_DX] = code(fdx);
+        d.addr_x = b.put(random_values(rng, n, fp32, 3.0), fp32);
+        d.addr_w = b.put(random_values(rng, C, fp32, 1.5), fp32);
+        d.addr_b = b.put(random_values(rng, C, fp32), fp32);
+        d.addr_g = b.put(random_values(rng, n, fp32, 0.5), fp32);
+        d.addr_y = b.alloc(n), d.addr_dx = b.alloc(n);
+        d.addr_aux = b.alloc(sizeof(accel_norm_stats) * N * G);
+        d.addr_dw = b.alloc(4 * C), d.addr_db = b.alloc(4 * C);
+        d.addr_int8_max = record_area(b);
+        REQUIRE(b.submit(d) == ACCEL_IRQ_DONE);
+        CHECK(b.acc.stats().last()->stats.tiles > 1);
+        r = read_record(b, d.addr_int8_max);
+        const uint32_t y_max = stored_max_code(b, d.addr_y, n);
+        CHECK(y_max > 0);
+        CHECK(r.max_code[0] == y_max);
+        CHECK(r.int8_outputs == 1u);
+
+        d.opcode = ACCEL_OP_NORM_BWD;
+        d.addr_int8_max = record_area(b);
+        REQUIRE(b.submit(d) == ACCEL_IRQ_DONE);
+        r = read_record(b, d.addr_int8_max);
+        const uint32_t dx_max = stored_max_code(b, d.addr_dx, n);
+        CHECK(dx_max > 0);
+        CHECK(r.max_code[0] == dx_max);
+        CHECK(r.max_code[1] == 0);
+        CHECK(r.int8_outputs == 1u);
+    });
+}
+
 TEST_CASE("a misaligned or out-of-window record address is refused before the descriptor runs",
           "[accel][int8]") {
     AccelBench b;

@@ -11,6 +11,8 @@
 #       differs only outside its loaded segments is the same firmware
 #   int8_resume: network.formats.scheme int8 (tracked scales) resumed from a mid-epoch checkpoint ends with
 #       the report and weights of an uninterrupted run, both identical to the golden model
+#   int8_graph_resume: the same for a residual graph whose add reads the shortcut first (norm and add scales
+#       tracked, the branch's error replanned into a copy): the job in DRAM holds the replanned errors too
 #   golden: trainvp golden resumed mid-epoch and from an epoch checkpoint ends with the golden.json (wall
 #       fields aside) and weights of an uninterrupted golden run; run and golden checkpoints do not mix
 set -u
@@ -171,6 +173,35 @@ case $case in
         grep -q "^check-golden: identical" b/stderr || fail "resumed run: check-golden not identical"
         same ref b
         grep -q '"weights": "int8@' ref/report.json || fail "no int8 weights in the report"
+        echo "PASS" ;;
+    int8_graph_resume)
+        cat >s.yaml <<YAML
+network:
+  input: {channels: 1, rows: 28, cols: 28}
+  layers:
+    - {name: stem, type: conv, out_channels: 4, kernel: 3, pad: 1, bias: false}
+    - {name: stem_norm, type: norm, groups: 2, gradient: fixed}
+    - {name: r0, type: relu}
+    - {name: a, type: conv, out_channels: 4, kernel: 3, pad: 1, input: r0}
+    - {name: a_norm, type: norm, groups: 4}
+    - {name: sum, type: add, inputs: [r0, a_norm]}
+    - {name: r1, type: relu}
+    - {name: gap, type: global_avgpool}
+    - {name: out, type: fc, out: 10}
+  formats: {scheme: int8}
+training: {epochs: 2, batch: 16, lr: 0.05, momentum: 0.9}
+data: {kind: mnist, dir: $root/data/mnist}
+YAML
+        scenario=$work/s.yaml
+        run ref --check-golden
+        grep -q "^check-golden: identical" ref/stderr || fail "ref: check-golden not identical"
+        run a --checkpoint ck.bin --checkpoint-every 7  # the last at step 21, in epoch 2
+        grep -q "^steps_done: 21$" <("$trainvp" checkpoint-info a/ck.bin) || fail "no step-21 checkpoint"
+        run b --resume ../a/ck.bin --check-golden
+        grep -q "^trainvp: resumed from ../a/ck.bin: " b/stderr || fail "no 'resumed' line"
+        grep -q "^check-golden: identical" b/stderr || fail "resumed run: check-golden not identical"
+        same ref b
+        grep -q '"activations": "int8@' ref/report.json || fail "no int8 activations in the report"
         echo "PASS" ;;
     golden)
         g() { (cd "$1" && "$trainvp" golden "$scenario" "${sizes[@]}" --no-progress --weights w.bin \

@@ -10,12 +10,24 @@
 #       the second in fp32: the second branch's values round into bf16 per sample with the golden element
 #       indices (DMA_COPY's sr_index_base), its error slice is widened back into fp32 (a COPY); r0 is read
 #       by both branches (SUM2), and a 1-input concat copies a whole batch at once
+#   int8_residual, int8_twice, int8_resnet8: the same with network.formats.scheme int8 (tracked per-tensor
+#       scales, docs/numerics.md "8-bit training"): the firmware tracks the norm and add layers' scales
+#       and the summed errors' scales as the golden model does, final scales included; the report shows
+#       int8 formats, and the norm layers' outputs were stored in more than one scale (the scales moved)
 # usage: graph-platform-e2e.sh CASE TRAINVP TRAIN_ELF ROOT WORK_DIR
 set -u
 case=$1 trainvp=$2 elf=$3 root=$4 work=$5
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 2
 fail() { echo "FAIL: $*"; exit 1; }
 mnist="dir: $root/data/mnist, train_limit: 64, test_limit: 32"
+extra=()
+case $case in int8_*)
+    extra=(--set network.formats.scheme=int8)
+    case=${case#int8_}
+    int8=1
+    ;;
+*) int8=0 ;;
+esac
 
 case $case in
 residual)
@@ -64,6 +76,7 @@ hardware:   # a norm layer works on whole samples: 16 x 28 x 28 fp32 input and o
 training: {epochs: 1, batch: 32, lr: 0.05, momentum: 0.9}
 data: {kind: fashion_mnist, train_limit: 128, test_limit: 64}
 YAML
+    [ "$int8" = 1 ] && extra+=(--set data.train_limit=384 --set data.test_limit=256)
     ;;
 concat)
     cat >s.yaml <<YAML
@@ -88,12 +101,40 @@ YAML
     fail "unknown case $case"
     ;;
 esac
-"$trainvp" run s.yaml --firmware "$elf" --check-golden --no-progress >stdout 2>stderr
+"$trainvp" run s.yaml --firmware "$elf" --check-golden --no-progress "${extra[@]}" >stdout 2>stderr
 rc=$?
 [ "$rc" -eq 0 ] || { tail -20 stderr; fail "trainvp run --check-golden exited $rc"; }
 grep -q "^check-golden: identical ([1-9][0-9]* tensors, [1-9][0-9]* values, 1 epoch)" stderr ||
     { cat stderr; fail "no 'check-golden: identical' line"; }
 grep "^check-golden" stderr
+if [ "$int8" = 1 ]; then
+    grep -E "final test accuracy" stderr
+    python3 - <<'PY' || fail "report.json: int8 formats or moving scales missing"
+import json
+r = json.load(open("report.json"))
+layers = r["training"]["network"]["layers"]
+own = [l for l in layers if l["type"] in ("conv", "fc", "norm", "add")]
+assert all(l["activations"].startswith("int8@") for l in own), [(l["name"], l["activations"]) for l in own]
+assert all(l["errors"].startswith("int8@") for l in layers if l["type"] == "norm")
+# The codes each layer's operations stored, by format: a norm layer's output (NORM_FWD) and the error its
+# backward pass rounds (NORM_BWD) in more than one scale show the firmware moved those scales.
+ids = {i: l for i, l in enumerate(layers)}
+stored = {}
+for lid, ops in r["accelerator"]["per_layer"].items():
+    for op, st in ops.items():
+        fmts = {k[4:] for k in st["actions"]["vector_ops"] if k.startswith("cmp:int8@")}
+        stored[(int(lid), op)] = fmts
+norms = [i for i, l in ids.items() if l["type"] == "norm"]
+adds = [i for i, l in ids.items() if l["type"] == "add"]
+assert any(len(stored.get((i, "NORM_FWD"), ())) > 1 for i in norms), {i: stored.get((i, "NORM_FWD")) for i in norms}
+assert any(len(stored.get((i, "NORM_BWD"), ())) > 1 for i in norms), {i: stored.get((i, "NORM_BWD")) for i in norms}
+assert all(stored.get((i, "ADD")) for i in adds), {i: stored.get((i, "ADD")) for i in adds}
+# The report's final formats of the norm layers' outputs are among the scales they were stored in.
+for i in norms:
+    assert ids[i]["activations"] in stored[(i, "NORM_FWD")], (ids[i]["name"], ids[i]["activations"])
+print("int8 scales stored:", {ids[i]["name"]: sorted(stored[(i, "NORM_FWD")]) for i in norms})
+PY
+fi
 # The auxiliary core ran its own operations, with its own cycles (concat: its copies, under its layers).
 CASE=$case python3 - <<'PY' || fail "report.json: auxiliary-core operations missing"
 import json, os
@@ -110,4 +151,4 @@ assert not missing, (missing, sorted(ops))
 assert all(ops[o] > 0 for o in need)
 print("aux core cycles:", {o: ops[o] for o in sorted(need)})
 PY
-echo "PASS $case"
+echo "PASS $1"

@@ -306,9 +306,10 @@ std::vector<int> tracked_scales(const kern::Network& net) {
 
 // int8 with tracked scales (issue 15 item 3): the firmware and the golden trainer pick the same scales every
 // step (shown by the running loss of every step, which the next step's formats decide), leave the same
-// parameters and end with the same scales, which the platform reads back from the job.
-void train_int8_and_compare(const kern::NetworkSpec& spec, const kern::TrainConfig& tc, uint32_t train_count,
-                            uint32_t test_count) {
+// parameters and end with the same scales, which the platform reads back from the job. Returns the layers
+// whose output-error plan (train_job.err_mode) the firmware changed from the job writer's.
+size_t train_int8_and_compare(const kern::NetworkSpec& spec, const kern::TrainConfig& tc,
+                              uint32_t train_count, uint32_t test_count) {
     const uint32_t C = spec.channels, H = spec.rows, W = spec.cols;
     kern::Trainer golden(spec, tc);
     REQUIRE(golden.network().has_tracked_scales());
@@ -374,9 +375,103 @@ void train_int8_and_compare(const kern::NetworkSpec& spec, const kern::TrainConf
     read_int8_scales(soc.ram, platform_side.network());
     CHECK(first_scale_difference(platform_side.network(), golden.network()).empty());
     CHECK(tracked_scales(platform_side.network()) == tracked_scales(golden.network()));
+
+    train_job final_job{};
+    soc.ram.read(uint64_t{TRAIN_JOB_BASE} - TRAINVP_DRAM_BASE, &final_job, sizeof final_job);
+    size_t replanned = 0;
+    for (uint32_t l = 0; l < final_job.num_layers; ++l)
+        replanned += final_job.layers[l].err_mode != img.job.layers[l].err_mode;
+    return replanned;
+}
+
+kern::LayerSpec named(kern::LayerKind kind, std::string name, std::vector<std::string> inputs = {}) {
+    kern::LayerSpec s;
+    s.kind = kind;
+    s.name = std::move(name);
+    s.inputs = std::move(inputs);
+    return s;
+}
+
+kern::LayerSpec conv_spec(std::string name, uint32_t out_channels, uint32_t kernel,
+                          std::vector<std::string> in = {}) {
+    kern::LayerSpec s = named(kern::LayerKind::conv, std::move(name), std::move(in));
+    s.out_channels = out_channels, s.kernel = kernel, s.pad = kernel / 2;
+    return s;
+}
+
+kern::LayerSpec norm_spec(std::string name, uint32_t groups, kern::NormGradient gradient) {
+    kern::LayerSpec s = named(kern::LayerKind::norm, std::move(name));
+    s.groups = groups, s.norm_gradient = gradient;
+    return s;
+}
+
+// A residual block whose add reads the shortcut first: the shortcut r0 is read twice (its error is a SUM2),
+// so the branch a_norm, whose error format is its own, drifts away from the add's error format (the
+// shortcut's) and its error becomes a rounding copy.
+kern::NetworkSpec residual_spec(bool shortcut_first) {
+    kern::NetworkSpec spec;
+    spec.channels = 1, spec.rows = spec.cols = 8;
+    using K = kern::LayerKind;
+    kern::LayerSpec stem = conv_spec("stem", 4, 3);
+    stem.bias = false;
+    kern::LayerSpec out = named(K::fc, "out");
+    out.out = 10;
+    const std::vector<std::string> sum_inputs =
+        shortcut_first ? std::vector<std::string>{"r0", "a_norm"} : std::vector<std::string>{"a_norm", "r0"};
+    spec.layers = {stem,
+                   norm_spec("stem_norm", 2, kern::NormGradient::fixed),
+                   named(K::relu, "r0"),
+                   conv_spec("a", 4, 3, {"r0"}),
+                   norm_spec("a_norm", 4, kern::NormGradient::projection),
+                   named(K::add, "sum", sum_inputs),
+                   named(K::relu, "r1"),
+                   named(K::global_avgpool, "gap"),
+                   out};
+    return spec;
 }
 
 }  // namespace
+
+TEST_CASE("firmware trains an int8 residual block with tracked scales bit-identically", "[train_fw][int8]") {
+    kern::TrainConfig tc;
+    tc.epochs = 2, tc.batch = 8, tc.lr = 0.05, tc.momentum = 0.9, tc.weight_decay = 0.0005, tc.seed = 3;
+    train_int8_and_compare(int8_scheme(residual_spec(false)), tc, 40, 12);
+}
+
+TEST_CASE("firmware replans the error of an int8 branch that drifts from the add format bit-identically",
+          "[train_fw][int8]") {
+    kern::TrainConfig tc;
+    tc.epochs = 2, tc.batch = 8, tc.lr = 0.05, tc.momentum = 0.9, tc.seed = 3;
+    CHECK(train_int8_and_compare(int8_scheme(residual_spec(true)), tc, 40, 12) > 0);
+}
+
+TEST_CASE("firmware trains an int8 graph whose summed errors have tracked scales bit-identically",
+          "[train_fw][int8]") {
+    // r0 is read by two convs (its error is their input errors' SUM2); the add joins them into a norm
+    // layer with the range gradient.
+    using K = kern::LayerKind;
+    kern::NetworkSpec spec;
+    spec.channels = 1, spec.rows = spec.cols = 8;
+    kern::LayerSpec stem = conv_spec("stem", 4, 3);
+    stem.stride = 2;
+    kern::LayerSpec out = named(K::fc, "out");
+    out.out = 10;
+    kern::LayerSpec n = norm_spec("n", 1, kern::NormGradient::range);
+    n.scale_bits = 4;
+    spec.layers = {stem,
+                   named(K::relu, "r0"),
+                   conv_spec("a", 4, 3, {"r0"}),
+                   conv_spec("b", 4, 1, {"r0"}),
+                   named(K::add, "sum", {"a", "b"}),
+                   n,
+                   named(K::global_avgpool, "gap"),
+                   out};
+    kern::TrainConfig tc;
+    tc.epochs = 2, tc.batch = 6, tc.lr = 0.05, tc.seed = 9;
+    train_int8_and_compare(int8_scheme(spec), tc, 30, 10);
+}
+
+namespace {}  // namespace
 
 TEST_CASE("firmware trains an int8 MLP with tracked scales bit-identically", "[train_fw][int8]") {
     kern::NetworkSpec spec;
@@ -425,6 +520,20 @@ TEST_CASE("a network with an int8 role that is not tracked is refused before the
     kern::Trainer t(spec, tc);
     CHECK_NOTHROW(check_tracked_int8(t.network()));
     t.network().layers()[0].formats.errors = num::Format::int8_scaled(-7);  // a fixed-scale int8 role
-    CHECK_THROWS_WITH(check_tracked_int8(t.network()), Catch::Contains("layer fc1 errors") &&
+    CHECK_THROWS_WITH(check_tracked_int8(t.network()),
+                      Catch::Contains("layer fc1 errors") && Catch::Contains("int8 with a fixed scale"));
+}
+
+TEST_CASE("an int8 graph passes the platform check and a fixed-scale int8 norm output is refused by name",
+          "[train_fw][int8]") {
+    kern::TrainConfig tc;
+    kern::Trainer t(int8_scheme(residual_spec(true)), tc);
+    REQUIRE(t.network().has_tracked_scales());
+    CHECK_NOTHROW(check_tracked_int8(t.network()));
+    kern::Layer& norm = t.network().layers()[4];
+    REQUIRE(norm.name == "a_norm");
+    norm.formats.activations = num::Format::int8_scaled(-4);
+    norm.tracked[static_cast<int>(kern::Role::activations)] = false;
+    CHECK_THROWS_WITH(check_tracked_int8(t.network()), Catch::Contains("layer a_norm activations") &&
                                                            Catch::Contains("int8 with a fixed scale"));
 }
