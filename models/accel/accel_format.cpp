@@ -213,23 +213,6 @@ void TensorCodec::unpack(const uint8_t* bytes, size_t n, const num::Format& fmt,
     }
 }
 
-namespace {
-// Copies n fp32 words into bytes; true when one of them is a NaN. One pass of integer operations on blocks
-// that cannot alias (it vectorises); the stores stay byte-wise so `bytes` needs no alignment.
-bool copy_noting_nan(const float* values, size_t n, uint8_t* bytes) {
-    constexpr size_t kBlock = 256;
-    uint32_t words[kBlock];
-    uint32_t nan = 0;
-    for (size_t at = 0; at < n; at += kBlock) {
-        const size_t m = std::min(kBlock, n - at);
-        std::memcpy(words, values + at, 4 * m);
-        for (size_t i = 0; i < m; ++i) nan |= static_cast<uint32_t>((words[i] & 0x7fffffffu) > 0x7f800000u);
-        std::memcpy(bytes + 4 * at, words, 4 * m);
-    }
-    return nan != 0;
-}
-}  // namespace
-
 void TensorCodec::pack(const float* values, size_t n, const num::Format& fmt, uint8_t* bytes) {
     const unsigned cb = container_bytes(fmt);
     if (fmt.kind == num::FormatKind::fixed || fmt.kind == num::FormatKind::int8) {
@@ -241,13 +224,8 @@ void TensorCodec::pack(const float* values, size_t n, const num::Format& fmt, ui
             pack_integer<uint32_t>(values, n, fmt, bytes);
         return;
     }
-    if (fmt.kind == num::FormatKind::fp32) {
-        const bool nan = copy_noting_nan(values, n, bytes);
-        for (size_t i = 0; nan && i < n; ++i)  // encode() canonicalises NaN
-            if (std::isnan(values[i])) {
-                const uint32_t w = num::encode(values[i], fmt);
-                std::memcpy(bytes + 4 * i, &w, 4);
-            }
+    if (fmt.kind == num::FormatKind::fp32) {  // encode() of fp32 is the float's own bits, NaNs included
+        std::memcpy(bytes, values, n * 4);
         return;
     }
     if (fmt.kind == num::FormatKind::bf16) {

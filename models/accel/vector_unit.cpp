@@ -212,6 +212,54 @@ bool VectorUnit::read_values(const BufferSlot& s, uint64_t n, const num::Format&
     return true;
 }
 
+namespace {
+// Whether slot s shares bytes with the slot of any operand of `op` that the tile uses in direction `write`
+// (true: the ones it writes; false: the ones it reads), other than `self`.
+bool overlaps(const DecodedOp& op, const Tile& t, const BufferSlot& s, bool write, Opnd self) {
+    for (int o = 0; o < kOperandCount; ++o) {
+        const Operand& opnd = op.operands[o];
+        const BufferSlot& other = t.slots[o];
+        if (static_cast<Opnd>(o) == self || !opnd.used || !(write ? opnd.write : opnd.read) || !other.bytes)
+            continue;
+        if (other.buffer == s.buffer && other.offset < s.offset + s.bytes &&
+            s.offset < other.offset + other.bytes)
+            return true;
+    }
+    return false;
+}
+}  // namespace
+
+const float* VectorUnit::input(const DecodedOp& op, const Tile& t, Opnd o, uint64_t n, const num::Format& fmt,
+                               Staging& values) {
+    const BufferSlot& s = t.slot(o);
+    const uint8_t* p = read(s, n * container_bytes(fmt));
+    if (!p) return nullptr;
+    // fp32 behind DMI is already what unpack() gives: read in place unless an output of the tile overlaps it.
+    if (fmt.kind == num::FormatKind::fp32 && p != copy_.data() &&
+        reinterpret_cast<uintptr_t>(p) % alignof(float) == 0 && !overlaps(op, t, s, true, o))
+        return reinterpret_cast<const float*>(p);
+    values.resize(n);
+    codec_.unpack(p, n, fmt, values.data());
+    return values.data();
+}
+
+float* VectorUnit::output(const DecodedOp& op, const Tile& t, Opnd o, uint64_t n, const num::Format& fmt,
+                          Staging& values) {
+    const BufferSlot& s = t.slot(o);
+    // fp32 behind DMI: the kernel writes straight into the buffer, unless an input of the tile overlaps it.
+    if (fmt.kind == num::FormatKind::fp32 && !overlaps(op, t, s, false, o))
+        if (uint8_t* p = buffers_.direct(buffer_address(s.buffer, s.offset), n * 4, true))
+            if (reinterpret_cast<uintptr_t>(p) % alignof(float) == 0) return reinterpret_cast<float*>(p);
+    values.resize(n);
+    return values.data();
+}
+
+bool VectorUnit::commit(const BufferSlot& s, const float* values, uint64_t n, const num::Format& fmt,
+                        const Staging& staging) {
+    // Written in place (fp32, whose stored bits are the float's own): nothing left to do.
+    return values != staging.data() || write_values(s, values, n, fmt);
+}
+
 bool VectorUnit::write(const BufferSlot& s, const uint8_t* bytes, uint64_t n) {
     return buffers_.write(buffer_address(s.buffer, s.offset), bytes, n, access_delay_);
 }
@@ -273,19 +321,29 @@ bool VectorUnit::run(const DecodedOp& op, const Tile& t, TileCommand& cmd) {
         case ACCEL_OP_RELU_FWD:
             if (integer_format(F[ACCEL_OPND_X]) && F[ACCEL_OPND_Y] == F[ACCEL_OPND_X])
                 return raw(Opnd::x, ACCEL_OPND_X, Opnd::x, ACCEL_OPND_X, Opnd::y);
-            if (!in(Opnd::x, ACCEL_OPND_X, a)) return false;
-            b.resize(u);
-            kern::relu_forward(u, a.data(), b.data());
-            return out(Opnd::y, ACCEL_OPND_Y, b);
+            {
+                const float* x = input(op, t, Opnd::x, elems(Opnd::x), F[ACCEL_OPND_X], a);
+                if (!x) return fail(cmd, slot(Opnd::x));
+                float* y = output(op, t, Opnd::y, elems(Opnd::y), F[ACCEL_OPND_Y], b);
+                kern::relu_forward(u, x, y);
+                return commit(slot(Opnd::y), y, elems(Opnd::y), F[ACCEL_OPND_Y], b) ||
+                       fail(cmd, slot(Opnd::y));
+            }
         case ACCEL_OP_RELU_BWD:
             if (integer_format(F[ACCEL_OPND_Y]) && integer_format(F[ACCEL_OPND_G]) &&
                 F[ACCEL_OPND_DX] == F[ACCEL_OPND_G] &&
                 container_bytes(F[ACCEL_OPND_Y]) == container_bytes(F[ACCEL_OPND_G]))
                 return raw(Opnd::g, ACCEL_OPND_G, Opnd::y, ACCEL_OPND_Y, Opnd::dx);
-            if (!in(Opnd::y, ACCEL_OPND_Y, a) || !in(Opnd::g, ACCEL_OPND_G, b)) return false;
-            c.resize(u);
-            kern::relu_backward(u, a.data(), b.data(), c.data());
-            return out(Opnd::dx, ACCEL_OPND_DX, c);
+            {
+                const float* y = input(op, t, Opnd::y, elems(Opnd::y), F[ACCEL_OPND_Y], a);
+                if (!y) return fail(cmd, slot(Opnd::y));
+                const float* g = input(op, t, Opnd::g, elems(Opnd::g), F[ACCEL_OPND_G], b);
+                if (!g) return fail(cmd, slot(Opnd::g));
+                float* dx = output(op, t, Opnd::dx, elems(Opnd::dx), F[ACCEL_OPND_DX], c);
+                kern::relu_backward(u, y, g, dx);
+                return commit(slot(Opnd::dx), dx, elems(Opnd::dx), F[ACCEL_OPND_DX], c) ||
+                       fail(cmd, slot(Opnd::dx));
+            }
         case ACCEL_OP_DMA_COPY:
             // Values of an integer format are on its grid: converting to the same format copies the bits.
             if (integer_format(F[ACCEL_OPND_X]) && F[ACCEL_OPND_Y] == F[ACCEL_OPND_X])
@@ -439,18 +497,17 @@ bool VectorUnit::norm_forward(const DecodedOp& op, const Tile& t, TileCommand& c
     const num::Format* F = op.fmt;
     const kern::GroupNormShape& s = op.norm;
     const uint64_t u = t.n, size = s.size();
-    Staging &x = v_[0], &y = v_[1], &gamma = v_[2], &beta = v_[3];
-    if (!read_values(t.slot(Opnd::x), u * size, F[ACCEL_OPND_X], x)) return fail(cmd, t.slot(Opnd::x));
+    Staging &xs = v_[0], &ys = v_[1], &gamma = v_[2], &beta = v_[3];
+    const float* x = input(op, t, Opnd::x, u * size, F[ACCEL_OPND_X], xs);
+    if (!x) return fail(cmd, t.slot(Opnd::x));
     if (!read_values(t.slot(Opnd::w), s.channels, F[ACCEL_OPND_W], gamma)) return fail(cmd, t.slot(Opnd::w));
     if (!read_values(t.slot(Opnd::b), s.channels, F[ACCEL_OPND_W], beta)) return fail(cmd, t.slot(Opnd::b));
-    y.resize(u * size);
+    float* y = output(op, t, Opnd::y, u * size, F[ACCEL_OPND_Y], ys);
     kern::group_norm_forward(
-        s, static_cast<uint32_t>(u), {x.data(), F[ACCEL_OPND_X]}, {gamma.data(), F[ACCEL_OPND_W]},
+        s, static_cast<uint32_t>(u), {x, F[ACCEL_OPND_X]}, {gamma.data(), F[ACCEL_OPND_W]},
         {beta.data(), F[ACCEL_OPND_W]},
-        {y.data(), F[ACCEL_OPND_Y], {d.sr_seed, d.sr_tensor[0], d.sr_step}, nullptr, t.n0 * size}, saved_,
-        ws_);
-    if (!write_values(t.slot(Opnd::y), y.data(), u * size, F[ACCEL_OPND_Y]))
-        return fail(cmd, t.slot(Opnd::y));
+        {y, F[ACCEL_OPND_Y], {d.sr_seed, d.sr_tensor[0], d.sr_step}, nullptr, t.n0 * size}, saved_, ws_);
+    if (!commit(t.slot(Opnd::y), y, u * size, F[ACCEL_OPND_Y], ys)) return fail(cmd, t.slot(Opnd::y));
     const size_t records = saved_.mean.size();
     stats_.resize(records);
     for (size_t k = 0; k < records; ++k)
@@ -471,9 +528,11 @@ bool VectorUnit::norm_backward(const DecodedOp& op, const Tile& t, TileCommand& 
         dgamma_acc_.assign(s.channels, 0.0);
         dbeta_acc_.assign(s.channels, 0.0);
     }
-    Staging &g = v_[0], &x = v_[1], &gamma = v_[2], &dx = v_[3];
-    if (!read_values(t.slot(Opnd::g), u * size, F[ACCEL_OPND_G], g)) return fail(cmd, t.slot(Opnd::g));
-    if (!read_values(t.slot(Opnd::x), u * size, F[ACCEL_OPND_X], x)) return fail(cmd, t.slot(Opnd::x));
+    Staging &gs = v_[0], &xs = v_[1], &gamma = v_[2], &dxs = v_[3];
+    const float* g = input(op, t, Opnd::g, u * size, F[ACCEL_OPND_G], gs);
+    if (!g) return fail(cmd, t.slot(Opnd::g));
+    const float* x = input(op, t, Opnd::x, u * size, F[ACCEL_OPND_X], xs);
+    if (!x) return fail(cmd, t.slot(Opnd::x));
     if (!read_values(t.slot(Opnd::w), s.channels, F[ACCEL_OPND_W], gamma)) return fail(cmd, t.slot(Opnd::w));
     const size_t records = u * s.groups;
     const uint8_t* raw = read(t.slot(Opnd::aux), records * sizeof(accel_norm_stats));
@@ -486,14 +545,13 @@ bool VectorUnit::norm_backward(const DecodedOp& op, const Tile& t, TileCommand& 
         saved_.mean[k] = stats_[k].mean, saved_.scale[k] = stats_[k].scale;
         saved_.arg_max[k] = stats_[k].arg_max, saved_.arg_min[k] = stats_[k].arg_min;
     }
-    dx.resize(u * size);
+    float* dx = output(op, t, Opnd::dx, u * size, F[ACCEL_OPND_DX], dxs);
     kern::group_norm_backward_sums(
-        s, static_cast<uint32_t>(u), {g.data(), F[ACCEL_OPND_G]}, {x.data(), F[ACCEL_OPND_X]},
+        s, static_cast<uint32_t>(u), {g, F[ACCEL_OPND_G]}, {x, F[ACCEL_OPND_X]},
         {gamma.data(), F[ACCEL_OPND_W]}, saved_,
-        {dx.data(), F[ACCEL_OPND_DX], {d.sr_seed, d.sr_tensor[0], d.sr_step}, nullptr, t.n0 * size},
+        {dx, F[ACCEL_OPND_DX], {d.sr_seed, d.sr_tensor[0], d.sr_step}, nullptr, t.n0 * size},
         dgamma_acc_.data(), dbeta_acc_.data(), ws_);
-    if (!write_values(t.slot(Opnd::dx), dx.data(), u * size, F[ACCEL_OPND_DX]))
-        return fail(cmd, t.slot(Opnd::dx));
+    if (!commit(t.slot(Opnd::dx), dx, u * size, F[ACCEL_OPND_DX], dxs)) return fail(cmd, t.slot(Opnd::dx));
     if (!t.last) return true;
     Staging &dgamma = v_[1], &dbeta = v_[2];
     dgamma.resize(s.channels), dbeta.resize(s.channels);

@@ -31,6 +31,7 @@ namespace trainvp {
 
 namespace accel {
 struct DecodedOp;
+enum class Opnd : uint8_t;
 struct Tile;
 struct TileCommand;
 struct BufferSlot;
@@ -55,6 +56,16 @@ class VectorUnit : public sc_core::sc_module {
     bool read_values(const accel::BufferSlot& s, uint64_t n, const num::Format& fmt, accel::Staging& values);
     bool write(const accel::BufferSlot& s, const uint8_t* bytes, uint64_t n);
     bool write_values(const accel::BufferSlot& s, const float* values, uint64_t n, const num::Format& fmt);
+    // Operand o's n values as floats: in place in the buffer (fp32 behind DMI, no output of the tile over
+    // it) or unpacked into `values`; null after a buffer error.
+    const float* input(const accel::DecodedOp& op, const accel::Tile& t, accel::Opnd o, uint64_t n,
+                       const num::Format& fmt, accel::Staging& values);
+    // Where a kernel writes output o: in place in the buffer (fp32 behind DMI, no input of the tile under it)
+    // or `values`, which commit() then packs and writes.
+    float* output(const accel::DecodedOp& op, const accel::Tile& t, accel::Opnd o, uint64_t n,
+                  const num::Format& fmt, accel::Staging& values);
+    bool commit(const accel::BufferSlot& s, const float* values, uint64_t n, const num::Format& fmt,
+                const accel::Staging& staging);
     bool fail(accel::TileCommand& cmd, const accel::BufferSlot& s);
 
     AcceleratorConfig config_;

@@ -113,6 +113,28 @@ TEST_CASE("the fast codec equals the reference encode/decode", "[accel][format]"
 
 #include "accel/accel_config.h"
 
+// Kernels write fp32 outputs straight into the buffers (PE array, vector unit): that is right only because
+// the stored bits of an fp32 value are its own bits, NaN payloads and signs included, as pack stores them.
+TEST_CASE("fp32 is stored as the float's own bits, NaN payloads included", "[accel][format]") {
+    std::mt19937 rng(99);
+    std::vector<float> v(1000);
+    for (float& x : v)
+        x = std::ldexp(static_cast<float>(rng() % 2000) - 1000.0f, static_cast<int>(rng() % 40) - 20);
+    const uint32_t odd[] = {0x7fc00000u, 0xffc00000u, 0x7f800001u, 0xff812345u,
+                            0x7fffffffu, 0x7f800000u, 0xff800000u, 0x80000000u};
+    for (size_t k = 0; k < sizeof odd / sizeof odd[0]; ++k) std::memcpy(&v[100 * k + 7], &odd[k], 4);
+    const num::Format fp32{};
+    std::vector<uint8_t> packed(4 * v.size());
+    accel::TensorCodec codec;
+    codec.pack(v.data(), v.size(), fp32, packed.data());
+    CHECK(std::memcmp(v.data(), packed.data(), packed.size()) == 0);
+    for (size_t i = 0; i < v.size(); i += 37) {
+        uint32_t w;
+        std::memcpy(&w, &v[i], 4);
+        CHECK(num::encode(v[i], fp32) == w);
+    }
+}
+
 TEST_CASE("accelerator configuration validation names the field", "[accel][config]") {
     AcceleratorConfig c;
     REQUIRE_NOTHROW(c.validate());
