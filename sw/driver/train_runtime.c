@@ -186,9 +186,8 @@ void train_rt_epoch_order(uint64_t seed, uint32_t epoch, uint32_t* order, uint32
     }
 }
 
-/* The current epoch's learning rate into the step's SGD_UPDATE descriptors (built with job->lr). */
+/* The current epoch's learning rate rt->lr into the step's SGD_UPDATE descriptors. */
 static void apply_lr(struct train_rt* rt) {
-    if (rt->lr == rt->job->lr) return;
     for (uint32_t i = 0; i < rt->step_count; ++i)
         if (rt->step_descs[i].opcode == ACCEL_OP_SGD_UPDATE) rt->step_descs[i].lr = rt->lr;
 }
@@ -197,7 +196,7 @@ static void build_step(struct train_rt* rt, uint32_t n) {
     rt->step_n = n;
     rt->step_count = train_descs_step(rt->job, n, rt->step_descs);
     train_scales_attach(&rt->scales, rt->step_descs, rt->step_count);
-    apply_lr(rt);
+    if (rt->lr != rt->job->lr) apply_lr(rt); /* built with job->lr */
 }
 
 static void build_eval(struct train_rt* rt, uint32_t n, uint32_t first) {
@@ -258,8 +257,7 @@ void train_rt_set_epoch(struct train_rt* rt, uint32_t epoch) {
     const double lr = tvp_epoch_lr(job->lr, job->lr_decay_every, job->lr_decay_factor, epoch);
     if (lr == rt->lr) return;
     rt->lr = lr;
-    for (uint32_t i = 0; i < rt->step_count; ++i)
-        if (rt->step_descs[i].opcode == ACCEL_OP_SGD_UPDATE) rt->step_descs[i].lr = lr;
+    apply_lr(rt);
 }
 
 int train_rt_step(struct train_rt* rt, const uint32_t* samples, uint32_t n, uint32_t step,
