@@ -297,8 +297,12 @@ void os_stalls(const GemmShape& s, const ArrayConfig& cfg, const std::array<uint
             const uint64_t r = std::min<uint64_t>(cfg.rows, s.m - m0),
                            c = std::min<uint64_t>(cfg.cols, s.n - n0);
             // Every address below is one of these bases plus a term of the lane and the step alone.
-            const FoldMemo::Key key{r, c, m0 * ls[0] % bank.period(buf_a), n0 * ls[1] % bank.period(buf_b),
-                                    (n0 * ls[2] + m0 * s.c_bytes) % bank.period(buf_c), 0};
+            const FoldMemo::Key key{r,
+                                    c,
+                                    m0 * ls[0] % bank.period(buf_a),
+                                    n0 * ls[1] % bank.period(buf_b),
+                                    (n0 * ls[2] + m0 * s.c_bytes) % bank.period(buf_c),
+                                    0};
             if (memo.replay(key, t)) continue;
             memo.begin(t);
             bank.begin_fold(static_cast<uint32_t>(r), static_cast<uint32_t>(c), static_cast<uint32_t>(c));
@@ -346,8 +350,11 @@ void ws_stalls(const GemmShape& s, const ArrayConfig& cfg, const WsRoles& w, det
                            c = std::min<uint64_t>(cfg.cols, w.m - m0);
             const bool psum_in = k0 > 0 || s.accumulate;
             // Every address below is one of these bases plus a term of the lane and the step alone.
-            const FoldMemo::Key key{r, c, (m0 * w.stat_ls + k0 * w.stat_bytes) % bank.period(w.stat),
-                                    k0 * w.stream_ls % bank.period(w.stream), m0 * w.out_ls % bank.period(buf_c),
+            const FoldMemo::Key key{r,
+                                    c,
+                                    (m0 * w.stat_ls + k0 * w.stat_bytes) % bank.period(w.stat),
+                                    k0 * w.stream_ls % bank.period(w.stream),
+                                    m0 * w.out_ls % bank.period(buf_c),
                                     psum_in};
             if (memo.replay(key, t)) continue;
             memo.begin(t);

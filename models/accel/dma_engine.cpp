@@ -4,8 +4,8 @@
 #include <cstring>
 
 #include "accel/accel_protocol.h"
-#include "common/transfer_timing.h"
 #include "common/state_io.h"
+#include "common/transfer_timing.h"
 
 namespace trainvp {
 
@@ -102,7 +102,8 @@ bool DmaEngine::burst(tlm::tlm_command c, uint64_t address, uint8_t* data, uint6
     const bool read = c == tlm::TLM_READ_COMMAND;
     BusDmi& g = bus_dmi_;
     uint64_t ticks;
-    if (address >= g.start && address <= g.end && n - 1 <= g.end - address && (read ? g.readable : g.writable)) {
+    if (address >= g.start && address <= g.end && n - 1 <= g.end - address &&
+        (read ? g.readable : g.writable)) {
         // Through the DMI pointer, charged what the target's b_transport would annotate (transfer_timing.h).
         uint8_t* at = g.ptr + (address - g.start);
         if (read)

@@ -100,7 +100,8 @@ void PeArray::command(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) 
         fill_drain = cycles - c.mac_cycles;
     }
     cmd->actions = UnitActions{};
-    if (cmd->error == ACCEL_ERR_NONE) count_actions(op, cmd->estimate.macs, cmd->estimate.outputs, cmd->actions);
+    if (cmd->error == ACCEL_ERR_NONE)
+        count_actions(op, cmd->estimate.macs, cmd->estimate.outputs, cmd->actions);
     delay += sc_core::sc_time::from_value(period_.value() * cmd->estimate.compute.cycles) + access_delay_;
     trans.set_response_status(cmd->error == ACCEL_ERR_NONE ? tlm::TLM_OK_RESPONSE
                                                            : tlm::TLM_GENERIC_ERROR_RESPONSE);
@@ -123,12 +124,28 @@ bool PeArray::read(const BufferSlot& s, uint64_t bytes, std::vector<uint8_t>& co
     return out != nullptr;
 }
 
-bool PeArray::read_values(const BufferSlot& s, uint64_t n, const num::Format& fmt, Staging& values) {
+const float* PeArray::read_values(const Tile& t, const BufferSlot& s, uint64_t n, const num::Format& fmt,
+                                  Staging& values) {
     const uint8_t* p = nullptr;
-    if (!read(s, n * container_bytes(fmt), copy_, p)) return false;
+    if (!read(s, n * container_bytes(fmt), copy_, p)) return nullptr;
+    // fp32 behind DMI is already what unpack() would give: the kernel reads it in place, unless this tile
+    // writes an output over it (the outputs go straight into the buffers while the kernel runs).
+    if (fmt.kind == num::FormatKind::fp32 && p != copy_.data() &&
+        reinterpret_cast<uintptr_t>(p) % alignof(float) == 0 && !overlaps_output(t, s))
+        return reinterpret_cast<const float*>(p);
     values.resize(n);
     codec_.unpack(p, n, fmt, values.data());
-    return true;
+    return values.data();
+}
+
+bool PeArray::overlaps_output(const Tile& t, const BufferSlot& s) {
+    for (Opnd o : {Opnd::y, Opnd::dx, Opnd::dw, Opnd::db}) {
+        const BufferSlot& out = t.slot(o);
+        if (out.bytes && out.buffer == s.buffer && out.offset < s.offset + s.bytes &&
+            s.offset < out.offset + out.bytes)
+            return true;
+    }
+    return false;
 }
 
 bool PeArray::write(const BufferSlot& s, const uint8_t* bytes, uint64_t n) {
@@ -173,10 +190,13 @@ bool PeArray::forward(const DecodedOp& op, const Tile& t, TileCommand& cmd) {
     const BufferSlot &sx = t.slot(Opnd::x), &sw = t.slot(Opnd::w), &sb = t.slot(Opnd::b),
                      &sy = t.slot(Opnd::y);
     const BufferSlot& sacc = t.slots[kAccSlot];
-    if (!read_values(sx, n * t.kc * plane, F[ACCEL_OPND_X], in_[0])) return fail(cmd, sx);
-    if (!read_values(sw, uint64_t{t.c} * t.kc * kk, F[ACCEL_OPND_W], in_[1])) return fail(cmd, sw);
+    const float* xv = read_values(t, sx, n * t.kc * plane, F[ACCEL_OPND_X], in_[0]);
+    if (!xv) return fail(cmd, sx);
+    const float* wv = read_values(t, sw, uint64_t{t.c} * t.kc * kk, F[ACCEL_OPND_W], in_[1]);
+    if (!wv) return fail(cmd, sw);
     const bool bias = op.has_bias && t.first;
-    if (bias && !read_values(sb, t.c, F[ACCEL_OPND_W], in_[2])) return fail(cmd, sb);
+    const float* bv = bias ? read_values(t, sb, t.c, F[ACCEL_OPND_W], in_[2]) : nullptr;
+    if (bias && !bv) return fail(cmd, sb);
     double* acc = nullptr;
     if (!(t.first && t.last)) {
         acc_.resize(outs);
@@ -185,8 +205,7 @@ bool PeArray::forward(const DecodedOp& op, const Tile& t, TileCommand& cmd) {
     }
     const kern::MacContext mc = mac_context(op);
     const num::SrKey key{op.desc.sr_seed, op.desc.sr_tensor[0], op.desc.sr_step};
-    const kern::In x{in_[0].data(), F[ACCEL_OPND_X]}, w{in_[1].data(), F[ACCEL_OPND_W]},
-        b{bias ? in_[2].data() : nullptr, F[ACCEL_OPND_W]};
+    const kern::In x{xv, F[ACCEL_OPND_X]}, w{wv, F[ACCEL_OPND_W]}, b{bv, F[ACCEL_OPND_W]};
     const kern::ChannelTile ct{t.c0, t.c, t.k0, t.kc};
     const kern::TileStep step{t.first, t.last};
     const uint64_t index = op.is_fc() ? t.n0 * s.out_channels + t.c0 : t.n0 * s.out_size() + t.c0 * P;
@@ -208,8 +227,10 @@ bool PeArray::backward_data(const DecodedOp& op, const Tile& t, TileCommand& cmd
     const uint64_t plane = uint64_t{s.in_rows} * s.in_cols, outs = n * t.c * plane;
     const BufferSlot &sg = t.slot(Opnd::g), &sw = t.slot(Opnd::w), &sdx = t.slot(Opnd::dx);
     const BufferSlot& sacc = t.slots[kAccSlot];
-    if (!read_values(sg, n * t.kc * P, F[ACCEL_OPND_G], in_[0])) return fail(cmd, sg);
-    if (!read_values(sw, uint64_t{t.kc} * t.c * kk, F[ACCEL_OPND_W], in_[1])) return fail(cmd, sw);
+    const float* gv = read_values(t, sg, n * t.kc * P, F[ACCEL_OPND_G], in_[0]);
+    if (!gv) return fail(cmd, sg);
+    const float* wv = read_values(t, sw, uint64_t{t.kc} * t.c * kk, F[ACCEL_OPND_W], in_[1]);
+    if (!wv) return fail(cmd, sw);
     const uint64_t partials = n * t.c * kk * P;
     double* acc = nullptr;
     if (!(t.first && t.last)) {
@@ -219,7 +240,7 @@ bool PeArray::backward_data(const DecodedOp& op, const Tile& t, TileCommand& cmd
     }
     const kern::MacContext mc = mac_context(op);
     const num::SrKey key{op.desc.sr_seed, op.desc.sr_tensor[0], op.desc.sr_step};
-    const kern::In g{in_[0].data(), F[ACCEL_OPND_G]}, w{in_[1].data(), F[ACCEL_OPND_W]};
+    const kern::In g{gv, F[ACCEL_OPND_G]}, w{wv, F[ACCEL_OPND_W]};
     const kern::ChannelTile ct{t.c0, t.c, t.k0, t.kc};
     const kern::TileStep step{t.first, t.last};
     const uint64_t index = op.is_fc() ? t.n0 * s.in_channels + t.c0 : t.n0 * s.in_size() + t.c0 * plane;
@@ -242,8 +263,10 @@ bool PeArray::weight_grad(const DecodedOp& op, const Tile& t, TileCommand& cmd) 
     const BufferSlot &sg = t.slot(Opnd::g), &sx = t.slot(Opnd::x), &sdw = t.slot(Opnd::dw),
                      &sdb = t.slot(Opnd::db);
     const BufferSlot& sacc = t.slots[kAccSlot];
-    if (!read_values(sg, n * t.c * P, F[ACCEL_OPND_G], in_[0])) return fail(cmd, sg);
-    if (!read_values(sx, n * t.kc * plane, F[ACCEL_OPND_X], in_[1])) return fail(cmd, sx);
+    const float* gv = read_values(t, sg, n * t.c * P, F[ACCEL_OPND_G], in_[0]);
+    if (!gv) return fail(cmd, sg);
+    const float* xv = read_values(t, sx, n * t.kc * plane, F[ACCEL_OPND_X], in_[1]);
+    if (!xv) return fail(cmd, sx);
     const bool bias_acc = op.has_bias && t.k0 == 0;
     const kern::ChannelTile ct{t.c0, t.c, t.k0, t.kc};
     // The buffer holds the accumulators unpadded (fc: c x kc; conv: Kt x c, transposed as the kernel keeps
@@ -264,7 +287,7 @@ bool PeArray::weight_grad(const DecodedOp& op, const Tile& t, TileCommand& cmd) 
     const kern::MacContext mc = mac_context(op);
     const num::SrKey key0{op.desc.sr_seed, op.desc.sr_tensor[0], op.desc.sr_step};
     const num::SrKey key1{op.desc.sr_seed, op.desc.sr_tensor[1], op.desc.sr_step};
-    const kern::In g{in_[0].data(), F[ACCEL_OPND_G]}, x{in_[1].data(), F[ACCEL_OPND_X]};
+    const kern::In g{gv, F[ACCEL_OPND_G]}, x{xv, F[ACCEL_OPND_X]};
     const kern::TileStep step{t.first, t.last};
     const bool db_out = t.last && bias_acc;
     const uint64_t dws = uint64_t{t.c} * Kt;

@@ -184,9 +184,86 @@ void stripe(size_t M, size_t K, const double* A, size_t lda, const double* B, si
     }
 }
 
+#if defined(__AVX2__) && defined(__FMA__) && defined(__GNUC__) && defined(__x86_64__)
+#define TRAINVP_GEMM_AVX512 1
+// The same micro-kernel in 512-bit registers, compiled for AVX-512 whatever the rest of the build targets and
+// called only where the processor has it (gemm_real). Eight doubles a register; MR x NV registers of
+// accumulators (8 x 3 = 24 of the 32) hide the FMA latency. Every accumulator still adds its products one by
+// one in ascending k, so the results are the AVX2 kernel's, bit for bit (test_gemm).
+template <int MR, int NV>
+__attribute__((target("avx512f,fma"))) void micro_kernel512(size_t K, const double* A, size_t lda,
+                                                            const double* B, size_t ldb, double* C,
+                                                            size_t ldc) {
+    __m512d c[MR][NV];
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; ++j) c[i][j] = _mm512_loadu_pd(C + i * ldc + 8 * j);
+    for (size_t k = 0; k < K; ++k) {
+        const double* b = B + k * ldb;
+        __m512d bv[NV];
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; ++j) bv[j] = _mm512_loadu_pd(b + 8 * j);
+#pragma GCC unroll 8
+        for (int i = 0; i < MR; ++i) {
+            const __m512d a = _mm512_set1_pd(A[i * lda + k]);
+#pragma GCC unroll 4
+            for (int j = 0; j < NV; ++j) c[i][j] = _mm512_fmadd_pd(a, bv[j], c[i][j]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; ++j) _mm512_storeu_pd(C + i * ldc + 8 * j, c[i][j]);
+}
+
+// One stripe of 8 NV columns over all M rows: blocks of 8 rows, then 4, 2 and 1; the panel of B packed in
+// chunks of 128 rows (at most 24 KiB, NV = 3) when two row blocks or more reuse it. gemm_real takes stripes
+// of 24 columns, then one of 16 and one of 8; the last 1..7 columns go to the 256-bit kernels.
+template <int NV>
+__attribute__((target("avx512f,fma"))) void stripe512(size_t M, size_t K, const double* A, size_t lda,
+                                                      const double* B, size_t ldb, double* C, size_t ldc) {
+    constexpr size_t NR = 8 * NV, depth = 128;
+    auto rows = [&](size_t kc, const double* a, const double* b, size_t ld) {
+        size_t m = 0;
+        for (; m + 8 <= M; m += 8) micro_kernel512<8, NV>(kc, a + m * lda, lda, b, ld, C + m * ldc, ldc);
+        if (m + 4 <= M) micro_kernel512<4, NV>(kc, a + m * lda, lda, b, ld, C + m * ldc, ldc), m += 4;
+        if (m + 2 <= M) micro_kernel512<2, NV>(kc, a + m * lda, lda, b, ld, C + m * ldc, ldc), m += 2;
+        if (m < M) micro_kernel512<1, NV>(kc, a + m * lda, lda, b, ld, C + m * ldc, ldc);
+    };
+    if (M < 16) {
+        rows(K, A, B, ldb);
+        return;
+    }
+    alignas(64) double panel[depth * NR];
+    for (size_t k0 = 0; k0 < K; k0 += depth) {
+        const size_t kc = K - k0 < depth ? K - k0 : depth;
+        for (size_t k = 0; k < kc; ++k) std::memcpy(panel + k * NR, B + (k0 + k) * ldb, NR * sizeof(double));
+        rows(kc, A + k0, panel, NR);  // each chunk reloads the accumulators from C: order unchanged
+    }
+}
+#endif
+
+// Set once: whether gemm_real may use the AVX-512 kernel (the processor has it and no test turned it off).
+bool& avx512_enabled() {
+#ifdef TRAINVP_GEMM_AVX512
+    static bool on = __builtin_cpu_supports("avx512f");
+#else
+    static bool on = false;
+#endif
+    return on;
+}
+
 void gemm_real(size_t M, size_t N, size_t K, const double* A, size_t lda, const double* B, size_t ldb,
                double* C, size_t ldc) {
     size_t n = 0;
+#ifdef TRAINVP_GEMM_AVX512
+    if (avx512_enabled()) {
+        for (; n + 24 <= N; n += 24) stripe512<3>(M, K, A, lda, B + n, ldb, C + n, ldc);
+        if (n + 16 <= N) stripe512<2>(M, K, A, lda, B + n, ldb, C + n, ldc), n += 16;
+        if (n + 8 <= N) stripe512<1>(M, K, A, lda, B + n, ldb, C + n, ldc), n += 8;
+    }
+#endif
     for (; n + 12 <= N; n += 12) stripe<4, 12>(M, K, A, lda, B + n, ldb, C + n, ldc);
     if (n + 8 <= N) {
         stripe<6, 8>(M, K, A, lda, B + n, ldb, C + n, ldc);
@@ -275,6 +352,20 @@ bool all_finite(const double* p, size_t rows, size_t cols, size_t ld) {
 }
 
 }  // namespace
+
+bool gemm_avx512_available() {
+#ifdef TRAINVP_GEMM_AVX512
+    return __builtin_cpu_supports("avx512f");
+#else
+    return false;
+#endif
+}
+
+bool gemm_use_avx512(bool on) {
+    const bool was = avx512_enabled();
+    avx512_enabled() = on && gemm_avx512_available();
+    return was;
+}
 
 double abs_bound(const float* p, size_t n) {
     double m = 0.0;

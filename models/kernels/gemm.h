@@ -63,6 +63,13 @@ MacConfig mac_config(const num::Format& a, const num::Format& b, const num::Accu
 void gemm_accumulate(const MacConfig& cfg, size_t M, size_t N, size_t K, const double* A, size_t lda,
                      const double* B, size_t ldb, double* acc, size_t ldc, num::AccStats* stats);
 
+// The real-domain GEMM uses 512-bit registers where the processor has AVX-512 (x86-64 builds), 256-bit ones
+// elsewhere; both add every product in the same order, so the results are the same bits. For tests and
+// benches: whether AVX-512 is available, and turning its use off or back on (returns the previous setting;
+// not thread-safe, set it before any GEMM runs).
+bool gemm_avx512_available();
+bool gemm_use_avx512(bool on);
+
 // gemm_accumulate, or mc.engine's gemm when the context has one (the kernels' every GEMM goes through this).
 void context_gemm(const MacContext& mc, const MacConfig& cfg, size_t M, size_t N, size_t K, const double* A,
                   size_t lda, const double* B, size_t ldb, double* acc, size_t ldc, WeightSide weight);

@@ -55,7 +55,8 @@ class Memory : public sc_core::sc_module {
     void check_host_range(const char* what, uint64_t offset, size_t length) const;
 
     MemoryConfig config_;
-    // calloc'd so untouched pages stay unbacked: a 1 GiB scenario costs only what the guest touches.
+    // calloc'd so untouched pages stay unbacked: a 1 GiB scenario costs only what the guest touches (in
+    // 2 MiB transparent huge pages where Linux offers them on request).
     std::unique_ptr<uint8_t, FreeDeleter> storage_;
     sc_core::sc_time read_latency_;
     sc_core::sc_time write_latency_;

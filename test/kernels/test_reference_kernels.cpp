@@ -57,10 +57,11 @@ struct ConvCase {
 TEST_CASE("gemm_accumulate equals the one-product-at-a-time loop, bit for bit, real domain") {
     const MacConfig cfg{};
     const uint32_t shapes[][3] = {{64, 64, 576}, {16, 1024, 27}, {144, 256, 32}, {576, 64, 64}, {8, 12, 257},
-                                  {9, 25, 513},  {1, 13, 3},     {4, 4, 1}};
-    for (int t = 0; t < 14; ++t) {
+                                  {9, 25, 513},  {1, 13, 3},     {4, 4, 1},      {23, 49, 300}, {15, 24, 129}};
+    constexpr int kShapes = sizeof shapes / sizeof shapes[0];
+    for (int t = 0; t < kShapes + 6; ++t) {
         uint32_t M, N, K;
-        if (t < 8) {
+        if (t < kShapes) {
             M = shapes[t][0], N = shapes[t][1], K = shapes[t][2];
         } else {
             M = pick(t, 0, 1, 40), N = pick(t, 1, 1, 70), K = pick(t, 2, 1, 700);
@@ -76,10 +77,18 @@ TEST_CASE("gemm_accumulate equals the one-product-at-a-time loop, bit for bit, r
                 for (size_t k = 0; k < K; ++k) acc += A[m * lda + k] * B[k * ldb + n];
                 ref[m * ldc + n] = acc;
             }
-        gemm_accumulate(cfg, M, N, K, A.data(), lda, B.data(), ldb, C.data(), ldc, nullptr);
-        INFO("M " << M << " N " << N << " K " << K);
-        CHECK(same_bits(C, ref));
+        // Both register widths of the real-domain kernel (the 512-bit one where the processor has it).
+        for (bool wide : {false, true}) {
+            if (wide && !gemm_avx512_available()) continue;
+            const bool was = gemm_use_avx512(wide);
+            std::vector<double> got = C;
+            gemm_accumulate(cfg, M, N, K, A.data(), lda, B.data(), ldb, got.data(), ldc, nullptr);
+            gemm_use_avx512(was);
+            INFO("M " << M << " N " << N << " K " << K << (wide ? ", AVX-512" : ", AVX2"));
+            CHECK(same_bits(got, ref));
+        }
     }
+    if (!gemm_avx512_available()) WARN("no AVX-512 on this processor: only the 256-bit GEMM kernel was checked");
 }
 
 TEST_CASE("conv2d forward, backward-data and weight gradient equal reference loops, bit for bit, fp32") {
