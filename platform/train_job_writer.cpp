@@ -143,9 +143,10 @@ TrainJobImage plan_train_job(const kern::Trainer& trainer, uint32_t train_count,
                 break;
             case kern::LayerKind::add:
                 if (L.inputs.size() > TRAIN_JOB_MAX_INPUTS)
-                    throw UserError(name + ": the platform adds at most " + std::to_string(TRAIN_JOB_MAX_INPUTS) +
-                                    " inputs (the vector unit's ADD of up to four addends); this add has " +
-                                    std::to_string(L.inputs.size()) + " (nest adds, or train it in 'trainvp golden')");
+                    throw UserError(
+                        name + ": the platform adds at most " + std::to_string(TRAIN_JOB_MAX_INPUTS) +
+                        " inputs (the vector unit's ADD of up to four addends); this add has " +
+                        std::to_string(L.inputs.size()) + " (nest adds, or train it in 'trainvp golden')");
                 t.kind = TRAIN_LAYER_ADD;
                 break;
             case kern::LayerKind::global_avgpool:

@@ -112,8 +112,9 @@ void count_actions(const DecodedOp& op, uint64_t u, UnitActions& a) {
             return;
         }
         case ACCEL_OP_ADD:  // one addition per addend after the first
-            return count(v, "add", F[ACCEL_OPND_Y],
-                         u * (1 + (d.flags & ACCEL_FLAG_ADD_X3 ? 1 : 0) + (d.flags & ACCEL_FLAG_ADD_X4 ? 1 : 0)));
+            return count(
+                v, "add", F[ACCEL_OPND_Y],
+                u * (1 + (d.flags & ACCEL_FLAG_ADD_X3 ? 1 : 0) + (d.flags & ACCEL_FLAG_ADD_X4 ? 1 : 0)));
         case ACCEL_OP_GAVGPOOL_FWD:  // u planes of plane() elements: the sum and one multiply by 1/plane
             count(v, "add", F[ACCEL_OPND_X], u * (op.gpool.plane() - 1));
             return count(v, "mul", F[ACCEL_OPND_Y], u);

@@ -53,9 +53,10 @@
 /* How the error of a layer's output is formed before its backward pass (kern::Network, network.h "Graph
  * execution order"): used in place (addr_g is the loss gradient or the one consumer's error), copied and
  * rounded into fmt_err (one part in another format: DMA_COPY), or the sum of two to four parts (one ADD),
- * into addr_dy with stochastic-rounding slot dy. A mode other than IN_PLACE is the number of parts. In a job with tracked int8 scales the choice follows the scales:
- * every layer but the last has addr_dy and keeps its part (addr_part[0], fmt_part[0]) when in place, and
- * the firmware plans again whenever a scale changes (train_scales_plan_errors). */
+ * into addr_dy with stochastic-rounding slot dy. A mode other than IN_PLACE is the number of parts. In a job
+ * with tracked int8 scales the choice follows the scales: every layer but the last has addr_dy and keeps its
+ * part (addr_part[0], fmt_part[0]) when in place, and the firmware plans again whenever a scale changes
+ * (train_scales_plan_errors). */
 #define TRAIN_ERR_IN_PLACE 0u
 #define TRAIN_ERR_COPY 1u
 #define TRAIN_ERR_SUM2 2u

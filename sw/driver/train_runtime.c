@@ -54,9 +54,9 @@ static int check_layer(const train_job* job, uint32_t l, const char** why) {
             /* the network input: input[0] has the layer's input shape; a concat's later inputs its rows and
              * cols */
             if ((uint32_t)job->input_c * job->input_h * job->input_w != job->input_size ||
-                (concat && k > 0 ? job->input_h != L->in_h || job->input_w != L->in_w
-                                 : job->input_c != L->in_c || job->input_h != L->in_h ||
-                                       job->input_w != L->in_w))
+                (concat && k > 0
+                     ? job->input_h != L->in_h || job->input_w != L->in_w
+                     : job->input_c != L->in_c || job->input_h != L->in_h || job->input_w != L->in_w))
                 return fail(why, "a layer reading the network input has another shape");
             channels += job->input_c;
         } else if ((uint32_t)p >= l) {

@@ -256,9 +256,9 @@ TEST_CASE("graphs the platform cannot run are refused with the layer's name", "[
     // Beyond TRAIN_JOB_MAX_INPUTS inputs and TRAIN_JOB_MAX_PARTS readers (one ADD of four addends).
     kern::NetworkSpec five = residual_graph();
     five.layers[4].inputs = {"a", "r0", "a", "r0", "a"};
-    REQUIRE_THROWS_WITH(plan_train_job(kern::Trainer(five, config()), 12, 6, 64),
-                        Catch::Contains("layer sum") && Catch::Contains("adds at most 4 inputs") &&
-                            Catch::Contains("has 5"));
+    REQUIRE_THROWS_WITH(
+        plan_train_job(kern::Trainer(five, config()), 12, 6, 64),
+        Catch::Contains("layer sum") && Catch::Contains("adds at most 4 inputs") && Catch::Contains("has 5"));
     kern::NetworkSpec concat = residual_graph();
     concat.layers[4].kind = LayerKind::concat;
     concat.layers[4].inputs = {"a", "r0", "a", "r0", "a"};

@@ -508,7 +508,8 @@ TEST_CASE("firmware trains a graph at the platform's fan-in and fan-out limits b
     train_and_compare(fan_spec(), tc, 36, 21);
 }
 
-TEST_CASE("firmware trains the fan-in graph in int8 with tracked scales bit-identically", "[train_fw][int8]") {
+TEST_CASE("firmware trains the fan-in graph in int8 with tracked scales bit-identically",
+          "[train_fw][int8]") {
     kern::NetworkSpec spec = fan_spec();
     spec.layers[2].formats = {};  // int8 everywhere
     kern::TrainConfig tc;
