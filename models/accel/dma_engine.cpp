@@ -147,6 +147,39 @@ bool DmaEngine::burst(tlm::tlm_command c, uint64_t address, uint8_t* data, uint6
     return true;
 }
 
+bool DmaEngine::row_through_dmi(bool to_dram, uint64_t row, uint64_t bytes, uint8_t* data, uint64_t& total,
+                                uint64_t& wave, uint32_t& in_wave) {
+    BusDmi& g = bus_dmi_;
+    if (bytes == 0 || row < g.start || row > g.end || bytes - 1 > g.end - row ||
+        !(to_dram ? g.writable : g.readable))
+        return false;
+    uint8_t* at = g.ptr + (row - g.start);
+    if (to_dram)
+        std::memcpy(at, data, bytes);
+    else
+        std::memcpy(data, at, bytes);
+    // burst()'s bookkeeping for each burst of the row: its latency into the waves, the counters.
+    const uint64_t burst_bytes = config_.burst_bytes, latency = to_dram ? g.write_ticks : g.read_ticks;
+    uint64_t& count = to_dram ? counters_.write_bursts : counters_.read_bursts;
+    for (uint64_t done = 0; done < bytes;) {
+        const uint64_t n = std::min(bytes - done, burst_bytes - (row + done) % burst_bytes);
+        if (n != g.transfer_bytes) {
+            g.transfer_bytes = n;
+            g.transfer_ticks = transfer_time(static_cast<unsigned int>(n), g.bytes_per_ns).value();
+        }
+        wave = std::max<uint64_t>(wave, latency + g.transfer_ticks);
+        if (++in_wave == config_.max_outstanding) {
+            total += wave;
+            wave = 0;
+            in_wave = 0;
+        }
+        ++count;
+        done += n;
+    }
+    (to_dram ? counters_.write_bytes : counters_.read_bytes) += bytes;
+    return true;
+}
+
 bool DmaEngine::move(DmaCommand& cmd, uint64_t& total, sc_core::sc_time& buffer_time) {
     const uint64_t burst_bytes = config_.burst_bytes;
     const bool to_dram = cmd.kind == DmaCommand::Kind::store || cmd.kind == DmaCommand::Kind::put;
@@ -171,6 +204,18 @@ bool DmaEngine::move(DmaCommand& cmd, uint64_t& total, sc_core::sc_time& buffer_
     uint64_t local = 0;  // offset in the buffer (or in cmd.data)
     for (uint32_t r = 0; r < cmd.rows && ok; ++r) {
         const uint64_t row = cmd.dram_address + r * cmd.dram_stride;
+        if (direct && row_through_dmi(to_dram, row, cmd.row_bytes, direct + local, total, wave, in_wave)) {
+            // The same bursts as below, one copy for the row.
+            if (cmd.int8_max)
+                cmd.max_code = std::max(cmd.max_code, max_int8_code(direct + local, cmd.row_bytes));
+            const uint64_t first = burst_bytes - row % burst_bytes;
+            const uint64_t bursts =
+                cmd.row_bytes <= first ? 1 : 1 + (cmd.row_bytes - first + burst_bytes - 1) / burst_bytes;
+            local += cmd.row_bytes;
+            cmd.bytes += cmd.row_bytes;
+            cmd.bursts += bursts;
+            continue;
+        }
         for (uint64_t done = 0; done < cmd.row_bytes;) {
             const uint64_t addr = row + done;
             const uint64_t n = std::min(cmd.row_bytes - done, burst_bytes - addr % burst_bytes);

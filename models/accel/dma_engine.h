@@ -58,6 +58,10 @@ class DmaEngine : public sc_core::sc_module, public accel::PartState {
     bool burst(tlm::tlm_command c, uint64_t address, uint8_t* data, uint64_t n, uint64_t& total,
                uint64_t& wave, uint32_t& in_wave);
     void invalidate(sc_dt::uint64 start, sc_dt::uint64 end) { buffers_.invalidate(start, end); }
+    // A whole row inside the DRAM's DMI grant, to or from `data`: one copy, and burst()'s timing and counters
+    // for each of its bursts. False (nothing done) when the row is not wholly inside the grant.
+    bool row_through_dmi(bool to_dram, uint64_t row, uint64_t bytes, uint8_t* data, uint64_t& total,
+                         uint64_t& wave, uint32_t& in_wave);
     // After a b_transport whose target hinted DMI at `address`: asks for a grant with burst timing.
     void request_bus_dmi(uint64_t address);
     void invalidate_bus(sc_dt::uint64 start, sc_dt::uint64 end);

@@ -8,10 +8,7 @@
 #include <stdexcept>
 #include <string>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
-
+#include "common/huge_pages.h"
 #include "common/transfer_timing.h"
 
 namespace trainvp {
@@ -43,17 +40,8 @@ Memory::Memory(sc_core::sc_module_name name, const MemoryConfig& config)
     config_.validate();
     storage_.reset(static_cast<uint8_t*>(std::calloc(config_.size_bytes, 1)));
     if (!storage_) throw std::bad_alloc();
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    // Transparent huge pages where the kernel offers them on request: a simulated DRAM is touched in large
-    // sweeps (a training job zeroes and then streams hundreds of MiB), and a page fault per 2 MiB instead of
-    // per 4 KiB takes most of that start-up time away. Advice only: ignored where unsupported.
-    {
-        constexpr uintptr_t huge = uintptr_t{2} << 20;
-        const uintptr_t begin = (reinterpret_cast<uintptr_t>(storage_.get()) + huge - 1) & ~(huge - 1);
-        const uintptr_t end = (reinterpret_cast<uintptr_t>(storage_.get()) + config_.size_bytes) & ~(huge - 1);
-        if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
-    }
-#endif
+    // A training job zeroes and then streams hundreds of MiB of it (common/huge_pages.h).
+    advise_huge_pages(storage_.get(), config_.size_bytes);
     read_latency_ = sc_core::sc_time(config_.read_latency_ns, sc_core::SC_NS);
     write_latency_ = sc_core::sc_time(config_.write_latency_ns, sc_core::SC_NS);
     bus_in.register_b_transport(this, &Memory::b_transport);
