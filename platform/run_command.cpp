@@ -322,7 +322,13 @@ void build(const RunOptions& o, const RunSetup& s, BuiltRun& b) {
         topts.summary = !o.quiet;
         topts.stop_request = RunInterrupt::requested_flag();
         b.train = std::make_unique<TrainingRun>(s.scenario.path, s.scenario.root, topts);
-        check_train_job(b.train->job_plan(), b.train->network(), accelerator_config(s.cfg), s.schema);
+        TrainJobImage plan;
+        try {  // a network the platform cannot run: the scenario file, then the layer and the reason
+            plan = b.train->job_plan();
+        } catch (const UserError& e) {
+            throw UserError(s.scenario.path + ": " + e.what());
+        }
+        check_train_job(plan, b.train->network(), accelerator_config(s.cfg), s.schema);
         check_array_model(accelerator_config(s.cfg), b.train->network(), s.schema);
     }
     if (s.sparse) {

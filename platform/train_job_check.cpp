@@ -152,7 +152,7 @@ void check_train_job(const TrainJobImage& image, const kern::Network& net, const
     for (uint32_t n : steps)
         descs.insert(descs.end(), buf.data(), buf.data() + train_descs_step(&job, n, buf.data()));
     for (uint32_t n : evals)
-        descs.insert(descs.end(), buf.data(), buf.data() + train_descs_eval(&job, n, buf.data()));
+        descs.insert(descs.end(), buf.data(), buf.data() + train_descs_eval(&job, n, 0, buf.data()));
     train_descs_gather(&job, job.batch ? job.batch - 1 : 0, buf.data());
     descs.push_back(buf[0]);
 

@@ -86,6 +86,9 @@ TrainJobImage plan_train_job(const kern::Trainer& trainer, uint32_t train_count,
     j.acc_bits = net.spec().accumulator.bits;
     j.fmt_input = train_format_code(net.input_format(), "network input");
     j.input_size = net.input_size();
+    j.input_c = narrow16(net.spec().channels, "network input channels");
+    j.input_h = narrow16(net.spec().rows, "network input rows");
+    j.input_w = narrow16(net.spec().cols, "network input columns");
     j.lr = cfg.lr;
     j.lr_decay_every = cfg.lr_decay_every;
     j.lr_decay_factor = cfg.lr_decay_factor;
@@ -139,11 +142,11 @@ TrainJobImage plan_train_job(const kern::Trainer& trainer, uint32_t train_count,
                 t.stride = narrow8(L.pool.stride, name + " pool stride");
                 break;
             case kern::LayerKind::add:
-                if (L.inputs.size() != 2)
-                    throw UserError(name +
-                                    ": the platform adds exactly two inputs (the vector unit's ADD); "
-                                    "this add has " +
-                                    std::to_string(L.inputs.size()));
+                if (L.inputs.size() > TRAIN_JOB_MAX_INPUTS)
+                    throw UserError(
+                        name + ": the platform adds at most " + std::to_string(TRAIN_JOB_MAX_INPUTS) +
+                        " inputs (the vector unit's ADD of up to four addends); this add has " +
+                        std::to_string(L.inputs.size()) + " (nest adds, or train it in 'trainvp golden')");
                 t.kind = TRAIN_LAYER_ADD;
                 break;
             case kern::LayerKind::global_avgpool:
@@ -159,21 +162,17 @@ TrainJobImage plan_train_job(const kern::Trainer& trainer, uint32_t train_count,
                     mem.take(sizeof(accel_norm_stats) * uint64_t{B} * L.norm.groups, img.buffer_bytes);
                 break;
             case kern::LayerKind::concat:
-                if (L.inputs.size() > 2)
-                    throw UserError(name +
-                                    ": the platform concatenates at most two inputs (the job's input[2]); "
-                                    "this concat has " +
+                if (L.inputs.size() > TRAIN_JOB_MAX_INPUTS)
+                    throw UserError(name + ": the platform concatenates at most " +
+                                    std::to_string(TRAIN_JOB_MAX_INPUTS) + " inputs (the job's input[" +
+                                    std::to_string(TRAIN_JOB_MAX_INPUTS) + "]); this concat has " +
                                     std::to_string(L.inputs.size()) +
-                                    " (nest concats of two, or train it in 'trainvp golden')");
+                                    " (nest concats, or train it in 'trainvp golden')");
                 t.kind = TRAIN_LAYER_CONCAT;
                 break;
         }
         t.num_inputs = static_cast<uint16_t>(L.inputs.size());
-        for (size_t k = 0; k < L.inputs.size(); ++k) {
-            if (L.inputs[k] < 0 && l != 0)
-                throw UserError(name + ": only the first layer may read the network input on the platform");
-            t.input[k] = static_cast<int16_t>(L.inputs[k]);
-        }
+        for (size_t k = 0; k < L.inputs.size(); ++k) t.input[k] = static_cast<int16_t>(L.inputs[k]);
         t.in_c = narrow16(L.in.c, name + " input channels");
         t.in_h = narrow16(L.in.h, name + " input rows");
         t.in_w = narrow16(L.in.w, name + " input columns");
@@ -184,7 +183,12 @@ TrainJobImage plan_train_job(const kern::Trainer& trainer, uint32_t train_count,
         t.fmt_err = train_format_code(L.err_format, name + " errors");
         t.fmt_in_err = train_format_code(L.in_err_format, name + " input errors");
         t.addr_y = mem.take(tensor_bytes(uint64_t{B} * L.out.size(), L.act_format), img.buffer_bytes);
-        const bool need_dx = L.inputs[0] >= 0 && L.spec.kind != kern::LayerKind::add;
+        // A concat copies the error slices of the inputs that are layers (Network::backward), into blocks
+        // laid out for every input.
+        const bool need_dx =
+            L.spec.kind == kern::LayerKind::concat
+                ? std::any_of(L.inputs.begin(), L.inputs.end(), [](int32_t p) { return p >= 0; })
+                : L.inputs[0] >= 0 && L.spec.kind != kern::LayerKind::add;
         // A concat's input errors are slices of its output error, copied unrounded: one block of B samples
         // per input, back to back (Network::edge_error).
         uint64_t dx_elements = L.in.size();
@@ -233,10 +237,11 @@ TrainJobImage plan_train_job(const kern::Trainer& trainer, uint32_t train_count,
             throw UserError(name +
                             ": its output is read by no layer; the platform trains only layers that lead "
                             "to the loss");
-        if (L.consumers.size() > 2)
+        if (L.consumers.size() > TRAIN_JOB_MAX_PARTS)
             throw UserError(name + ": its output is read " + std::to_string(L.consumers.size()) +
-                            " times; the platform sums the errors of at most two readers");
-        num::Format part_format[2];
+                            " times; the platform sums the errors of at most " +
+                            std::to_string(TRAIN_JOB_MAX_PARTS) + " readers (one ADD of up to four addends)");
+        num::Format part_format[TRAIN_JOB_MAX_PARTS];
         for (size_t e = 0; e < L.consumers.size(); ++e) {
             // An edge's error (Network::edge_error): an add's own output error; a concat's block for this
             // input slot in its dx, in its error format; else the consumer's input error.
@@ -274,7 +279,7 @@ TrainJobImage plan_train_job(const kern::Trainer& trainer, uint32_t train_count,
             if (!replanned) t.addr_part[0] = t.fmt_part[0] = 0;
             continue;
         }
-        t.err_mode = L.consumers.size() == 1 ? TRAIN_ERR_COPY : TRAIN_ERR_SUM2;
+        t.err_mode = static_cast<uint32_t>(L.consumers.size());  // COPY, SUM2, SUM3 or SUM4
         if (!replanned)
             t.addr_dy = mem.take(tensor_bytes(uint64_t{B} * L.out.size(), L.err_format), img.buffer_bytes);
         t.addr_g = t.addr_dy;

@@ -44,7 +44,9 @@
     X(SPARSE_INFER, 0x12,                                                                                   \
       "sparse engine: u32 prediction per sample into addr_y; with addr_labels, the correct count in the "   \
       "result record at addr_aux (optional)")                                                               \
-    X(ADD, 0x13, "y = x + x2 (x2 at addr_g, format G) rounded once into Y; count elements")                 \
+    X(ADD, 0x13,                                                                                            \
+      "y = x + x2 (+ x3 + x4) (x2 at addr_g, format G; flags ADD_X3, ADD_X4) summed in that order and "     \
+      "rounded once into Y; count elements")                                                                \
     X(GAVGPOOL_FWD, 0x14, "y[n][c] = mean of the in_rows x in_cols plane of x[n][c]")                       \
     X(GAVGPOOL_BWD, 0x15, "dx[n][c][i] = g[n][c] / (in_rows * in_cols)")                                    \
     X(NORM_FWD, 0x16,                                                                                       \
@@ -67,13 +69,15 @@ enum accel_opcode {
     X(HAS_BIAS, 1, "conv/fc: the layer has a bias (addr_b read by FWD, addr_db written by WGRAD)") \
     X(LOSS_GRAD, 2, "SOFTMAX_XENT: also write the error dx (otherwise loss and correct count only)") \
     X(NORM_RANGE_GRAD, 3, "NORM_BWD: also propagate through the group's range (max and min elements)") \
-    X(NORM_PROJECT, 4, "NORM_BWD: subtract the error's projection on x - mean (s as if 1/sigma)")
+    X(NORM_PROJECT, 4, "NORM_BWD: subtract the error's projection on x - mean (s as if 1/sigma)")     \
+    X(ADD_X3, 5, "ADD: a third addend x3 at addr_dx (format DX)")                                   \
+    X(ADD_X4, 6, "ADD: a fourth addend x4 at addr_dw (format DW); needs ADD_X3")
 
 enum accel_flag {
 #define ACCEL_FLAG_ENUM(name, bit, desc) ACCEL_FLAG_##name = 1u << (bit),
     ACCEL_FLAGS(ACCEL_FLAG_ENUM)
 #undef ACCEL_FLAG_ENUM
-        ACCEL_FLAGS_ALL = (1u << 5) - 1u
+        ACCEL_FLAGS_ALL = (1u << 7) - 1u
 };
 
 /* Operand format slots of accel_desc.fmt[]: M(name, index, description) (M: one slot is named X) */
@@ -82,8 +86,8 @@ enum accel_flag {
     M(W, 1, "weights w and bias b (SGD_UPDATE: working weights)")                 \
     M(Y, 2, "output activations y (DMA_COPY: destination; RELU_BWD: the mask y)") \
     M(G, 3, "incoming error g")                                                   \
-    M(DX, 4, "outgoing error dx")                                                 \
-    M(DW, 5, "weight and bias gradients dw, db")                                  \
+    M(DX, 4, "outgoing error dx; ADD: the third addend")                          \
+    M(DW, 5, "weight and bias gradients dw, db; ADD: the fourth addend")          \
     M(MASTER, 6, "master weights and velocity (SGD_UPDATE)")                      \
     M(RESERVED, 7, "must be 0")
 
@@ -133,6 +137,9 @@ enum accel_rounding {
 #define ACCEL_FMT_ROUNDING_OF(code) (((code) >> 3) & 3u)
 #define ACCEL_FMT_TOTAL_BITS_OF(code) ((((code) >> 5) & 31u) + 1u)
 #define ACCEL_FMT_FRAC_OF(code) ((int)(((code) >> 10) & 63u) - (int)((((code) >> 10) & 32u) << 1))
+
+/* Addends of one ADD: x, x2 and, with ADD_X3 / ADD_X4, x3 and x4. */
+#define ACCEL_ADD_MAX_INPUTS 4u
 
 /* Stochastic-rounding tensor ids of accel_desc.sr_tensor[]: output 0 is y / dx / dw / master, output 1 is
  * db / velocity / NORM_BWD's dgamma, output 2 is the SGD working weights / NORM_BWD's dbeta. */
@@ -272,8 +279,8 @@ typedef struct accel_desc {
     X(addr_b, 80, 4, "bias")                                         \
     X(addr_y, 84, 4, "output activations / destination / ReLU mask") \
     X(addr_g, 88, 4, "incoming error; ADD: second input")            \
-    X(addr_dx, 92, 4, "outgoing error")                              \
-    X(addr_dw, 96, 4, "weight gradient")                             \
+    X(addr_dx, 92, 4, "outgoing error; ADD: third addend")           \
+    X(addr_dw, 96, 4, "weight gradient; ADD: fourth addend")         \
     X(addr_db, 100, 4, "bias gradient")                              \
     X(addr_aux, 104, 4, "argmax (u32), loss result, norm statistics") \
     X(addr_labels, 108, 4, "labels (u8)")                            \

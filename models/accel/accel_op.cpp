@@ -81,6 +81,8 @@ bool decode_descriptor(const accel_desc& d, uint64_t desc_addr, const Accelerato
         if (d.flags & ~ACCEL_FLAGS_ALL) fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr, "unknown flag bits");
         for (uint32_t r : d.reserved)
             if (r) fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr, "reserved word non-zero");
+        if ((d.flags & (ACCEL_FLAG_ADD_X3 | ACCEL_FLAG_ADD_X4)) && d.opcode != ACCEL_OP_ADD)
+            fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr, "ADD_X3 or ADD_X4 on an opcode other than ADD");
         if (d.sr_index_base && d.opcode != ACCEL_OP_DMA_COPY)
             fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr,
                  "sr_index_base non-zero on an opcode other than DMA_COPY");
@@ -277,9 +279,19 @@ bool decode_descriptor(const accel_desc& d, uint64_t desc_addr, const Accelerato
                     use(Opnd::y, false, true, n, ACCEL_OPND_Y, BufferId::activation);
                     break;
                 case ACCEL_OP_ADD:
+                    if ((d.flags & ACCEL_FLAG_ADD_X4) && !(d.flags & ACCEL_FLAG_ADD_X3))
+                        fail(ACCEL_ERR_BAD_ARGUMENT, desc_addr, "ADD_X4 without ADD_X3");
                     need_fmt(ACCEL_OPND_X), need_fmt(ACCEL_OPND_G), need_fmt(ACCEL_OPND_Y);
                     use(Opnd::x, true, false, n, ACCEL_OPND_X, BufferId::activation);
                     use(Opnd::g, true, false, n, ACCEL_OPND_G, BufferId::gradient);
+                    if (d.flags & ACCEL_FLAG_ADD_X3) {
+                        need_fmt(ACCEL_OPND_DX);
+                        use(Opnd::dx, true, false, n, ACCEL_OPND_DX, BufferId::gradient);
+                    }
+                    if (d.flags & ACCEL_FLAG_ADD_X4) {
+                        need_fmt(ACCEL_OPND_DW);
+                        use(Opnd::dw, true, false, n, ACCEL_OPND_DW, BufferId::gradient);
+                    }
                     use(Opnd::y, false, true, n, ACCEL_OPND_Y, BufferId::activation);
                     break;
                 case ACCEL_OP_RELU_BWD:

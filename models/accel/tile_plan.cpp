@@ -345,6 +345,9 @@ StreamUnits stream_units(const DecodedOp& op) {
         u.ops = 4;  // max, exp, sum, normalise
     } else if (opc == ACCEL_OP_SGD_UPDATE) {
         u.ops = 4;
+    } else if (opc == ACCEL_OP_ADD) {  // an addition per addend after the first
+        u.ops =
+            1 + ((op.desc.flags & ACCEL_FLAG_ADD_X3) ? 1 : 0) + ((op.desc.flags & ACCEL_FLAG_ADD_X4) ? 1 : 0);
     } else if (opc == ACCEL_OP_GAVGPOOL_FWD || opc == ACCEL_OP_GAVGPOOL_BWD) {
         u.units = uint64_t{op.batch} * op.gpool.channels;  // image planes
         u.elems_per_unit = op.gpool.plane();

@@ -111,8 +111,10 @@ void count_actions(const DecodedOp& op, uint64_t u, UnitActions& a) {
             if (d.flags & ACCEL_FLAG_LOSS_GRAD) count(v, "add", F[ACCEL_OPND_DX], u * c);
             return;
         }
-        case ACCEL_OP_ADD:
-            return count(v, "add", F[ACCEL_OPND_Y], u);
+        case ACCEL_OP_ADD:  // one addition per addend after the first
+            return count(
+                v, "add", F[ACCEL_OPND_Y],
+                u * (1 + (d.flags & ACCEL_FLAG_ADD_X3 ? 1 : 0) + (d.flags & ACCEL_FLAG_ADD_X4 ? 1 : 0)));
         case ACCEL_OP_GAVGPOOL_FWD:  // u planes of plane() elements: the sum and one multiply by 1/plane
             count(v, "add", F[ACCEL_OPND_X], u * (op.gpool.plane() - 1));
             return count(v, "mul", F[ACCEL_OPND_Y], u);
@@ -439,11 +441,21 @@ bool VectorUnit::run(const DecodedOp& op, const Tile& t, TileCommand& cmd) {
                    fail(cmd, slot(Opnd::aux));
         }
         case ACCEL_OP_ADD: {
-            if (!in(Opnd::x, ACCEL_OPND_X, a) || !in(Opnd::g, ACCEL_OPND_G, b)) return false;
-            c.resize(u);
-            kern::add_forward(u, {a.data(), F[ACCEL_OPND_X]}, {b.data(), F[ACCEL_OPND_G]},
-                              {c.data(), F[ACCEL_OPND_Y], key0, nullptr, u0});
-            return out(Opnd::y, ACCEL_OPND_Y, c);
+            // The addends in order x, x2, x3, x4, summed in double and rounded once (kern::sum_errors), as
+            // the golden network sums an add's inputs or a layer's error parts.
+            const Opnd addend[ACCEL_ADD_MAX_INPUTS] = {Opnd::x, Opnd::g, Opnd::dx, Opnd::dw};
+            const int addend_fmt[ACCEL_ADD_MAX_INPUTS] = {ACCEL_OPND_X, ACCEL_OPND_G, ACCEL_OPND_DX,
+                                                          ACCEL_OPND_DW};
+            Staging* values[ACCEL_ADD_MAX_INPUTS] = {&a, &b, &c, &v_[4]};
+            kern::In parts[ACCEL_ADD_MAX_INPUTS];
+            size_t count = 0;
+            for (size_t k = 0; k < ACCEL_ADD_MAX_INPUTS && op.op(addend[k]).used; ++k, ++count) {
+                if (!in(addend[k], addend_fmt[k], *values[k])) return false;
+                parts[k] = kern::In{values[k]->data(), F[addend_fmt[k]]};
+            }
+            e.resize(u);
+            kern::sum_errors(u, parts, count, {e.data(), F[ACCEL_OPND_Y], key0, nullptr, u0});
+            return out(Opnd::y, ACCEL_OPND_Y, e);
         }
         case ACCEL_OP_GAVGPOOL_FWD: {
             // u image planes from plane u0: one call over u "channels" of one sample rounds as the kernel's

@@ -75,7 +75,7 @@ class VectorUnit : public sc_core::sc_module {
     sc_core::sc_time access_delay_;
     accel::TensorCodec codec_;
     kern::Workspace ws_;
-    accel::Staging v_[4];
+    accel::Staging v_[5];  // ADD: four addends and the sum
     std::vector<uint32_t> argmax_;
     std::vector<uint8_t> copy_, bytes_, mask_, out_bytes_;
     kern::LossResult loss_;  // running over the tiles of one SOFTMAX_XENT descriptor

@@ -23,7 +23,7 @@
 
 #define TRAIN_JOB_BASE TRAINVP_HOST_AREA_BASE
 #define TRAIN_JOB_MAGIC 0x424F4A54u /* "TJOB" */
-#define TRAIN_JOB_VERSION 2u
+#define TRAIN_JOB_VERSION 3u
 #define TRAIN_RESULTS_MAGIC 0x53455254u /* "TRES" */
 /* ResNet-20 with its norm, relu and add layers is 70 layers. */
 #define TRAIN_JOB_MAX_LAYERS 96u
@@ -31,6 +31,11 @@
 /* Samples per step: the firmware keeps one gather descriptor per sample of a batch (160 B each) on its heap.
  */
 #define TRAIN_JOB_MAX_BATCH 4096u
+/* Inputs of one layer (add, concat) and consumer edges of one layer's output: an add's inputs and a
+ * layer's error parts are summed by one ADD of up to ACCEL_ADD_MAX_INPUTS addends, so that nothing is
+ * rounded between them (kern::sum_errors). */
+#define TRAIN_JOB_MAX_INPUTS 4u
+#define TRAIN_JOB_MAX_PARTS 4u
 
 /* Layer kinds (the golden trainer's kern::LayerKind). */
 #define TRAIN_LAYER_CONV 1u
@@ -38,25 +43,29 @@
 #define TRAIN_LAYER_RELU 3u
 #define TRAIN_LAYER_MAXPOOL 4u
 #define TRAIN_LAYER_AVGPOOL 5u
-#define TRAIN_LAYER_ADD 6u            /* two inputs; run on the vector unit (ADD) */
+#define TRAIN_LAYER_ADD 6u            /* two to four inputs; one ADD on the vector unit */
 #define TRAIN_LAYER_GLOBAL_AVGPOOL 7u /* GAVGPOOL_FWD / _BWD */
 #define TRAIN_LAYER_NORM 8u           /* range group norm (NORM_FWD / _BWD); gamma in w*, beta in b* */
-/* channel concatenation of one or two inputs with the same rows and cols (DMA_COPY per input and sample);
+/* channel concatenation of one to four inputs with the same rows and cols (DMA_COPY per input and sample);
  * addr_dx holds one block of batch x C_k x H x W errors per input k, the inputs' blocks back to back */
 #define TRAIN_LAYER_CONCAT 9u
 
 /* How the error of a layer's output is formed before its backward pass (kern::Network, network.h "Graph
  * execution order"): used in place (addr_g is the loss gradient or the one consumer's error), copied and
- * rounded into fmt_err (one part in another format: DMA_COPY), or the sum of two parts (ADD), both into
- * addr_dy with stochastic-rounding slot dy. In a job with tracked int8 scales the choice follows the scales:
- * every layer but the last has addr_dy and keeps its part (addr_part[0], fmt_part[0]) when in place, and
- * the firmware plans again whenever a scale changes (train_scales_plan_errors). */
+ * rounded into fmt_err (one part in another format: DMA_COPY), or the sum of two to four parts (one ADD),
+ * into addr_dy with stochastic-rounding slot dy. A mode other than IN_PLACE is the number of parts. In a job
+ * with tracked int8 scales the choice follows the scales: every layer but the last has addr_dy and keeps its
+ * part (addr_part[0], fmt_part[0]) when in place, and the firmware plans again whenever a scale changes
+ * (train_scales_plan_errors). */
 #define TRAIN_ERR_IN_PLACE 0u
 #define TRAIN_ERR_COPY 1u
 #define TRAIN_ERR_SUM2 2u
+#define TRAIN_ERR_SUM3 3u
+#define TRAIN_ERR_SUM4 4u
 
 /* One layer. Shapes are per sample; `in` is the shape of input[0]. Layers are in topological order: input[k]
- * is an earlier layer's index, or -1 for the network input (only layer 0 reads it). */
+ * is an earlier layer's index, or -1 for the network input (any layer may read it: the gathered batch in
+ * training, the test images in evaluation). */
 typedef struct train_layer {
     uint32_t kind;     /* TRAIN_LAYER_* */
     uint32_t has_bias; /* conv/fc */
@@ -75,7 +84,7 @@ typedef struct train_layer {
     /* Batch buffers sized for job.batch samples: output activations, error at the input, max-pool argmax. */
     uint32_t addr_y, addr_dx, addr_argmax;
     /* Graph: producers of the inputs (num_inputs of them; -1 the network input). */
-    int16_t input[2];
+    int16_t input[TRAIN_JOB_MAX_INPUTS];
     uint16_t num_inputs;
     /* Norm: groups, scale_bits, and the backward pass (range_gradient or projection, at most one);
      * statistics buffer (accel_norm_stats per sample and group). */
@@ -83,13 +92,12 @@ typedef struct train_layer {
     uint8_t scale_bits, range_gradient;
     uint8_t projection, reserved0;
     uint32_t addr_stats;
-    /* The error of this layer's output (TRAIN_ERR_*): backward reads it at addr_g in fmt_err; COPY and SUM2
+    /* The error of this layer's output (TRAIN_ERR_*): backward reads it at addr_g in fmt_err; COPY and SUM*
      * write it there (addr_g = addr_dy) from the parts, in the order the golden network sums them. */
     uint32_t err_mode;
     uint32_t addr_g, addr_dy;
-    uint32_t addr_part[2];
-    uint16_t fmt_part[2];
-    uint32_t reserved[4];
+    uint32_t addr_part[TRAIN_JOB_MAX_PARTS];
+    uint16_t fmt_part[TRAIN_JOB_MAX_PARTS];
 } train_layer;
 
 typedef struct train_job {
@@ -123,7 +131,9 @@ typedef struct train_job {
      * (kernels/lr_schedule_core.h); lr_decay_every 0: lr throughout. */
     uint32_t lr_decay_every;
     double lr_decay_factor;
-    uint32_t reserved1[4];
+    uint16_t input_c, input_h, input_w; /* shape of the network input (input_size = c x h x w) */
+    uint16_t reserved2;
+    uint32_t reserved1[2];
     train_layer layers[TRAIN_JOB_MAX_LAYERS];
 } train_job;
 

@@ -245,6 +245,19 @@ void accel_desc_add(accel_desc* d, uint32_t count, struct accel_tensor x, struct
     d->addr_y = y.addr, d->fmt[ACCEL_OPND_Y] = y.fmt;
 }
 
+void accel_desc_add_n(accel_desc* d, uint32_t count, const struct accel_tensor* x, uint32_t inputs,
+                      struct accel_tensor y) {
+    accel_desc_add(d, count, x[0], x[1], y);
+    if (inputs > 2u) {
+        d->flags |= ACCEL_FLAG_ADD_X3;
+        d->addr_dx = x[2].addr, d->fmt[ACCEL_OPND_DX] = x[2].fmt;
+    }
+    if (inputs > 3u) {
+        d->flags |= ACCEL_FLAG_ADD_X4;
+        d->addr_dw = x[3].addr, d->fmt[ACCEL_OPND_DW] = x[3].fmt;
+    }
+}
+
 static void set_plane_shape(accel_desc* d, uint16_t channels, uint16_t rows, uint16_t cols) {
     d->in_channels = channels;
     d->in_rows = rows;

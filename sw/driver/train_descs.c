@@ -108,7 +108,10 @@ static accel_desc* build_forward(accel_desc* d, const train_job* job, uint32_t l
     } else if (L->kind == TRAIN_LAYER_RELU) {
         accel_desc_relu_fwd(d, n * layer_in_size(L), x, y);
     } else if (L->kind == TRAIN_LAYER_ADD) {
-        accel_desc_add(d, n * layer_in_size(L), x, layer_input(job, l, 1, input), y);
+        /* one ADD of every input: the golden sums them in double and rounds once (Network::forward) */
+        struct accel_tensor addends[TRAIN_JOB_MAX_INPUTS];
+        for (uint32_t k = 0; k < L->num_inputs; ++k) addends[k] = layer_input(job, l, k, input);
+        accel_desc_add_n(d, n * layer_in_size(L), addends, L->num_inputs, y);
     } else if (L->kind == TRAIN_LAYER_GLOBAL_AVGPOOL) {
         accel_desc_gavgpool_fwd(d, n, L->in_c, L->in_h, L->in_w, x, y);
     } else if (L->kind == TRAIN_LAYER_NORM) {
@@ -133,19 +136,21 @@ static accel_desc* build_forward_pass(accel_desc* d, const train_job* job, uint3
 }
 
 /* The error of layer l's output, formed from its consumers' errors as kern::Network::backward does:
- * nothing to do (used in place), a rounding copy, or the sum of two parts, into addr_dy. */
+ * nothing to do (used in place), a rounding copy, or the sum of two to four parts in one ADD (summed in
+ * double, rounded once: kern::sum_errors), into addr_dy. */
 static accel_desc* build_output_error(accel_desc* d, const train_job* job, uint32_t l, uint32_t n,
                                       uint32_t step) {
     const train_layer* L = &job->layers[l];
     const uint32_t count = n * layer_out_size(L);
     const struct accel_tensor dy = accel_tensor(L->addr_dy, L->fmt_err);
-    if (L->err_mode == TRAIN_ERR_COPY)
+    if (L->err_mode == TRAIN_ERR_IN_PLACE) return d;
+    if (L->err_mode == TRAIN_ERR_COPY) {
         accel_desc_dma_copy(d, count, accel_tensor(L->addr_part[0], L->fmt_part[0]), dy);
-    else if (L->err_mode == TRAIN_ERR_SUM2)
-        accel_desc_add(d, count, accel_tensor(L->addr_part[0], L->fmt_part[0]),
-                       accel_tensor(L->addr_part[1], L->fmt_part[1]), dy);
-    else
-        return d;
+    } else {
+        struct accel_tensor parts[TRAIN_JOB_MAX_PARTS];
+        for (uint32_t k = 0; k < L->err_mode; ++k) parts[k] = accel_tensor(L->addr_part[k], L->fmt_part[k]);
+        accel_desc_add_n(d, count, parts, L->err_mode, dy);
+    }
     finish(d, job, l, n, step, TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_DY), 0, 0);
     return d + 1;
 }
@@ -192,19 +197,18 @@ static accel_desc* build_backward(accel_desc* d, const train_job* job, uint32_t 
                TRAIN_RT_TENSOR_ID(l, TRAIN_RT_SLOT_DB));
         return d;
     }
-    /* add: every input's error is g itself (its consumers read addr_g). */
-    if (!need_dx || L->kind == TRAIN_LAYER_ADD) return d;
     if (L->kind == TRAIN_LAYER_CONCAT) {
         /* Input k's error is its channel slice of g, copied without rounding (same format) into its block of
-         * dx: job->batch x len_k elements after the blocks of the inputs before it (Network::backward). */
+         * dx: job->batch x len_k elements after the blocks of the inputs before it (Network::backward); the
+         * network input's block is left alone. */
         const uint32_t out = layer_out_size(L);
         const struct accel_tensor slices = accel_tensor(L->addr_dx, L->fmt_err);
         uint32_t off = 0, block = 0;
         for (uint32_t k = 0; k < L->num_inputs; ++k) {
             const uint32_t len = concat_part_size(job, L, k);
-            if (len == out)
+            if (L->input[k] >= 0 && len == out)
                 d = copy_slice(d, job, l, n, step, sr_dx, n * len, g, 0, slices, block);
-            else
+            else if (L->input[k] >= 0)
                 for (uint32_t i = 0; i < n; ++i)
                     d = copy_slice(d, job, l, n, step, sr_dx, len, g, i * out + off, slices, block + i * len);
             off += len;
@@ -212,6 +216,8 @@ static accel_desc* build_backward(accel_desc* d, const train_job* job, uint32_t 
         }
         return d;
     }
+    /* add: every input's error is g itself (its consumers read addr_g). */
+    if (!need_dx || L->kind == TRAIN_LAYER_ADD) return d;
     if (L->kind == TRAIN_LAYER_RELU) {
         accel_desc_relu_bwd(d, n * layer_in_size(L), accel_tensor(L->addr_y, L->fmt_act), g, dx);
     } else if (L->kind == TRAIN_LAYER_GLOBAL_AVGPOOL) {
@@ -286,10 +292,20 @@ uint32_t train_descs_step(const train_job* job, uint32_t n, accel_desc* out) {
     return (uint32_t)(d - out);
 }
 
-uint32_t train_descs_eval(const train_job* job, uint32_t n, accel_desc* out) {
-    accel_desc* d = build_forward_pass(out, job, n, TRAIN_RT_EVAL_STEP, job->addr_test_images);
-    d = build_loss(d, job, n, TRAIN_RT_EVAL_STEP, job->addr_test_labels, 0);
+uint32_t train_descs_eval(const train_job* job, uint32_t n, uint32_t first, accel_desc* out) {
+    const uint32_t image_bytes = accel_tensor_bytes(job->fmt_input, job->input_size);
+    accel_desc* d =
+        build_forward_pass(out, job, n, TRAIN_RT_EVAL_STEP, job->addr_test_images + first * image_bytes);
+    d = build_loss(d, job, n, TRAIN_RT_EVAL_STEP, job->addr_test_labels + first, 0);
     return (uint32_t)(d - out);
+}
+
+int train_descs_input_first_only(const train_job* job) {
+    if (job->layers[0].num_inputs != 1) return 0;
+    for (uint32_t l = 1; l < job->num_layers; ++l)
+        for (uint32_t k = 0; k < job->layers[l].num_inputs; ++k)
+            if (job->layers[l].input[k] < 0) return 0;
+    return 1;
 }
 
 void train_descs_gather(const train_job* job, uint32_t slot, accel_desc* out) {

@@ -42,16 +42,23 @@ static int check_layer(const train_job* job, uint32_t l, const char** why) {
     const train_layer* L = &job->layers[l];
     const uint32_t in = layer_in_size(L), out = layer_out_size(L);
     if (in == 0 || out == 0) return fail(why, "a layer has an empty input or output shape");
-    const int concat = L->kind == TRAIN_LAYER_CONCAT;
-    const uint32_t inputs = L->kind == TRAIN_LAYER_ADD ? 2u : concat ? L->num_inputs : 1u;
-    if (L->num_inputs != inputs || inputs < 1u || inputs > 2u)
+    const int concat = L->kind == TRAIN_LAYER_CONCAT, add = L->kind == TRAIN_LAYER_ADD;
+    const uint32_t inputs = add || concat ? L->num_inputs : 1u;
+    if (L->num_inputs != inputs || inputs < (add ? 2u : 1u) || inputs > TRAIN_JOB_MAX_INPUTS)
         return fail(why, "a layer has the wrong number of inputs");
-    uint32_t channels = 0;
+    uint32_t channels = 0, reads_layer = 0;
     for (uint32_t k = 0; k < inputs; ++k) {
         const int16_t p = L->input[k];
+        reads_layer |= p >= 0;
         if (p < 0) {
-            if (l != 0 || in != job->input_size) return fail(why, "only layer 0 reads the network input");
-            channels += L->in_c;
+            /* the network input: input[0] has the layer's input shape; a concat's later inputs its rows and
+             * cols */
+            if ((uint32_t)job->input_c * job->input_h * job->input_w != job->input_size ||
+                (concat && k > 0
+                     ? job->input_h != L->in_h || job->input_w != L->in_w
+                     : job->input_c != L->in_c || job->input_h != L->in_h || job->input_w != L->in_w))
+                return fail(why, "a layer reading the network input has another shape");
+            channels += job->input_c;
         } else if ((uint32_t)p >= l) {
             return fail(why, "a layer reads a later layer (not topological order)");
         } else if (concat && k > 0) {
@@ -68,14 +75,14 @@ static int check_layer(const train_job* job, uint32_t l, const char** why) {
     }
     if (concat && (channels != L->out_c || L->out_h != L->in_h || L->out_w != L->in_w))
         return fail(why, "a concat layer's output is not its inputs' channels one after the other");
-    const int need_dx = L->input[0] >= 0 && L->kind != TRAIN_LAYER_ADD;
+    const int need_dx = concat ? (int)reads_layer : L->input[0] >= 0 && L->kind != TRAIN_LAYER_ADD;
     if (!fmt_ok(L->fmt_act) || !fmt_ok(L->fmt_err) || (need_dx && !fmt_ok(L->fmt_in_err)))
         return fail(why, "a layer has an invalid activation or error format");
     if (L->addr_y == 0) return fail(why, "a layer has no output buffer");
     if ((need_dx || L->kind == TRAIN_LAYER_NORM) && L->addr_dx == 0)
         return fail(why, "a layer has no input-error buffer");
     if (L->addr_g == 0) return fail(why, "a layer has no output-error address");
-    if (L->err_mode > TRAIN_ERR_SUM2 ||
+    if (L->err_mode > TRAIN_JOB_MAX_PARTS ||
         (L->err_mode != TRAIN_ERR_IN_PLACE && (L->addr_dy == 0 || L->addr_g != L->addr_dy)))
         return fail(why, "a layer's output-error mode or buffer is invalid");
     for (uint32_t k = 0; k < L->err_mode; ++k)
@@ -179,9 +186,8 @@ void train_rt_epoch_order(uint64_t seed, uint32_t epoch, uint32_t* order, uint32
     }
 }
 
-/* The current epoch's learning rate into the step's SGD_UPDATE descriptors (built with job->lr). */
+/* The current epoch's learning rate rt->lr into the step's SGD_UPDATE descriptors. */
 static void apply_lr(struct train_rt* rt) {
-    if (rt->lr == rt->job->lr) return;
     for (uint32_t i = 0; i < rt->step_count; ++i)
         if (rt->step_descs[i].opcode == ACCEL_OP_SGD_UPDATE) rt->step_descs[i].lr = rt->lr;
 }
@@ -190,12 +196,13 @@ static void build_step(struct train_rt* rt, uint32_t n) {
     rt->step_n = n;
     rt->step_count = train_descs_step(rt->job, n, rt->step_descs);
     train_scales_attach(&rt->scales, rt->step_descs, rt->step_count);
-    apply_lr(rt);
+    if (rt->lr != rt->job->lr) apply_lr(rt); /* built with job->lr */
 }
 
-static void build_eval(struct train_rt* rt, uint32_t n) {
+static void build_eval(struct train_rt* rt, uint32_t n, uint32_t first) {
     rt->eval_n = n;
-    rt->eval_count = train_descs_eval(rt->job, n, rt->eval_descs);
+    rt->eval_first = first;
+    rt->eval_count = train_descs_eval(rt->job, n, first, rt->eval_descs);
 }
 
 /* ---- Execution ------------------------------------------------------------------------------------ */
@@ -212,7 +219,8 @@ int train_rt_init(struct train_rt* rt, const train_job* job) {
     for (uint32_t b = 0; b < job->batch; ++b) train_descs_gather(job, b, &rt->gather[b]);
     if (train_scales_init(&rt->scales, job)) return ACCEL_DRV_EINVAL;
     build_step(rt, job->batch);
-    build_eval(rt, job->batch);
+    rt->eval_patch = train_descs_input_first_only(job);
+    build_eval(rt, job->batch, 0);
 
     int rc = accel_probe(NULL);
     if (rc) return rc;
@@ -249,8 +257,7 @@ void train_rt_set_epoch(struct train_rt* rt, uint32_t epoch) {
     const double lr = tvp_epoch_lr(job->lr, job->lr_decay_every, job->lr_decay_factor, epoch);
     if (lr == rt->lr) return;
     rt->lr = lr;
-    for (uint32_t i = 0; i < rt->step_count; ++i)
-        if (rt->step_descs[i].opcode == ACCEL_OP_SGD_UPDATE) rt->step_descs[i].lr = lr;
+    apply_lr(rt);
 }
 
 int train_rt_step(struct train_rt* rt, const uint32_t* samples, uint32_t n, uint32_t step,
@@ -281,9 +288,11 @@ int train_rt_eval_batch(struct train_rt* rt, uint32_t first, uint32_t n, accel_l
                         struct accel_error* err) {
     const train_job* job = rt->job;
     if (n == 0 || n > job->batch || first + n > job->test_count) return ACCEL_DRV_EINVAL;
-    if (rt->eval_n != n) build_eval(rt, n);
-    rt->eval_descs[0].addr_x = job->addr_test_images + first * rt->image_bytes;
-    rt->eval_descs[rt->eval_count - 1].addr_labels = job->addr_test_labels + first;
+    if (rt->eval_n != n || (!rt->eval_patch && rt->eval_first != first)) build_eval(rt, n, first);
+    if (rt->eval_patch) {
+        rt->eval_descs[0].addr_x = job->addr_test_images + first * rt->image_bytes;
+        rt->eval_descs[rt->eval_count - 1].addr_labels = job->addr_test_labels + first;
+    }
     int rc = submit(rt, rt->eval_descs, rt->eval_count, err);
     if (rc == ACCEL_DRV_OK) rc = accel_wait(&rt->ring, err);
     if (rc != ACCEL_DRV_OK) return rc;

@@ -75,13 +75,13 @@ int train_scales_init(struct train_scales* sc, const train_job* job) {
 }
 
 /* The layers that read layer l's output, in the golden network's consumer order (by layer, then by input
- * slot); returns how many (at most 2 are stored). */
-static uint32_t consumers_of(const train_job* job, uint32_t l, uint32_t out[2]) {
+ * slot); returns how many (at most TRAIN_JOB_MAX_PARTS are stored). */
+static uint32_t consumers_of(const train_job* job, uint32_t l, uint32_t out[TRAIN_JOB_MAX_PARTS]) {
     uint32_t count = 0;
     for (uint32_t c = l + 1; c < job->num_layers; ++c)
-        for (uint32_t k = 0; k < job->layers[c].num_inputs && k < 2u; ++k)
+        for (uint32_t k = 0; k < job->layers[c].num_inputs && k < TRAIN_JOB_MAX_INPUTS; ++k)
             if (job->layers[c].input[k] == (int16_t)l) {
-                if (count < 2u) out[count] = c;
+                if (count < TRAIN_JOB_MAX_PARTS) out[count] = c;
                 ++count;
             }
     return count;
@@ -99,7 +99,7 @@ uint32_t train_scales_error_source(const train_job* job, uint32_t layer, uint32_
             *at = p;
             return TRAIN_SCALES_FROM_DY;
         }
-        uint32_t c[2];
+        uint32_t c[TRAIN_JOB_MAX_PARTS];
         if (consumers_of(job, p, c) == 0) return TRAIN_SCALES_FROM_NONE; /* the job writer refuses this */
         if (has_weights(&job->layers[c[0]])) {
             *at = c[0];
@@ -159,7 +159,7 @@ void train_scales_attach(struct train_scales* sc, accel_desc* descs, uint32_t co
                 break;
             case ACCEL_OP_ADD:
             case ACCEL_OP_DMA_COPY:
-                /* an add layer's sum, or a layer's output error formed from its parts (COPY, SUM2) */
+                /* an add layer's sum, or a layer's output error formed from its parts (COPY, SUM*) */
                 if (!L) break;
                 if (d->opcode == ACCEL_OP_ADD && L->kind == TRAIN_LAYER_ADD && d->addr_y == L->addr_y)
                     found = add_source(sc, i, ACCEL_SR_OUT0, l, TRAIN_SCALE_ACT);
@@ -198,9 +198,9 @@ void train_scales_plan_errors(train_job* job) {
     /* Reverse order: an add consumer's own output-error address is known before its producers'. */
     for (uint32_t l = job->num_layers - 1; l-- > 0;) {
         train_layer* L = &job->layers[l];
-        uint32_t c[2];
+        uint32_t c[TRAIN_JOB_MAX_PARTS];
         const uint32_t n = consumers_of(job, l, c);
-        if (n == 0 || n > 2u) continue; /* refused by the job writer */
+        if (n == 0 || n > TRAIN_JOB_MAX_PARTS) continue; /* refused by the job writer */
         for (uint32_t e = 0; e < n; ++e) {
             /* Network::edge_error: an add's own output error; a concat's slice of its error (in its dx, at an
              * address the job writer placed); else the consumer's input error. */
@@ -219,7 +219,7 @@ void train_scales_plan_errors(train_job* job) {
             L->err_mode = TRAIN_ERR_IN_PLACE;
             L->addr_g = L->addr_part[0];
         } else {
-            L->err_mode = n == 1 ? TRAIN_ERR_COPY : TRAIN_ERR_SUM2;
+            L->err_mode = n; /* COPY, or SUM2 .. SUM4 */
             L->addr_g = L->addr_dy;
         }
     }

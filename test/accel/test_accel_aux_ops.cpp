@@ -75,6 +75,33 @@ void add_trials(AccelBench& b, int trials, uint32_t seed) {
     }
 }
 
+// ADD with three or four addends (ADD_X3 at addr_dx, ADD_X4 at addr_dw): the golden network's sum of an
+// add's inputs or of a layer's error parts, in order, in double, rounded once (kern::sum_errors).
+void add_n_trials(AccelBench& b, int trials, uint32_t seed) {
+    std::mt19937 rng(seed);
+    for (int t = 0; t < trials; ++t) {
+        const uint32_t n = rnd(rng, 1, 900), inputs = rnd(rng, 3, 4);
+        const num::Format fy = pick(rng);
+        num::Format f[4];
+        std::vector<float> x[4];
+        for (uint32_t k = 0; k < inputs; ++k) f[k] = pick(rng), x[k] = random_values(rng, n, f[k]);
+        accel_desc d = base_desc(ACCEL_OP_ADD, rng);
+        d.count = n;
+        d.flags = ACCEL_FLAG_ADD_X3 | (inputs == 4 ? ACCEL_FLAG_ADD_X4 : 0);
+        d.fmt[ACCEL_OPND_X] = code(f[0]), d.fmt[ACCEL_OPND_G] = code(f[1]), d.fmt[ACCEL_OPND_DX] = code(f[2]);
+        d.addr_x = b.put(x[0], f[0]), d.addr_g = b.put(x[1], f[1]), d.addr_dx = b.put(x[2], f[2]);
+        if (inputs == 4) d.fmt[ACCEL_OPND_DW] = code(f[3]), d.addr_dw = b.put(x[3], f[3]);
+        d.fmt[ACCEL_OPND_Y] = code(fy), d.addr_y = b.alloc(4 * n);
+        INFO("trial " << t << ": " << inputs << " addends -> " << fy.to_string());
+        REQUIRE(b.submit(d) == ACCEL_IRQ_DONE);
+        std::vector<float> y(n);
+        kern::In parts[4];
+        for (uint32_t k = 0; k < inputs; ++k) parts[k] = kern::In{x[k].data(), f[k]};
+        kern::sum_errors(n, parts, inputs, {y.data(), fy, key(d, 0)});
+        check_stored(b, d.addr_y, y, fy);
+    }
+}
+
 void gavgpool_trials(AccelBench& b, int trials, uint32_t seed) {
     std::mt19937 rng(seed);
     kern::Workspace ws;
@@ -178,6 +205,62 @@ TEST_CASE("ADD equals the kernel when small buffers force tiling", "[accel][aux]
         b.setup_ring();
         add_trials(b, 8, 32);
         CHECK(b.acc.stats().total().tiles > b.acc.stats().total().descriptors);
+    });
+}
+
+TEST_CASE("ADD of three and four addends equals the kernels' sum, rounded once", "[accel][aux]") {
+    AccelBench b;
+    b.run([&] {
+        b.setup_ring();
+        add_n_trials(b, 12, 41);
+        // 1 + 2^-30 - 1 in fp32: summed in double and rounded once it is 2^-30; two fp32 ADDs chained would
+        // round 1 + 2^-30 to 1 and give 0.
+        const num::Format fp32{};
+        std::mt19937 rng(1);
+        accel_desc d = base_desc(ACCEL_OP_ADD, rng);
+        d.count = 1;
+        d.flags = ACCEL_FLAG_ADD_X3;
+        d.addr_x = b.put({1.0f}, fp32), d.addr_g = b.put({std::ldexp(1.0f, -30)}, fp32);
+        d.addr_dx = b.put({-1.0f}, fp32), d.addr_y = b.alloc(4);
+        REQUIRE(b.submit(d) == ACCEL_IRQ_DONE);
+        check_stored(b, d.addr_y, {std::ldexp(1.0f, -30)}, fp32);
+    });
+}
+
+TEST_CASE("ADD of four addends equals the kernels when small buffers force tiling", "[accel][aux][tiling]") {
+    AccelBench b(small_buffers(1024));
+    b.run([&] {
+        b.setup_ring();
+        add_n_trials(b, 8, 42);
+        CHECK(b.acc.stats().total().tiles > b.acc.stats().total().descriptors);
+    });
+}
+
+TEST_CASE("ADD_X4 without ADD_X3, and ADD_X3 on another opcode, are refused", "[accel][aux]") {
+    AccelBench b;
+    b.run([&] {
+        b.setup_ring();
+        const num::Format fp32{};
+        std::mt19937 rng(3);
+        accel_desc d = base_desc(ACCEL_OP_ADD, rng);
+        d.count = 4;
+        d.addr_x = b.put(std::vector<float>(4, 1.0f), fp32), d.addr_g = d.addr_x, d.addr_dx = d.addr_x;
+        d.addr_dw = d.addr_x, d.addr_y = b.alloc(16);
+        d.flags = ACCEL_FLAG_ADD_X4;
+        CHECK(b.submit(d) == ACCEL_IRQ_ERROR);
+        CHECK(b.reg(ACCEL_REG_ERR_CODE) == ACCEL_ERR_BAD_ARGUMENT);
+        b.set_reg(ACCEL_REG_CTRL, ACCEL_CTRL_SOFT_RESET);
+        b.setup_ring();
+        d.opcode = ACCEL_OP_RELU_FWD;
+        d.flags = ACCEL_FLAG_ADD_X3;
+        CHECK(b.submit(d) == ACCEL_IRQ_ERROR);
+        CHECK(b.reg(ACCEL_REG_ERR_CODE) == ACCEL_ERR_BAD_ARGUMENT);
+        b.set_reg(ACCEL_REG_CTRL, ACCEL_CTRL_SOFT_RESET);
+        b.setup_ring();
+        d.opcode = ACCEL_OP_ADD;  // and with both flags it runs: 1 + 1 + 1 + 1
+        d.flags = ACCEL_FLAG_ADD_X3 | ACCEL_FLAG_ADD_X4;
+        REQUIRE(b.submit(d) == ACCEL_IRQ_DONE);
+        check_stored(b, d.addr_y, std::vector<float>(4, 4.0f), fp32);
     });
 }
 

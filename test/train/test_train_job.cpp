@@ -253,16 +253,99 @@ TEST_CASE("a graph's job: inputs, norm buffers and the error of a layer read twi
 }
 
 TEST_CASE("graphs the platform cannot run are refused with the layer's name", "[train_job][graph]") {
-    kern::NetworkSpec three = residual_graph();
-    three.layers[4].inputs = {"a", "r0", "a"};
-    REQUIRE_THROWS_WITH(plan_train_job(kern::Trainer(three, config()), 12, 6, 64),
-                        Catch::Contains("layer sum") && Catch::Contains("exactly two inputs"));
+    // Beyond TRAIN_JOB_MAX_INPUTS inputs and TRAIN_JOB_MAX_PARTS readers (one ADD of four addends).
+    kern::NetworkSpec five = residual_graph();
+    five.layers[4].inputs = {"a", "r0", "a", "r0", "a"};
+    REQUIRE_THROWS_WITH(
+        plan_train_job(kern::Trainer(five, config()), 12, 6, 64),
+        Catch::Contains("layer sum") && Catch::Contains("adds at most 4 inputs") && Catch::Contains("has 5"));
     kern::NetworkSpec concat = residual_graph();
     concat.layers[4].kind = LayerKind::concat;
-    concat.layers[4].inputs = {"a", "r0", "a"};
+    concat.layers[4].inputs = {"a", "r0", "a", "r0", "a"};
     REQUIRE_THROWS_WITH(
         plan_train_job(kern::Trainer(concat, config()), 12, 6, 64),
-        Catch::Contains("layer sum") && Catch::Contains("at most two inputs") && Catch::Contains("has 3"));
+        Catch::Contains("layer sum") && Catch::Contains("at most 4 inputs") && Catch::Contains("has 5"));
+    // r0 read by a, three inputs of the add and a concat: five error parts.
+    kern::NetworkSpec readers = residual_graph();
+    readers.layers[4].inputs = {"r0", "r0", "r0", "a"};
+    kern::LayerSpec cat;
+    cat.kind = LayerKind::concat;
+    cat.name = "cat";
+    cat.inputs = {"sum", "r0"};
+    readers.layers.insert(readers.layers.begin() + 5, cat);
+    REQUIRE_THROWS_WITH(plan_train_job(kern::Trainer(readers, config()), 12, 6, 64),
+                        Catch::Contains("layer r0") && Catch::Contains("read 5 times") &&
+                            Catch::Contains("at most 4 readers"));
+    readers.layers.erase(readers.layers.begin() + 5);  // a and three add slots: four readers
+    CHECK(plan_train_job(kern::Trainer(readers, config()), 12, 6, 64).job.layers[2].err_mode ==
+          TRAIN_ERR_SUM4);
+}
+
+TEST_CASE("fan-in, fan-out and layers reading the network input: parts, addends and input addresses",
+          "[train_job][graph]") {
+    // stem -> n -> r0; a = conv(input); sum = add(r0, a, r0) (a shortcut from the network input, r0 read
+    // twice by the add); cat = concat(sum, input); gap; out.
+    kern::NetworkSpec spec = residual_graph();
+    spec.layers[3].inputs = {"input"};
+    spec.layers[4].inputs = {"r0", "a", "r0"};
+    kern::LayerSpec cat;
+    cat.kind = LayerKind::concat;
+    cat.name = "cat";
+    cat.inputs = {"sum", "input"};
+    spec.layers.insert(spec.layers.begin() + 5, cat);
+    const kern::Trainer trainer(spec, config());
+    const TrainJobImage img = plan_train_job(trainer, 12, 6, 64);
+    const train_job& j = img.job;
+    CHECK((j.input_c == 1 && j.input_h == 8 && j.input_w == 8));
+    const train_layer &r0 = j.layers[2], &a = j.layers[3], &sum = j.layers[4], &c = j.layers[5];
+    CHECK((sum.num_inputs == 3 && sum.input[0] == 2 && sum.input[1] == 3 && sum.input[2] == 2));
+    CHECK((a.input[0] == -1 && a.addr_dx == 0));  // reads the network input: no input error
+    CHECK((c.num_inputs == 2 && c.input[1] == -1 && c.addr_dx != 0 && c.out_c == 5));
+    // r0's error: the add's error twice (its slots 0 and 2), summed in one ADD of two parts.
+    CHECK(r0.err_mode == TRAIN_ERR_SUM2);
+    CHECK((r0.addr_part[0] == sum.addr_g && r0.addr_part[1] == sum.addr_g));
+
+    std::vector<accel_desc> descs(train_descs_step_bound(&j));
+    descs.resize(train_descs_step(&j, 6, descs.data()));
+    const uint32_t image_bytes = 64 * 4;
+    bool add_seen = false, cat_back = false;
+    for (const accel_desc& d : descs) {
+        if (d.layer_id == 4 && d.opcode == ACCEL_OP_ADD) {  // the add: x, x2 and x3 (ADD_X3)
+            add_seen = true;
+            CHECK(d.flags == ACCEL_FLAG_ADD_X3);
+            CHECK((d.addr_x == r0.addr_y && d.addr_g == a.addr_y && d.addr_dx == r0.addr_y));
+        }
+        if (d.layer_id == 3 && d.opcode == ACCEL_OP_CONV_FWD) CHECK(d.addr_x == j.addr_batch_input);
+        if (d.layer_id == 3 && d.opcode == ACCEL_OP_CONV_WGRAD) CHECK(d.addr_x == j.addr_batch_input);
+        CHECK(!(d.layer_id == 3 && d.opcode == ACCEL_OP_CONV_BWD_DATA));
+        // The concat's backward copies only sum's slice, never into the network input's block.
+        if (d.layer_id == 5 && d.opcode == ACCEL_OP_DMA_COPY &&
+            d.sr_tensor[0] == kern::tensor_id(5, kern::Slot::dx)) {
+            cat_back = true;
+            CHECK(d.addr_y < c.addr_dx + j.batch * 4 * 64 * 4);
+        }
+    }
+    CHECK((add_seen && cat_back));
+
+    // Evaluation from test sample 3: every reader of the network input reads the test images from there.
+    CHECK(train_descs_input_first_only(&j) == 0);
+    std::vector<accel_desc> eval(train_descs_eval_bound(&j));
+    eval.resize(train_descs_eval(&j, 2, 3, eval.data()));
+    uint32_t readers = 0;
+    for (const accel_desc& d : eval) {
+        if (d.layer_id == 0 || (d.layer_id == 3 && d.opcode == ACCEL_OP_CONV_FWD)) {
+            CHECK(d.addr_x == j.addr_test_images + 3 * image_bytes);
+            ++readers;
+        }
+        if (d.layer_id == 5 && d.addr_x >= j.addr_test_images && d.addr_x < j.addr_test_labels) {
+            CHECK(d.addr_x >= j.addr_test_images + 3 * image_bytes);
+            ++readers;
+        }
+    }
+    CHECK(readers == 4);  // stem, a, and the concat's copy of each of the two samples
+    CHECK(eval.back().addr_labels == j.addr_test_labels + 3);
+    const TrainJobImage plain = plan_train_job(kern::Trainer(residual_graph(), config()), 12, 6, 64);
+    CHECK(train_descs_input_first_only(&plain.job));
 }
 
 TEST_CASE("a concat's job: one error block per input, and the parts its producers read",

@@ -471,7 +471,51 @@ TEST_CASE("firmware trains an int8 graph whose summed errors have tracked scales
     train_int8_and_compare(int8_scheme(spec), tc, 30, 10);
 }
 
-namespace {}  // namespace
+namespace {
+
+// The platform's graph limits in one network: the network input read by the stem, a bf16 1x1 shortcut and
+// a concat; an add of four inputs (one ADD with ADD_X3 and ADD_X4); r0 read by three layers (its error
+// one ADD of three parts).
+kern::NetworkSpec fan_spec() {
+    using K = kern::LayerKind;
+    kern::NetworkSpec spec;
+    spec.channels = 1, spec.rows = spec.cols = 8;
+    kern::LayerSpec shortcut = conv_spec("short", 4, 1, {"input"});
+    for (kern::Role r : {kern::Role::activations, kern::Role::errors, kern::Role::weight_grads})
+        shortcut.formats[r] = kern::parse_format_request("bf16:sr");
+    kern::LayerSpec out = named(K::fc, "out");
+    out.out = 10;
+    spec.layers = {conv_spec("stem", 4, 3),
+                   named(K::relu, "r0"),
+                   shortcut,
+                   conv_spec("a", 4, 3, {"r0"}),
+                   conv_spec("b", 4, 1, {"r0"}),
+                   named(K::add, "sum", {"r0", "a", "short", "b"}),
+                   named(K::concat, "cat", {"sum", "input"}),
+                   named(K::global_avgpool, "gap"),
+                   out};
+    return spec;
+}
+
+}  // namespace
+
+TEST_CASE("firmware trains a graph at the platform's fan-in and fan-out limits bit-identically",
+          "[train_fw][graph]") {
+    kern::TrainConfig tc;
+    tc.epochs = 2, tc.batch = 8, tc.lr = 0.05, tc.momentum = 0.9, tc.seed = 11;
+    // 21 test samples: the last evaluation batch is smaller, and each batch's pass is built again (more
+    // than layer 0 reads the test images).
+    train_and_compare(fan_spec(), tc, 36, 21);
+}
+
+TEST_CASE("firmware trains the fan-in graph in int8 with tracked scales bit-identically",
+          "[train_fw][int8]") {
+    kern::NetworkSpec spec = fan_spec();
+    spec.layers[2].formats = {};  // int8 everywhere
+    kern::TrainConfig tc;
+    tc.epochs = 2, tc.batch = 6, tc.lr = 0.05, tc.seed = 5;
+    train_int8_and_compare(int8_scheme(spec), tc, 30, 10);
+}
 
 TEST_CASE("firmware trains an int8 MLP with tracked scales bit-identically", "[train_fw][int8]") {
     kern::NetworkSpec spec;

@@ -194,6 +194,10 @@ void accel_desc_dma_copy(accel_desc* d, uint32_t count, struct accel_tensor x, s
 /* y = x + x2 rounded once into y.fmt: a residual addition, or the sum of two errors of one tensor */
 void accel_desc_add(accel_desc* d, uint32_t count, struct accel_tensor x, struct accel_tensor x2,
                     struct accel_tensor y);
+/* y = x[0] + x[1] + ... + x[inputs - 1] (2..ACCEL_ADD_MAX_INPUTS addends, flags ADD_X3 / ADD_X4) summed in
+ * that order and rounded once into y.fmt: an add of several inputs, or the sum of several errors */
+void accel_desc_add_n(accel_desc* d, uint32_t count, const struct accel_tensor* x, uint32_t inputs,
+                      struct accel_tensor y);
 /* Global average pooling of `channels` planes of rows x cols per sample: y is batch x channels */
 void accel_desc_gavgpool_fwd(accel_desc* d, uint32_t batch, uint16_t channels, uint16_t rows, uint16_t cols,
                              struct accel_tensor x, struct accel_tensor y);

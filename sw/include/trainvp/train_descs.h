@@ -54,9 +54,14 @@ uint32_t train_descs_eval_bound(const train_job* job);
  * Writes at most train_descs_step_bound(job) descriptors to `out`; returns the count. */
 uint32_t train_descs_step(const train_job* job, uint32_t n, accel_desc* out);
 
-/* Evaluation of n test samples read in place from addr_test_images: forward and loss without gradient, at
- * step TRAIN_RT_EVAL_STEP. At most train_descs_eval_bound(job) descriptors; returns the count. */
-uint32_t train_descs_eval(const train_job* job, uint32_t n, accel_desc* out);
+/* Evaluation of the n test samples from `first`, read in place from addr_test_images: forward and loss
+ * without gradient, at step TRAIN_RT_EVAL_STEP. At most train_descs_eval_bound(job) descriptors; returns the
+ * count. */
+uint32_t train_descs_eval(const train_job* job, uint32_t n, uint32_t first, accel_desc* out);
+
+/* 1 when only layer 0 reads the network input, as its one input: then descriptor 0 of an evaluation pass
+ * is the only one reading the test images (its addr_x), and the labels are the last descriptor's. */
+int train_descs_input_first_only(const train_job* job);
 
 /* The DMA_COPY that gathers one training image into batch slot `slot` (its source, training image 0, is
  * patched per step). */

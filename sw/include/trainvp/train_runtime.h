@@ -31,8 +31,10 @@ struct train_rt {
      * network does not pay for zeroing or copying the bound. */
     uint32_t step_n, step_count;
     accel_desc* step_descs;
-    /* The evaluation sequence for eval_n samples; descriptor 0 reads the test images in place. */
-    uint32_t eval_n, eval_count;
+    /* The evaluation sequence for eval_n samples from test sample eval_first, reading the test images in
+     * place. With eval_patch (only descriptor 0 reads them: train_descs_input_first_only) a batch patches
+     * that descriptor's addr_x and the loss's labels; otherwise it is built again for another batch. */
+    uint32_t eval_n, eval_count, eval_first, eval_patch;
     accel_desc* eval_descs;
     /* job->batch DMA_COPY descriptors gathering the shuffled images into addr_batch_input. */
     accel_desc* gather;

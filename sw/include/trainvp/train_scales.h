@@ -6,7 +6,7 @@
  * firmware reads the largest |code| the accelerator stored into each tracked tensor (accel_int8_max records
  * written by the step's descriptors through addr_int8_max), picks the next scale with the rule the golden
  * model uses (kernels/int8_scale_core.h), rewrites the codes in the job (and in the layers that inherit
- * them, following the graph), plans again how each layer's output error is formed (in place, COPY or SUM2:
+ * them, following the graph), plans again how each layer's output error is formed (in place, COPY or a SUM:
  * which depends on the formats), and derives the int8 weights again from the master copy (DMA_COPY) when
  * their scale changed. The runtime then rebuilds its descriptors from the job. Because the scales live in the
  * job in DRAM, a checkpoint of the platform holds them and the platform reads the final ones back.
@@ -44,7 +44,7 @@ struct train_scale_source {
 /* Where a layer's output error is measured (train_scales_error_source). */
 #define TRAIN_SCALES_FROM_NONE 0u
 #define TRAIN_SCALES_FROM_LOSS 1u /* the loss gradient (SOFTMAX_XENT) */
-#define TRAIN_SCALES_FROM_DY 2u   /* the output error layer `at` forms from its parts (COPY or SUM2) */
+#define TRAIN_SCALES_FROM_DY 2u   /* the output error layer `at` forms from its parts (COPY or a SUM) */
 #define TRAIN_SCALES_FROM_DX 3u   /* the backward-data output of layer `at` (conv, fc or norm) */
 
 struct train_scales {
@@ -74,14 +74,14 @@ void train_scales_attach(struct train_scales* sc, accel_desc* descs, uint32_t co
 
 /* Where Network::track_scales measures the error at layer `layer`'s output, under the job's current
  * output-error plan: the loss gradient for the last layer; the output error a layer forms from its parts
- * (COPY or SUM2); else, along single-consumer edges through layers without parameters (relu, pooling,
+ * (COPY or a SUM); else, along single-consumer edges through layers without parameters (relu, pooling,
  * add, concat, global average pooling), the backward-data output of the first layer with parameters
  * (conv, fc, norm). Returns TRAIN_SCALES_FROM_* and, for DY and DX, the layer in *at. */
 uint32_t train_scales_error_source(const train_job* job, uint32_t layer, uint32_t* at);
 
 /* Network::gather_error's plan on the job from its current formats: for every layer but the last, the
  * parts' formats (and an add consumer's error address), and whether its output error is used in place
- * (one part already in its error format) or formed into addr_dy (COPY, SUM2). */
+ * (one part already in its error format) or formed into addr_dy (COPY, a SUM). */
 void train_scales_plan_errors(train_job* job);
 
 /* After step `step` has completed (only for a job with tracked tensors, sc->any): next scales from the
