@@ -97,87 +97,87 @@ void DmaEngine::command(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay
     trans.set_response_status(ok ? tlm::TLM_OK_RESPONSE : tlm::TLM_GENERIC_ERROR_RESPONSE);
 }
 
-bool DmaEngine::burst(tlm::tlm_command c, uint64_t address, uint8_t* data, uint64_t n, uint64_t& total,
-                      uint64_t& wave, uint32_t& in_wave) {
-    const bool read = c == tlm::TLM_READ_COMMAND;
-    BusDmi& g = bus_dmi_;
-    uint64_t ticks;
-    if (address >= g.start && address <= g.end && n - 1 <= g.end - address &&
-        (read ? g.readable : g.writable)) {
-        // Through the DMI pointer, charged what the target's b_transport would annotate (transfer_timing.h).
-        uint8_t* at = g.ptr + (address - g.start);
-        if (read)
-            std::memcpy(data, at, n);
-        else
-            std::memcpy(at, data, n);
-        if (n != g.transfer_bytes) {
-            g.transfer_bytes = n;
-            g.transfer_ticks = transfer_time(static_cast<unsigned int>(n), g.bytes_per_ns).value();
-        }
-        ticks = (read ? g.read_ticks : g.write_ticks) + g.transfer_ticks;
-    } else {
-        // Command and byte enables are set once per command (move()).
-        trans_.set_command(c);
-        trans_.set_address(address);
-        trans_.set_data_ptr(data);
-        trans_.set_data_length(static_cast<unsigned int>(n));
-        trans_.set_streaming_width(static_cast<unsigned int>(n));
-        trans_.set_dmi_allowed(false);
-        trans_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-        sc_core::sc_time latency = sc_core::SC_ZERO_TIME;
-        bus_out->b_transport(trans_, latency);
-        if (trans_.is_response_error()) return false;
-        ticks = latency.value();
-        if (config_.dmi && trans_.is_dmi_allowed() && !(address >= refused_.start && address <= refused_.end))
-            request_bus_dmi(address);
-    }
-    wave = std::max<uint64_t>(wave, ticks);
-    if (++in_wave == config_.max_outstanding) {
+void DmaEngine::Waves::add(uint64_t ticks, uint32_t max_outstanding) {
+    wave = std::max(wave, ticks);
+    if (++in_wave == max_outstanding) {
         total += wave;
         wave = 0;
         in_wave = 0;
     }
-    if (read) {
-        counters_.read_bytes += n;
-        ++counters_.read_bursts;
-    } else {
+}
+
+uint8_t* DmaEngine::granted(uint64_t address, uint64_t n, bool write) const {
+    const BusDmi& g = bus_dmi_;
+    if (n == 0 || address < g.start || address > g.end || n - 1 > g.end - address ||
+        !(write ? g.writable : g.readable))
+        return nullptr;
+    return g.ptr + (address - g.start);
+}
+
+uint64_t DmaEngine::dmi_ticks(uint64_t n, bool write) {
+    BusDmi& g = bus_dmi_;
+    if (n != g.transfer_bytes) {
+        g.transfer_bytes = n;
+        g.transfer_ticks = transfer_time(static_cast<unsigned int>(n), g.bytes_per_ns).value();
+    }
+    return (write ? g.write_ticks : g.read_ticks) + g.transfer_ticks;
+}
+
+void DmaEngine::charge(uint64_t n, bool write, uint64_t ticks, Waves& waves) {
+    waves.add(ticks, config_.max_outstanding);
+    if (write) {
         counters_.write_bytes += n;
         ++counters_.write_bursts;
+    } else {
+        counters_.read_bytes += n;
+        ++counters_.read_bursts;
     }
+}
+
+bool DmaEngine::burst(tlm::tlm_command c, uint64_t address, uint8_t* data, uint64_t n, Waves& waves) {
+    const bool write = c == tlm::TLM_WRITE_COMMAND;
+    if (uint8_t* at = granted(address, n, write)) {
+        // Through the DMI pointer, charged what the target's b_transport would annotate (transfer_timing.h).
+        if (write)
+            std::memcpy(at, data, n);
+        else
+            std::memcpy(data, at, n);
+        charge(n, write, dmi_ticks(n, write), waves);
+        return true;
+    }
+    // Command and byte enables are set once per command (move()).
+    trans_.set_command(c);
+    trans_.set_address(address);
+    trans_.set_data_ptr(data);
+    trans_.set_data_length(static_cast<unsigned int>(n));
+    trans_.set_streaming_width(static_cast<unsigned int>(n));
+    trans_.set_dmi_allowed(false);
+    trans_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    sc_core::sc_time latency = sc_core::SC_ZERO_TIME;
+    bus_out->b_transport(trans_, latency);
+    if (trans_.is_response_error()) return false;
+    charge(n, write, latency.value(), waves);
+    if (config_.dmi && trans_.is_dmi_allowed() && !(address >= refused_.start && address <= refused_.end))
+        request_bus_dmi(address);
     return true;
 }
 
-bool DmaEngine::row_through_dmi(bool to_dram, uint64_t row, uint64_t bytes, uint8_t* data, uint64_t& total,
-                                uint64_t& wave, uint32_t& in_wave) {
-    BusDmi& g = bus_dmi_;
-    if (bytes == 0 || row < g.start || row > g.end || bytes - 1 > g.end - row ||
-        !(to_dram ? g.writable : g.readable))
-        return false;
-    uint8_t* at = g.ptr + (row - g.start);
+uint64_t DmaEngine::row_through_dmi(bool to_dram, uint64_t row, uint64_t bytes, uint8_t* data, Waves& waves) {
+    uint8_t* at = granted(row, bytes, to_dram);
+    if (!at) return 0;
     if (to_dram)
         std::memcpy(at, data, bytes);
     else
         std::memcpy(data, at, bytes);
-    // burst()'s bookkeeping for each burst of the row: its latency into the waves, the counters.
-    const uint64_t burst_bytes = config_.burst_bytes, latency = to_dram ? g.write_ticks : g.read_ticks;
-    uint64_t& count = to_dram ? counters_.write_bursts : counters_.read_bursts;
-    for (uint64_t done = 0; done < bytes;) {
+    // burst()'s charge for each burst of the row.
+    const uint64_t burst_bytes = config_.burst_bytes;
+    uint64_t bursts = 0;
+    for (uint64_t done = 0; done < bytes; ++bursts) {
         const uint64_t n = std::min(bytes - done, burst_bytes - (row + done) % burst_bytes);
-        if (n != g.transfer_bytes) {
-            g.transfer_bytes = n;
-            g.transfer_ticks = transfer_time(static_cast<unsigned int>(n), g.bytes_per_ns).value();
-        }
-        wave = std::max<uint64_t>(wave, latency + g.transfer_ticks);
-        if (++in_wave == config_.max_outstanding) {
-            total += wave;
-            wave = 0;
-            in_wave = 0;
-        }
-        ++count;
+        charge(n, to_dram, dmi_ticks(n, to_dram), waves);
         done += n;
     }
-    (to_dram ? counters_.write_bytes : counters_.read_bytes) += bytes;
-    return true;
+    return bursts;
 }
 
 bool DmaEngine::move(DmaCommand& cmd, uint64_t& total, sc_core::sc_time& buffer_time) {
@@ -185,8 +185,7 @@ bool DmaEngine::move(DmaCommand& cmd, uint64_t& total, sc_core::sc_time& buffer_
     const bool to_dram = cmd.kind == DmaCommand::Kind::store || cmd.kind == DmaCommand::Kind::put;
     const tlm::tlm_command bus_cmd = to_dram ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND;
     const uint64_t length = uint64_t{cmd.rows} * cmd.row_bytes;
-    uint64_t wave = 0;
-    uint32_t in_wave = 0;
+    Waves waves;
     uint8_t* direct = nullptr;
     trans_.set_byte_enable_ptr(nullptr);
     trans_.set_byte_enable_length(0);
@@ -204,13 +203,11 @@ bool DmaEngine::move(DmaCommand& cmd, uint64_t& total, sc_core::sc_time& buffer_
     uint64_t local = 0;  // offset in the buffer (or in cmd.data)
     for (uint32_t r = 0; r < cmd.rows && ok; ++r) {
         const uint64_t row = cmd.dram_address + r * cmd.dram_stride;
-        if (direct && row_through_dmi(to_dram, row, cmd.row_bytes, direct + local, total, wave, in_wave)) {
+        if (const uint64_t bursts =
+                direct ? row_through_dmi(to_dram, row, cmd.row_bytes, direct + local, waves) : 0) {
             // The same bursts as below, one copy for the row.
             if (cmd.int8_max)
                 cmd.max_code = std::max(cmd.max_code, max_int8_code(direct + local, cmd.row_bytes));
-            const uint64_t first = burst_bytes - row % burst_bytes;
-            const uint64_t bursts =
-                cmd.row_bytes <= first ? 1 : 1 + (cmd.row_bytes - first + burst_bytes - 1) / burst_bytes;
             local += cmd.row_bytes;
             cmd.bytes += cmd.row_bytes;
             cmd.bursts += bursts;
@@ -230,7 +227,7 @@ bool DmaEngine::move(DmaCommand& cmd, uint64_t& total, sc_core::sc_time& buffer_
                     break;
                 }
             }
-            if (!burst(bus_cmd, addr, data, n, total, wave, in_wave)) {
+            if (!burst(bus_cmd, addr, data, n, waves)) {
                 ok = false;
                 cmd.fault_address = addr;
                 break;
@@ -249,7 +246,7 @@ bool DmaEngine::move(DmaCommand& cmd, uint64_t& total, sc_core::sc_time& buffer_
             ++cmd.bursts;
         }
     }
-    total += wave;
+    total += waves.total + waves.wave;
     return ok;
 }
 

@@ -54,14 +54,24 @@ class DmaEngine : public sc_core::sc_module, public accel::PartState {
     void command(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
     // Moves the command's rows; false after a bus or buffer error (cmd's reply says where).
     bool move(accel::DmaCommand& cmd, uint64_t& dram_ticks, sc_core::sc_time& buffer_time);
-    // One DRAM burst; adds its latency to the wave bookkeeping. False on a TLM error.
-    bool burst(tlm::tlm_command c, uint64_t address, uint8_t* data, uint64_t n, uint64_t& total,
-               uint64_t& wave, uint32_t& in_wave);
+    // The DRAM side's time: bursts go out in waves of max_outstanding, each as long as its slowest burst.
+    struct Waves {
+        uint64_t total = 0, wave = 0;  // kernel time units: finished waves, the current one
+        uint32_t in_wave = 0;
+        void add(uint64_t ticks, uint32_t max_outstanding);
+    };
+    // One DRAM burst, through the DMI grant or on the bus, charged into `waves`. False on a TLM error.
+    bool burst(tlm::tlm_command c, uint64_t address, uint8_t* data, uint64_t n, Waves& waves);
+    // A whole row inside the DRAM's DMI grant, to or from `data`: one copy, and burst()'s charge for each of
+    // its bursts. Returns the number of bursts, 0 (nothing done) when the row is not wholly inside the grant.
+    uint64_t row_through_dmi(bool to_dram, uint64_t row, uint64_t bytes, uint8_t* data, Waves& waves);
+    // The host address of [address, address + n) in the DRAM's DMI grant, or null.
+    uint8_t* granted(uint64_t address, uint64_t n, bool write) const;
+    // What b_transport would annotate for a burst of n bytes inside the grant (transfer_timing.h).
+    uint64_t dmi_ticks(uint64_t n, bool write);
+    // A burst's latency into the waves, and its bytes into the counters.
+    void charge(uint64_t n, bool write, uint64_t ticks, Waves& waves);
     void invalidate(sc_dt::uint64 start, sc_dt::uint64 end) { buffers_.invalidate(start, end); }
-    // A whole row inside the DRAM's DMI grant, to or from `data`: one copy, and burst()'s timing and counters
-    // for each of its bursts. False (nothing done) when the row is not wholly inside the grant.
-    bool row_through_dmi(bool to_dram, uint64_t row, uint64_t bytes, uint8_t* data, uint64_t& total,
-                         uint64_t& wave, uint32_t& in_wave);
     // After a b_transport whose target hinted DMI at `address`: asks for a grant with burst timing.
     void request_bus_dmi(uint64_t address);
     void invalidate_bus(sc_dt::uint64 start, sc_dt::uint64 end);
