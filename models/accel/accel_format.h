@@ -59,6 +59,14 @@ void pack_tensor(const float* values, size_t n, const num::Format& fmt, uint8_t*
 // values already on the format's grid (kernel outputs always are), num::encode_fp8_array for fp8; anything
 // else falls back to num::encode/decode, so results equal the reference bit for bit (test_accel_format
 // checks every pattern).
+// fp32 values stored at p (encode() of fp32 is the float's own bits), as floats a kernel can use in place:
+// p itself when the format is fp32 and p is float-aligned, else null.
+inline const float* fp32_in_place(const uint8_t* p, const num::Format& fmt) {
+    return fmt.kind == num::FormatKind::fp32 && reinterpret_cast<uintptr_t>(p) % alignof(float) == 0
+               ? reinterpret_cast<const float*>(p)
+               : nullptr;
+}
+
 class TensorCodec {
   public:
     void unpack(const uint8_t* bytes, size_t n, const num::Format& fmt, float* out);

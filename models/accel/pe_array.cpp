@@ -124,28 +124,18 @@ bool PeArray::read(const BufferSlot& s, uint64_t bytes, std::vector<uint8_t>& co
     return out != nullptr;
 }
 
-const float* PeArray::read_values(const Tile& t, const BufferSlot& s, uint64_t n, const num::Format& fmt,
-                                  Staging& values) {
+const float* PeArray::read_values(const DecodedOp& op, const Tile& t, const BufferSlot& s, uint64_t n,
+                                  const num::Format& fmt, Staging& values) {
     const uint8_t* p = nullptr;
     if (!read(s, n * container_bytes(fmt), copy_, p)) return nullptr;
     // fp32 behind DMI is already what unpack() would give: the kernel reads it in place, unless this tile
     // writes an output over it (the outputs go straight into the buffers while the kernel runs).
-    if (fmt.kind == num::FormatKind::fp32 && p != copy_.data() &&
-        reinterpret_cast<uintptr_t>(p) % alignof(float) == 0 && !overlaps_output(t, s))
-        return reinterpret_cast<const float*>(p);
+    if (const float* v = fp32_in_place(p, fmt);
+        v && p != copy_.data() && !overlaps_operand(op, t, s, true, Opnd::count))
+        return v;
     values.resize(n);
     codec_.unpack(p, n, fmt, values.data());
     return values.data();
-}
-
-bool PeArray::overlaps_output(const Tile& t, const BufferSlot& s) {
-    for (Opnd o : {Opnd::y, Opnd::dx, Opnd::dw, Opnd::db}) {
-        const BufferSlot& out = t.slot(o);
-        if (out.bytes && out.buffer == s.buffer && out.offset < s.offset + s.bytes &&
-            s.offset < out.offset + out.bytes)
-            return true;
-    }
-    return false;
 }
 
 bool PeArray::write(const BufferSlot& s, const uint8_t* bytes, uint64_t n) {
@@ -190,12 +180,12 @@ bool PeArray::forward(const DecodedOp& op, const Tile& t, TileCommand& cmd) {
     const BufferSlot &sx = t.slot(Opnd::x), &sw = t.slot(Opnd::w), &sb = t.slot(Opnd::b),
                      &sy = t.slot(Opnd::y);
     const BufferSlot& sacc = t.slots[kAccSlot];
-    const float* xv = read_values(t, sx, n * t.kc * plane, F[ACCEL_OPND_X], in_[0]);
+    const float* xv = read_values(op, t, sx, n * t.kc * plane, F[ACCEL_OPND_X], in_[0]);
     if (!xv) return fail(cmd, sx);
-    const float* wv = read_values(t, sw, uint64_t{t.c} * t.kc * kk, F[ACCEL_OPND_W], in_[1]);
+    const float* wv = read_values(op, t, sw, uint64_t{t.c} * t.kc * kk, F[ACCEL_OPND_W], in_[1]);
     if (!wv) return fail(cmd, sw);
     const bool bias = op.has_bias && t.first;
-    const float* bv = bias ? read_values(t, sb, t.c, F[ACCEL_OPND_W], in_[2]) : nullptr;
+    const float* bv = bias ? read_values(op, t, sb, t.c, F[ACCEL_OPND_W], in_[2]) : nullptr;
     if (bias && !bv) return fail(cmd, sb);
     double* acc = nullptr;
     if (!(t.first && t.last)) {
@@ -227,9 +217,9 @@ bool PeArray::backward_data(const DecodedOp& op, const Tile& t, TileCommand& cmd
     const uint64_t plane = uint64_t{s.in_rows} * s.in_cols, outs = n * t.c * plane;
     const BufferSlot &sg = t.slot(Opnd::g), &sw = t.slot(Opnd::w), &sdx = t.slot(Opnd::dx);
     const BufferSlot& sacc = t.slots[kAccSlot];
-    const float* gv = read_values(t, sg, n * t.kc * P, F[ACCEL_OPND_G], in_[0]);
+    const float* gv = read_values(op, t, sg, n * t.kc * P, F[ACCEL_OPND_G], in_[0]);
     if (!gv) return fail(cmd, sg);
-    const float* wv = read_values(t, sw, uint64_t{t.kc} * t.c * kk, F[ACCEL_OPND_W], in_[1]);
+    const float* wv = read_values(op, t, sw, uint64_t{t.kc} * t.c * kk, F[ACCEL_OPND_W], in_[1]);
     if (!wv) return fail(cmd, sw);
     const uint64_t partials = n * t.c * kk * P;
     double* acc = nullptr;
@@ -263,9 +253,9 @@ bool PeArray::weight_grad(const DecodedOp& op, const Tile& t, TileCommand& cmd) 
     const BufferSlot &sg = t.slot(Opnd::g), &sx = t.slot(Opnd::x), &sdw = t.slot(Opnd::dw),
                      &sdb = t.slot(Opnd::db);
     const BufferSlot& sacc = t.slots[kAccSlot];
-    const float* gv = read_values(t, sg, n * t.c * P, F[ACCEL_OPND_G], in_[0]);
+    const float* gv = read_values(op, t, sg, n * t.c * P, F[ACCEL_OPND_G], in_[0]);
     if (!gv) return fail(cmd, sg);
-    const float* xv = read_values(t, sx, n * t.kc * plane, F[ACCEL_OPND_X], in_[1]);
+    const float* xv = read_values(op, t, sx, n * t.kc * plane, F[ACCEL_OPND_X], in_[1]);
     if (!xv) return fail(cmd, sx);
     const bool bias_acc = op.has_bias && t.k0 == 0;
     const kern::ChannelTile ct{t.c0, t.c, t.k0, t.kc};

@@ -60,9 +60,8 @@ class PeArray : public sc_core::sc_module {
     // Operand access: the slot's bytes through DMI or a b_transport copy; decoded into `values`.
     bool read(const accel::BufferSlot& s, uint64_t bytes, std::vector<uint8_t>& copy, const uint8_t*& out);
     // The operand's n values as floats (in place, or unpacked into `values`); null after a buffer error.
-    const float* read_values(const accel::Tile& t, const accel::BufferSlot& s, uint64_t n,
-                             const num::Format& fmt, accel::Staging& values);
-    static bool overlaps_output(const accel::Tile& t, const accel::BufferSlot& s);
+    const float* read_values(const accel::DecodedOp& op, const accel::Tile& t, const accel::BufferSlot& s,
+                             uint64_t n, const num::Format& fmt, accel::Staging& values);
     bool write(const accel::BufferSlot& s, const uint8_t* bytes, uint64_t n);
     // Where the kernel's rounding unit writes a tile's output: the slot itself through DMI, or a staging copy
     // that commit() then writes with b_transport.

@@ -545,4 +545,17 @@ bool plan_tiles(const DecodedOp& op, const AcceleratorConfig& cfg, ComputeTimer&
     return true;
 }
 
+bool overlaps_operand(const DecodedOp& op, const Tile& t, const BufferSlot& s, bool write, Opnd self) {
+    for (int o = 0; o < kOperandCount; ++o) {
+        const Operand& opnd = op.operands[o];
+        const BufferSlot& other = t.slots[o];
+        if (static_cast<Opnd>(o) == self || !opnd.used || !(write ? opnd.write : opnd.read) || !other.bytes)
+            continue;
+        if (other.buffer == s.buffer && other.offset < s.offset + s.bytes &&
+            s.offset < other.offset + other.bytes)
+            return true;
+    }
+    return false;
+}
+
 }  // namespace trainvp::accel

@@ -103,4 +103,10 @@ TileEstimate estimate_tile(const DecodedOp& op, const Tile& tile, const Accelera
 // simulation (platform/train_job_check.h).
 bool tiles_fit(const DecodedOp& op, const AcceleratorConfig& cfg, std::string& why);
 
+// Whether slot s shares bytes with the slot of an operand of `op` that the tile writes (write = true) or
+// reads (false), operand `self` aside (Opnd::count: none). The PE array and the vector unit let kernels read
+// and write fp32 operands in place in the buffers only where nothing the kernel writes lies under what it
+// reads.
+bool overlaps_operand(const DecodedOp& op, const Tile& t, const BufferSlot& s, bool write, Opnd self);
+
 }  // namespace trainvp::accel

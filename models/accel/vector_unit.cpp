@@ -214,32 +214,15 @@ bool VectorUnit::read_values(const BufferSlot& s, uint64_t n, const num::Format&
     return true;
 }
 
-namespace {
-// Whether slot s shares bytes with the slot of any operand of `op` that the tile uses in direction `write`
-// (true: the ones it writes; false: the ones it reads), other than `self`.
-bool overlaps(const DecodedOp& op, const Tile& t, const BufferSlot& s, bool write, Opnd self) {
-    for (int o = 0; o < kOperandCount; ++o) {
-        const Operand& opnd = op.operands[o];
-        const BufferSlot& other = t.slots[o];
-        if (static_cast<Opnd>(o) == self || !opnd.used || !(write ? opnd.write : opnd.read) || !other.bytes)
-            continue;
-        if (other.buffer == s.buffer && other.offset < s.offset + s.bytes &&
-            s.offset < other.offset + other.bytes)
-            return true;
-    }
-    return false;
-}
-}  // namespace
-
 const float* VectorUnit::input(const DecodedOp& op, const Tile& t, Opnd o, uint64_t n, const num::Format& fmt,
                                Staging& values) {
     const BufferSlot& s = t.slot(o);
     const uint8_t* p = read(s, n * container_bytes(fmt));
     if (!p) return nullptr;
     // fp32 behind DMI is already what unpack() gives: read in place unless an output of the tile overlaps it.
-    if (fmt.kind == num::FormatKind::fp32 && p != copy_.data() &&
-        reinterpret_cast<uintptr_t>(p) % alignof(float) == 0 && !overlaps(op, t, s, true, o))
-        return reinterpret_cast<const float*>(p);
+    if (const float* v = fp32_in_place(p, fmt);
+        v && p != copy_.data() && !overlaps_operand(op, t, s, true, o))
+        return v;
     values.resize(n);
     codec_.unpack(p, n, fmt, values.data());
     return values.data();
@@ -249,9 +232,9 @@ float* VectorUnit::output(const DecodedOp& op, const Tile& t, Opnd o, uint64_t n
                           Staging& values) {
     const BufferSlot& s = t.slot(o);
     // fp32 behind DMI: the kernel writes straight into the buffer, unless an input of the tile overlaps it.
-    if (fmt.kind == num::FormatKind::fp32 && !overlaps(op, t, s, false, o))
+    if (fmt.kind == num::FormatKind::fp32 && !overlaps_operand(op, t, s, false, o))
         if (uint8_t* p = buffers_.direct(buffer_address(s.buffer, s.offset), n * 4, true))
-            if (reinterpret_cast<uintptr_t>(p) % alignof(float) == 0) return reinterpret_cast<float*>(p);
+            if (fp32_in_place(p, fmt)) return reinterpret_cast<float*>(p);
     values.resize(n);
     return values.data();
 }
