@@ -79,6 +79,22 @@ expect_refusal() {
     echo "refused ($name): $(cat "r-$name/stderr")"
 }
 
+# resumed_like_golden EVERY LAST ARGS...: a run checked against the golden model (ref), one that saves a
+# checkpoint every EVERY steps (a; the last at step LAST) and one resumed from it (b) checked against the
+# golden model too; b's report must equal ref's.
+resumed_like_golden() {
+    local every=$1 last=$2
+    shift 2
+    run ref "$@" --check-golden
+    grep -q "^check-golden: identical" ref/stderr || fail "ref: check-golden not identical"
+    run a "$@" --checkpoint ck.bin --checkpoint-every "$every"
+    grep -q "^steps_done: $last$" <("$trainvp" checkpoint-info a/ck.bin) || fail "no step-$last checkpoint"
+    run b "$@" --resume ../a/ck.bin --check-golden
+    grep -q "^trainvp: resumed from ../a/ck.bin: " b/stderr || fail "no 'resumed' line"
+    grep -q "^check-golden: identical" b/stderr || fail "resumed run: check-golden not identical"
+    same ref b
+}
+
 case $case in
     kill_steps)
         run ref
@@ -163,15 +179,7 @@ case $case in
     int8_resume)
         # int8 with tracked scales: the scales live in the job in DRAM, so a run resumed mid-epoch picks up
         # the scales of its checkpoint and ends where an uninterrupted run (and the golden model) ends.
-        int8=(--set network.formats.scheme=int8)
-        run ref "${int8[@]}" --check-golden
-        grep -q "^check-golden: identical" ref/stderr || fail "ref: check-golden not identical"
-        run a "${int8[@]}" --checkpoint ck.bin --checkpoint-every 5  # the last at step 10, in epoch 2
-        grep -q "^steps_done: 10$" <("$trainvp" checkpoint-info a/ck.bin) || fail "no step-10 checkpoint"
-        run b "${int8[@]}" --resume ../a/ck.bin --check-golden
-        grep -q "^trainvp: resumed from ../a/ck.bin: " b/stderr || fail "no 'resumed' line"
-        grep -q "^check-golden: identical" b/stderr || fail "resumed run: check-golden not identical"
-        same ref b
+        resumed_like_golden 5 10 --set network.formats.scheme=int8  # the last checkpoint in epoch 2
         grep -q '"weights": "int8@' ref/report.json || fail "no int8 weights in the report"
         echo "PASS" ;;
     int8_graph_resume)
@@ -193,14 +201,7 @@ training: {epochs: 2, batch: 16, lr: 0.05, momentum: 0.9}
 data: {kind: mnist, dir: $root/data/mnist}
 YAML
         scenario=$work/s.yaml
-        run ref --check-golden
-        grep -q "^check-golden: identical" ref/stderr || fail "ref: check-golden not identical"
-        run a --checkpoint ck.bin --checkpoint-every 7  # the last at step 21, in epoch 2
-        grep -q "^steps_done: 21$" <("$trainvp" checkpoint-info a/ck.bin) || fail "no step-21 checkpoint"
-        run b --resume ../a/ck.bin --check-golden
-        grep -q "^trainvp: resumed from ../a/ck.bin: " b/stderr || fail "no 'resumed' line"
-        grep -q "^check-golden: identical" b/stderr || fail "resumed run: check-golden not identical"
-        same ref b
+        resumed_like_golden 7 21  # the last checkpoint in epoch 2
         grep -q '"activations": "int8@' ref/report.json || fail "no int8 activations in the report"
         echo "PASS" ;;
     golden)
